@@ -1,0 +1,1 @@
+"""energy-assets: public energy-grid feeds to forecasts and optimized schedules, as Dagster assets."""

@@ -1,0 +1,136 @@
+"""The one place partitions are defined: market `date` (daily) x `region`.
+
+`date` is the region's local market (operating) day; `timeutil.market_day_bounds_utc` turns it
+into a UTC window with the region's time zone. The date dimension starts on 2019-01-01 (the first
+recorded day) and runs one day past today (`end_offset=1`) so day-ahead assets for tomorrow exist.
+
+Every partition that exists must be materializable, so each asset's `region` dimension lists only
+the regions its provider(s) serve (`regions.regions_served_by`). Where an asset reads another with
+a different region list, `region_mapping` maps the dimension explicitly.
+
+Read keys with `partition_keys(context)`, never by splitting the key string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Sequence
+from functools import cache
+from typing import NamedTuple
+
+import dagster as dg
+
+DATE_DIMENSION = "date"
+REGION_DIMENSION = "region"
+FIRST_DATE = "2019-01-01"
+# Day-ahead assets (models, forecasts, dispatch, evaluation) need a training history: their
+# first market day leaves MIN_TRAINING_DAYS of data (D-2 and earlier) after FIRST_DATE, so that
+# every one of their partitions can be filled.
+MIN_TRAINING_DAYS = 28
+FIRST_DAY_AHEAD_DATE = (
+    dt.date.fromisoformat(FIRST_DATE) + dt.timedelta(days=MIN_TRAINING_DAYS + 1)
+).isoformat()
+
+
+@cache
+def _daily(first_date: str) -> dg.DailyPartitionsDefinition:
+    return dg.DailyPartitionsDefinition(start_date=first_date, end_offset=1)
+
+
+@cache
+def _region_day_partitions(
+    regions: tuple[str, ...], first_date: str
+) -> dg.MultiPartitionsDefinition:
+    return dg.MultiPartitionsDefinition(
+        {
+            DATE_DIMENSION: _daily(first_date),
+            REGION_DIMENSION: dg.StaticPartitionsDefinition(list(regions)),
+        }
+    )
+
+
+def region_day_partitions(
+    regions: Sequence[str], first_date: str = FIRST_DATE
+) -> dg.MultiPartitionsDefinition:
+    """Market date x region, for exactly these regions (shared by every asset with the same list)."""
+    if not regions:
+        raise ValueError("a region-day partitioned asset needs at least one region")
+    return _region_day_partitions(tuple(regions), first_date)
+
+
+def day_ahead_partitions(regions: Sequence[str]) -> dg.MultiPartitionsDefinition:
+    """Partitions of models, forecasts, dispatch and evaluation: from FIRST_DAY_AHEAD_DATE on."""
+    return region_day_partitions(regions, FIRST_DAY_AHEAD_DATE)
+
+
+class RegionDay(NamedTuple):
+    region: str
+    market_date: dt.date
+
+    def __str__(self) -> str:
+        return f"{self.region}|{self.market_date.isoformat()}"
+
+
+def partition_keys(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> RegionDay:
+    keys = context.partition_key.keys_by_dimension  # type: ignore[union-attr]
+    return RegionDay(keys[REGION_DIMENSION], dt.date.fromisoformat(keys[DATE_DIMENSION]))
+
+
+def partition_key(region: str, market_date: dt.date | str) -> dg.MultiPartitionKey:
+    day = market_date if isinstance(market_date, str) else market_date.isoformat()
+    return dg.MultiPartitionKey({DATE_DIMENSION: day, REGION_DIMENSION: region})
+
+
+def _region_dimension_mapping(
+    upstream_regions: Sequence[str] | None, downstream_regions: Sequence[str] | None
+) -> dg.PartitionMapping:
+    if upstream_regions is None or list(upstream_regions) == list(downstream_regions or []):
+        return dg.IdentityPartitionMapping()
+    common = [r for r in downstream_regions or [] if r in upstream_regions]
+    return dg.StaticPartitionMapping({r: r for r in common})
+
+
+def day_window_mapping(
+    start_offset: int,
+    end_offset: int,
+    upstream_regions: Sequence[str] | None = None,
+    downstream_regions: Sequence[str] | None = None,
+) -> dg.MultiPartitionMapping:
+    """Same region, market days D+start_offset .. D+end_offset (inclusive) of the upstream asset.
+
+    E.g. `day_window_mapping(-56, -2)` gives the model for day D the 55 days D-56..D-2.
+    """
+    with warnings.catch_warnings():  # both are stable in use; marked beta by Dagster 1.13
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return _window_mapping(start_offset, end_offset, upstream_regions, downstream_regions)
+
+
+def _window_mapping(
+    start_offset: int,
+    end_offset: int,
+    upstream_regions: Sequence[str] | None,
+    downstream_regions: Sequence[str] | None,
+) -> dg.MultiPartitionMapping:
+    return dg.MultiPartitionMapping(
+        {
+            DATE_DIMENSION: dg.DimensionPartitionMapping(
+                DATE_DIMENSION,
+                dg.TimeWindowPartitionMapping(
+                    start_offset=start_offset,
+                    end_offset=end_offset,
+                    allow_nonexistent_upstream_partitions=True,
+                ),
+            ),
+            REGION_DIMENSION: dg.DimensionPartitionMapping(
+                REGION_DIMENSION, _region_dimension_mapping(upstream_regions, downstream_regions)
+            ),
+        }
+    )
+
+
+def same_day_mapping(
+    upstream_regions: Sequence[str] | None = None, downstream_regions: Sequence[str] | None = None
+) -> dg.MultiPartitionMapping:
+    """Same market day and region, explicit about a differing region list."""
+    return day_window_mapping(0, 0, upstream_regions, downstream_regions)

@@ -1,0 +1,234 @@
+"""The region registry: every grid region the project knows, with what each feed needs.
+
+`timezone` is the clock of the region's market (operating) day. Most ISOs use local prevailing
+time; MISO settles on Eastern Standard Time all year (a fixed offset, `Etc/GMT+5`).
+`providers` maps a feed to the provider module that serves it for this region; a region with no
+provider for a feed gets no partitions for that feed's assets (see `partitions.py`).
+`demand_mw_range` is the plausible hourly system demand, used by the physical-bounds checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class WeatherPoint:
+    name: str
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    timezone: str
+    holiday_country: str
+    holiday_subdivision: str | None
+    eia_ba_code: str | None
+    demand_mw_range: tuple[float, float]
+    weather_points: tuple[WeatherPoint, ...]
+    providers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _points(*points: tuple[str, float, float]) -> tuple[WeatherPoint, ...]:
+    return tuple(WeatherPoint(name, lat, lon) for name, lat, lon in points)
+
+
+# Feeds: "grid" (demand and generation by fuel), "operator_load_forecast", "price",
+# "carbon_intensity" (published by the provider), "weather".
+_REGIONS = (
+    Region(
+        code="CAISO",
+        name="California ISO",
+        timezone="America/Los_Angeles",
+        holiday_country="US",
+        holiday_subdivision="CA",
+        eia_ba_code="CISO",
+        demand_mw_range=(10_000, 60_000),
+        weather_points=_points(
+            ("Los Angeles", 34.05, -118.24),
+            ("San Francisco", 37.77, -122.42),
+            ("Sacramento", 38.58, -121.49),
+            ("Fresno", 36.74, -119.79),
+            ("San Diego", 32.72, -117.16),
+        ),
+        providers=MappingProxyType(
+            {
+                "grid": "caiso_outlook",
+                "operator_load_forecast": "caiso_outlook",
+                "price": "caiso_oasis",
+            }
+        ),
+    ),
+    Region(
+        code="ERCOT",
+        name="Electric Reliability Council of Texas",
+        timezone="America/Chicago",
+        holiday_country="US",
+        holiday_subdivision="TX",
+        eia_ba_code="ERCO",
+        demand_mw_range=(20_000, 95_000),
+        weather_points=_points(
+            ("Houston", 29.76, -95.37),
+            ("Dallas", 32.78, -96.80),
+            ("Austin", 30.27, -97.74),
+            ("San Antonio", 29.42, -98.49),
+        ),
+        providers=MappingProxyType({"grid": "ercot", "operator_load_forecast": "ercot"}),
+    ),
+    Region(
+        code="PJM",
+        name="PJM Interconnection",
+        timezone="America/New_York",
+        holiday_country="US",
+        holiday_subdivision=None,
+        eia_ba_code="PJM",
+        demand_mw_range=(50_000, 170_000),
+        weather_points=_points(
+            ("Philadelphia", 39.95, -75.17),
+            ("Chicago", 41.88, -87.63),
+            ("Washington", 38.91, -77.04),
+            ("Columbus", 39.96, -83.00),
+        ),
+        providers=MappingProxyType(
+            {"grid": "pjm", "operator_load_forecast": "pjm", "price": "pjm"}
+        ),
+    ),
+    Region(
+        code="NYISO",
+        name="New York ISO",
+        timezone="America/New_York",
+        holiday_country="US",
+        holiday_subdivision="NY",
+        eia_ba_code="NYIS",
+        demand_mw_range=(10_000, 35_000),
+        weather_points=_points(
+            ("New York", 40.71, -74.01), ("Albany", 42.65, -73.76), ("Buffalo", 42.89, -78.88)
+        ),
+        providers=MappingProxyType({"grid": "nyiso", "operator_load_forecast": "nyiso"}),
+    ),
+    Region(
+        code="ISONE",
+        name="ISO New England",
+        timezone="America/New_York",
+        holiday_country="US",
+        holiday_subdivision="MA",
+        eia_ba_code="ISNE",
+        demand_mw_range=(8_000, 30_000),
+        weather_points=_points(
+            ("Boston", 42.36, -71.06), ("Hartford", 41.76, -72.69), ("Portland ME", 43.66, -70.26)
+        ),
+        providers=MappingProxyType({"grid": "isone", "operator_load_forecast": "isone"}),
+    ),
+    Region(
+        code="MISO",
+        name="Midcontinent ISO",
+        timezone="Etc/GMT+5",  # Eastern Standard Time all year
+        holiday_country="US",
+        holiday_subdivision=None,
+        eia_ba_code="MISO",
+        demand_mw_range=(50_000, 135_000),
+        weather_points=_points(
+            ("Minneapolis", 44.98, -93.27),
+            ("Indianapolis", 39.77, -86.16),
+            ("Detroit", 42.33, -83.05),
+            ("New Orleans", 29.95, -90.07),
+        ),
+        providers=MappingProxyType({"grid": "eia"}),
+    ),
+    Region(
+        code="SPP",
+        name="Southwest Power Pool",
+        timezone="America/Chicago",
+        holiday_country="US",
+        holiday_subdivision=None,
+        eia_ba_code="SWPP",
+        demand_mw_range=(20_000, 60_000),
+        weather_points=_points(
+            ("Oklahoma City", 35.47, -97.52), ("Wichita", 37.69, -97.34), ("Omaha", 41.26, -95.93)
+        ),
+        providers=MappingProxyType({"grid": "eia", "price": "spp"}),
+    ),
+    Region(
+        code="BPA",
+        name="Bonneville Power Administration",
+        timezone="America/Los_Angeles",
+        holiday_country="US",
+        holiday_subdivision="OR",
+        eia_ba_code="BPAT",
+        demand_mw_range=(3_000, 13_000),
+        weather_points=_points(("Portland", 45.52, -122.68), ("Seattle", 47.61, -122.33)),
+        providers=MappingProxyType({"grid": "eia"}),
+    ),
+    Region(
+        code="GB",
+        name="Great Britain (national)",
+        timezone="Europe/London",
+        holiday_country="GB",
+        holiday_subdivision="ENG",
+        eia_ba_code=None,
+        demand_mw_range=(12_000, 60_000),
+        weather_points=_points(
+            ("London", 51.51, -0.13), ("Birmingham", 52.49, -1.89), ("Glasgow", 55.86, -4.25)
+        ),
+        providers=MappingProxyType(
+            {"grid": "neso", "operator_load_forecast": "neso", "carbon_intensity": "gb_carbon"}
+        ),
+    ),
+    # GB nations as the GB Carbon Intensity API publishes them (regionid 15, 16, 17).
+    Region(
+        code="GB-ENG",
+        name="England",
+        timezone="Europe/London",
+        holiday_country="GB",
+        holiday_subdivision="ENG",
+        eia_ba_code=None,
+        demand_mw_range=(8_000, 50_000),
+        weather_points=_points(("London", 51.51, -0.13), ("Manchester", 53.48, -2.24)),
+        providers=MappingProxyType({"carbon_intensity": "gb_carbon"}),
+    ),
+    Region(
+        code="GB-SCT",
+        name="Scotland",
+        timezone="Europe/London",
+        holiday_country="GB",
+        holiday_subdivision="SCT",
+        eia_ba_code=None,
+        demand_mw_range=(1_000, 8_000),
+        weather_points=_points(("Glasgow", 55.86, -4.25), ("Aberdeen", 57.15, -2.09)),
+        providers=MappingProxyType({"carbon_intensity": "gb_carbon"}),
+    ),
+    Region(
+        code="GB-WLS",
+        name="Wales",
+        timezone="Europe/London",
+        holiday_country="GB",
+        holiday_subdivision="WLS",
+        eia_ba_code=None,
+        demand_mw_range=(500, 5_000),
+        weather_points=_points(("Cardiff", 51.48, -3.18)),
+        providers=MappingProxyType({"carbon_intensity": "gb_carbon"}),
+    ),
+)
+
+REGIONS: Mapping[str, Region] = MappingProxyType({r.code: r for r in _REGIONS})
+
+
+def region(code: str) -> Region:
+    try:
+        return REGIONS[code]
+    except KeyError:
+        raise KeyError(f"unknown region {code!r}; known: {', '.join(REGIONS)}") from None
+
+
+def regions_served_by(provider: str, feed: str | None = None) -> list[str]:
+    """Region codes whose `feed` (any feed if None) is served by `provider`, in registry order."""
+    return [
+        r.code
+        for r in _REGIONS
+        if (provider in r.providers.values() if feed is None else r.providers.get(feed) == provider)
+    ]

@@ -1,0 +1,1 @@
+"""One Pandera (polars backend) `DataFrameModel` per warehouse table, by layer."""

@@ -1,0 +1,26 @@
+"""Optimized schedule tables."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from energy_assets.schemas.common import UtcTimestamp
+
+
+class HouseholdLoadShift(pa.DataFrameModel):
+    """One row per appliance per 15-minute slot in which it runs, for the optimized plan and the
+    run-at-earliest baseline (`plan`)."""
+
+    region: str
+    market_date: pl.Date
+    plan: str = pa.Field(isin=["optimized", "baseline"])
+    appliance: str
+    interval_start_utc: UtcTimestamp
+    power_kw: pl.Float64 = pa.Field(gt=0, le=100)
+    energy_kwh: pl.Float64 = pa.Field(gt=0)
+    carbon_forecast_gco2_per_kwh: pl.Float64 = pa.Field(ge=0, le=1_500)
+
+    class Config:
+        unique = ["region", "plan", "appliance", "interval_start_utc"]
+        strict = True

@@ -1,0 +1,41 @@
+"""Feature tables: horizon-safe model inputs, each row knowing when its inputs became available."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from energy_assets.schemas.common import UtcTimestamp
+
+
+class LoadFeatures(pa.DataFrameModel):
+    region: str
+    market_date: pl.Date
+    interval_start_utc: UtcTimestamp
+    issued_at_utc: UtcTimestamp
+    available_at_utc: UtcTimestamp
+    hour_local: pl.Int8 = pa.Field(ge=0, le=23)
+    weekday: pl.Int8 = pa.Field(ge=0, le=6)
+    month: pl.Int8 = pa.Field(ge=1, le=12)
+    day_of_year: pl.Int16 = pa.Field(ge=1, le=366)
+    hour_sin: pl.Float64 = pa.Field(ge=-1, le=1)
+    hour_cos: pl.Float64 = pa.Field(ge=-1, le=1)
+    doy_sin: pl.Float64 = pa.Field(ge=-1, le=1)
+    doy_cos: pl.Float64 = pa.Field(ge=-1, le=1)
+    is_weekend: pl.Int8 = pa.Field(isin=[0, 1])
+    is_holiday: pl.Int8 = pa.Field(isin=[0, 1])
+    lag_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    lag_3d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    lag_7d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    mean_7d_same_hour_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    daily_mean_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    daily_max_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    operator_forecast_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = True
+
+    @pa.dataframe_check(error="a feature input became available after the forecast issue time")
+    def horizon_safe(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("available_at_utc") <= pl.col("issued_at_utc"))

@@ -1,0 +1,34 @@
+"""Where things live: real recorded data, datasets, and runtime output.
+
+One setting each, read from the environment:
+
+- `ENERGY_ASSETS_RECORDINGS` (default `../shared/recordings` beside the repository): recorded
+  HTTP payloads, served by the replay transport and read by tests.
+- `ENERGY_ASSETS_DATASETS` (default `../shared/datasets`): longer published series.
+- `ENERGY_ASSETS_DATA` (default `data/` in the repository): DuckDB warehouse, Dagster storage,
+  model artifacts and the raw-payload archive.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default.resolve()
+
+
+def recordings_dir() -> Path:
+    return _path_from_env("ENERGY_ASSETS_RECORDINGS", REPO_ROOT.parent / "shared" / "recordings")
+
+
+def datasets_dir() -> Path:
+    return _path_from_env("ENERGY_ASSETS_DATASETS", REPO_ROOT.parent / "shared" / "datasets")
+
+
+def data_dir() -> Path:
+    return _path_from_env("ENERGY_ASSETS_DATA", REPO_ROOT / "data")
