@@ -69,7 +69,8 @@ class RegionDay(NamedTuple):
     market_date: dt.date
 
     def __str__(self) -> str:
-        return f"{self.region}|{self.market_date.isoformat()}"
+        """The partition key as Dagster writes it (and the UI shows it): `date|region`."""
+        return f"{self.market_date.isoformat()}|{self.region}"
 
 
 def partition_keys(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> RegionDay:

@@ -1,0 +1,220 @@
+"""`energy-assets`: the main job and the benchmarks.
+
+    energy-assets run [--start D] [--end D] [--region CAISO] [--recordings PATH] [--transport T]
+    energy-assets benchmark caiso [--start D] [--end D] [--recordings PATH]
+
+`run` materializes the window through every asset into `data/` (DuckDB warehouse, Dagster
+storage: open the UI afterwards to see the runs) and prints a summary. The default window is
+2020-07-01..2020-08-31 replayed from the recordings (offline); `--transport live` fetches
+from the real services.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from energy_assets import settings
+
+DEFAULT_START = dt.date(2020, 7, 1)
+DEFAULT_END = dt.date(2020, 8, 31)
+
+
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def _instance(home: Path):
+    import dagster as dg
+
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def _print_summary(outcome, warehouse: Path, region: str, start: dt.date, end: dt.date) -> None:
+    from energy_assets.runner import forecast_summary, household_summary
+
+    print()
+    print(
+        f"partitions materialized: {dict(outcome.partitions_ok)}; failed: {len(outcome.partitions_failed)}"
+    )
+    for job, key, message in outcome.partitions_failed[:10]:
+        print(f"  failed {job} {key}: {message}")
+    checks = outcome.checks
+    print(
+        f"checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed"
+    )
+    if not warehouse.exists():
+        return
+    try:
+        summary = forecast_summary(warehouse, region, start, end).get("all")
+    except Exception as error:  # noqa: BLE001 - summary is best effort when nothing was scored
+        print(f"no forecast scores: {error}")
+        summary = None
+    if summary:
+        m = summary.mape_pct
+        print(
+            f"day-ahead load MAPE over {summary.hours} hours: energy-assets {m.get('energy_assets_p50', float('nan')):.2f}%"
+            f" | {region} day-ahead {m.get('operator_day_ahead', float('nan')):.2f}%"
+            f" | seasonal naive {m.get('seasonal_naive_7d', float('nan')):.2f}%"
+        )
+    try:
+        household = household_summary(warehouse, region, start, end)
+    except Exception:  # noqa: BLE001
+        household = {}
+    if household:
+        print(
+            f"household load shift over {household['days']} days: {household['baseline_co2_kg']:.1f} kg CO2"
+            f" at earliest start -> {household['optimized_co2_kg']:.1f} kg optimized"
+            f" (saving {household['saving_pct']:.1f}% on the P50 carbon forecast)"
+        )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from energy_assets.runner import materialize_window
+
+    data_dir = Path(args.data_dir).resolve() if args.data_dir else settings.data_dir()
+    os.environ.setdefault("DAGSTER_HOME", str(settings.REPO_ROOT))
+    instance = _instance(Path(os.environ["DAGSTER_HOME"]))
+    print(
+        f"materializing {args.region} {args.start}..{args.end} ({args.transport}"
+        f"{', recordings ' + str(args.recordings) if args.transport == 'replay' else ''}) into {data_dir}"
+    )
+    outcome = materialize_window(
+        args.start,
+        args.end,
+        args.region,
+        instance,
+        data_dir,
+        Path(args.recordings),
+        args.transport,
+        print,
+    )
+    _print_summary(outcome, data_dir / "warehouse.duckdb", args.region, args.start, args.end)
+    print(f"wall time {outcome.seconds:.0f} s. Open the UI: DAGSTER_HOME=$PWD uv run dagster dev")
+    return 1 if outcome.partitions_failed else 0
+
+
+def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
+    from energy_assets.runner import forecast_summary, materialize_window
+
+    import dagster as dg
+
+    work = Path(tempfile.mkdtemp(prefix="energy-assets-bench-"))
+    try:
+        # --sqlite-instance measures with Dagster's SQLite event log (as `run` uses); the default
+        # in-memory instance measures the pipeline itself.
+        instance = _instance(work / "dagster_home") if args.sqlite_instance else dg.DagsterInstance.ephemeral()
+        began = time.perf_counter()
+        outcome = materialize_window(
+            args.start,
+            args.end,
+            args.region,
+            instance,
+            work / "data",
+            Path(args.recordings),
+            "replay",
+            print if args.verbose else None,
+        )
+        wall = time.perf_counter() - began
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        warehouse = work / "data" / "warehouse.duckdb"
+        _print_summary(outcome, warehouse, args.region, args.start, args.end)
+        print()
+        print(
+            "| period | hours | energy-assets MAPE | operator day-ahead MAPE | seasonal naive MAPE |"
+        )
+        print("|---|---|---|---|---|")
+        for group in ("year", None):
+            for name, s in forecast_summary(
+                warehouse, args.region, args.start, args.end, group
+            ).items():
+                m = s.mape_pct
+                print(
+                    f"| {name} | {s.hours} | {m.get('energy_assets_p50', float('nan')):.2f}% |"
+                    f" {m.get('operator_day_ahead', float('nan')):.2f}% | {m.get('seasonal_naive_7d', float('nan')):.2f}% |"
+                )
+        if args.monthly:
+            for name, s in forecast_summary(
+                warehouse, args.region, args.start, args.end, "month"
+            ).items():
+                m = s.mape_pct
+                print(
+                    f"| {name} | {s.hours} | {m.get('energy_assets_p50', float('nan')):.2f}% |"
+                    f" {m.get('operator_day_ahead', float('nan')):.2f}% | {m.get('seasonal_naive_7d', float('nan')):.2f}% |"
+                )
+        print()
+        print(
+            f"benchmark caiso: {outcome.runs} partition runs in {wall:.0f} s"
+            f" = {60 * outcome.runs / wall:.1f} partitions/min; peak memory {peak_mib:.0f} MiB"
+        )
+        return 1 if outcome.partitions_failed else 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="energy-assets", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def window(p: argparse.ArgumentParser, start: dt.date, end: dt.date) -> None:
+        p.add_argument(
+            "--start", type=_date, default=start, help=f"first market day (default {start})"
+        )
+        p.add_argument("--end", type=_date, default=end, help=f"last market day (default {end})")
+        p.add_argument("--region", default="CAISO")
+        p.add_argument(
+            "--recordings",
+            default=str(settings.recordings_dir()),
+            help="recordings folder served in replay mode (default: ENERGY_ASSETS_RECORDINGS or ../shared/recordings)",
+        )
+
+    run = sub.add_parser(
+        "run", help="materialize a window of days through every asset (the main job)"
+    )
+    window(run, DEFAULT_START, DEFAULT_END)
+    run.add_argument(
+        "--transport",
+        choices=("replay", "live", "record"),
+        default=os.environ.get("ENERGY_ASSETS_TRANSPORT", "replay"),
+    )
+    run.add_argument(
+        "--data-dir", default=None, help="output folder (default: ENERGY_ASSETS_DATA or data/)"
+    )
+    run.set_defaults(func=cmd_run)
+
+    bench = sub.add_parser("benchmark", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="benchmark", required=True)
+    caiso = bench_sub.add_parser("caiso", help="backfill CAISO through the slice in replay mode")
+    window(caiso, dt.date(2019, 1, 1), dt.date(2020, 12, 31))
+    caiso.add_argument("--monthly", action="store_true", help="also print MAPE per month")
+    caiso.add_argument("--verbose", action="store_true")
+    caiso.add_argument(
+        "--sqlite-instance",
+        action="store_true",
+        help="record runs in a SQLite Dagster instance (as `run` does) instead of in memory",
+    )
+    caiso.add_argument(
+        "--keep", action="store_true", help="keep the temporary warehouse and instance"
+    )
+    caiso.set_defaults(func=cmd_benchmark_caiso)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The code location: every asset, check, job, schedule, sensor and resource.
+
+Asset key `[layer, dataset]` -> `energy_assets/defs/<layer>.py`, function `<dataset>`.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from energy_assets.defs import dispatch, evaluation, features, forecasts, harmonized, models, raw
+from energy_assets.defs.jobs import (
+    daily_ingest_schedule,
+    day_ahead_job,
+    day_ahead_sensor,
+    ingest_job,
+)
+from energy_assets.defs.resources import default_resources
+
+ASSET_MODULES = (raw, harmonized, features, models, forecasts, dispatch, evaluation)
+
+
+def build_definitions(resources: dict | None = None) -> dg.Definitions:
+    assets = [a for module in ASSET_MODULES for a in dg.load_assets_from_modules([module])]
+    return dg.Definitions(
+        assets=assets,
+        jobs=[ingest_job, day_ahead_job],
+        schedules=[daily_ingest_schedule],
+        sensors=[day_ahead_sensor],
+        resources=resources if resources is not None else default_resources(),
+    )
+
+
+defs = build_definitions()

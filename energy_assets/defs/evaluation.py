@@ -1,0 +1,57 @@
+"""evaluation/*: forecast scores against what happened."""
+
+import dagster as dg
+import polars as pl
+
+from energy_assets.defs.harmonized import GRID_REGIONS
+from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
+from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
+from energy_assets.defs.warehouse import WAREHOUSE_POOL
+from energy_assets.evaluation.load_score import score_load_forecasts
+from energy_assets.partitions import day_window_mapping, partition_keys
+from energy_assets.schemas.evaluation import LoadForecastScore
+
+_KEY = dg.AssetKey(["evaluation", "load_forecast_score"])
+_SAME_DAY = day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS)
+
+
+@dg.asset(
+    key=_KEY,
+    group_name="evaluation",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={
+        "forecast": dg.AssetIn(key=["forecasts", "load_day_ahead"]),
+        "actuals": dg.AssetIn(key=["harmonized", "grid_hourly"], partition_mapping=_SAME_DAY),
+        "operator": dg.AssetIn(
+            key=["harmonized", "operator_load_forecast"], partition_mapping=_SAME_DAY
+        ),
+        "features": dg.AssetIn(key=["features", "load_features"], partition_mapping=_SAME_DAY),
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "polars"},
+)
+def load_forecast_score(
+    context: dg.AssetExecutionContext,
+    forecast: pl.DataFrame,
+    actuals: pl.DataFrame,
+    operator: pl.DataFrame,
+    features: pl.DataFrame,
+):
+    """MAE (MW) and MAPE (%) of our P50 day-ahead load forecast for market day D, beside the
+    operator's own day-ahead forecast and the seasonal-naive forecast (same hour a week before),
+    all on the same hours (complete actual hours where every forecaster has a value). Also
+    pinball loss of P10/P90 and P10-P90 coverage. Sums are kept so days roll up exactly."""
+    rd = partition_keys(context)
+    frame = score_load_forecasts(rd.region, rd.market_date, forecast, actuals, operator, features)
+    by = {r["forecaster"]: r for r in frame.iter_rows(named=True)}
+    yield from validated_output(
+        context,
+        frame,
+        LoadForecastScore,
+        {
+            "hours_scored": int(frame["hours"][0]),
+            **{f"mape_pct_{k}": v["mape_pct"] for k, v in by.items()},
+        },
+    )

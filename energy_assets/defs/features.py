@@ -1,0 +1,62 @@
+"""features/*: horizon-safe model inputs. Built by `energy_assets/features/load.py`."""
+
+import dagster as dg
+import polars as pl
+
+from energy_assets.defs.harmonized import GRID_PARTITIONS
+from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
+from energy_assets.defs.warehouse import WAREHOUSE_POOL
+from energy_assets.features.load import build_load_features, forecast_issue_time
+from energy_assets.partitions import day_window_mapping, partition_keys
+from energy_assets.regions import region
+from energy_assets.schemas.features import LoadFeatures
+
+_KEY = dg.AssetKey(["features", "load_features"])
+
+
+@dg.asset(
+    key=_KEY,
+    group_name="features",
+    partitions_def=GRID_PARTITIONS,
+    ins={
+        "history": dg.AssetIn(
+            key=["harmonized", "grid_hourly"], partition_mapping=day_window_mapping(-8, -1)
+        ),
+        "operator_forecast": dg.AssetIn(key=["harmonized", "operator_load_forecast"]),
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "polars"},
+)
+def load_features(
+    context: dg.AssetExecutionContext, history: pl.DataFrame, operator_forecast: pl.DataFrame
+):
+    """Day-ahead load features for each hour of market day D, as known when our forecast is
+    issued (D-1 12:00 local): calendar and holidays, demand at the same local hour on D-2, D-3,
+    D-7 (MW), 7-day same-hour mean, D-2 daily mean/max, and the operator's day-ahead forecast.
+    `available_at_utc` says when each row's latest input became available (always <= issue)."""
+    rd = partition_keys(context)
+    reg = region(rd.region)
+    issued_at = forecast_issue_time(rd.market_date, reg.timezone)
+    frame = build_load_features(
+        rd.market_date,
+        rd.region,
+        reg.timezone,
+        reg.holiday_country,
+        reg.holiday_subdivision,
+        history if history.width else None,
+        operator_forecast if operator_forecast.width else None,
+        issued_at,
+    )
+    lags_present = frame["lag_7d_mw"].is_not_null().sum()
+    yield from validated_output(
+        context,
+        frame,
+        LoadFeatures,
+        {
+            "issued_at_utc": issued_at.isoformat(),
+            "history_days_loaded": history["market_date"].n_unique() if history.width else 0,
+            "hours_with_lag_7d": int(lags_present),
+        },
+    )

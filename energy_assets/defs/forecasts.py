@@ -1,0 +1,106 @@
+"""forecasts/*: next-day hourly P10/P50/P90 with `issued_at_utc` and the model version."""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from energy_assets.defs.harmonized import GRID_REGIONS
+from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
+from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
+from energy_assets.defs.warehouse import WAREHOUSE_POOL
+from energy_assets.features.load import forecast_issue_time
+from energy_assets.models import carbon_profile
+from energy_assets.models.quantile_lgbm import load_model, predict_quantiles
+from energy_assets.partitions import day_window_mapping, partition_keys
+from energy_assets.regions import region
+from energy_assets.schemas.forecasts import CarbonDayAhead, LoadDayAhead
+
+_LOAD_KEY = dg.AssetKey(["forecasts", "load_day_ahead"])
+_CARBON_KEY = dg.AssetKey(["forecasts", "carbon_day_ahead"])
+CARBON_HISTORY_DAYS = 14
+
+
+@dg.asset(
+    key=_LOAD_KEY,
+    group_name="forecasts",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={
+        "model": dg.AssetIn(key=["models", "load_forecaster"]),
+        "features": dg.AssetIn(
+            key=["features", "load_features"],
+            partition_mapping=day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS),
+        ),
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_LOAD_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"lightgbm", "duckdb"},
+)
+def load_day_ahead(context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame):
+    """Day-ahead hourly system load forecast for market day D: P10/P50/P90 in MW, issued at
+    D-1 12:00 local by the LightGBM model trained for D (artifact checked by sha256)."""
+    record = model.row(0, named=True)
+    forecaster = load_model(Path(record["artifact_path"]), record["artifact_sha256"])
+    quantiles = predict_quantiles(forecaster, features)
+    frame = features.select(
+        "region", "market_date", "interval_start_utc", "issued_at_utc"
+    ).with_columns(
+        model_version=pl.lit(record["model_version"]),
+        demand_p10_mw=quantiles["p10"].clip(lower_bound=0.0),
+        demand_p50_mw=quantiles["p50"].clip(lower_bound=0.0),
+        demand_p90_mw=quantiles["p90"].clip(lower_bound=0.0),
+    )
+    yield from validated_output(
+        context,
+        frame,
+        LoadDayAhead,
+        {
+            "model_version": record["model_version"],
+            "peak_p50_mw": round(frame["demand_p50_mw"].max(), 0),
+        },
+    )
+
+
+@dg.asset(
+    key=_CARBON_KEY,
+    group_name="forecasts",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={
+        "history": dg.AssetIn(
+            key=["harmonized", "carbon_intensity"],
+            partition_mapping=day_window_mapping(-CARBON_HISTORY_DAYS - 1, -2),
+        )
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_CARBON_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "polars"},
+)
+def carbon_day_ahead(context: dg.AssetExecutionContext, history: pl.DataFrame):
+    """Day-ahead hourly carbon intensity for market day D, P10/P50/P90 in gCO2eq/kWh: quantiles
+    of the same local hour over D-15..D-2 (a seasonal-profile baseline; see
+    `energy_assets/models/carbon_profile.py`)."""
+    rd = partition_keys(context)
+    tz = region(rd.region).timezone
+    issued_at = forecast_issue_time(rd.market_date, tz)
+    try:
+        profile = carbon_profile.forecast_carbon_profile(history, rd.market_date, tz, issued_at)
+    except ValueError as error:
+        raise dg.Failure(
+            f"forecasts/carbon_day_ahead partition {context.partition_key}: {error}"
+        ) from error
+    frame = profile.select(
+        pl.lit(rd.region).alias("region"),
+        pl.lit(rd.market_date, dtype=pl.Date).alias("market_date"),
+        "interval_start_utc",
+        pl.lit(issued_at, dtype=pl.Datetime("us", "UTC")).alias("issued_at_utc"),
+        pl.lit(carbon_profile.MODEL_VERSION).alias("model_version"),
+        "carbon_p10_gco2_per_kwh",
+        "carbon_p50_gco2_per_kwh",
+        "carbon_p90_gco2_per_kwh",
+        "history_days",
+    )
+    yield from validated_output(
+        context, frame, CarbonDayAhead, {"issued_at_utc": issued_at.isoformat()}
+    )

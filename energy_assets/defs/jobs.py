@@ -1,0 +1,60 @@
+"""Jobs, the schedule and the sensor.
+
+- `ingest_job`: raw -> harmonized -> features for one region and market day.
+- `day_ahead_job`: model -> forecasts -> dispatch -> evaluation for one region and market day.
+- `daily_ingest_schedule`: every morning, yesterday's market day for every region (06:30 UTC,
+  after the Pacific day has ended).
+- `day_ahead_sensor`: when `features/load_features` is materialized for a day that has
+  day-ahead partitions, request `day_ahead_job` for the same region and day.
+"""
+
+import datetime as dt
+
+import dagster as dg
+
+from energy_assets.defs.harmonized import GRID_PARTITIONS
+from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
+from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, partition_key
+
+INGEST_GROUPS = ("raw", "harmonized", "features")
+DAY_AHEAD_GROUPS = ("models", "forecasts", "dispatch", "evaluation")
+
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=dg.AssetSelection.groups(*INGEST_GROUPS),
+    partitions_def=GRID_PARTITIONS,
+    description="Fetch, archive, parse, harmonize and build features for one region-day.",
+)
+
+day_ahead_job = dg.define_asset_job(
+    "day_ahead_job",
+    selection=dg.AssetSelection.groups(*DAY_AHEAD_GROUPS),
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    description="Train, forecast, schedule and score one region-day.",
+)
+
+
+@dg.schedule(job=ingest_job, cron_schedule="30 6 * * *", execution_timezone="UTC")
+def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
+    """Yesterday's market day, for every region served."""
+    day = (context.scheduled_execution_time.date() - dt.timedelta(days=1)).isoformat()
+    regions = GRID_PARTITIONS.get_partitions_def_for_dimension("region").get_partition_keys()
+    for code in regions:
+        key = partition_key(code, day)
+        yield dg.RunRequest(run_key=f"ingest:{key}", partition_key=key)
+
+
+@dg.asset_sensor(
+    asset_key=dg.AssetKey(["features", "load_features"]),
+    job=day_ahead_job,
+    minimum_interval_seconds=60,
+)
+def day_ahead_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
+    """Features for (region, D) landed: train, forecast, schedule and score (region, D)."""
+    key = asset_event.dagster_event.partition if asset_event.dagster_event else None
+    if key is None:
+        return dg.SkipReason("materialization without a partition")
+    multi = dg.MultiPartitionKey(GRID_PARTITIONS.get_partition_key_from_str(key).keys_by_dimension)
+    if multi.keys_by_dimension["date"] < FIRST_DAY_AHEAD_DATE:
+        return dg.SkipReason(f"{key}: before the first day-ahead day {FIRST_DAY_AHEAD_DATE}")
+    return dg.RunRequest(run_key=f"day_ahead:{key}", partition_key=multi)

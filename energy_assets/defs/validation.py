@@ -1,0 +1,128 @@
+"""Validate what an asset produces before it is stored, and report it as a blocking check.
+
+`validated_output` yields the `Output` and a passing `schema` check when the frame satisfies its
+Pandera model. Otherwise it yields a failing blocking check (failure cases in the metadata) and
+raises `dagster.Failure` naming the asset, the partition and what was wrong: the output is never
+handed to the IO manager, so what was stored for the partition stays as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+import pandera.errors
+import pandera.polars as pa
+import polars as pl
+
+SCHEMA_CHECK = "schema"
+COMPLETENESS_CHECK = "completeness"
+PARTITION_EXPR = {"date": "market_date", "region": "region"}
+
+
+def check_specs(key: dg.AssetKey, completeness: bool = False) -> list[dg.AssetCheckSpec]:
+    specs = [
+        dg.AssetCheckSpec(
+            SCHEMA_CHECK,
+            asset=key,
+            blocking=True,
+            description="Pandera schema: types, UTC timestamps, units, bounds, unique keys.",
+        )
+    ]
+    if completeness:
+        specs.append(
+            dg.AssetCheckSpec(
+                COMPLETENESS_CHECK,
+                asset=key,
+                description="Every expected interval of the market day is present (DST-aware).",
+            )
+        )
+    return specs
+
+
+def table_metadata(frame: pl.DataFrame) -> dict[str, Any]:
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()]
+    )
+    return {"dagster/row_count": frame.height, "dagster/column_schema": schema}
+
+
+def _failure_table(errors: pandera.errors.SchemaErrors, limit: int = 20) -> str:
+    cases = errors.failure_cases
+    if isinstance(cases, pl.DataFrame):
+        cases = cases.select(
+            [c for c in ("column", "check", "failure_case", "index") if c in cases.columns]
+        ).head(limit)
+        rows = cases.rows()
+        header = "| " + " | ".join(cases.columns) + " |"
+        sep = "|" + "---|" * len(cases.columns)
+        body = "\n".join("| " + " | ".join(str(v)[:80] for v in row) + " |" for row in rows)
+        return "\n".join([header, sep, body])
+    return str(cases)[:4000]
+
+
+def _summary(errors: pandera.errors.SchemaErrors) -> str:
+    cases = errors.failure_cases
+    if isinstance(cases, pl.DataFrame) and {"column", "check"} <= set(cases.columns):
+        grouped = cases.group_by("column", "check").len().sort("len", descending=True).head(5)
+        return "; ".join(f"{c}: {chk} ({n} rows)" for c, chk, n in grouped.rows())
+    return str(errors)[:500]
+
+
+def validated_output(
+    context: dg.AssetExecutionContext,
+    frame: pl.DataFrame,
+    model: type[pa.DataFrameModel],
+    metadata: Mapping[str, Any] | None = None,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    partition = context.partition_key if context.has_partition_key else "(unpartitioned)"
+    what = f"{context.asset_key.to_user_string()} partition {partition}"
+    if frame.is_empty():
+        yield dg.AssetCheckResult(
+            check_name=SCHEMA_CHECK, passed=False, metadata={"reason": "no rows"}
+        )
+        raise dg.Failure(
+            f"{what}: produced no rows; the stored partition was left unchanged",
+            allow_retries=False,
+        )
+    try:
+        model.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        summary = _summary(errors)
+        yield dg.AssetCheckResult(
+            check_name=SCHEMA_CHECK,
+            passed=False,
+            metadata={
+                "failure_cases": dg.MetadataValue.md(_failure_table(errors)),
+                "summary": summary,
+                "schema": model.__name__,
+            },
+        )
+        raise dg.Failure(
+            f"{what}: {model.__name__} validation failed: {summary}."
+            " The stored partition was left unchanged.",
+            metadata={"failure_cases": dg.MetadataValue.md(_failure_table(errors))},
+            allow_retries=False,
+        ) from None
+    yield dg.Output(frame, metadata={**table_metadata(frame), **(metadata or {})})
+    yield dg.AssetCheckResult(
+        check_name=SCHEMA_CHECK, passed=True, metadata={"schema": model.__name__}
+    )
+
+
+def completeness_result(
+    expected: int, present: int, unit: str = "intervals", extra: Mapping[str, Any] | None = None
+) -> dg.AssetCheckResult:
+    """A WARN-severity check: present vs expected intervals for the market day."""
+    return dg.AssetCheckResult(
+        check_name=COMPLETENESS_CHECK,
+        passed=present >= expected,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            f"expected_{unit}": expected,
+            f"present_{unit}": present,
+            "completeness": round(present / expected, 4) if expected else 0.0,
+            **(extra or {}),
+        },
+    )

@@ -1,0 +1,215 @@
+"""The whole CAISO slice, materialized into a temporary Dagster instance and DuckDB file from the
+real recordings, and read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from energy_assets.definitions import build_definitions
+from energy_assets.defs.resources import default_resources
+from energy_assets.partitions import MIN_TRAINING_DAYS, partition_key
+from energy_assets.runner import (
+    QUIET,
+    first_day_ahead_day,
+    forecast_summary,
+    household_summary,
+    materialize_window,
+)
+
+START = dt.date(2020, 7, 1)
+FIRST_FORECAST = first_day_ahead_day(START)
+END = FIRST_FORECAST + dt.timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def slice_run(tmp_path_factory, recordings):
+    data = tmp_path_factory.mktemp("data")
+    outcome = materialize_window(
+        START, END, "CAISO", dg.DagsterInstance.ephemeral(), data, recordings, "replay"
+    )
+    return outcome, data
+
+
+def _query(data: Path, sql: str, params=None) -> pl.DataFrame:
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql, params or []).pl()
+
+
+def test_every_partition_materializes_and_every_check_passes(slice_run):
+    outcome, _ = slice_run
+    days = (END - START).days + 1
+    assert outcome.partitions_failed == []
+    assert outcome.partitions_ok == {"ingest_job": days, "day_ahead_job": 2}
+    assert outcome.checks["failed"] == 0
+    # ingest: schema on 6 assets + completeness on 3; day-ahead: schema on 5 assets
+    assert outcome.checks["passed"] == 9 * days + 5 * 2
+
+
+def test_tables_read_back_with_the_right_shapes(slice_run):
+    _, data = slice_run
+    counts = _query(
+        data,
+        """select (select count(*) from raw.caiso_outlook_demand) as raw_demand,
+                  (select count(*) from harmonized.grid_hourly) as grid,
+                  (select count(*) from harmonized.carbon_intensity) as carbon,
+                  (select count(*) from features.load_features) as feats,
+                  (select count(*) from forecasts.load_day_ahead) as fc,
+                  (select count(*) from forecasts.carbon_day_ahead) as cfc""",
+    ).row(0, named=True)
+    days = (END - START).days + 1
+    assert counts["raw_demand"] == 288 * days
+    assert counts["grid"] == counts["carbon"] == counts["feats"] == 24 * days
+    assert counts["fc"] == counts["cfc"] == 48
+    grid = _query(data, "select * from harmonized.grid_hourly where market_date = ?", [START])
+    assert grid["demand_coverage"].min() == 1.0
+    # a July day in California: demand between 20 and 50 GW, solar at noon > 5 GW
+    assert 20_000 < grid["demand_mw"].min() < grid["demand_mw"].max() < 50_000
+    assert grid["solar_mw"].max() > 5_000
+
+
+def test_raw_rows_point_at_the_archived_payload(slice_run):
+    _, data = slice_run
+    row = _query(
+        data,
+        "select payload_sha256, source_url from raw.caiso_outlook_demand where market_date = ? limit 1",
+        [START],
+    ).row(0)
+    blob = data / "raw_archive" / "caiso" / row[0][:2] / f"{row[0]}.body"
+    assert blob.exists()
+    assert row[1] == "https://www.caiso.com/outlook/history/20200701/demand.csv"
+
+
+def test_model_trains_on_exactly_the_trailing_window(slice_run):
+    _, data = slice_run
+    models = _query(data, "select * from models.load_forecaster order by market_date")
+    first = models.row(0, named=True)
+    assert first["market_date"] == FIRST_FORECAST
+    assert first["train_first_date"] == START
+    assert first["train_last_date"] == FIRST_FORECAST - dt.timedelta(days=2)
+    assert first["training_days"] == MIN_TRAINING_DAYS
+    artifact = Path(first["artifact_path"])
+    assert artifact.exists() and artifact.is_relative_to(data / "models")
+
+
+def test_forecasts_are_issued_before_the_day_and_scored(slice_run):
+    _, data = slice_run
+    fc = _query(data, "select * from forecasts.load_day_ahead")
+    assert (fc["issued_at_utc"] < fc["interval_start_utc"]).all()
+    summary = forecast_summary(data / "warehouse.duckdb", "CAISO", START, END)["all"]
+    assert summary.hours == 48
+    assert set(summary.mape_pct) == {"energy_assets_p50", "operator_day_ahead", "seasonal_naive_7d"}
+    assert 0 < summary.mape_pct["energy_assets_p50"] < 10
+
+
+def test_household_schedule_saves_against_the_baseline(slice_run):
+    _, data = slice_run
+    household = household_summary(data / "warehouse.duckdb", "CAISO", START, END)
+    assert household["days"] == 2
+    assert household["optimized_co2_kg"] < household["baseline_co2_kg"]
+
+
+# --- bad input: a real payload replaced by broken bytes must fail clearly and keep what is stored
+
+
+def _single_day_recordings(recordings: Path, tmp_path: Path, day: str) -> Path:
+    folder = tmp_path / "recordings" / "caiso_outlook" / day
+    folder.mkdir(parents=True)
+    for name in ("demand.csv", "fuelsource.csv"):
+        shutil.copy(recordings / "caiso_outlook" / day / name, folder / name)
+    return tmp_path / "recordings"
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        b"",
+        b"<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head></html>\n",
+        "truncated",
+    ],
+    ids=["empty", "html-error-page", "cut-mid-line"],
+)
+def test_broken_payload_fails_clearly_and_keeps_stored_rows(recordings, tmp_path, broken):
+    day = "20200701"
+    recs = _single_day_recordings(recordings, tmp_path, day)
+    data = tmp_path / "data"
+    defs = build_definitions(default_resources(data, recs, "replay"))
+    job = defs.resolve_job_def("ingest_job")
+    instance = dg.DagsterInstance.ephemeral()
+    key = partition_key("CAISO", "2020-07-01")
+    assert job.execute_in_process(partition_key=key, instance=instance, run_config=QUIET).success
+    before = _query(data, "select * from raw.caiso_outlook_demand")
+
+    target = recs / "caiso_outlook" / day / "demand.csv"
+    if broken == "truncated":
+        body = target.read_bytes()
+        broken = body[: len(body) // 2 + 3]
+    target.write_bytes(broken)
+    result = job.execute_in_process(
+        partition_key=key, instance=instance, run_config=QUIET, raise_on_error=False
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    error = failure.step_failure_data.error
+    text = str(error.message) + "".join(str(c.message) for c in _causes(error))
+    assert "caiso" in text and "2020-07-01|CAISO" in text
+    assert "https://www.caiso.com/outlook/history/20200701/demand.csv" in text
+    after = _query(data, "select * from raw.caiso_outlook_demand")
+    assert after.equals(before)
+
+
+def _causes(error):
+    while error.cause is not None:
+        error = error.cause
+        yield error
+
+
+def test_two_concurrent_runs_write_the_same_warehouse(recordings, tmp_path):
+    """DuckDB allows one writer process: two processes writing at once must both succeed."""
+    script = tmp_path / "one_day.py"
+    script.write_text(
+        "import sys, dagster as dg\n"
+        "from pathlib import Path\n"
+        "from energy_assets.definitions import build_definitions\n"
+        "from energy_assets.defs.resources import default_resources\n"
+        "from energy_assets.partitions import partition_key\n"
+        "from energy_assets.runner import QUIET\n"
+        "defs = build_definitions(default_resources(Path(sys.argv[1]), Path(sys.argv[2]), 'replay'))\n"
+        "job = defs.resolve_job_def('ingest_job')\n"
+        "ok = True\n"
+        "for day in sys.argv[3:]:\n"
+        "    ok &= job.execute_in_process(partition_key=partition_key('CAISO', day),"
+        " instance=dg.DagsterInstance.ephemeral(), run_config=QUIET, raise_on_error=False).success\n"
+        "sys.exit(0 if ok else 1)\n"
+    )
+    data = tmp_path / "data"
+    days_a = ["2020-01-01", "2020-01-02", "2020-01-03"]
+    days_b = ["2020-02-01", "2020-02-02", "2020-02-03"]
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(data), str(recordings), *days])
+        for days in (days_a, days_b)
+    ]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    days = _query(data, "select distinct market_date from harmonized.grid_hourly order by 1")
+    assert [d.isoformat() for d in days["market_date"]] == sorted(days_a + days_b)
+
+
+def test_dagster_definitions_validate(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "energy_assets.definitions"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
