@@ -29,7 +29,7 @@ class ArchivedPayload:
     size_bytes: int
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -63,7 +63,7 @@ class PayloadArchive:
         sha256 = hashlib.sha256(body).hexdigest()
         path = self.blob_path(provider, sha256)
         if not path.exists():
-            _atomic_write(path, body)
+            write_atomic(path, body)
         sidecar = path.with_suffix(".json")
         if not sidecar.exists():
             record = {
@@ -76,7 +76,7 @@ class PayloadArchive:
                 "transport": transport,
                 "size_bytes": len(body),
             }
-            _atomic_write(sidecar, json.dumps(record, indent=1).encode())
+            write_atomic(sidecar, json.dumps(record, indent=1).encode())
         return ArchivedPayload(
             provider, sha256, path, url, status, content_type, fetched_at, len(body)
         )

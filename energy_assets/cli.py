@@ -103,15 +103,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
-    from energy_assets.runner import forecast_summary, materialize_window
-
     import dagster as dg
+
+    from energy_assets.runner import forecast_summary, materialize_window
 
     work = Path(tempfile.mkdtemp(prefix="energy-assets-bench-"))
     try:
         # --sqlite-instance measures with Dagster's SQLite event log (as `run` uses); the default
         # in-memory instance measures the pipeline itself.
-        instance = _instance(work / "dagster_home") if args.sqlite_instance else dg.DagsterInstance.ephemeral()
+        instance = (
+            _instance(work / "dagster_home")
+            if args.sqlite_instance
+            else dg.DagsterInstance.ephemeral()
+        )
         began = time.perf_counter()
         outcome = materialize_window(
             args.start,

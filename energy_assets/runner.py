@@ -23,7 +23,6 @@ from energy_assets.definitions import build_definitions
 from energy_assets.defs.resources import default_resources
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, MIN_TRAINING_DAYS, partition_key
 
-
 # Console logging of every Dagster event costs time and drowns the summary; the events are still
 # stored in the instance (the UI shows them).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

@@ -51,8 +51,8 @@ def test_every_partition_materializes_and_every_check_passes(slice_run):
     assert outcome.partitions_failed == []
     assert outcome.partitions_ok == {"ingest_job": days, "day_ahead_job": 2}
     assert outcome.checks["failed"] == 0
-    # ingest: schema on 6 assets + completeness on 3; day-ahead: schema on 5 assets
-    assert outcome.checks["passed"] == 9 * days + 5 * 2
+    # ingest: schema on 6 assets + completeness on 3; day-ahead: schema on 7 assets
+    assert outcome.checks["passed"] == 9 * days + 7 * 2
 
 
 def test_tables_read_back_with_the_right_shapes(slice_run):
@@ -111,11 +111,42 @@ def test_forecasts_are_issued_before_the_day_and_scored(slice_run):
     assert 0 < summary.mape_pct["energy_assets_p50"] < 10
 
 
+def test_dispatch_value_compares_realized_with_baseline_and_perfect_foresight(slice_run):
+    _, data = slice_run
+    value = _query(data, "select * from evaluation.dispatch_value order by market_date, schedule")
+    assert value.height == 4
+    house = value.filter(pl.col("schedule") == "household_load_shift").row(0, named=True)
+    assert house["perfect_foresight_co2_kg"] <= house["realized_co2_kg"] + 1e-6
+    assert house["regret_co2_kg"] >= -1e-6
+    assert house["realized_co2_kg"] < house["baseline_co2_kg"]
+    fleet = value.filter(pl.col("schedule") == "vpp_fleet_dispatch").row(0, named=True)
+    assert fleet["realized_cost_usd"] < fleet["baseline_cost_usd"]
+
+
 def test_household_schedule_saves_against_the_baseline(slice_run):
     _, data = slice_run
     household = household_summary(data / "warehouse.duckdb", "CAISO", START, END)
     assert household["days"] == 2
     assert household["optimized_co2_kg"] < household["baseline_co2_kg"]
+
+
+def test_vpp_fleet_dispatch_cycles_batteries_into_the_peak(slice_run):
+    _, data = slice_run
+    per_slot = _query(
+        data,
+        """select interval_start_utc, sum(net_import_kw) as net, sum(baseline_net_import_kw) as base,
+                  sum(discharge_kw) as discharge, any_value(price_usd_per_kwh) as price,
+                  count(*) as homes
+           from dispatch.vpp_fleet_dispatch where market_date = ? group by 1 order by 1""",
+        [FIRST_FORECAST],
+    )
+    assert per_slot.height == 96 and (per_slot["homes"] == 100).all()
+    # net metering at the tariff: the dispatched fleet pays less than with idle batteries
+    assert (per_slot["net"] * per_slot["price"]).sum() < (
+        per_slot["base"] * per_slot["price"]
+    ).sum()
+    peak = per_slot.filter(pl.col("price") == pl.col("price").max())
+    assert peak["discharge"].sum() > 0.5 * per_slot["discharge"].sum()
 
 
 # --- bad input: a real payload replaced by broken bytes must fail clearly and keep what is stored
@@ -206,10 +237,33 @@ def test_two_concurrent_runs_write_the_same_warehouse(recordings, tmp_path):
 def test_dagster_definitions_validate(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "energy_assets.definitions"],
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "definitions",
+            "validate",
+            "-m",
+            "energy_assets.definitions",
+        ],
         capture_output=True,
         text=True,
         env=env,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_first_partition_has_no_history_and_still_materializes(recordings, tmp_path):
+    """Features for 2019-01-01 read a window (D-8..D-1) wholly before the first partition."""
+    defs = build_definitions(default_resources(tmp_path, recordings, "replay"))
+    result = defs.resolve_job_def("ingest_job").execute_in_process(
+        partition_key=partition_key("CAISO", "2019-01-01"),
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config=QUIET,
+    )
+    assert result.success
+    features = _query(tmp_path, "select * from features.load_features")
+    assert features.height == 24
+    assert features["lag_2d_mw"].is_null().all()
+    assert features["operator_forecast_mw"].is_not_null().all()

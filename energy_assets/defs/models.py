@@ -52,8 +52,9 @@ def load_forecaster(
     actuals: pl.DataFrame,
 ):
     """LightGBM quantile load forecaster (P10/P50/P90, MW) for market day D, trained on
-    D-56..D-2. One booster per quantile on the ratio of load to a baseline (the operator's
-    forecast, else last week's load). Artifact path + sha256 in the table and metadata."""
+    D-56..D-2. One booster per quantile on the ratio of load to CAISO's day-ahead forecast,
+    with the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
+    table and metadata."""
     rd = partition_keys(context)
     x, y = training_rows(features, actuals)
     days = x["market_date"].n_unique() if x.height else 0

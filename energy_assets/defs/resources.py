@@ -47,12 +47,15 @@ class ArchiveResource(dg.ConfigurableResource):
 
 
 class ModelStoreResource(dg.ConfigurableResource):
-    """Where model artifacts are written (default `data/models`)."""
+    """Where model artifacts (default `data/models`) and schedule plots (`data/plots`) go."""
 
     root: str | None = None
 
     def path(self) -> Path:
         return Path(self.root) if self.root else settings.data_dir() / "models"
+
+    def plots_path(self) -> Path:
+        return self.path().parent / "plots"
 
 
 def default_resources(

@@ -2,19 +2,35 @@
 
 Pure module: no Dagster, no I/O except `save_model_atomic` / `load_model`.
 
-Target transform (internal, documented here because it changes what the boosters learn):
-with `target_transform="ratio"` (the default) each booster learns
-`target / baseline`, where the baseline of a row is the first non-null, positive value among
-`baseline_columns` (default: `operator_forecast_mw`, `lag_7d_mw`, `mean_7d_same_hour_mw`,
-`lag_2d_mw`, in that order), falling back to the mean training target when none is present.
-Predictions are multiplied back by the same baseline, so `predict_quantiles` always returns MW.
-Which baseline a row used is given to the boosters as an extra input (`_baseline_source`,
-0 = first column, ..., len(columns) = fallback), so a model can tell an operator-anchored row
-from a lag-anchored one. Because the baseline is positive, quantiles of the ratio map to
-quantiles of the load. Why: trees cannot extrapolate, so a raw-MW model trained on a mild
-month under-forecasts the first hot week; a ratio to a recent or operator value scales with the
-level. On real data this cut the P50 MAPE markedly (see the module's tests and the report in the
-project README). `target_transform="none"` learns MW directly.
+Two things happen inside `train_quantile_forecaster`, both stored in the model and applied
+by `predict_quantiles`, so callers only ever see MW:
+
+1. Target transform (`target_transform="ratio"`, the default). The boosters learn
+   `load / baseline`, where a row's baseline is the first positive value among
+   `baseline_columns` (default: just `operator_forecast_mw`), else the mean training load.
+   Predictions are multiplied back by the same baseline. Which baseline a row used is an extra
+   booster input (`_baseline_source`), so rows with and without an operator forecast are told
+   apart; a region with no operator forecast at all is therefore simply a raw-MW model (scaled
+   by a constant). Baseline columns never seen in training are not used at prediction.
+   `target_transform="none"` learns MW directly.
+   Measured (rolling origin, 60-day window, P50, features from `features.load`):
+   CAISO 2019-20 (133 days): raw MW 2.40 % MAPE, ratio to the operator forecast 2.38 %
+   (2.30 % with the default regularization below), CAISO's own day-ahead forecast 2.28 %,
+   seasonal naive (lag 7 d) 6.6 %. Without an operator forecast, ratios to `lag_7d_mw` (5.8 %),
+   `mean_7d_same_hour_mw` (5.6 %), `lag_2d_mw` (5.5 %) or `daily_mean_2d_mw` (5.4 %) were all
+   worse than raw MW (5.2 %); on PJM East 2016-18 ratio to lag 7 d 11.2 % and to
+   `daily_mean_2d_mw` 8.7 % vs raw 8.4 %. Hence the operator forecast is the only default baseline.
+2. Interval calibration (`calibration_days=7`). Quantile boosters fit on 1-2k rows are
+   over-confident out of sample (P10-P90 covered only 46 % of CAISO and 40 % of PJM hours).
+   The last `calibration_days` market days are held out, a first set of boosters is trained on
+   the rest, and the empirical quantile q of the held-out residuals (in transformed units) becomes
+   an additive offset for quantile q; the final boosters are trained on all rows and the offsets
+   added at prediction. Offsets only widen the interval (P10 down, P90 up) and P50 is not
+   shifted (shifting it by last week's bias raised CAISO MAPE from 2.40 % to 2.78 %). This
+   lifted P10-P90 coverage to 0.73 (CAISO) and 0.66 (PJM) with the default parameters: better,
+   still below the nominal 0.8 (the calibration days are closer to the training data than the
+   next day is). Calibration needs at least 3 x `calibration_days` training days, else it is
+   skipped; `trained_on["calibration"]` records what was done. It doubles training time.
 
 Artifacts are a single JSON document (no pickle): metadata plus each booster's
 `model_to_string()` text, written atomically (temp file in the same folder, fsync, `os.replace`)
@@ -53,16 +69,19 @@ QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
 DEFAULT_BASELINE_COLUMNS: tuple[str, ...] = ("operator_forecast_mw",)
 TARGET_TRANSFORMS = ("none", "ratio")
 BASELINE_SOURCE_FEATURE = "_baseline_source"
-DEFAULT_NUM_BOOST_ROUND = 300
+DEFAULT_NUM_BOOST_ROUND = 200
 DEFAULT_CALIBRATION_DAYS = 7
 
-# Sized for ~30-60 days of hourly rows (~1-1.5k rows). num_threads=1 and deterministic=True
-# make training reproducible bit for bit on one machine.
+# Sized for ~30-60 days of hourly rows (~1-1.5k rows). Small trees with large leaves: on CAISO
+# (rolling origin, 67 days) 7 leaves / 60 rows per leaf / 200 rounds beat 15 / 10 / 300 on every
+# quantile's pinball loss (P50 MAPE 2.34 % vs 2.40 %, P10-P90 coverage 0.73 vs 0.67); on PJM
+# East (no operator forecast) it was 0.25 points worse on P50 MAPE and better on P10.
+# num_threads=1 and deterministic=True make training reproducible bit for bit on one machine.
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "quantile",
     "learning_rate": 0.05,
-    "num_leaves": 15,
-    "min_data_in_leaf": 10,
+    "num_leaves": 7,
+    "min_data_in_leaf": 60,
     "feature_fraction": 0.9,
     "bagging_fraction": 1.0,
     "lambda_l2": 1.0,
@@ -146,9 +165,11 @@ def _day_span(features: pl.DataFrame) -> tuple[str | None, str | None]:
     if "market_date" not in features.columns or features.height == 0:
         return None, None
     col = features.get_column("market_date")
-    first, last = col.min(), col.max()
-    as_text = lambda v: v.isoformat() if isinstance(v, date | datetime) else str(v)
-    return as_text(first), as_text(last)
+    return _as_text(col.min()), _as_text(col.max())
+
+
+def _as_text(value: object) -> str:
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
 
 def train_quantile_forecaster(
@@ -184,11 +205,19 @@ def train_quantile_forecaster(
     x = _feature_matrix(features, columns)
 
     keep = np.isfinite(y)
-    baseline_cols = tuple(c for c in baseline_columns)
+    baseline_cols: tuple[str, ...] = ()
     fallback = float("nan")
     if target_transform == "ratio":
         if not keep.any():
             raise ValueError("no rows with a finite target")
+        # Only baselines the boosters will see in training may be used at prediction.
+        labelled = features.filter(pl.Series(keep))
+        baseline_cols = tuple(
+            c
+            for c in baseline_columns
+            if c in labelled.columns
+            and labelled.select((pl.col(c).cast(pl.Float64) > 0).fill_null(False).any()).item()
+        )
         fallback = float(np.mean(y[keep]))
         if not fallback > 0:
             raise ValueError("ratio target transform needs a positive mean target")

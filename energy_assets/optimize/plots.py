@@ -97,3 +97,53 @@ def schedule_plot_png(
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def fleet_plot_png(fleet: pl.DataFrame, signal_label: str, title: str, tz: str = "UTC") -> bytes:
+    """Fleet net import with and without battery dispatch, and battery charge/discharge (kW,
+    left axis), over the signal the fleet was dispatched against (right axis).
+
+    `fleet` is `FleetSchedule.fleet` (per slot totals: `interval_start_utc`, `net_import_kw`,
+    `baseline_net_import_kw`, `charge_kw`, `discharge_kw`, `carbon_gco2_per_kwh`).
+    """
+    zone = ZoneInfo(tz)
+    frame = fleet.sort("interval_start_utc")
+    x = mdates.date2num(frame["interval_start_utc"].dt.convert_time_zone("UTC").to_list())
+    fig = Figure(figsize=(11, 4.5), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.step(
+        x,
+        frame["baseline_net_import_kw"],
+        where="post",
+        color="grey",
+        label="net import, batteries idle",
+    )
+    ax.step(x, frame["net_import_kw"], where="post", color="C0", label="net import, dispatched")
+    ax.fill_between(x, 0, frame["charge_kw"], step="post", color="C2", alpha=0.3, label="charge")
+    ax.fill_between(
+        x, 0, -frame["discharge_kw"], step="post", color="C3", alpha=0.3, label="discharge"
+    )
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_ylabel("fleet power (kW)")
+    ax2 = ax.twinx()
+    ax2.step(
+        x,
+        frame["carbon_gco2_per_kwh"],
+        where="post",
+        color="black",
+        linewidth=1.2,
+        label=signal_label,
+    )
+    ax2.set_ylabel(signal_label)
+    ax.xaxis.set_major_locator(mdates.HourLocator(byhour=range(0, 24, 3), tz=zone))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=zone))
+    ax.set_xlabel(f"local time ({tz})")
+    ax.set_title(title)
+    lines, labels = ax.get_legend_handles_labels()
+    lines2, labels2 = ax2.get_legend_handles_labels()
+    ax.legend(lines + lines2, labels + labels2, loc="upper left", fontsize=8)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -24,3 +24,25 @@ class HouseholdLoadShift(pa.DataFrameModel):
     class Config:
         unique = ["region", "plan", "appliance", "interval_start_utc"]
         strict = True
+
+
+class VppFleetDispatch(pa.DataFrameModel):
+    """One row per home per 15-minute slot: the battery schedule and the home's net import."""
+
+    region: str
+    market_date: pl.Date
+    home_id: str
+    interval_start_utc: UtcTimestamp
+    load_kw: pl.Float64 = pa.Field(ge=0)
+    pv_kw: pl.Float64 = pa.Field(ge=0)
+    charge_kw: pl.Float64 = pa.Field(ge=0)
+    discharge_kw: pl.Float64 = pa.Field(ge=0)
+    soc_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
+    net_import_kw: pl.Float64
+    baseline_net_import_kw: pl.Float64
+    carbon_forecast_gco2_per_kwh: pl.Float64 = pa.Field(ge=0, le=1_500)
+    price_usd_per_kwh: pl.Float64
+
+    class Config:
+        unique = ["region", "home_id", "interval_start_utc"]
+        strict = True

@@ -26,3 +26,23 @@ class LoadForecastScore(pa.DataFrameModel):
     class Config:
         unique = ["region", "market_date", "forecaster"]
         strict = True
+
+
+class DispatchValue(pa.DataFrameModel):
+    """Per region, market day and schedule: what the schedule was worth once actuals were in."""
+
+    region: str
+    market_date: pl.Date
+    schedule: str = pa.Field(isin=["household_load_shift", "vpp_fleet_dispatch"])
+    baseline_co2_kg: pl.Float64 = pa.Field(ge=0)
+    planned_co2_kg: pl.Float64 = pa.Field(ge=0)
+    realized_co2_kg: pl.Float64 = pa.Field(ge=0)
+    perfect_foresight_co2_kg: pl.Float64 = pa.Field(nullable=True, ge=0)
+    regret_co2_kg: pl.Float64 = pa.Field(nullable=True)
+    realized_saving_pct: pl.Float64 = pa.Field(nullable=True)
+    baseline_cost_usd: pl.Float64 = pa.Field(nullable=True)
+    realized_cost_usd: pl.Float64 = pa.Field(nullable=True)
+
+    class Config:
+        unique = ["region", "market_date", "schedule"]
+        strict = True
