@@ -2,6 +2,8 @@
 
     energy-assets run [--start D] [--end D] [--region CAISO] [--recordings PATH] [--transport T]
     energy-assets benchmark caiso [--start D] [--end D] [--recordings PATH]
+    energy-assets benchmark epf --data PATH [--published PATH]
+    energy-assets benchmark dispatch [--sizes 1,10,100,1000]
 
 `run` materializes the window through every asset into `data/` (DuckDB warehouse, Dagster
 storage: open the UI afterwards to see the runs) and prints a summary. The default window is
@@ -167,7 +169,7 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
             print(f"kept {work}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="energy-assets", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -212,11 +214,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep", action="store_true", help="keep the temporary warehouse and instance"
     )
     caiso.set_defaults(func=cmd_benchmark_caiso)
+
+    epf = bench_sub.add_parser(
+        "epf",
+        help="day-ahead price forecasting benchmark (Lago et al. 2021 protocol) on an epftoolbox-layout CSV",
+    )
+    _delegate(epf, "energy_assets.benchmarks.epf", "epf", argv)
+    dispatch = bench_sub.add_parser(
+        "dispatch",
+        help="solve times of the household, fleet and compute-job schedules, and PuLP+CBC on the same instances",
+    )
+    _delegate(dispatch, "energy_assets.benchmarks.dispatch", "dispatch", argv)
     return parser
 
 
+def _delegate(
+    parser: argparse.ArgumentParser, module_name: str, name: str, argv: list[str] | None
+) -> None:
+    """Options and run function of a benchmark module, imported only when that benchmark is
+    asked for (its models' libraries are heavy)."""
+    import importlib
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] != ["benchmark", name]:
+        return
+    module = importlib.import_module(module_name)
+    module.configure_parser(parser)
+    parser.set_defaults(func=module.run)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     return args.func(args)
 
 

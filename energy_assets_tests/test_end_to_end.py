@@ -267,3 +267,41 @@ def test_first_partition_has_no_history_and_still_materializes(recordings, tmp_p
     assert features.height == 24
     assert features["lag_2d_mw"].is_null().all()
     assert features["operator_forecast_mw"].is_not_null().all()
+
+
+def test_dst_and_short_days_materialize_with_completeness_warnings(recordings, tmp_path):
+    """Spring-forward (23 h), fall-back (25 h, one hour unreported) and a day missing three
+    readings of demand and of fuel mix: every run succeeds; incomplete days warn, not fail."""
+    defs = build_definitions(default_resources(tmp_path, recordings, "replay"))
+    job = defs.resolve_job_def("ingest_job")
+    instance = dg.DagsterInstance.ephemeral()
+    warnings: dict[str, set[str]] = {}
+    for day in ("2019-03-10", "2019-11-03", "2019-05-10"):
+        result = job.execute_in_process(
+            partition_key=partition_key("CAISO", day), instance=instance, run_config=QUIET
+        )
+        assert result.success
+        warnings[day] = {
+            e.asset_key.to_user_string()
+            for e in result.get_asset_check_evaluations()
+            if not e.passed and e.severity == dg.AssetCheckSeverity.WARN
+        }
+    hours = _query(
+        tmp_path, "select market_date, count(*) as n from harmonized.grid_hourly group by 1"
+    )
+    assert dict(zip(hours["market_date"].cast(pl.Utf8), hours["n"], strict=True)) == {
+        "2019-03-10": 23,
+        "2019-11-03": 25,
+        "2019-05-10": 24,
+    }
+    assert warnings["2019-03-10"] == set()
+    assert warnings["2019-11-03"] == {
+        "raw/caiso_outlook_demand",
+        "raw/caiso_outlook_fuel_mix",
+        "harmonized/grid_hourly",
+    }
+    assert warnings["2019-05-10"] == {
+        "raw/caiso_outlook_demand",
+        "raw/caiso_outlook_fuel_mix",
+        "harmonized/grid_hourly",
+    }

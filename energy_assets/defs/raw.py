@@ -78,10 +78,11 @@ def _fetch_parse_archive(
     return rows, metadata
 
 
-def _completeness(rows: pl.DataFrame, market_day) -> dg.AssetCheckResult:
+def _completeness(rows: pl.DataFrame, market_day, columns: str = "^.*_mw$") -> dg.AssetCheckResult:
+    """5-minute readings present vs expected for the market day (288, or 276/300 on DST days);
+    a reading counts when any of `columns` (a name or regex) is non-null."""
     expected = caiso_outlook.expected_intervals(market_day)
-    # a reading counts when any of its MW values is present
-    present = rows.filter(pl.any_horizontal(pl.col("^.*_mw$").is_not_null())).height
+    present = rows.filter(pl.any_horizontal(pl.col(columns).is_not_null())).height
     return completeness_result(expected, present, "5min_readings")
 
 
@@ -109,7 +110,7 @@ def caiso_outlook_demand(
         context, http, archive, caiso_outlook.demand_url(rd.market_date), caiso_outlook.parse_demand
     )
     yield from validated_output(context, rows, schemas.CaisoOutlookDemand, metadata)
-    yield _completeness(rows, rd.market_date)
+    yield _completeness(rows, rd.market_date, "demand_mw")  # actual demand, not the forecasts
 
 
 @dg.asset(
