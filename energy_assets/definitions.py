@@ -9,6 +9,7 @@ import dagster as dg
 
 from energy_assets.defs import dispatch, evaluation, features, forecasts, harmonized, models, raw
 from energy_assets.defs.jobs import (
+    cross_region_job,
     daily_ingest_schedule,
     day_ahead_job,
     day_ahead_sensor,
@@ -23,7 +24,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     assets = [a for module in ASSET_MODULES for a in dg.load_assets_from_modules([module])]
     return dg.Definitions(
         assets=assets,
-        jobs=[ingest_job, day_ahead_job],
+        jobs=[ingest_job, day_ahead_job, cross_region_job],
         schedules=[daily_ingest_schedule],
         sensors=[day_ahead_sensor],
         resources=resources if resources is not None else default_resources(),

@@ -135,3 +135,19 @@ def same_day_mapping(
 ) -> dg.MultiPartitionMapping:
     """Same market day and region, explicit about a differing region list."""
     return day_window_mapping(0, 0, upstream_regions, downstream_regions)
+
+
+def all_regions_same_day_mapping() -> dg.MultiPartitionMapping:
+    """Same market day, every region of the upstream asset (for decisions across regions)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.MultiPartitionMapping(
+            {
+                DATE_DIMENSION: dg.DimensionPartitionMapping(
+                    DATE_DIMENSION, dg.TimeWindowPartitionMapping(start_offset=0, end_offset=0)
+                ),
+                REGION_DIMENSION: dg.DimensionPartitionMapping(
+                    REGION_DIMENSION, dg.AllPartitionMapping()
+                ),
+            }
+        )

@@ -28,6 +28,10 @@ from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, MIN_TRAINING_DAYS, pa
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+INGEST = ("ingest_job",)
+DAY_AHEAD = ("day_ahead_job", "cross_region_job")  # in this order: every region, then across
+
+
 @dataclass
 class WindowResult:
     partitions_ok: Counter = field(default_factory=Counter)
@@ -83,14 +87,17 @@ def materialize_window(
     recordings_dir: Path,
     transport: str = "replay",
     progress: Callable[[str], None] | None = None,
+    day_ahead_from: dt.date | None = None,
 ) -> WindowResult:
+    """Ingest every day of start..end; day-ahead jobs from `day_ahead_from` (default: the first
+    day with MIN_TRAINING_DAYS of history in the window)."""
     defs = build_definitions(default_resources(data_dir, recordings_dir, transport))
-    jobs = {name: defs.resolve_job_def(name) for name in ("ingest_job", "day_ahead_job")}
-    first_forecast = first_day_ahead_day(start)
+    jobs = {name: defs.resolve_job_def(name) for name in (*INGEST, *DAY_AHEAD)}
+    first_forecast = max(day_ahead_from or start, first_day_ahead_day(start))
     outcome = WindowResult()
     began = time.perf_counter()
     for day in days_between(start, end):
-        names = ["ingest_job"] + (["day_ahead_job"] if day >= first_forecast else [])
+        names = [*INGEST, *(DAY_AHEAD if day >= first_forecast else ())]
         for name in names:
             key = partition_key(region, day)
             result = jobs[name].execute_in_process(
@@ -119,21 +126,39 @@ class ForecastSummary:
     mae_mw: dict[str, float]
 
 
+def _union(con: duckdb.DuckDBPyConnection, warehouses: list[Path], table: str) -> str:
+    """Attach each warehouse read-only and return a union of `table` over them."""
+    attached = {
+        row[0] for row in con.execute("select database_name from duckdb_databases()").fetchall()
+    }
+    for k, path in enumerate(warehouses):
+        if f"w{k}" not in attached:
+            con.execute(f"attach '{path}' as w{k} (read_only)")
+    return " union all ".join(f"select * from w{k}.{table}" for k in range(len(warehouses)))
+
+
 def forecast_summary(
-    warehouse: Path, region: str, start: dt.date, end: dt.date, group_by: str | None = None
+    warehouse: Path | list[Path],
+    region: str,
+    start: dt.date,
+    end: dt.date,
+    group_by: str | None = None,
 ) -> dict[str, ForecastSummary]:
-    """MAPE/MAE per forecaster over the window, exact over hours (from the per-day sums)."""
+    """MAPE/MAE per forecaster over the window, exact over hours (from the per-day sums); over
+    one warehouse or the union of several (their day-ahead days never overlap)."""
     group = {
         None: "'all'",
         "year": "strftime(market_date, '%Y')",
         "month": "strftime(market_date, '%Y-%m')",
     }[group_by]
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    warehouses = warehouse if isinstance(warehouse, list) else [warehouse]
+    with duckdb.connect() as con:
+        scores = _union(con, warehouses, "evaluation.load_forecast_score")
         rows = con.execute(
             f"""select {group} as grp, forecaster, sum(hours) as hours,
                        sum(abs_pct_error_sum) / nullif(sum(hours), 0) as mape_pct,
                        sum(abs_error_sum_mw) / nullif(sum(hours), 0) as mae_mw
-                from evaluation.load_forecast_score
+                from ({scores})
                 where region = ? and market_date between ? and ?
                 group by all order by grp, forecaster""",
             [region, start, end],
@@ -147,14 +172,16 @@ def forecast_summary(
 
 
 def household_summary(
-    warehouse: Path, region: str, start: dt.date, end: dt.date
+    warehouse: Path | list[Path], region: str, start: dt.date, end: dt.date
 ) -> dict[str, float]:
     """Forecast CO2 (kg) of the household's optimized plan vs the run-at-earliest baseline."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    warehouses = warehouse if isinstance(warehouse, list) else [warehouse]
+    with duckdb.connect() as con:
+        plans = _union(con, warehouses, "dispatch.household_load_shift")
         rows = con.execute(
-            """select plan, sum(energy_kwh * carbon_forecast_gco2_per_kwh) / 1000 as co2_kg,
+            f"""select plan, sum(energy_kwh * carbon_forecast_gco2_per_kwh) / 1000 as co2_kg,
                       count(distinct market_date) as days
-               from dispatch.household_load_shift
+               from ({plans})
                where region = ? and market_date between ? and ? group by plan""",
             [region, start, end],
         ).fetchall()
@@ -169,3 +196,70 @@ def household_summary(
         "optimized_co2_kg": optimized,
         "saving_pct": 100 * (baseline - optimized) / baseline if baseline else 0.0,
     }
+
+
+# Ingest days before a chunk's first day-ahead day so that its first model sees exactly the
+# history a sequential run would: the 56-day training window (D-56..D-2) of features that
+# themselves read 8 days of grid history, plus the model's own day.
+WARM_UP_DAYS = 56 + 8 + 1
+
+
+def chunks(start: dt.date, end: dt.date, workers: int) -> list[tuple[dt.date, dt.date, dt.date]]:
+    """(ingest_start, day_ahead_from, end) per worker: contiguous day-ahead ranges, each chunk
+    after the first ingesting WARM_UP_DAYS before its range (computed twice, kept apart)."""
+    days = days_between(start, end)
+    size = -(-len(days) // workers)
+    out = []
+    for k in range(0, len(days), size):
+        first, last = days[k], days[min(k + size, len(days)) - 1]
+        ingest_from = start if k == 0 else max(start, first - dt.timedelta(days=WARM_UP_DAYS))
+        out.append((ingest_from, first, last))
+    return out
+
+
+def _worker(args: tuple) -> WindowResult:
+    ingest_from, day_ahead_from, last, region, data_dir, recordings, transport = args
+    import dagster as dg
+
+    return materialize_window(
+        ingest_from,
+        last,
+        region,
+        dg.DagsterInstance.ephemeral(),
+        data_dir,
+        recordings,
+        transport,
+        None,
+        day_ahead_from,
+    )
+
+
+def materialize_window_parallel(
+    start: dt.date,
+    end: dt.date,
+    region: str,
+    work_dir: Path,
+    recordings_dir: Path,
+    workers: int,
+) -> tuple[WindowResult, list[Path]]:
+    """The window split over `workers` processes, each with its own warehouse (DuckDB allows
+    one writer process) and in-memory Dagster instance. Returns the merged tally and the
+    warehouses."""
+    import multiprocessing
+
+    parts = chunks(start, end, workers)
+    dirs = [work_dir / f"worker{k}" for k in range(len(parts))]
+    tasks = [
+        (a, b, c, region, d, recordings_dir, "replay")
+        for (a, b, c), d in zip(parts, dirs, strict=True)
+    ]
+    began = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(len(tasks)) as pool:
+        results = pool.map(_worker, tasks)
+    merged = WindowResult()
+    for r in results:
+        merged.partitions_ok.update(r.partitions_ok)
+        merged.partitions_failed.extend(r.partitions_failed)
+        merged.checks.update(r.checks)
+    merged.seconds = time.perf_counter() - began
+    return merged, [d / "warehouse.duckdb" for d in dirs]

@@ -49,10 +49,10 @@ def test_every_partition_materializes_and_every_check_passes(slice_run):
     outcome, _ = slice_run
     days = (END - START).days + 1
     assert outcome.partitions_failed == []
-    assert outcome.partitions_ok == {"ingest_job": days, "day_ahead_job": 2}
+    assert outcome.partitions_ok == {"ingest_job": days, "day_ahead_job": 2, "cross_region_job": 2}
     assert outcome.checks["failed"] == 0
-    # ingest: schema on 6 assets + completeness on 3; day-ahead: schema on 7 assets
-    assert outcome.checks["passed"] == 9 * days + 7 * 2
+    # ingest: schema on 6 assets + completeness on 3; day-ahead: schema on 7 + 1 assets
+    assert outcome.checks["passed"] == 9 * days + 8 * 2
 
 
 def test_tables_read_back_with_the_right_shapes(slice_run):
@@ -121,6 +121,27 @@ def test_dispatch_value_compares_realized_with_baseline_and_perfect_foresight(sl
     assert house["realized_co2_kg"] < house["baseline_co2_kg"]
     fleet = value.filter(pl.col("schedule") == "vpp_fleet_dispatch").row(0, named=True)
     assert fleet["realized_cost_usd"] < fleet["baseline_cost_usd"]
+
+
+def test_compute_jobs_are_placed_in_cleaner_hours_than_run_now(slice_run):
+    _, data = slice_run
+    jobs = _query(
+        data,
+        """select p.*, c.carbon_p50_gco2_per_kwh as carbon from dispatch.compute_job_placement p
+           join forecasts.carbon_day_ahead c
+             on c.region = p.placed_region and c.interval_start_utc = p.start_utc
+           where p.market_date = ?""",
+        [FIRST_FORECAST],
+    )
+    assert jobs.height == 100
+    assert (jobs["end_utc"] > jobs["start_utc"]).all()
+    assert (jobs["placed_region"] == "CAISO").all()  # the only region with a carbon forecast yet
+    # jobs with slack start where the forecast is cleaner than the day's average
+    day_mean = _query(
+        data, "select avg(carbon_p50_gco2_per_kwh) as m from forecasts.carbon_day_ahead where market_date = ?",
+        [FIRST_FORECAST],
+    )["m"][0]
+    assert jobs.filter(pl.col("delay_hours") > 0)["carbon"].mean() < day_mean
 
 
 def test_household_schedule_saves_against_the_baseline(slice_run):

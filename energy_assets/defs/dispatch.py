@@ -10,6 +10,7 @@ from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.resources import ModelStoreResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.defs.warehouse import WAREHOUSE_POOL
+from energy_assets.optimize.compute_jobs import JobProblem, JobsInfeasible, solve_jobs
 from energy_assets.optimize.fleet import FleetInfeasible, FleetProblem, solve_fleet
 from energy_assets.optimize.fleet_profiles import household_path, load_household_year, make_fleet
 from energy_assets.optimize.household import (
@@ -19,11 +20,12 @@ from energy_assets.optimize.household import (
     expand_hourly_to_slots,
     solve_household,
 )
+from energy_assets.optimize.job_sets import region_job_set
 from energy_assets.optimize.plots import fleet_plot_png, schedule_plot_png
 from energy_assets.optimize.tariffs import time_of_use_usd_per_kwh
-from energy_assets.partitions import partition_keys
+from energy_assets.partitions import all_regions_same_day_mapping, partition_keys
 from energy_assets.regions import region
-from energy_assets.schemas.dispatch import HouseholdLoadShift, VppFleetDispatch
+from energy_assets.schemas.dispatch import ComputeJobPlacement, HouseholdLoadShift, VppFleetDispatch
 
 SLOT_MINUTES = 15
 _KEY = dg.AssetKey(["dispatch", "household_load_shift"])
@@ -247,6 +249,104 @@ def vpp_fleet_dispatch(
     metadata["schedule_plot"] = dg.MetadataValue.md(_png_markdown(png))
     metadata["schedule_plot_path"] = dg.MetadataValue.path(str(plot_path))
     yield from validated_output(context, frame, VppFleetDispatch, metadata)
+
+
+class JobsConfig(dg.Config):
+    """Size of the day's compute-job set and the solver budget."""
+
+    n_jobs: int = 100
+    seed: int = 0
+    time_limit_s: float = 10.0
+    relative_gap_limit: float = 0.005
+
+
+_JOBS_KEY = dg.AssetKey(["dispatch", "compute_job_placement"])
+
+
+@dg.asset(
+    key=_JOBS_KEY,
+    group_name="dispatch",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={
+        "carbon": dg.AssetIn(
+            key=["forecasts", "carbon_day_ahead"], partition_mapping=all_regions_same_day_mapping()
+        )
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_JOBS_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"ortools", "duckdb"},
+)
+def compute_job_placement(
+    context: dg.AssetExecutionContext, config: JobsConfig, carbon: pl.DataFrame
+):
+    """Carbon-aware placement of the compute jobs homed in this region for market day D: each
+    job (energy, duration, earliest start, deadline, allowed regions, interruptible or not) gets
+    a region and hours minimizing CO2 under every region's P50 carbon forecast for D, within
+    data-centre capacity per region and hour (CP-SAT; LP + neighbourhood search at scale). Metadata
+    compares with running every job now at home and with the per-job best window; jobs that
+    cannot fit are listed with the reason (`unscheduled` metadata), never dropped silently."""
+    rd = partition_keys(context)
+    forecasts = carbon.filter(pl.col("market_date") == rd.market_date).sort("interval_start_utc")
+    home = forecasts.filter(pl.col("region") == rd.region)
+    hours = home["interval_start_utc"].to_list()
+    by_region = {
+        code: group.sort("interval_start_utc")["carbon_p50_gco2_per_kwh"].to_numpy()
+        for (code,), group in forecasts.group_by("region")
+        if group.height == len(hours) and group["interval_start_utc"].to_list() == hours
+    }
+    jobs, signals = region_job_set(hours, rd.region, by_region, config.n_jobs, config.seed)
+    problem = JobProblem(
+        hour_starts_utc=hours,
+        jobs=jobs,
+        regions=signals,
+        time_limit_s=config.time_limit_s,
+        relative_gap_limit=config.relative_gap_limit,
+        num_workers=1,
+        allow_partial=True,  # jobs that cannot fit are listed in the metadata, never dropped silently
+    )
+    try:
+        schedule = solve_jobs(problem)
+    except JobsInfeasible as error:
+        raise dg.Failure(
+            f"dispatch/compute_job_placement partition {context.partition_key}: {error}",
+            allow_retries=False,
+        ) from error
+    frame = schedule.placements.select(
+        pl.lit(rd.region).alias("region"),
+        pl.lit(rd.market_date, dtype=pl.Date).alias("market_date"),
+        "job_id",
+        pl.col("region").alias("placed_region"),
+        "start_utc",
+        "end_utc",
+        pl.col("delay_hours").cast(pl.Int32),
+        "interruptible",
+        "power_kw",
+        "energy_kwh",
+        "co2_kg",
+    )
+    summary = schedule.summary
+    metadata = {
+        k: summary.get(k)
+        for k in ("status", "objective", "best_bound", "gap", "solve_time_s", "build_time_s")
+    }
+    unscheduled = summary.get("unscheduled") or []
+    metadata["unscheduled_jobs"] = len(unscheduled)
+    if unscheduled:
+        metadata["unscheduled"] = dg.MetadataValue.json(unscheduled[:50])
+        context.log.warning(
+            f"{len(unscheduled)} jobs could not be placed: see `unscheduled` metadata"
+        )
+    metadata["regions_with_forecasts"] = sorted(by_region)
+    metadata["jobs"] = len(jobs)
+    for name in ("run_now", "best_window_per_job"):
+        if isinstance(summary.get(name), dict):
+            metadata[f"{name}_co2_kg"] = summary[name].get("total_co2_kg")
+            metadata[f"{name}_overloaded_region_hours"] = summary[name]["capacity_violations"][
+                "overloaded_region_hours"
+            ]
+    metadata["optimized_co2_kg"] = float(frame["co2_kg"].sum())
+    yield from validated_output(context, frame, ComputeJobPlacement, metadata)
 
 
 def _png_markdown(png: bytes) -> str:

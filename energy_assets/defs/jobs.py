@@ -2,6 +2,7 @@
 
 - `ingest_job`: raw -> harmonized -> features for one region and market day.
 - `day_ahead_job`: model -> forecasts -> dispatch -> evaluation for one region and market day.
+- `cross_region_job`: decisions that read every region's forecasts of the day (compute jobs).
 - `daily_ingest_schedule`: every morning, yesterday's market day for every region (06:30 UTC,
   after the Pacific day has ended).
 - `day_ahead_sensor`: when `features/load_features` is materialized for a day that has
@@ -26,11 +27,21 @@ ingest_job = dg.define_asset_job(
     description="Fetch, archive, parse, harmonize and build features for one region-day.",
 )
 
+CROSS_REGION = dg.AssetSelection.assets(dg.AssetKey(["dispatch", "compute_job_placement"]))
+
 day_ahead_job = dg.define_asset_job(
     "day_ahead_job",
-    selection=dg.AssetSelection.groups(*DAY_AHEAD_GROUPS),
+    selection=dg.AssetSelection.groups(*DAY_AHEAD_GROUPS) - CROSS_REGION,
     partitions_def=DAY_AHEAD_PARTITIONS,
     description="Train, forecast, schedule and score one region-day.",
+)
+
+cross_region_job = dg.define_asset_job(
+    "cross_region_job",
+    selection=CROSS_REGION,
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    description="Decisions over every region's day-ahead forecasts (compute-job placement); run "
+    "after day_ahead_job has run for every region of the day.",
 )
 
 

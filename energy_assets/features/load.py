@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -214,9 +215,14 @@ def _operator_for_day(
     return f
 
 
+@cache
+def _holidays_of_year(country: str, subdiv: str | None, year: int) -> frozenset[date]:
+    # building a `holidays` calendar costs ~1 s; a backfill asks for the same year every day
+    return frozenset(holidays.country_holidays(country, subdiv=subdiv, years=year).keys())
+
+
 def _holiday_dates(country: str, subdiv: str | None, years: set[int]) -> set[date]:
-    cal = holidays.country_holidays(country, subdiv=subdiv, years=sorted(years))
-    return set(cal.keys())
+    return set().union(*(_holidays_of_year(country, subdiv, y) for y in years))
 
 
 def build_load_features(

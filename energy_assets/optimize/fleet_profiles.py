@@ -44,6 +44,7 @@ skips one.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -81,6 +82,13 @@ def household_path(datasets_dir: Path) -> Path:
 
 
 def load_household_year(path: Path | str) -> pl.DataFrame:
+    """Cached by path and modification time (a backfill reads the same file every day)."""
+    path = Path(path)
+    return _load_household_year(path, path.stat().st_mtime_ns)
+
+
+@functools.cache
+def _load_household_year(path: Path, _mtime_ns: int) -> pl.DataFrame:
     """The household CSV as `timestamp_utc`, `load_kw`, `pv_kw` on a full 30-min grid (gaps null).
 
     See the module docstring for the cleaning rules.

@@ -46,3 +46,23 @@ class VppFleetDispatch(pa.DataFrameModel):
     class Config:
         unique = ["region", "home_id", "interval_start_utc"]
         strict = True
+
+
+class ComputeJobPlacement(pa.DataFrameModel):
+    """One row per job: where and when it runs (optimized) and where it would have run now."""
+
+    region: str
+    market_date: pl.Date
+    job_id: str
+    placed_region: str
+    start_utc: UtcTimestamp
+    end_utc: UtcTimestamp
+    delay_hours: pl.Int32 = pa.Field(ge=0)
+    interruptible: bool
+    power_kw: pl.Float64 = pa.Field(gt=0)
+    energy_kwh: pl.Float64 = pa.Field(gt=0)
+    co2_kg: pl.Float64 = pa.Field(ge=0)
+
+    class Config:
+        unique = ["region", "market_date", "job_id"]
+        strict = True
