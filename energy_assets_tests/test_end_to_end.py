@@ -138,7 +138,8 @@ def test_compute_jobs_are_placed_in_cleaner_hours_than_run_now(slice_run):
     assert (jobs["placed_region"] == "CAISO").all()  # the only region with a carbon forecast yet
     # jobs with slack start where the forecast is cleaner than the day's average
     day_mean = _query(
-        data, "select avg(carbon_p50_gco2_per_kwh) as m from forecasts.carbon_day_ahead where market_date = ?",
+        data,
+        "select avg(carbon_p50_gco2_per_kwh) as m from forecasts.carbon_day_ahead where market_date = ?",
         [FIRST_FORECAST],
     )["m"][0]
     assert jobs.filter(pl.col("delay_hours") > 0)["carbon"].mean() < day_mean
@@ -326,3 +327,28 @@ def test_dst_and_short_days_materialize_with_completeness_warnings(recordings, t
         "raw/caiso_outlook_fuel_mix",
         "harmonized/grid_hourly",
     }
+
+
+def test_unrecorded_day_fails_at_once_naming_the_url(tmp_path):
+    """Replay of a day with no recording: a clear error naming the URL, and no step retries."""
+    empty = tmp_path / "recordings"
+    empty.mkdir()
+    defs = build_definitions(default_resources(tmp_path / "data", empty, "replay"))
+    result = defs.resolve_job_def("ingest_job").execute_in_process(
+        partition_key=partition_key("CAISO", "2021-03-01"),
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+    assert not result.success
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert {e.step_key for e in failures} == {
+        "raw__caiso_outlook_demand",
+        "raw__caiso_outlook_fuel_mix",
+    }
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    message = failures[0].step_failure_data.error.message
+    assert (
+        "2021-03-01|CAISO" in message
+        and "https://www.caiso.com/outlook/history/20210301/" in message
+    )

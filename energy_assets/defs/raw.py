@@ -22,7 +22,7 @@ from energy_assets.partitions import partition_keys, region_day_partitions
 from energy_assets.regions import regions_served_by
 from energy_assets.schemas import raw as schemas
 from energy_assets.sources import caiso_outlook
-from energy_assets.sources.errors import PayloadError, SourceError
+from energy_assets.sources.errors import FetchError, PayloadError, SourceError
 
 CAISO_OUTLOOK_REGIONS = regions_served_by("caiso_outlook", "grid")
 CAISO_OUTLOOK_PARTITIONS = region_day_partitions(CAISO_OUTLOOK_REGIONS)
@@ -38,8 +38,20 @@ def _fetch_parse_archive(
     parse: Callable,
 ) -> tuple[pl.DataFrame, dict]:
     rd = partition_keys(context)
-    with http.client() as client:
-        payload = client.get(caiso_outlook.PROVIDER, url)
+    try:
+        with http.client() as client:
+            payload = client.get(caiso_outlook.PROVIDER, url)
+    except FetchError as error:
+        # The client already retried 429/5xx and timeouts; retry the step later (RetryPolicy)
+        # only when the failure can be transient: not in replay, and not a definite 4xx.
+        definite = http.transport == "replay" or (
+            error.status is not None and 400 <= error.status < 500 and error.status != 429
+        )
+        raise dg.Failure(
+            description=f"partition {rd}: {error}",
+            metadata={"source_url": error.url, "http_status": error.status},
+            allow_retries=not definite,
+        ) from error
     stored = archive.archive().put(
         provider=payload.provider,
         body=payload.body,
