@@ -8,6 +8,7 @@ import pandera.errors
 import polars as pl
 import pytest
 
+from energy_assets.harmonize.grid import FUEL_COLUMNS
 from energy_assets.schemas.evaluation import LoadForecastScore
 from energy_assets.schemas.forecasts import LoadDayAhead
 from energy_assets.schemas.harmonized import GridHourly, OperatorLoadForecast
@@ -23,23 +24,7 @@ def _grid(**overrides) -> pl.DataFrame:
         "market_date": dt.date(2020, 8, 14),
         "interval_start_utc": T0,
         "demand_mw": 30_000.0,
-        **{
-            c: 1_000.0
-            for c in (
-                "solar_mw",
-                "wind_mw",
-                "hydro_mw",
-                "nuclear_mw",
-                "natural_gas_mw",
-                "coal_mw",
-                "oil_mw",
-                "geothermal_mw",
-                "biomass_mw",
-                "batteries_mw",
-                "other_mw",
-                "net_imports_mw",
-            )
-        },
+        **{c: 1_000.0 for c in (*FUEL_COLUMNS, "net_imports_mw")},
         "demand_coverage": 1.0,
         "fuel_mix_coverage": 1.0,
     }
