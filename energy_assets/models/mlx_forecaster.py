@@ -8,6 +8,9 @@ so a seed ensemble costs about as much as one network on a CPU, and predicts the
 - Inputs and targets are standardized with the mean/std of the data given to the first `fit`
   (kept on warm-started fits, so a model recalibrated every day sees one fixed input scale).
   Domain transforms (e.g. asinh of prices) belong to the caller.
+- Architecture: `hidden` fully connected layers (ReLU/GELU/SiLU/tanh), linear output; with
+  `linear_skip=True` a direct linear input->output map is added (starts at zero), so the net
+  learns "linear model + nonlinear correction".
 - Training: Adam(W), mini-batches, L1 (default), L2 or Huber loss, optional Gaussian input noise.
   `fit(..., warm_start=True)` continues from the current weights and optimizer state: a few
   epochs per day recalibrate a daily model cheaply.
@@ -15,6 +18,8 @@ so a seed ensemble costs about as much as one network on a CPU, and predicts the
   generators seeded explicitly), so two forecasters built and fitted the same way predict the
   same numbers on one machine and backend.
 - Device: the MLX default device is left alone (CPU with `mlx[cpu]`, GPU with Metal/CUDA builds).
+  The Linux `mlx[cpu]` wheel bundles the reference (netlib) BLAS: matmuls run at ~2 GFLOP/s,
+  some 30x below numpy's OpenBLAS, so keep CPU networks small.
 
 Artifacts: `save(path)` writes one `.npz` (weights, scalers and a JSON config string; no
 pickle); `MLXForecaster.load(path)` restores a forecaster that predicts identically.
@@ -56,6 +61,7 @@ class MLXConfig:
     huber_delta: float = 1.0
     activation: str = "relu"
     input_noise: float = 0.0
+    linear_skip: bool = False
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -74,9 +80,19 @@ class MLXConfig:
 class _BatchedMLP(nn.Module):
     """`members` MLPs evaluated together: x (B, in) -> (members, B, out)."""
 
-    def __init__(self, sizes: list[int], members: int, activation: str, rng: np.random.Generator):
+    def __init__(
+        self,
+        sizes: list[int],
+        members: int,
+        activation: str,
+        rng: np.random.Generator,
+        linear_skip: bool = False,
+    ):
         super().__init__()
         self.activation = activation
+        self.linear_skip = linear_skip
+        if linear_skip:  # a direct linear map input -> output, added to the MLP (starts at 0)
+            self.skip = mx.zeros((members, sizes[0], sizes[-1]))
         self.layers = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
             # He-uniform for the hidden layers, Glorot-uniform for the output layer.
@@ -93,6 +109,8 @@ class _BatchedMLP(nn.Module):
             h = h @ layer["w"] + layer["b"]
             if i < len(self.layers) - 1:
                 h = act(h)
+        if self.linear_skip:
+            h = h + x[None] @ self.skip
         return h
 
 
@@ -198,6 +216,8 @@ class MLXForecaster:
         for i, layer in enumerate(self._model.layers):
             arrays[f"w{i}"] = np.array(layer["w"])
             arrays[f"b{i}"] = np.array(layer["b"])
+        if self.config.linear_skip:
+            arrays["skip"] = np.array(self._model.skip)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -226,6 +246,8 @@ class MLXForecaster:
             for i, layer in enumerate(self._model.layers):
                 layer["w"] = mx.array(data[f"w{i}"])
                 layer["b"] = mx.array(data[f"b{i}"])
+            if self.config.linear_skip:
+                self._model.skip = mx.array(data["skip"])
             self.epochs_trained = int(meta.get("epochs_trained", 0))
         mx.eval(self._model.parameters())
         return self
@@ -264,7 +286,7 @@ class MLXForecaster:
         cfg = self.config
         mx.random.seed(cfg.seed)
         sizes = [n_in, *cfg.hidden, n_out]
-        self._model = _BatchedMLP(sizes, cfg.n_members, cfg.activation, self._rng)
+        self._model = _BatchedMLP(sizes, cfg.n_members, cfg.activation, self._rng, cfg.linear_skip)
         if cfg.weight_decay > 0:
             self._optimizer = optim.AdamW(
                 learning_rate=cfg.learning_rate, weight_decay=cfg.weight_decay
