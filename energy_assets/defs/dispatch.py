@@ -5,7 +5,7 @@ import numpy as np
 import polars as pl
 
 from energy_assets import settings
-from energy_assets.archive import write_atomic
+from energy_assets.atomic import write_atomic
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.resources import ModelStoreResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output

@@ -10,6 +10,7 @@ from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.evaluation.dispatch_value import (
     dispatch_value_frame,
     fleet_value,
+    hours_without_actual,
     household_value,
 )
 from energy_assets.evaluation.load_score import score_load_forecasts
@@ -107,5 +108,6 @@ def dispatch_value(
         {
             "household_realized_saving_pct": house["realized_saving_pct"],
             "household_regret_co2_kg": house["regret_co2_kg"],
+            "hours_without_actual_carbon": hours_without_actual(actual_carbon),
         },
     )

@@ -47,7 +47,7 @@ def _with_actual(frame: pl.DataFrame, actual: pl.DataFrame) -> pl.DataFrame:
     joined = frame.with_columns(hour=pl.col("interval_start_utc").dt.truncate("1h")).join(
         _actual_hourly(actual), on="hour", how="left"
     )
-    # an hour without a fuel-mix reading keeps the forecast (stated in the row count below)
+    # an hour without a fuel-mix reading keeps the forecast (`hours_without_actual` counts them)
     return joined.with_columns(actual=pl.col("actual").fill_null(pl.col("forecast")))
 
 
@@ -130,6 +130,11 @@ def fleet_value(
         "baseline_cost_usd": totals["base_usd"],
         "realized_cost_usd": totals["real_usd"],
     }
+
+
+def hours_without_actual(actual: pl.DataFrame) -> int:
+    """Hours of the day whose realized CO2 had to use the forecast (no fuel-mix reading)."""
+    return actual.filter(pl.col("carbon_gco2_per_kwh").is_null()).height
 
 
 def dispatch_value_frame(rows: list[dict]) -> pl.DataFrame:

@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -52,6 +50,8 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import polars as pl
+
+from energy_assets.atomic import write_atomic
 
 __all__ = [
     "DEFAULT_BASELINE_COLUMNS",
@@ -365,20 +365,9 @@ def _to_document(model: QuantileForecaster) -> dict[str, Any]:
 
 def save_model_atomic(model: QuantileForecaster, path: Path) -> str:
     """Write `model` to `path` atomically as JSON; return the SHA-256 (hex) of the file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(_to_document(model), sort_keys=True, allow_nan=False).encode("utf-8")
     digest = hashlib.sha256(payload).hexdigest()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    write_atomic(path, payload)
     return digest
 
 

@@ -54,6 +54,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from ortools.sat.python import cp_model
 
+from energy_assets.timeutil import intervals_utc
+
 __all__ = [
     "OBJECTIVE_UNITS",
     "SIGNAL_STEPS",
@@ -191,14 +193,7 @@ class HouseholdSchedule:
 
 def local_day_slots(day: date, tz: str, slot_minutes: int = 15) -> list[datetime]:
     """UTC slot starts covering the local calendar `day` in `tz` (92/96/100 slots at 15 min)."""
-    zone = ZoneInfo(tz)
-    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(ZoneInfo("UTC"))
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(
-        ZoneInfo("UTC")
-    )
-    step = timedelta(minutes=slot_minutes)
-    count = int((end - start) / step)
-    return [start + i * step for i in range(count)]
+    return intervals_utc(day, tz, timedelta(minutes=slot_minutes))
 
 
 def expand_hourly_to_slots(

@@ -1,0 +1,49 @@
+"""The daily schedule and the day-ahead sensor request the right partitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from energy_assets.definitions import build_definitions
+from energy_assets.defs.harmonized import GRID_PARTITIONS
+from energy_assets.defs.jobs import daily_ingest_schedule, day_ahead_sensor
+from energy_assets.defs.resources import default_resources
+from energy_assets.partitions import partition_key
+
+
+def test_daily_schedule_ingests_yesterday_for_every_region(tmp_path):
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 11, 22, 6, 30, tzinfo=dt.UTC),
+        repository_def=build_definitions(default_resources(tmp_path)).get_repository_def(),
+    )
+    requests = list(daily_ingest_schedule.evaluate_tick(context).run_requests or [])
+    assert [r.partition_key for r in requests] == ["2026-11-21|CAISO"]
+    assert requests[0].run_key == "ingest:2026-11-21|CAISO"
+
+
+def _features_event(instance: dg.DagsterInstance, day: str) -> None:
+    @dg.asset(key=["features", "load_features"], partitions_def=GRID_PARTITIONS)
+    def stand_in() -> None:  # records a materialization event only
+        return None
+
+    dg.materialize([stand_in], partition_key=partition_key("CAISO", day), instance=instance)
+
+
+def test_sensor_requests_day_ahead_for_the_features_day_and_skips_early_days(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    defs = build_definitions(default_resources(tmp_path))
+    _features_event(instance, "2019-01-10")  # before the first day-ahead day
+    context = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
+    result = day_ahead_sensor.evaluate_tick(context)
+    assert not result.run_requests
+    assert "2019-01-10|CAISO" in str(result.skip_message)
+
+    _features_event(instance, "2020-08-14")
+    context = dg.build_sensor_context(
+        instance=instance, repository_def=defs.get_repository_def(), cursor=result.cursor
+    )
+    result = day_ahead_sensor.evaluate_tick(context)
+    assert [r.partition_key for r in result.run_requests] == ["2020-08-14|CAISO"]
+    assert result.run_requests[0].run_key == "day_ahead:2020-08-14|CAISO"
