@@ -41,7 +41,7 @@ def _instance(home: Path):
 
 
 def _print_summary(
-    outcome, warehouse: Path | list[Path], region: str, start: dt.date, end: dt.date
+    outcome, scores, household_warehouse: Path | None, region: str, start: dt.date, end: dt.date
 ) -> None:
     from energy_assets.runner import forecast_summary, household_summary
 
@@ -55,30 +55,45 @@ def _print_summary(
     print(
         f"checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed"
     )
-    if not all(w.exists() for w in (warehouse if isinstance(warehouse, list) else [warehouse])):
-        return
-    try:
-        summary = forecast_summary(warehouse, region, start, end).get("all")
-    except Exception as error:  # noqa: BLE001 - summary is best effort when nothing was scored
-        print(f"no forecast scores: {error}")
-        summary = None
-    if summary:
+    summary = forecast_summary(scores, region, start, end).get("all") if scores.height else None
+    if summary is None:
+        print("no day-ahead load forecast was scored")
+    else:
         m = summary.mape_pct
+        nan = float("nan")
         print(
-            f"day-ahead load MAPE over {summary.hours} hours: energy-assets {m.get('energy_assets_p50', float('nan')):.2f}%"
-            f" | {region} day-ahead {m.get('operator_day_ahead', float('nan')):.2f}%"
-            f" | seasonal naive {m.get('seasonal_naive_7d', float('nan')):.2f}%"
+            f"day-ahead load MAPE over {summary.hours} hours: energy-assets {m.get('ensemble', nan):.2f}%"
+            f" (LightGBM {m.get('lightgbm', nan):.2f}%, MLX {m.get('mlx', nan):.2f}%)"
+            f" | {region} day-ahead {m.get('operator_day_ahead', nan):.2f}%"
+            f" | seasonal naive {m.get('seasonal_naive_7d', nan):.2f}%"
         )
-    try:
-        household = household_summary(warehouse, region, start, end)
-    except Exception:  # noqa: BLE001
-        household = {}
+    household = (
+        household_summary(household_warehouse, region, start, end)
+        if household_warehouse is not None and household_warehouse.exists()
+        else {}
+    )
     if household:
         print(
             f"household load shift over {household['days']} days: {household['baseline_co2_kg']:.1f} kg CO2"
             f" at earliest start -> {household['optimized_co2_kg']:.1f} kg optimized"
             f" (saving {household['saving_pct']:.1f}% on the P50 carbon forecast)"
         )
+
+
+def _scores(warehouse: Path):
+    import duckdb
+    import polars as pl
+
+    from energy_assets.runner import load_scores
+
+    if not warehouse.exists():
+        return pl.DataFrame()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        present = con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'evaluation' and table_name = 'load_forecast_score'"
+        ).fetchone()[0]
+    return load_scores(warehouse) if present else pl.DataFrame()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -101,27 +116,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.transport,
         print,
     )
-    _print_summary(outcome, data_dir / "warehouse.duckdb", args.region, args.start, args.end)
+    warehouse = data_dir / "warehouse.duckdb"
+    _print_summary(outcome, _scores(warehouse), warehouse, args.region, args.start, args.end)
     print(f"wall time {outcome.seconds:.0f} s. Open the UI: DAGSTER_HOME=$PWD uv run dagster dev")
     return 1 if outcome.partitions_failed else 0
 
 
-def _has_scores(warehouse: Path) -> bool:
-    import duckdb
-
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return bool(
-            con.execute(
-                "select count(*) from information_schema.tables"
-                " where table_schema = 'evaluation' and table_name = 'load_forecast_score'"
-            ).fetchone()[0]
-        )
-
-
 def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
     import dagster as dg
+    import polars as pl
 
-    from energy_assets.runner import forecast_summary, materialize_window
+    from energy_assets.evaluation.load_report import rollup
+    from energy_assets.runner import materialize_window
 
     work = Path(tempfile.mkdtemp(prefix="energy-assets-bench-"))
     try:
@@ -136,7 +142,7 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
         if args.workers > 1:
             from energy_assets.runner import materialize_window_parallel
 
-            outcome, warehouses = materialize_window_parallel(
+            outcome, scores = materialize_window_parallel(
                 args.start, args.end, args.region, work, Path(args.recordings), args.workers
             )
         else:
@@ -149,8 +155,9 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
                 Path(args.recordings),
                 "replay",
                 print if args.verbose else None,
+                report=False,
             )
-            warehouses = [work / "data" / "warehouse.duckdb"]
+            scores = _scores(work / "data" / "warehouse.duckdb")
         wall = time.perf_counter() - began
         peak_mib = (
             max(
@@ -159,31 +166,34 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
             )
             / 1024
         )
-        # workers that ran no day-ahead day have no scores
-        warehouse = [w for w in warehouses if _has_scores(w)]
-        _print_summary(outcome, warehouse, args.region, args.start, args.end)
+        _print_summary(outcome, scores, None, args.region, args.start, args.end)
+        report = rollup(
+            scores.filter(pl.col("market_date").is_between(args.start, args.end))
+        ).filter(pl.col("region") == args.region)
+        kinds = ("all", "year", "month") if args.monthly else ("all", "year")
+        forecasters = ("ensemble", "lightgbm", "mlx", "operator_day_ahead", "seasonal_naive_7d")
         print()
         print(
-            "| period | hours | energy-assets MAPE | operator day-ahead MAPE | seasonal naive MAPE |"
+            "| period | days | hours | ensemble MAPE | LightGBM | MLX | operator day-ahead"
+            " | seasonal naive | ensemble vs operator: DM p-value |"
         )
-        print("|---|---|---|---|---|")
-        for group in ("year", None):
-            for name, s in forecast_summary(
-                warehouse, args.region, args.start, args.end, group
-            ).items():
-                m = s.mape_pct
-                print(
-                    f"| {name} | {s.hours} | {m.get('energy_assets_p50', float('nan')):.2f}% |"
-                    f" {m.get('operator_day_ahead', float('nan')):.2f}% | {m.get('seasonal_naive_7d', float('nan')):.2f}% |"
+        print("|---|---|---|---|---|---|---|---|---|")
+        for kind in kinds:
+            rows = report.filter(pl.col("period_kind") == kind)
+            for period in rows["period"].unique(maintain_order=True).sort().to_list():
+                by = {
+                    r["forecaster"]: r
+                    for r in rows.filter(pl.col("period") == period).iter_rows(named=True)
+                }
+                if "ensemble" not in by:
+                    continue
+                mapes = " | ".join(
+                    f"{by[f]['mape_pct']:.2f}%" if f in by else "-" for f in forecasters
                 )
-        if args.monthly:
-            for name, s in forecast_summary(
-                warehouse, args.region, args.start, args.end, "month"
-            ).items():
-                m = s.mape_pct
+                p_value = by["ensemble"]["dm_p_value_vs_operator"]
                 print(
-                    f"| {name} | {s.hours} | {m.get('energy_assets_p50', float('nan')):.2f}% |"
-                    f" {m.get('operator_day_ahead', float('nan')):.2f}% | {m.get('seasonal_naive_7d', float('nan')):.2f}% |"
+                    f"| {period} | {by['ensemble']['days']} | {by['ensemble']['hours']} | {mapes}"
+                    f" | {'-' if p_value is None else f'{p_value:.3f}'} |"
                 )
         print()
         print(

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from energy_assets.definitions import build_definitions
 from energy_assets.defs.resources import default_resources
+from energy_assets.evaluation.load_report import rollup
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, MIN_TRAINING_DAYS, partition_key
 
 # Console logging of every Dagster event costs time and drowns the summary; the events are still
@@ -88,9 +90,10 @@ def materialize_window(
     transport: str = "replay",
     progress: Callable[[str], None] | None = None,
     day_ahead_from: dt.date | None = None,
+    report: bool = True,
 ) -> WindowResult:
     """Ingest every day of start..end; day-ahead jobs from `day_ahead_from` (default: the first
-    day with MIN_TRAINING_DAYS of history in the window)."""
+    day with MIN_TRAINING_DAYS of history in the window); then, if `report`, `report_job`."""
     defs = build_definitions(default_resources(data_dir, recordings_dir, transport))
     jobs = {name: defs.resolve_job_def(name) for name in (*INGEST, *DAY_AHEAD)}
     first_forecast = max(day_ahead_from or start, first_day_ahead_day(start))
@@ -115,6 +118,15 @@ def materialize_window(
             progress(
                 f"{day.isoformat()}: {dict(outcome.partitions_ok)} ok, {len(outcome.partitions_failed)} failed"
             )
+    if report and outcome.partitions_ok["day_ahead_job"]:
+        result = defs.resolve_job_def("report_job").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET
+        )
+        _tally_checks(result, outcome.checks)
+        if result.success:
+            outcome.partitions_ok["report_job"] += 1
+        else:
+            outcome.partitions_failed.append(("report_job", "-", _failure_message(result)))
     outcome.seconds = time.perf_counter() - began
     return outcome
 
@@ -137,37 +149,34 @@ def _union(con: duckdb.DuckDBPyConnection, warehouses: list[Path], table: str) -
     return " union all ".join(f"select * from w{k}.{table}" for k in range(len(warehouses)))
 
 
+def load_scores(warehouse: Path | list[Path]) -> pl.DataFrame:
+    """`evaluation.load_forecast_score` of one warehouse, or the union of several (the parallel
+    benchmark's workers score disjoint days)."""
+    warehouses = warehouse if isinstance(warehouse, list) else [warehouse]
+    with duckdb.connect() as con:
+        return con.execute(_union(con, warehouses, "evaluation.load_forecast_score")).pl()
+
+
 def forecast_summary(
-    warehouse: Path | list[Path],
+    scores: pl.DataFrame,
     region: str,
     start: dt.date,
     end: dt.date,
     group_by: str | None = None,
 ) -> dict[str, ForecastSummary]:
-    """MAPE/MAE per forecaster over the window, exact over hours (from the per-day sums); over
-    one warehouse or the union of several (their day-ahead days never overlap)."""
-    group = {
-        None: "'all'",
-        "year": "strftime(market_date, '%Y')",
-        "month": "strftime(market_date, '%Y-%m')",
-    }[group_by]
-    warehouses = warehouse if isinstance(warehouse, list) else [warehouse]
-    with duckdb.connect() as con:
-        scores = _union(con, warehouses, "evaluation.load_forecast_score")
-        rows = con.execute(
-            f"""select {group} as grp, forecaster, sum(hours) as hours,
-                       sum(abs_pct_error_sum) / nullif(sum(hours), 0) as mape_pct,
-                       sum(abs_error_sum_mw) / nullif(sum(hours), 0) as mae_mw
-                from ({scores})
-                where region = ? and market_date between ? and ?
-                group by all order by grp, forecaster""",
-            [region, start, end],
-        ).fetchall()
+    """MAPE/MAE per forecaster over the window (`group_by` None, "year" or "month"), exact over
+    hours, computed by the same roll-up as `evaluation/load_forecast_report`. `scores`: rows
+    of `evaluation.load_forecast_score` (see `load_scores`)."""
+    scores = scores.filter(
+        (pl.col("region") == region) & pl.col("market_date").is_between(start, end)
+    )
+    kind = {None: "all", "year": "year", "month": "month"}[group_by]
+    report = rollup(scores).filter(pl.col("period_kind") == kind)
     out: dict[str, ForecastSummary] = {}
-    for grp, forecaster, hours, mape, mae in rows:
-        summary = out.setdefault(grp, ForecastSummary(int(hours), {}, {}))
-        summary.mape_pct[forecaster] = mape
-        summary.mae_mw[forecaster] = mae
+    for row in report.iter_rows(named=True):
+        summary = out.setdefault(row["period"], ForecastSummary(row["hours"], {}, {}))
+        summary.mape_pct[row["forecaster"]] = row["mape_pct"]
+        summary.mae_mw[row["forecaster"]] = row["mae_mw"]
     return out
 
 
@@ -198,39 +207,59 @@ def household_summary(
     }
 
 
-# Ingest days before a chunk's first day-ahead day so that its first model sees exactly the
-# history a sequential run would: the 56-day training window (D-56..D-2) of features that
-# themselves read 8 days of grid history, plus the model's own day.
-WARM_UP_DAYS = 56 + 8 + 1
+# A chunk after the first starts its day-ahead runs ENSEMBLE_WARM_UP_DAYS before its own range,
+# so that the ensemble of its first day learns its weights on the same 14 validation days
+# (D-15..D-2) as in a sequential run; those warm-up days are scored by the chunk before and
+# left out of the summary. Ingest starts INGEST_WARM_UP_DAYS before that: the 56-day training
+# window (D-56..D-2) of features that themselves read 8 days of grid history, plus the day.
+ENSEMBLE_WARM_UP_DAYS = 15
+INGEST_WARM_UP_DAYS = 56 + 8 + 1
+WARM_UP_DAYS = ENSEMBLE_WARM_UP_DAYS + INGEST_WARM_UP_DAYS
 
 
-def chunks(start: dt.date, end: dt.date, workers: int) -> list[tuple[dt.date, dt.date, dt.date]]:
-    """(ingest_start, day_ahead_from, end) per worker: contiguous day-ahead ranges, each chunk
-    after the first ingesting WARM_UP_DAYS before its range (computed twice, kept apart)."""
+@dataclass(frozen=True)
+class Chunk:
+    """One worker's share: ingest from `ingest_from`, day-ahead from `day_ahead_from`, and the
+    days `first..last` it is the one to report (contiguous and disjoint across chunks)."""
+
+    ingest_from: dt.date
+    day_ahead_from: dt.date
+    first: dt.date
+    last: dt.date
+
+
+def chunks(start: dt.date, end: dt.date, workers: int) -> list[Chunk]:
+    """Contiguous ranges of start..end, one per worker, each after the first with its warm-up
+    (computed twice, reported once)."""
     days = days_between(start, end)
     size = -(-len(days) // workers)
     out = []
     for k in range(0, len(days), size):
         first, last = days[k], days[min(k + size, len(days)) - 1]
-        ingest_from = start if k == 0 else max(start, first - dt.timedelta(days=WARM_UP_DAYS))
-        out.append((ingest_from, first, last))
+        if k == 0:
+            out.append(Chunk(start, first, first, last))
+            continue
+        day_ahead_from = max(start, first - dt.timedelta(days=ENSEMBLE_WARM_UP_DAYS))
+        ingest_from = max(start, first - dt.timedelta(days=WARM_UP_DAYS))
+        out.append(Chunk(ingest_from, day_ahead_from, first, last))
     return out
 
 
 def _worker(args: tuple) -> WindowResult:
-    ingest_from, day_ahead_from, last, region, data_dir, recordings, transport = args
+    chunk, region, data_dir, recordings, transport = args
     import dagster as dg
 
     return materialize_window(
-        ingest_from,
-        last,
+        chunk.ingest_from,
+        chunk.last,
         region,
         dg.DagsterInstance.ephemeral(),
         data_dir,
         recordings,
         transport,
         None,
-        day_ahead_from,
+        chunk.day_ahead_from,
+        report=False,
     )
 
 
@@ -241,18 +270,15 @@ def materialize_window_parallel(
     work_dir: Path,
     recordings_dir: Path,
     workers: int,
-) -> tuple[WindowResult, list[Path]]:
+) -> tuple[WindowResult, pl.DataFrame]:
     """The window split over `workers` processes, each with its own warehouse (DuckDB allows
-    one writer process) and in-memory Dagster instance. Returns the merged tally and the
-    warehouses."""
+    one writer process) and in-memory Dagster instance. Returns the merged tally and the load
+    forecast scores, each day taken from the worker that reports it."""
     import multiprocessing
 
     parts = chunks(start, end, workers)
     dirs = [work_dir / f"worker{k}" for k in range(len(parts))]
-    tasks = [
-        (a, b, c, region, d, recordings_dir, "replay")
-        for (a, b, c), d in zip(parts, dirs, strict=True)
-    ]
+    tasks = [(c, region, d, recordings_dir, "replay") for c, d in zip(parts, dirs, strict=True)]
     began = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(len(tasks)) as pool:
         results = pool.map(_worker, tasks)
@@ -262,4 +288,11 @@ def materialize_window_parallel(
         merged.partitions_failed.extend(r.partitions_failed)
         merged.checks.update(r.checks)
     merged.seconds = time.perf_counter() - began
-    return merged, [d / "warehouse.duckdb" for d in dirs]
+    scores = [
+        load_scores(d / "warehouse.duckdb").filter(
+            pl.col("market_date").is_between(c.first, c.last)
+        )
+        for c, d in zip(parts, dirs, strict=True)
+        if (d / "warehouse.duckdb").exists()
+    ]
+    return merged, pl.concat(scores) if scores else pl.DataFrame()

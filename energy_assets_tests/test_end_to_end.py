@@ -4,6 +4,7 @@ real recordings, and read back."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import shutil
 import subprocess
@@ -23,12 +24,15 @@ from energy_assets.runner import (
     first_day_ahead_day,
     forecast_summary,
     household_summary,
+    load_scores,
     materialize_window,
 )
 
 START = dt.date(2020, 7, 1)
 FIRST_FORECAST = first_day_ahead_day(START)
-END = FIRST_FORECAST + dt.timedelta(days=1)
+# 5 day-ahead days: the last learns its ensemble weights on 3 validation days
+DAY_AHEAD_DAYS = 5
+END = FIRST_FORECAST + dt.timedelta(days=DAY_AHEAD_DAYS - 1)
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +53,16 @@ def test_every_partition_materializes_and_every_check_passes(slice_run):
     outcome, _ = slice_run
     days = (END - START).days + 1
     assert outcome.partitions_failed == []
-    assert outcome.partitions_ok == {"ingest_job": days, "day_ahead_job": 2, "cross_region_job": 2}
+    assert outcome.partitions_ok == {
+        "ingest_job": days,
+        "day_ahead_job": DAY_AHEAD_DAYS,
+        "cross_region_job": DAY_AHEAD_DAYS,
+        "report_job": 1,
+    }
     assert outcome.checks["failed"] == 0
-    # ingest: schema on 6 assets + completeness on 3; day-ahead: schema on 7 + 1 assets
-    assert outcome.checks["passed"] == 9 * days + 8 * 2
+    # ingest: schema on 6 assets + completeness on 3; day-ahead: schema on 3 models,
+    # 4 forecasts, 2 schedules and 2 scores, + compute jobs; the report once
+    assert outcome.checks["passed"] == 9 * days + 12 * DAY_AHEAD_DAYS + 1
 
 
 def test_tables_read_back_with_the_right_shapes(slice_run):
@@ -69,7 +79,7 @@ def test_tables_read_back_with_the_right_shapes(slice_run):
     days = (END - START).days + 1
     assert counts["raw_demand"] == 288 * days
     assert counts["grid"] == counts["carbon"] == counts["feats"] == 24 * days
-    assert counts["fc"] == counts["cfc"] == 48
+    assert counts["fc"] == counts["cfc"] == 24 * DAY_AHEAD_DAYS
     grid = _query(data, "select * from harmonized.grid_hourly where market_date = ?", [START])
     assert grid["demand_coverage"].min() == 1.0
     # a July day in California: demand between 20 and 50 GW, solar at noon > 5 GW
@@ -91,30 +101,91 @@ def test_raw_rows_point_at_the_archived_payload(slice_run):
 
 def test_model_trains_on_exactly_the_trailing_window(slice_run):
     _, data = slice_run
-    models = _query(data, "select * from models.load_forecaster order by market_date")
-    first = models.row(0, named=True)
-    assert first["market_date"] == FIRST_FORECAST
-    assert first["train_first_date"] == START
-    assert first["train_last_date"] == FIRST_FORECAST - dt.timedelta(days=2)
-    assert first["training_days"] == MIN_TRAINING_DAYS
-    artifact = Path(first["artifact_path"])
-    assert artifact.exists() and artifact.is_relative_to(data / "models")
+    for table in ("models.load_lightgbm", "models.load_mlx"):
+        models = _query(data, f"select * from {table} order by market_date")
+        first = models.row(0, named=True)
+        assert first["market_date"] == FIRST_FORECAST
+        assert first["train_first_date"] == START
+        assert first["train_last_date"] == FIRST_FORECAST - dt.timedelta(days=2)
+        assert first["training_days"] == MIN_TRAINING_DAYS
+        artifact = Path(first["artifact_path"])
+        assert artifact.exists() and artifact.is_relative_to(data / "models")
+        assert hashlib.sha256(artifact.read_bytes()).hexdigest() == first["artifact_sha256"]
+
+
+def test_ensemble_weights_are_learned_on_earlier_days_only(slice_run):
+    _, data = slice_run
+    weights = _query(data, "select * from models.load_ensemble order by market_date, quantile")
+    assert weights.height == 3 * DAY_AHEAD_DAYS
+    by_day = weights.group_by("market_date").agg(
+        pl.col("validation_days").first(), pl.col("method").first(), pl.col("weight_lightgbm")
+    )
+    for row in by_day.iter_rows(named=True):
+        # validation days are the scored days before D-1: none for the first two days
+        expected = max(0, (row["market_date"] - FIRST_FORECAST).days - 1)
+        assert row["validation_days"] == expected
+        if expected < 3:
+            assert row["method"].startswith("equal weights") and row["weight_lightgbm"] == [0.5] * 3
+        else:
+            assert row["method"].startswith("pinball-loss grid search")
+    last = weights.filter(pl.col("market_date") == END)
+    assert (last["pinball_ensemble_mw"] <= last["pinball_lightgbm_mw"] + 1e-9).all()
+    assert (last["pinball_ensemble_mw"] <= last["pinball_mlx_mw"] + 1e-9).all()
+    # the ensemble forecast is the weighted members (before sorting, which these never need)
+    members = _query(
+        data,
+        """select e.demand_p50_mw as ens, l.demand_p50_mw as lgb, m.demand_p50_mw as mlx
+           from forecasts.load_day_ahead e
+           join forecasts.load_day_ahead_lightgbm l using (region, interval_start_utc)
+           join forecasts.load_day_ahead_mlx m using (region, interval_start_utc)
+           where e.market_date = ?""",
+        [END],
+    )
+    w = last.filter(pl.col("quantile") == 0.5)["weight_lightgbm"][0]
+    expected = w * members["lgb"] + (1 - w) * members["mlx"]
+    assert (members["ens"] - expected).abs().max() < 1e-6
 
 
 def test_forecasts_are_issued_before_the_day_and_scored(slice_run):
     _, data = slice_run
     fc = _query(data, "select * from forecasts.load_day_ahead")
     assert (fc["issued_at_utc"] < fc["interval_start_utc"]).all()
-    summary = forecast_summary(data / "warehouse.duckdb", "CAISO", START, END)["all"]
-    assert summary.hours == 48
-    assert set(summary.mape_pct) == {"energy_assets_p50", "operator_day_ahead", "seasonal_naive_7d"}
-    assert 0 < summary.mape_pct["energy_assets_p50"] < 10
+    summary = forecast_summary(load_scores(data / "warehouse.duckdb"), "CAISO", START, END)["all"]
+    assert summary.hours == 24 * DAY_AHEAD_DAYS
+    assert set(summary.mape_pct) == {
+        "ensemble",
+        "lightgbm",
+        "mlx",
+        "operator_day_ahead",
+        "seasonal_naive_7d",
+    }
+    assert all(0 < summary.mape_pct[f] < 10 for f in ("ensemble", "lightgbm", "mlx"))
+
+
+def test_report_rolls_the_scored_days_up(slice_run):
+    _, data = slice_run
+    report = _query(data, "select * from evaluation.load_forecast_report")
+    overall = report.filter(pl.col("period_kind") == "all")
+    assert set(overall["forecaster"]) == {
+        "ensemble",
+        "lightgbm",
+        "mlx",
+        "operator_day_ahead",
+        "seasonal_naive_7d",
+    }
+    assert (overall["days"] == DAY_AHEAD_DAYS).all()
+    naive = overall.filter(pl.col("forecaster") == "seasonal_naive_7d").row(0, named=True)
+    assert naive["rmae"] == pytest.approx(1.0) and naive["dm_stat_vs_naive"] is None
+    ensemble = overall.filter(pl.col("forecaster") == "ensemble").row(0, named=True)
+    assert 0 <= ensemble["p10_p90_coverage"] <= 1 and ensemble["pinball_mean_mw"] > 0
+    assert 0 <= ensemble["dm_p_value_vs_naive"] <= 1
+    assert set(report["period_kind"]) == {"all", "year", "month"}
 
 
 def test_dispatch_value_compares_realized_with_baseline_and_perfect_foresight(slice_run):
     _, data = slice_run
     value = _query(data, "select * from evaluation.dispatch_value order by market_date, schedule")
-    assert value.height == 4
+    assert value.height == 2 * DAY_AHEAD_DAYS
     house = value.filter(pl.col("schedule") == "household_load_shift").row(0, named=True)
     assert house["perfect_foresight_co2_kg"] <= house["realized_co2_kg"] + 1e-6
     assert house["regret_co2_kg"] >= -1e-6
@@ -148,7 +219,7 @@ def test_compute_jobs_are_placed_in_cleaner_hours_than_run_now(slice_run):
 def test_household_schedule_saves_against_the_baseline(slice_run):
     _, data = slice_run
     household = household_summary(data / "warehouse.duckdb", "CAISO", START, END)
-    assert household["days"] == 2
+    assert household["days"] == DAY_AHEAD_DAYS
     assert household["optimized_co2_kg"] < household["baseline_co2_kg"]
 
 

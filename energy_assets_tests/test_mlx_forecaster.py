@@ -86,3 +86,22 @@ def test_config_validation() -> None:
         MLXConfig(hidden=(0,))
     with pytest.raises(ValueError):
         MLXForecaster(activation="swish")
+
+
+def test_pinball_loss_gives_ordered_quantiles_per_target(tmp_path) -> None:
+    X, Y = synthetic_days(300)
+    model = MLXForecaster(**SMALL, loss="pinball", quantiles=(0.1, 0.5, 0.9)).fit(X[:240], Y[:240])
+    out = model.predict(X[240:])
+    assert out.shape == (60, 24 * 3)  # target-major: [t0 q10, t0 q50, t0 q90, t1 q10, ...]
+    q = out.reshape(60, 24, 3)
+    inside = (Y[240:] >= q[..., 0]) & (Y[240:] <= q[..., 2])
+    assert (q[..., 0] < q[..., 2]).mean() > 0.95
+    assert 0.5 < inside.mean() < 0.98
+    again = MLXForecaster.load(model.save(tmp_path / "q.npz"))
+    np.testing.assert_array_equal(again.predict(X[240:]), out)
+    with pytest.raises(ValueError, match="quantiles"):
+        MLXConfig(loss="pinball")
+    with pytest.raises(ValueError, match="quantiles"):
+        MLXConfig(loss="l1", quantiles=(0.5,))
+    with pytest.raises(ValueError, match="increasing"):
+        MLXConfig(loss="pinball", quantiles=(0.9, 0.1))

@@ -1,10 +1,12 @@
 """evaluation/*: forecast scores against what happened."""
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
+from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.evaluation.dispatch_value import (
@@ -13,10 +15,11 @@ from energy_assets.evaluation.dispatch_value import (
     hours_without_actual,
     household_value,
 )
+from energy_assets.evaluation.load_report import rollup
 from energy_assets.evaluation.load_score import score_load_forecasts
 from energy_assets.partitions import day_window_mapping, partition_keys
 from energy_assets.regions import region
-from energy_assets.schemas.evaluation import DispatchValue, LoadForecastScore
+from energy_assets.schemas.evaluation import DispatchValue, LoadForecastReport, LoadForecastScore
 
 _KEY = dg.AssetKey(["evaluation", "load_forecast_score"])
 _SAME_DAY = day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS)
@@ -27,7 +30,9 @@ _SAME_DAY = day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS)
     group_name="evaluation",
     partitions_def=DAY_AHEAD_PARTITIONS,
     ins={
-        "forecast": dg.AssetIn(key=["forecasts", "load_day_ahead"]),
+        "ensemble": dg.AssetIn(key=["forecasts", "load_day_ahead"]),
+        "lightgbm": dg.AssetIn(key=["forecasts", "load_day_ahead_lightgbm"]),
+        "mlx": dg.AssetIn(key=["forecasts", "load_day_ahead_mlx"]),
         "actuals": dg.AssetIn(key=["harmonized", "grid_hourly"], partition_mapping=_SAME_DAY),
         "operator": dg.AssetIn(
             key=["harmonized", "operator_load_forecast"], partition_mapping=_SAME_DAY
@@ -41,17 +46,27 @@ _SAME_DAY = day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS)
 )
 def load_forecast_score(
     context: dg.AssetExecutionContext,
-    forecast: pl.DataFrame,
+    ensemble: pl.DataFrame,
+    lightgbm: pl.DataFrame,
+    mlx: pl.DataFrame,
     actuals: pl.DataFrame,
     operator: pl.DataFrame,
     features: pl.DataFrame,
 ):
-    """MAE (MW) and MAPE (%) of our P50 day-ahead load forecast for market day D, beside the
-    operator's own day-ahead forecast and the seasonal-naive forecast (same hour a week before),
-    all on the same hours (complete actual hours where every forecaster has a value). Also
-    pinball loss of P10/P90 and P10-P90 coverage. Sums are kept so days roll up exactly."""
+    """Scores of the day-ahead load forecasts for market day D once D happened: MAE, RMSE (MW),
+    MAPE, sMAPE (%), rMAE against the seasonal naive, pinball loss and P10-P90 coverage of our
+    ensemble, LightGBM and MLX forecasts, beside the operator's own day-ahead forecast and the
+    seasonal-naive forecast (same hour a week before), all on the same hours (complete actual
+    hours where every forecaster has a value). Sums are kept so days roll up exactly."""
     rd = partition_keys(context)
-    frame = score_load_forecasts(rd.region, rd.market_date, forecast, actuals, operator, features)
+    frame = score_load_forecasts(
+        rd.region,
+        rd.market_date,
+        {"ensemble": ensemble, "lightgbm": lightgbm, "mlx": mlx},
+        actuals,
+        operator,
+        features,
+    )
     by = {r["forecaster"]: r for r in frame.iter_rows(named=True)}
     yield from validated_output(
         context,
@@ -60,6 +75,47 @@ def load_forecast_score(
         {
             "hours_scored": int(frame["hours"][0]),
             **{f"mape_pct_{k}": v["mape_pct"] for k, v in by.items()},
+        },
+    )
+
+
+_REPORT_KEY = dg.AssetKey(["evaluation", "load_forecast_report"])
+
+
+@dg.asset(
+    key=_REPORT_KEY,
+    group_name="evaluation",
+    deps=[_KEY],
+    check_specs=check_specs(_REPORT_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "polars"},
+)
+def load_forecast_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Every scored day of `evaluation/load_forecast_score` rolled up per region over the
+    whole window, each year and each month: MAE, RMSE, MAPE, sMAPE, rMAE, mean pinball loss,
+    P10-P90 coverage, and a Diebold-Mariano test of each forecaster against the seasonal naive
+    and the operator's forecast. Rebuilt whole on each materialization."""
+    try:
+        scores = warehouse.query("select * from evaluation.load_forecast_score")
+    except (FileNotFoundError, duckdb.CatalogException) as error:
+        raise dg.Failure(
+            f"evaluation/load_forecast_report: no scored days yet ({error}). Materialize"
+            " evaluation/load_forecast_score for some region-days first."
+        ) from error
+    report = rollup(scores)
+    if report.is_empty():
+        raise dg.Failure("evaluation/load_forecast_report: no scored hours to roll up")
+    overall = report.filter(pl.col("period_kind") == "all")
+    yield from validated_output(
+        context,
+        report,
+        LoadForecastReport,
+        {
+            "days_scored": int(overall["days"].max()),
+            **{
+                f"mape_pct_{r['region']}_{r['forecaster']}": round(r["mape_pct"], 3)
+                for r in overall.iter_rows(named=True)
+            },
         },
     )
 

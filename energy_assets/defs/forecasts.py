@@ -10,46 +10,56 @@ from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.features.load import forecast_issue_time
-from energy_assets.models import carbon_profile
+from energy_assets.models import carbon_profile, load_ensemble
+from energy_assets.models.load_mlx import load_load_mlx, predict_load_mlx
 from energy_assets.models.quantile_lgbm import load_model, predict_quantiles
 from energy_assets.partitions import day_window_mapping, partition_keys
 from energy_assets.regions import region
 from energy_assets.schemas.forecasts import CarbonDayAhead, LoadDayAhead
 
 _LOAD_KEY = dg.AssetKey(["forecasts", "load_day_ahead"])
+_LIGHTGBM_KEY = dg.AssetKey(["forecasts", "load_day_ahead_lightgbm"])
+_MLX_KEY = dg.AssetKey(["forecasts", "load_day_ahead_mlx"])
 _CARBON_KEY = dg.AssetKey(["forecasts", "carbon_day_ahead"])
 CARBON_HISTORY_DAYS = 14
-
-
-@dg.asset(
-    key=_LOAD_KEY,
-    group_name="forecasts",
-    partitions_def=DAY_AHEAD_PARTITIONS,
-    ins={
-        "model": dg.AssetIn(key=["models", "load_forecaster"]),
-        "features": dg.AssetIn(
-            key=["features", "load_features"],
-            partition_mapping=day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS),
-        ),
-    },
-    metadata={"partition_expr": PARTITION_EXPR},
-    check_specs=check_specs(_LOAD_KEY),
-    pool=WAREHOUSE_POOL,
-    kinds={"lightgbm", "duckdb"},
+_SAME_DAY_FEATURES = dg.AssetIn(
+    key=["features", "load_features"],
+    partition_mapping=day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS),
 )
-def load_day_ahead(context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame):
-    """Day-ahead hourly system load forecast for market day D: P10/P50/P90 in MW, issued at
-    D-1 12:00 local by the LightGBM model trained for D (artifact checked by sha256)."""
-    record = model.row(0, named=True)
-    forecaster = load_model(Path(record["artifact_path"]), record["artifact_sha256"])
-    quantiles = predict_quantiles(forecaster, features)
-    frame = features.select(
+
+
+def _load_forecast_frame(
+    features: pl.DataFrame, model_version: str, quantiles: pl.DataFrame
+) -> pl.DataFrame:
+    return features.select(
         "region", "market_date", "interval_start_utc", "issued_at_utc"
     ).with_columns(
-        model_version=pl.lit(record["model_version"]),
+        model_version=pl.lit(model_version),
         demand_p10_mw=quantiles["p10"].clip(lower_bound=0.0),
         demand_p50_mw=quantiles["p50"].clip(lower_bound=0.0),
         demand_p90_mw=quantiles["p90"].clip(lower_bound=0.0),
+    )
+
+
+@dg.asset(
+    key=_LIGHTGBM_KEY,
+    group_name="forecasts",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={"model": dg.AssetIn(key=["models", "load_lightgbm"]), "features": _SAME_DAY_FEATURES},
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_LIGHTGBM_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"lightgbm", "duckdb"},
+)
+def load_day_ahead_lightgbm(
+    context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame
+):
+    """Day-ahead hourly load forecast for market day D by the LightGBM model trained for D:
+    P10/P50/P90 in MW, issued at D-1 12:00 local (artifact checked by sha256)."""
+    record = model.row(0, named=True)
+    forecaster = load_model(Path(record["artifact_path"]), record["artifact_sha256"])
+    frame = _load_forecast_frame(
+        features, record["model_version"], predict_quantiles(forecaster, features)
     )
     yield from validated_output(
         context,
@@ -57,6 +67,96 @@ def load_day_ahead(context: dg.AssetExecutionContext, model: pl.DataFrame, featu
         LoadDayAhead,
         {
             "model_version": record["model_version"],
+            "peak_p50_mw": round(frame["demand_p50_mw"].max(), 0),
+        },
+    )
+
+
+@dg.asset(
+    key=_MLX_KEY,
+    group_name="forecasts",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={"model": dg.AssetIn(key=["models", "load_mlx"]), "features": _SAME_DAY_FEATURES},
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_MLX_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"mlx", "duckdb"},
+)
+def load_day_ahead_mlx(
+    context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame
+):
+    """Day-ahead hourly load forecast for market day D by the MLX model trained for D:
+    P10/P50/P90 in MW, issued at D-1 12:00 local (artifact checked by sha256)."""
+    record = model.row(0, named=True)
+    forecaster = load_load_mlx(Path(record["artifact_path"]), record["artifact_sha256"])
+    frame = _load_forecast_frame(
+        features, record["model_version"], predict_load_mlx(forecaster, features)
+    )
+    yield from validated_output(
+        context,
+        frame,
+        LoadDayAhead,
+        {
+            "model_version": record["model_version"],
+            "peak_p50_mw": round(frame["demand_p50_mw"].max(), 0),
+        },
+    )
+
+
+@dg.asset(
+    key=_LOAD_KEY,
+    group_name="forecasts",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={
+        "lightgbm": dg.AssetIn(key=["forecasts", "load_day_ahead_lightgbm"]),
+        "mlx": dg.AssetIn(key=["forecasts", "load_day_ahead_mlx"]),
+        "weights": dg.AssetIn(key=["models", "load_ensemble"]),
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_LOAD_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "polars"},
+)
+def load_day_ahead(
+    context: dg.AssetExecutionContext,
+    lightgbm: pl.DataFrame,
+    mlx: pl.DataFrame,
+    weights: pl.DataFrame,
+):
+    """Day-ahead hourly load forecast for market day D, P10/P50/P90 in MW: the LightGBM and
+    MLX forecasts weighted per quantile by `models/load_ensemble`. What the schedules read.
+    `model_version` identifies both members' versions and the weights."""
+    try:
+        combined = load_ensemble.combine(lightgbm, mlx, weights)
+    except ValueError as error:
+        raise dg.Failure(
+            f"forecasts/load_day_ahead partition {context.partition_key}: {error}"
+        ) from error
+    version = load_ensemble.ensemble_version(
+        weights, lightgbm["model_version"][0], mlx["model_version"][0]
+    )
+    frame = (
+        lightgbm.select("region", "market_date", "interval_start_utc", "issued_at_utc")
+        .join(combined, on="interval_start_utc")
+        .select(
+            "region",
+            "market_date",
+            "interval_start_utc",
+            "issued_at_utc",
+            pl.lit(version).alias("model_version"),
+            "demand_p10_mw",
+            "demand_p50_mw",
+            "demand_p90_mw",
+        )
+    )
+    yield from validated_output(
+        context,
+        frame,
+        LoadDayAhead,
+        {
+            "model_version": version,
+            "lightgbm_model_version": lightgbm["model_version"][0],
+            "mlx_model_version": mlx["model_version"][0],
             "peak_p50_mw": round(frame["demand_p50_mw"].max(), 0),
         },
     )

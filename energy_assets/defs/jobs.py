@@ -3,6 +3,7 @@
 - `ingest_job`: raw -> harmonized -> features for one region and market day.
 - `day_ahead_job`: model -> forecasts -> dispatch -> evaluation for one region and market day.
 - `cross_region_job`: decisions that read every region's forecasts of the day (compute jobs).
+- `report_job`: `evaluation/load_forecast_report`, every scored day rolled up.
 - `daily_ingest_schedule`: every morning, yesterday's market day for every region (06:30 UTC,
   after the Pacific day has ended).
 - `day_ahead_sensor`: when `features/load_features` is materialized for a day that has
@@ -28,10 +29,11 @@ ingest_job = dg.define_asset_job(
 )
 
 CROSS_REGION = dg.AssetSelection.assets(dg.AssetKey(["dispatch", "compute_job_placement"]))
+REPORTS = dg.AssetSelection.assets(dg.AssetKey(["evaluation", "load_forecast_report"]))
 
 day_ahead_job = dg.define_asset_job(
     "day_ahead_job",
-    selection=dg.AssetSelection.groups(*DAY_AHEAD_GROUPS) - CROSS_REGION,
+    selection=dg.AssetSelection.groups(*DAY_AHEAD_GROUPS) - CROSS_REGION - REPORTS,
     partitions_def=DAY_AHEAD_PARTITIONS,
     description="Train, forecast, schedule and score one region-day.",
 )
@@ -42,6 +44,12 @@ cross_region_job = dg.define_asset_job(
     partitions_def=DAY_AHEAD_PARTITIONS,
     description="Decisions over every region's day-ahead forecasts (compute-job placement); run "
     "after day_ahead_job has run for every region of the day.",
+)
+
+report_job = dg.define_asset_job(
+    "report_job",
+    selection=REPORTS,
+    description="Roll every scored day up per region, year and month (unpartitioned).",
 )
 
 

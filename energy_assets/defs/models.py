@@ -1,12 +1,21 @@
-"""models/*: forecasters trained per region and market day (rolling origin).
+"""models/*: load forecasters trained per region and market day (rolling origin).
 
-The model for day D is trained on the features and actuals of D-56..D-2 (what is known when the
-forecast for D is issued at D-1 12:00 local), loaded through a time-window partition mapping.
-Artifacts are JSON files under `data/models/<asset>/<region>/<date>.json`, written atomically and
-referenced by path + sha256 in the `models.*` table and the materialization metadata.
+The models for day D are trained on the features and actuals of D-56..D-2 (what is known when
+the forecast for D is issued at D-1 12:00 local), loaded through a time-window partition
+mapping:
+
+- `models/load_lightgbm`: LightGBM quantile boosters (`energy_assets/models/quantile_lgbm.py`).
+- `models/load_mlx`: an MLX quantile MLP (`energy_assets/models/load_mlx.py`).
+- `models/load_ensemble`: per-quantile weights of the two, learned on the validation days
+  D-15..D-2 only, from the two models' own day-ahead forecasts for those days
+  (`energy_assets/models/load_ensemble.py`).
+
+Artifacts are files under `data/models/<asset>/<region>/<date>.<ext>`, written atomically and
+referenced by path + sha256 in the `models.*` tables and the materialization metadata.
 """
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -16,36 +25,79 @@ from energy_assets.defs.resources import ModelStoreResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.features.load import FEATURE_COLUMNS
+from energy_assets.models import load_ensemble as ensemble
+from energy_assets.models.load_mlx import save_load_mlx, train_load_mlx
 from energy_assets.models.load_training import training_rows
 from energy_assets.models.quantile_lgbm import save_model_atomic, train_quantile_forecaster
 from energy_assets.partitions import (
     MIN_TRAINING_DAYS,
+    RegionDay,
     day_ahead_partitions,
     day_window_mapping,
     partition_keys,
 )
-from energy_assets.schemas.models import TrainedModel
+from energy_assets.schemas.models import EnsembleWeights, TrainedModel
 
 TRAINING_WINDOW_DAYS = 56
 DAY_AHEAD_PARTITIONS = day_ahead_partitions(GRID_REGIONS)
-_KEY = dg.AssetKey(["models", "load_forecaster"])
+_LIGHTGBM_KEY = dg.AssetKey(["models", "load_lightgbm"])
+_MLX_KEY = dg.AssetKey(["models", "load_mlx"])
+_ENSEMBLE_KEY = dg.AssetKey(["models", "load_ensemble"])
 _WINDOW = day_window_mapping(-TRAINING_WINDOW_DAYS, -2)
+_TRAINING_INS = {
+    "features": dg.AssetIn(key=["features", "load_features"], partition_mapping=_WINDOW),
+    "actuals": dg.AssetIn(key=["harmonized", "grid_hourly"], partition_mapping=_WINDOW),
+}
+
+
+def _training_data(
+    asset: str, partition: str, rd: RegionDay, features: pl.DataFrame, actuals: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.Series, int]:
+    x, y = training_rows(features, actuals)
+    days = x["market_date"].n_unique() if x.height else 0
+    if days < MIN_TRAINING_DAYS:
+        raise dg.Failure(
+            f"{asset} partition {partition}: needs at least"
+            f" {MIN_TRAINING_DAYS} days of features and actual demand in"
+            f" {rd.market_date - dt.timedelta(days=TRAINING_WINDOW_DAYS)}..{rd.market_date - dt.timedelta(days=2)},"
+            f" found {days}. Materialize raw, harmonized and features for those days first."
+        )
+    return x, y, days
+
+
+def _model_row(rd: RegionDay, path: Path, sha256: str, x: pl.DataFrame, days: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "region": [rd.region],
+            "market_date": [rd.market_date],
+            "model_version": [sha256[:12]],
+            "artifact_path": [str(path)],
+            "artifact_sha256": [sha256],
+            "training_rows": [x.height],
+            "training_days": [days],
+            "train_first_date": [x["market_date"].min()],
+            "train_last_date": [x["market_date"].max()],
+            "trained_at_utc": [dt.datetime.now(dt.UTC)],
+        },
+        schema_overrides={"trained_at_utc": pl.Datetime("us", "UTC")},
+    )
+
+
+def _artifact(model_store: ModelStoreResource, name: str, rd: RegionDay, suffix: str) -> Path:
+    return model_store.path() / name / rd.region / f"{rd.market_date.isoformat()}{suffix}"
 
 
 @dg.asset(
-    key=_KEY,
+    key=_LIGHTGBM_KEY,
     group_name="models",
     partitions_def=DAY_AHEAD_PARTITIONS,
-    ins={
-        "features": dg.AssetIn(key=["features", "load_features"], partition_mapping=_WINDOW),
-        "actuals": dg.AssetIn(key=["harmonized", "grid_hourly"], partition_mapping=_WINDOW),
-    },
+    ins=_TRAINING_INS,
     metadata={"partition_expr": PARTITION_EXPR},
-    check_specs=check_specs(_KEY),
+    check_specs=check_specs(_LIGHTGBM_KEY),
     pool=WAREHOUSE_POOL,
     kinds={"lightgbm", "duckdb"},
 )
-def load_forecaster(
+def load_lightgbm(
     context: dg.AssetExecutionContext,
     model_store: ModelStoreResource,
     features: pl.DataFrame,
@@ -56,38 +108,16 @@ def load_forecaster(
     with the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
     table and metadata."""
     rd = partition_keys(context)
-    x, y = training_rows(features, actuals)
-    days = x["market_date"].n_unique() if x.height else 0
-    if days < MIN_TRAINING_DAYS:
-        raise dg.Failure(
-            f"models/load_forecaster partition {context.partition_key}: needs at least"
-            f" {MIN_TRAINING_DAYS} days of features and actual demand in"
-            f" {rd.market_date - dt.timedelta(days=TRAINING_WINDOW_DAYS)}..{rd.market_date - dt.timedelta(days=2)},"
-            f" found {days}. Materialize raw, harmonized and features for those days first."
-        )
-    model = train_quantile_forecaster(x, y, FEATURE_COLUMNS)
-    path = model_store.path() / "load_forecaster" / rd.region / f"{rd.market_date.isoformat()}.json"
-    sha256 = save_model_atomic(model, path)
-    first, last = x["market_date"].min(), x["market_date"].max()
-    row = pl.DataFrame(
-        {
-            "region": [rd.region],
-            "market_date": [rd.market_date],
-            "model_version": [sha256[:12]],
-            "artifact_path": [str(path)],
-            "artifact_sha256": [sha256],
-            "training_rows": [x.height],
-            "training_days": [days],
-            "train_first_date": [first],
-            "train_last_date": [last],
-            "trained_at_utc": [dt.datetime.now(dt.UTC)],
-        },
-        schema_overrides={"trained_at_utc": pl.Datetime("us", "UTC")},
+    x, y, days = _training_data(
+        "models/load_lightgbm", context.partition_key, rd, features, actuals
     )
+    model = train_quantile_forecaster(x, y, FEATURE_COLUMNS)
+    path = _artifact(model_store, "load_lightgbm", rd, ".json")
+    sha256 = save_model_atomic(model, path)
     top = sorted(model.feature_importance.items(), key=lambda kv: -kv[1])[:10]
     yield from validated_output(
         context,
-        row,
+        _model_row(rd, path, sha256, x, days),
         TrainedModel,
         {
             "artifact_path": dg.MetadataValue.path(str(path)),
@@ -96,6 +126,100 @@ def load_forecaster(
             "training_days": days,
             "feature_importance_gain": dg.MetadataValue.json(
                 {name: round(gain, 1) for name, gain in top}
+            ),
+        },
+    )
+
+
+@dg.asset(
+    key=_MLX_KEY,
+    group_name="models",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins=_TRAINING_INS,
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_MLX_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"mlx", "duckdb"},
+)
+def load_mlx(
+    context: dg.AssetExecutionContext,
+    model_store: ModelStoreResource,
+    features: pl.DataFrame,
+    actuals: pl.DataFrame,
+):
+    """MLX quantile MLP load forecaster (P10/P50/P90, MW) for market day D, trained on
+    D-56..D-2 with the pinball loss on the ratio of load to CAISO's day-ahead forecast (runs on
+    the CPU with `mlx[cpu]`, on the GPU with Metal or CUDA builds). Artifact path + sha256 in
+    the table and metadata."""
+    rd = partition_keys(context)
+    x, y, days = _training_data("models/load_mlx", context.partition_key, rd, features, actuals)
+    model = train_load_mlx(x, y, FEATURE_COLUMNS)
+    path = _artifact(model_store, "load_mlx", rd, ".npz")
+    sha256 = save_load_mlx(model, path)
+    config = model.forecaster.config
+    yield from validated_output(
+        context,
+        _model_row(rd, path, sha256, x, days),
+        TrainedModel,
+        {
+            "artifact_path": dg.MetadataValue.path(str(path)),
+            "artifact_sha256": sha256,
+            "training_rows": x.height,
+            "training_days": days,
+            "architecture": f"MLP {list(config.hidden)} x {config.n_members} members,"
+            f" {config.epochs} epochs, input noise {config.input_noise}",
+        },
+    )
+
+
+_VALIDATION = day_window_mapping(-ensemble.VALIDATION_DAYS - 1, -2)
+
+
+@dg.asset(
+    key=_ENSEMBLE_KEY,
+    group_name="models",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={
+        "lightgbm": dg.AssetIn(
+            key=["forecasts", "load_day_ahead_lightgbm"], partition_mapping=_VALIDATION
+        ),
+        "mlx": dg.AssetIn(key=["forecasts", "load_day_ahead_mlx"], partition_mapping=_VALIDATION),
+        "actuals": dg.AssetIn(key=["harmonized", "grid_hourly"], partition_mapping=_VALIDATION),
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_ENSEMBLE_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "polars"},
+)
+def load_ensemble(
+    context: dg.AssetExecutionContext,
+    lightgbm: pl.DataFrame,
+    mlx: pl.DataFrame,
+    actuals: pl.DataFrame,
+):
+    """Per-quantile weights of the LightGBM and MLX load forecasts for market day D, chosen on
+    the validation days D-15..D-2 only (both models' out-of-sample day-ahead forecasts against
+    the actual demand) by pinball loss; equal weights while fewer than 3 such days exist."""
+    rd = partition_keys(context)
+    validation = ensemble.validation_frame(lightgbm, mlx, actuals)
+    weights = ensemble.learn_weights(validation).with_columns(
+        region=pl.lit(rd.region), market_date=pl.lit(rd.market_date, dtype=pl.Date)
+    )
+    yield from validated_output(
+        context,
+        weights.select(
+            "region",
+            "market_date",
+            *[c for c in weights.columns if c not in ("region", "market_date")],
+        ),
+        EnsembleWeights,
+        {
+            "validation_days": int(weights["validation_days"][0]),
+            "weight_lightgbm": dg.MetadataValue.json(
+                {
+                    f"p{round(q * 100)}": w
+                    for q, w in weights.select("quantile", "weight_lightgbm").rows()
+                }
             ),
         },
     )

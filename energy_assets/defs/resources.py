@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import polars as pl
 
 from energy_assets import settings
 from energy_assets.archive import PayloadArchive
@@ -58,6 +60,21 @@ class ModelStoreResource(dg.ConfigurableResource):
         return self.path().parent / "plots"
 
 
+class WarehouseResource(dg.ConfigurableResource):
+    """Read access to the DuckDB warehouse the IO manager writes, for assets that query across
+    partitions (roll-ups). Writes go through the IO manager only."""
+
+    database: str
+
+    def query(self, sql: str, parameters: list | None = None) -> pl.DataFrame:
+        """Run `sql` on a read-only connection; an absent warehouse file is an error."""
+        path = Path(self.database)
+        if not path.exists():
+            raise FileNotFoundError(f"warehouse {path} does not exist yet")
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.execute(sql, parameters or []).pl()
+
+
 def default_resources(
     data_dir: Path | None = None, recordings_dir: Path | None = None, transport: str | None = None
 ) -> dict[str, object]:
@@ -72,6 +89,7 @@ def default_resources(
         recordings = Path(recordings_dir) if recordings_dir else settings.recordings_dir()
     return {
         "io_manager": WarehouseIOManager(database=str(data / "warehouse.duckdb")),
+        "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
         "http": HttpResource(transport=transport, recordings_dir=str(recordings)),
         "archive": ArchiveResource(root=str(data / "raw_archive")),
         "model_store": ModelStoreResource(root=str(data / "models")),

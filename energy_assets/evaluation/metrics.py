@@ -8,11 +8,13 @@ percent; `rmae` and `interval_coverage` are ratios.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 __all__ = [
+    "diebold_mariano",
     "interval_coverage",
     "mae",
     "mape",
@@ -102,3 +104,22 @@ def interval_coverage(actual: ArrayLike, lo: ArrayLike, hi: ArrayLike) -> float:
     """Fraction of actuals inside the closed interval [lo, hi] (e.g. P10-P90: ideally 0.8)."""
     a, low, high = _valid(actual, lo, hi)
     return float(np.mean((a >= low) & (a <= high)))
+
+
+def diebold_mariano(loss_reference: ArrayLike, loss_model: ArrayLike) -> tuple[float, float]:
+    """One-sided Diebold-Mariano test on per-period losses (e.g. each day's mean absolute error
+    over its hours, the epftoolbox "multivariate" version): H1 is that the model is more
+    accurate than the reference. d_t = loss_reference_t - loss_model_t,
+    DM = mean(d) / sqrt(var(d) / n), p = 1 - Phi(DM). Returns (DM, p); a small p means the
+    model is significantly better. Raises when fewer than 2 periods or d is constant.
+    """
+    ref, model = _valid(loss_reference, loss_model)
+    d = ref - model
+    n = d.shape[0]
+    if n < 2:
+        raise ValueError("the Diebold-Mariano test needs at least 2 periods")
+    variance = float(np.var(d, ddof=0))
+    if variance == 0:
+        raise ValueError("loss differential is constant; Diebold-Mariano undefined")
+    stat = float(np.mean(d) / math.sqrt(variance / n))
+    return stat, 0.5 * math.erfc(stat / math.sqrt(2.0))

@@ -11,7 +11,8 @@ so a seed ensemble costs about as much as one network on a CPU, and predicts the
 - Architecture: `hidden` fully connected layers (ReLU/GELU/SiLU/tanh), linear output; with
   `linear_skip=True` a direct linear input->output map is added (starts at zero), so the net
   learns "linear model + nonlinear correction".
-- Training: Adam(W), mini-batches, L1 (default), L2 or Huber loss, optional Gaussian input noise.
+- Training: Adam(W), mini-batches, L1 (default), L2 or Huber loss, optional Gaussian input noise;
+  or the pinball loss over `quantiles`, one output per target and quantile.
   `fit(..., warm_start=True)` continues from the current weights and optimizer state: a few
   epochs per day recalibrate a daily model cheaply.
 - Determinism: initial weights, shuffling and noise come from the `seed` (numpy and MLX
@@ -27,9 +28,8 @@ pickle); `MLXForecaster.load(path)` restores a forecaster that predicts identica
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,11 +39,13 @@ import mlx.nn as nn
 import mlx.optimizers as optim
 import numpy as np
 
+from energy_assets.atomic import write_atomic
+
 __all__ = ["MLXConfig", "MLXForecaster"]
 
 _FORMAT = "energy_assets.mlx_forecaster"
 _FORMAT_VERSION = 1
-_LOSSES = ("l1", "l2", "huber")
+_LOSSES = ("l1", "l2", "huber", "pinball")
 _ACTIVATIONS = {"relu": nn.relu, "gelu": nn.gelu, "silu": nn.silu, "tanh": mx.tanh}
 
 
@@ -63,12 +65,20 @@ class MLXConfig:
     input_noise: float = 0.0
     linear_skip: bool = False
     seed: int = 0
+    quantiles: tuple[float, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.hidden = tuple(int(h) for h in self.hidden)
+        self.quantiles = tuple(float(q) for q in self.quantiles)
         if self.loss not in _LOSSES:
             raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
+        if (self.loss == "pinball") != bool(self.quantiles):
+            raise ValueError("quantiles are given exactly when loss is 'pinball'")
+        if any(not 0.0 < q < 1.0 for q in self.quantiles) or list(self.quantiles) != sorted(
+            set(self.quantiles)
+        ):
+            raise ValueError(f"quantiles must be increasing and in (0, 1), got {self.quantiles}")
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}")
         if self.n_members < 1 or self.batch_size < 1 or self.epochs < 0:
@@ -185,21 +195,37 @@ class MLXForecaster:
             self.epochs_trained += 1
         return self
 
+    @property
+    def outputs_per_target(self) -> int:
+        """1, or the number of quantiles with the pinball loss."""
+        return max(1, len(self.config.quantiles))
+
     def predict(self, X: np.ndarray, *, members: bool = False) -> np.ndarray:
-        """Predictions (n, outputs): the members' mean, or (members, n, outputs) if `members`."""
+        """Predictions (n, outputs): the members' mean, or (members, n, outputs) if `members`.
+
+        With the pinball loss each target has one column per quantile, target-major:
+        `[t0 q0, t0 q1, ..., t1 q0, ...]` (members' quantiles averaged: Vincentization).
+        """
         self._require_fitted()
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_inputs:
             raise ValueError(f"X must be (n, {self.n_inputs}), got {X.shape}")
         out = self._model(mx.array(((X - self.x_mean) / self.x_std).astype(np.float32)))
-        y = np.array(out, dtype=np.float64) * self.y_std + self.y_mean
+        per = self.outputs_per_target
+        y = np.array(out, dtype=np.float64) * np.repeat(self.y_std, per) + np.repeat(
+            self.y_mean, per
+        )
         return y if members else y.mean(axis=0)
 
     def save(self, path: str | Path) -> Path:
         """Write weights, scalers and config to one `.npz` file atomically; returns the path."""
-        self._require_fitted()
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, self.to_bytes())
+        return path
+
+    def to_bytes(self) -> bytes:
+        """The `.npz` document `save` writes (weights, scalers, JSON config; no pickle)."""
+        self._require_fitted()
         meta = {
             "format": _FORMAT,
             "version": _FORMAT_VERSION,
@@ -218,22 +244,20 @@ class MLXForecaster:
             arrays[f"b{i}"] = np.array(layer["b"])
         if self.config.linear_skip:
             arrays["skip"] = np.array(self._model.skip)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        return buffer.getvalue()
 
     @classmethod
     def load(cls, path: str | Path) -> MLXForecaster:
         """Restore a forecaster written by `save` (predictions identical to the saved one)."""
-        with np.load(Path(path), allow_pickle=False) as data:
+        return cls.from_bytes(Path(path).read_bytes(), str(path))
+
+    @classmethod
+    def from_bytes(cls, payload: bytes, name: str = "payload") -> MLXForecaster:
+        """Restore a forecaster from the bytes of `to_bytes`; `name` labels errors."""
+        path = name
+        with np.load(io.BytesIO(payload), allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             if meta.get("format") != _FORMAT:
                 raise ValueError(f"{path} is not an MLXForecaster artifact")
@@ -242,7 +266,7 @@ class MLXForecaster:
             self = cls(MLXConfig(**meta["config"]))
             self.x_mean, self.x_std = data["x_mean"], data["x_std"]
             self.y_mean, self.y_std = data["y_mean"], data["y_std"]
-            self._build(self.n_inputs_from(data), self.y_mean.shape[0])
+            self._build(self.n_inputs_from(data), self.y_mean.shape[0] * self.outputs_per_target)
             for i, layer in enumerate(self._model.layers):
                 layer["w"] = mx.array(data[f"w{i}"])
                 layer["b"] = mx.array(data[f"b{i}"])
@@ -280,7 +304,7 @@ class MLXForecaster:
         self.y_mean = Y.mean(axis=0)
         self.y_std = np.where(Y.std(axis=0) > 1e-12, Y.std(axis=0), 1.0)
         self.epochs_trained = 0
-        self._build(X.shape[1], Y.shape[1])
+        self._build(X.shape[1], Y.shape[1] * self.outputs_per_target)
 
     def _build(self, n_in: int, n_out: int) -> None:
         cfg = self.config
@@ -295,8 +319,15 @@ class MLXForecaster:
             self._optimizer = optim.Adam(learning_rate=cfg.learning_rate)
         model, optimizer = self._model, self._optimizer
         loss_name, delta = cfg.loss, cfg.huber_delta
+        levels = mx.array(np.asarray(cfg.quantiles, dtype=np.float32))
+        per_target = self.outputs_per_target
 
         def loss_fn(m: _BatchedMLP, x: mx.array, y: mx.array) -> mx.array:
+            if loss_name == "pinball":
+                out = m(x)
+                pred = out.reshape(*out.shape[:2], -1, per_target)  # (members, B, targets, Q)
+                miss = y[None, :, :, None] - pred
+                return mx.maximum(levels * miss, (levels - 1.0) * miss).mean(axis=(1, 2, 3)).sum()
             err = m(x) - y[None]
             if loss_name == "l1":
                 per = mx.abs(err)

@@ -1,0 +1,173 @@
+"""Ensemble of the LightGBM and MLX load forecasts, weights learned on validation days only.
+
+Pure module. For market day D the validation days are the market days before D whose actuals
+are known at D's issue time (D-15..D-2 by default) and for which both models issued their
+day-ahead forecast: out-of-sample for both models, none of them D. For each quantile q the
+weight w of LightGBM (1 - w for MLX) is the value on a 0, 0.05, ..., 1 grid that minimises the
+pinball loss of `w * lightgbm_q + (1 - w) * mlx_q` over the validation hours (ties: the
+weight nearest 0.5). With fewer than `MIN_VALIDATION_DAYS` validation days (the first days of
+a backfill) the weights are 0.5 and the method says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import polars as pl
+
+from energy_assets.models.quantile_lgbm import QUANTILES, quantile_column
+
+__all__ = [
+    "MIN_VALIDATION_DAYS",
+    "VALIDATION_DAYS",
+    "combine",
+    "ensemble_version",
+    "learn_weights",
+    "validation_frame",
+]
+
+VALIDATION_DAYS = 14
+MIN_VALIDATION_DAYS = 3
+MIN_ACTUAL_COVERAGE = 0.9
+WEIGHT_GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
+MEMBERS = ("lightgbm", "mlx")
+
+
+def _pinball(actual: np.ndarray, forecast: np.ndarray, q: float) -> float:
+    diff = actual - forecast
+    return float(np.mean(np.maximum(q * diff, (q - 1.0) * diff)))
+
+
+def validation_frame(
+    lightgbm: pl.DataFrame, mlx: pl.DataFrame, actuals: pl.DataFrame
+) -> pl.DataFrame:
+    """Hours where both members forecast and the actual hour is complete: `market_date`,
+    `demand_mw` and `<member>_p10/p50/p90` (MW)."""
+    columns = [f"demand_{quantile_column(q)}_mw" for q in QUANTILES]
+    if lightgbm.is_empty() or mlx.is_empty() or actuals.is_empty():
+        return pl.DataFrame(
+            schema={
+                "market_date": pl.Date,
+                "demand_mw": pl.Float64,
+                **{f"{m}_{quantile_column(q)}": pl.Float64 for m in MEMBERS for q in QUANTILES},
+            }
+        )
+
+    def member(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+        return frame.select(
+            "interval_start_utc",
+            *[
+                pl.col(c).alias(f"{name}_{quantile_column(q)}")
+                for c, q in zip(columns, QUANTILES, strict=True)
+            ],
+        )
+
+    truth = actuals.filter(
+        pl.col("demand_mw").is_not_null() & (pl.col("demand_coverage") >= MIN_ACTUAL_COVERAGE)
+    ).select("market_date", "interval_start_utc", "demand_mw")
+    return (
+        truth.join(member(lightgbm, "lightgbm"), on="interval_start_utc")
+        .join(member(mlx, "mlx"), on="interval_start_utc")
+        .drop_nulls()
+        .sort("interval_start_utc")
+        .drop("interval_start_utc")
+    )
+
+
+def learn_weights(validation: pl.DataFrame) -> pl.DataFrame:
+    """One row per quantile: `weight_lightgbm`, `weight_mlx`, the validation days and hours,
+    each member's and the ensemble's pinball loss on them (MW), and the method."""
+    days = validation["market_date"].n_unique() if validation.height else 0
+    actual = validation["demand_mw"].to_numpy() if validation.height else np.empty(0)
+    rows = []
+    for q in QUANTILES:
+        name = quantile_column(q)
+        row = {
+            "quantile": q,
+            "validation_days": days,
+            "validation_hours": validation.height,
+            "pinball_lightgbm_mw": None,
+            "pinball_mlx_mw": None,
+            "pinball_ensemble_mw": None,
+        }
+        if days < MIN_VALIDATION_DAYS:
+            rows.append(
+                row
+                | {
+                    "weight_lightgbm": 0.5,
+                    "method": f"equal weights: {days} validation days < {MIN_VALIDATION_DAYS}",
+                }
+            )
+            continue
+        lgb = validation[f"lightgbm_{name}"].to_numpy()
+        mlx = validation[f"mlx_{name}"].to_numpy()
+        losses = np.array([_pinball(actual, w * lgb + (1 - w) * mlx, q) for w in WEIGHT_GRID])
+        best = losses.min()
+        candidates = WEIGHT_GRID[np.isclose(losses, best, rtol=0, atol=1e-12)]
+        weight = float(candidates[np.argmin(np.abs(candidates - 0.5))])
+        rows.append(
+            row
+            | {
+                "weight_lightgbm": weight,
+                "pinball_lightgbm_mw": _pinball(actual, lgb, q),
+                "pinball_mlx_mw": _pinball(actual, mlx, q),
+                "pinball_ensemble_mw": float(best),
+                "method": f"pinball-loss grid search on {days} validation days",
+            }
+        )
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "quantile": pl.Float64,
+            "validation_days": pl.Int64,
+            "validation_hours": pl.Int64,
+            "pinball_lightgbm_mw": pl.Float64,
+            "pinball_mlx_mw": pl.Float64,
+            "pinball_ensemble_mw": pl.Float64,
+            "weight_lightgbm": pl.Float64,
+            "method": pl.Utf8,
+        },
+    )
+    return frame.with_columns(weight_mlx=1.0 - pl.col("weight_lightgbm"))
+
+
+def ensemble_version(weights: pl.DataFrame, lightgbm_version: str, mlx_version: str) -> str:
+    """12 hex digits identifying the members' versions and the weights."""
+    document = {
+        "lightgbm": lightgbm_version,
+        "mlx": mlx_version,
+        "weights": [
+            [q, w] for q, w in zip(weights["quantile"], weights["weight_lightgbm"], strict=True)
+        ],
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def combine(lightgbm: pl.DataFrame, mlx: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
+    """`interval_start_utc` and `demand_p10/p50/p90_mw` of the weighted members, per hour, with
+    the quantiles sorted (a weighted sum of ordered quantiles can cross only through rounding,
+    sorting makes it certain)."""
+    by_quantile = dict(zip(weights["quantile"], weights["weight_lightgbm"], strict=True))
+    columns = [f"demand_{quantile_column(q)}_mw" for q in QUANTILES]
+    joined = lightgbm.select("interval_start_utc", *columns).join(
+        mlx.select("interval_start_utc", *columns), on="interval_start_utc", suffix="_mlx"
+    )
+    if joined.height != lightgbm.height or joined.height != mlx.height:
+        raise ValueError(
+            f"the members forecast different hours: LightGBM {lightgbm.height},"
+            f" MLX {mlx.height}, common {joined.height}"
+        )
+    values = np.column_stack(
+        [
+            by_quantile[q] * joined[c].to_numpy()
+            + (1 - by_quantile[q]) * joined[f"{c}_mlx"].to_numpy()
+            for c, q in zip(columns, QUANTILES, strict=True)
+        ]
+    )
+    values = np.sort(values, axis=1)
+    return pl.DataFrame(
+        {"interval_start_utc": joined["interval_start_utc"]}
+        | {c: values[:, i] for i, c in enumerate(columns)}
+    ).sort("interval_start_utc")

@@ -1,0 +1,157 @@
+"""The MLX quantile load model and the LightGBM/MLX ensemble (pure modules, synthetic data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from energy_assets.models import load_ensemble
+from energy_assets.models.load_mlx import (
+    load_load_mlx,
+    predict_load_mlx,
+    save_load_mlx,
+    train_load_mlx,
+)
+
+FEATURES = ["hour_local", "weekday", "lag_7d_mw", "operator_forecast_mw"]
+FIRST_DAY = dt.date(2024, 3, 1)
+DAYS = 42
+
+
+def synthetic(seed: int = 3) -> tuple[pl.DataFrame, pl.Series]:
+    """Hourly load with a daily shape; the operator's forecast is the load +- 2 % noise, so the
+    ratio target is informative and the truth sits inside a narrow band around it."""
+    rng = np.random.default_rng(seed)
+    n = DAYS * 24
+    hour = np.arange(n) % 24
+    day = np.arange(n) // 24
+    load = 25_000 + 4_000 * np.sin(2 * np.pi * (hour - 8) / 24) + rng.normal(0, 300, n)
+    operator = load * (1 + rng.normal(0, 0.02, n))
+    lag = np.r_[np.full(7 * 24, np.nan), load[: n - 7 * 24]]
+    frame = pl.DataFrame(
+        {
+            "market_date": [FIRST_DAY + dt.timedelta(days=int(d)) for d in day],
+            "hour_local": hour,
+            "weekday": (day + FIRST_DAY.weekday()) % 7,
+            "lag_7d_mw": lag,
+            "operator_forecast_mw": operator,
+        }
+    ).with_columns(pl.col("lag_7d_mw").fill_nan(None))
+    return frame, pl.Series("demand_mw", load)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    frame, target = synthetic()
+    train = frame["market_date"] < FIRST_DAY + dt.timedelta(days=DAYS - 7)
+    model = train_load_mlx(frame.filter(train), target.filter(train), FEATURES)
+    return model, frame.filter(~train), target.filter(~train)
+
+
+def test_mlx_quantiles_are_ordered_and_cover_the_truth(trained):
+    model, test, truth = trained
+    q = predict_load_mlx(model, test)
+    assert q.columns == ["p10", "p50", "p90"] and q.height == test.height
+    assert (q["p10"] <= q["p50"]).all() and (q["p50"] <= q["p90"]).all()
+    actual = truth.to_numpy()
+    coverage = np.mean((actual >= q["p10"].to_numpy()) & (actual <= q["p90"].to_numpy()))
+    assert 0.5 < coverage < 0.98
+    mape = np.mean(np.abs(q["p50"].to_numpy() - actual) / actual)
+    operator_mape = np.mean(np.abs(test["operator_forecast_mw"].to_numpy() - actual) / actual)
+    assert mape < 1.5 * operator_mape  # learned the ratio to the operator's forecast, roughly 1
+
+
+def test_mlx_missing_inputs_are_filled_not_fatal(trained):
+    model, test, _ = trained
+    holes = test.with_columns(lag_7d_mw=pl.lit(None, dtype=pl.Float64))
+    q = predict_load_mlx(model, holes)
+    assert q.select(pl.all().is_finite().all()).row(0) == (True, True, True)
+    with pytest.raises(ValueError, match="lack columns"):
+        predict_load_mlx(model, test.drop("lag_7d_mw"))
+
+
+def test_mlx_artifact_roundtrip_and_sha256(trained, tmp_path):
+    model, test, _ = trained
+    path = tmp_path / "m" / "2024-04-05.npz"
+    digest = save_load_mlx(model, path)
+    again = load_load_mlx(path, digest)
+    assert again.feature_columns == FEATURES
+    assert predict_load_mlx(again, test).equals(predict_load_mlx(model, test))
+    with pytest.raises(ValueError, match="sha256 mismatch"):
+        load_load_mlx(path, "0" * 64)
+    assert not list(path.parent.glob("*.tmp"))  # written atomically, nothing left behind
+
+
+def test_mlx_needs_a_target():
+    frame, target = synthetic()
+    with pytest.raises(ValueError, match="no rows"):
+        train_load_mlx(frame, pl.Series("demand_mw", [None] * frame.height, pl.Float64), FEATURES)
+
+
+def _member(days: int, bias: float, spread: float, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rng = np.random.default_rng(seed)
+    start = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+    hours = [start + dt.timedelta(hours=h) for h in range(days * 24)]
+    actual = 20_000 + rng.normal(0, 500, len(hours))
+    p50 = actual + bias + rng.normal(0, 200, len(hours))
+    frame = pl.DataFrame(
+        {
+            "interval_start_utc": hours,
+            "demand_p10_mw": p50 - spread,
+            "demand_p50_mw": p50,
+            "demand_p90_mw": p50 + spread,
+        }
+    )
+    actuals = pl.DataFrame(
+        {
+            "market_date": [h.date() for h in hours],
+            "interval_start_utc": hours,
+            "demand_mw": actual,
+            "demand_coverage": np.ones(len(hours)),
+        }
+    )
+    return frame, actuals
+
+
+def test_ensemble_weights_favour_the_better_member():
+    good, actuals = _member(10, bias=0.0, spread=300.0, seed=1)
+    bad, _ = _member(10, bias=2_000.0, spread=300.0, seed=2)
+    validation = load_ensemble.validation_frame(good, bad, actuals)
+    assert validation["market_date"].n_unique() == 10
+    weights = load_ensemble.learn_weights(validation)
+    assert weights["quantile"].to_list() == [0.1, 0.5, 0.9]
+    assert (weights["weight_lightgbm"] >= 0.9).all()  # "lightgbm" is the unbiased one here
+    assert (weights["weight_lightgbm"] + weights["weight_mlx"] == 1.0).all()
+    assert (weights["pinball_ensemble_mw"] <= weights["pinball_lightgbm_mw"] + 1e-9).all()
+    assert weights["method"][0].startswith("pinball-loss grid search on 10")
+
+
+def test_ensemble_equal_weights_without_enough_validation_days():
+    good, actuals = _member(2, bias=0.0, spread=300.0, seed=1)
+    bad, _ = _member(2, bias=2_000.0, spread=300.0, seed=2)
+    weights = load_ensemble.learn_weights(load_ensemble.validation_frame(good, bad, actuals))
+    assert (weights["weight_lightgbm"] == 0.5).all()
+    assert weights["method"][0] == "equal weights: 2 validation days < 3"
+    empty = load_ensemble.learn_weights(
+        load_ensemble.validation_frame(pl.DataFrame(), bad, actuals)
+    )
+    assert (empty["validation_days"] == 0).all() and (empty["weight_lightgbm"] == 0.5).all()
+
+
+def test_ensemble_combine_and_version():
+    a, _ = _member(1, bias=0.0, spread=300.0, seed=1)
+    b, _ = _member(1, bias=1_000.0, spread=100.0, seed=2)
+    weights = pl.DataFrame({"quantile": [0.1, 0.5, 0.9], "weight_lightgbm": [0.25, 0.5, 1.0]})
+    out = load_ensemble.combine(a, b, weights)
+    assert out["demand_p50_mw"].to_list() == pytest.approx(
+        (0.5 * a["demand_p50_mw"] + 0.5 * b["demand_p50_mw"]).to_list()
+    )
+    assert (out["demand_p10_mw"] <= out["demand_p50_mw"]).all()
+    assert (out["demand_p50_mw"] <= out["demand_p90_mw"]).all()
+    v1 = load_ensemble.ensemble_version(weights, "aaa", "bbb")
+    assert len(v1) == 12 and v1 != load_ensemble.ensemble_version(weights, "aaa", "ccc")
+    with pytest.raises(ValueError, match="different hours"):
+        load_ensemble.combine(a, b.head(10), weights)
