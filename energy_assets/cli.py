@@ -81,19 +81,9 @@ def _print_summary(
 
 
 def _scores(warehouse: Path):
-    import duckdb
-    import polars as pl
-
     from energy_assets.runner import load_scores
 
-    if not warehouse.exists():
-        return pl.DataFrame()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        present = con.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = 'evaluation' and table_name = 'load_forecast_score'"
-        ).fetchone()[0]
-    return load_scores(warehouse) if present else pl.DataFrame()
+    return load_scores(warehouse)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

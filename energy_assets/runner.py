@@ -153,8 +153,24 @@ def load_scores(warehouse: Path | list[Path]) -> pl.DataFrame:
     """`evaluation.load_forecast_score` of one warehouse, or the union of several (the parallel
     benchmark's workers score disjoint days)."""
     warehouses = warehouse if isinstance(warehouse, list) else [warehouse]
+    scored = [w for w in warehouses if _has_table(w, "evaluation", "load_forecast_score")]
+    if not scored:
+        return pl.DataFrame()
     with duckdb.connect() as con:
-        return con.execute(_union(con, warehouses, "evaluation.load_forecast_score")).pl()
+        return con.execute(_union(con, scored, "evaluation.load_forecast_score")).pl()
+
+
+def _has_table(warehouse: Path, schema: str, table: str) -> bool:
+    if not warehouse.exists():
+        return False
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return bool(
+            con.execute(
+                "select count(*) from information_schema.tables"
+                " where table_schema = ? and table_name = ?",
+                [schema, table],
+            ).fetchone()[0]
+        )
 
 
 def forecast_summary(
@@ -282,17 +298,16 @@ def materialize_window_parallel(
     began = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(len(tasks)) as pool:
         results = pool.map(_worker, tasks)
+        pool.close()  # let the workers exit on their own (the context exit would kill them)
+        pool.join()
     merged = WindowResult()
     for r in results:
         merged.partitions_ok.update(r.partitions_ok)
         merged.partitions_failed.extend(r.partitions_failed)
         merged.checks.update(r.checks)
     merged.seconds = time.perf_counter() - began
-    scores = [
-        load_scores(d / "warehouse.duckdb").filter(
-            pl.col("market_date").is_between(c.first, c.last)
-        )
-        for c, d in zip(parts, dirs, strict=True)
-        if (d / "warehouse.duckdb").exists()
+    scores = [(load_scores(d / "warehouse.duckdb"), c) for c, d in zip(parts, dirs, strict=True)]
+    kept = [
+        s.filter(pl.col("market_date").is_between(c.first, c.last)) for s, c in scores if s.height
     ]
-    return merged, pl.concat(scores) if scores else pl.DataFrame()
+    return merged, pl.concat(kept) if kept else pl.DataFrame()
