@@ -423,3 +423,60 @@ def test_unrecorded_day_fails_at_once_naming_the_url(tmp_path):
         "2021-03-01|CAISO" in message
         and "https://www.caiso.com/outlook/history/20210301/" in message
     )
+
+
+def test_schedules_take_their_objective_and_forecast_quantile_from_config(slice_run, tmp_path):
+    """The household on cost (time-of-use tariff) planning on the P90 carbon forecast, and the
+    compute jobs on P90 under a CO2 cap, re-materialized from a copy of the slice's warehouse."""
+    _, data = slice_run
+    copy = tmp_path / "data"
+    copy.mkdir()
+    shutil.copy(data / "warehouse.duckdb", copy / "warehouse.duckdb")
+    defs = build_definitions(default_resources(copy, tmp_path / "no-recordings", "replay"))
+    keys = [
+        dg.AssetKey(["dispatch", "household_load_shift"]),
+        dg.AssetKey(["dispatch", "compute_job_placement"]),
+    ]
+    household_ops = {
+        "dispatch__household_load_shift": {
+            "config": {"objective": "cost", "carbon_quantile": "p90"}
+        }
+    }
+    jobs_ops = {
+        "dispatch__compute_job_placement": {
+            "config": {"carbon_quantile": "p90", "carbon_cap_kg": 1_000_000.0}
+        }
+    }
+    result = defs.resolve_job_def("day_ahead_job").execute_in_process(
+        partition_key=partition_key("CAISO", END),
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={**QUIET, "ops": household_ops},
+        asset_selection=keys[:1],
+    )
+    assert result.success
+    cross = defs.resolve_job_def("cross_region_job").execute_in_process(
+        partition_key=partition_key("CAISO", END),
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config={**QUIET, "ops": jobs_ops},
+    )
+    assert cross.success
+    meta = {
+        m.asset_key: m.metadata
+        for r in (result, cross)
+        for m in (
+            e.event_specific_data.materialization for e in r.get_asset_materialization_events()
+        )
+    }
+    house = meta[keys[0]]
+    assert house["objective_kind"].value == "cost" and house["objective_unit"].value == "USD"
+    assert house["optimized_cost_usd"].value <= house["baseline_cost_usd"].value
+    assert meta[keys[1]]["carbon_quantile"].value == "p90"
+    plan = _query(
+        copy,
+        """select h.carbon_forecast_gco2_per_kwh as planned, c.carbon_p90_gco2_per_kwh as p90
+           from dispatch.household_load_shift h join forecasts.carbon_day_ahead c
+             on c.region = h.region and c.interval_start_utc = date_trunc('hour', h.interval_start_utc)
+           where h.market_date = ?""",
+        [END],
+    )
+    assert plan.height > 0 and (plan["planned"] - plan["p90"]).abs().max() < 1e-9

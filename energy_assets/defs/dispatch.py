@@ -29,18 +29,51 @@ from energy_assets.schemas.dispatch import ComputeJobPlacement, HouseholdLoadShi
 
 SLOT_MINUTES = 15
 _KEY = dg.AssetKey(["dispatch", "household_load_shift"])
+CARBON_QUANTILES = ("p10", "p50", "p90")
 
 
-def _plan_rows(frame: pl.DataFrame, plan: str, region_code: str, market_date) -> pl.DataFrame:
-    return frame.select(
-        pl.lit(region_code).alias("region"),
-        pl.lit(market_date, dtype=pl.Date).alias("market_date"),
-        pl.lit(plan).alias("plan"),
-        "appliance",
-        pl.col("interval_start_utc").dt.convert_time_zone("UTC"),
-        "power_kw",
-        "energy_kwh",
-        pl.col("signal").alias("carbon_forecast_gco2_per_kwh"),
+def _carbon_column(asset: str, partition: str, quantile: str) -> str:
+    if quantile not in CARBON_QUANTILES:
+        raise dg.Failure(
+            f"{asset} partition {partition}: carbon_quantile must be one of {CARBON_QUANTILES},"
+            f" not {quantile!r}",
+            allow_retries=False,
+        )
+    return f"carbon_{quantile}_gco2_per_kwh"
+
+
+class HouseholdConfig(dg.Config):
+    """Objective of the household schedule (defaults used by the main job).
+
+    `objective`: "carbon" (gCO2 under the carbon forecast), "cost" (USD under the illustrative
+    time-of-use tariff in optimize/tariffs.py: there is no recorded price feed yet) or "blend"
+    (each signal normalized by its daily mean, weighted by `blend_weight_carbon`).
+    `carbon_quantile`: which quantile of the carbon forecast to plan against: "p50" (expected),
+    "p90" (risk-averse: hours that could turn dirty count as dirty) or "p10"."""
+
+    objective: str = "carbon"
+    blend_weight_carbon: float = 0.5
+    carbon_quantile: str = "p50"
+
+
+def _plan_rows(
+    frame: pl.DataFrame, plan: str, region_code: str, market_date, carbon: pl.DataFrame
+) -> pl.DataFrame:
+    """Plan rows with the carbon forecast of their slot (`frame`'s own `signal` is the
+    objective's, which is a price under the cost objective)."""
+    return (
+        frame.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC"))
+        .join(carbon, on="interval_start_utc", how="left")
+        .select(
+            pl.lit(region_code).alias("region"),
+            pl.lit(market_date, dtype=pl.Date).alias("market_date"),
+            pl.lit(plan).alias("plan"),
+            "appliance",
+            "interval_start_utc",
+            "power_kw",
+            "energy_kwh",
+            "carbon_forecast_gco2_per_kwh",
+        )
     )
 
 
@@ -55,26 +88,34 @@ def _plan_rows(frame: pl.DataFrame, plan: str, region_code: str, market_date) ->
     kinds={"ortools", "duckdb"},
 )
 def household_load_shift(
-    context: dg.AssetExecutionContext, model_store: ModelStoreResource, carbon: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    config: HouseholdConfig,
+    model_store: ModelStoreResource,
+    carbon: pl.DataFrame,
 ):
     """One household's deferrable appliances (dishwasher, washer, dryer, EV charger, pool pump,
     water heater: power, run length, allowed local window, one block or interruptible) placed in
-    15-minute slots of market day D to minimize CO2 under the P50 carbon forecast (CP-SAT).
-    Rows for the optimized plan and the run-at-earliest baseline; the saving is in metadata."""
+    15-minute slots of market day D (CP-SAT) to minimize CO2 under the carbon forecast (P50 by
+    default, P90 for a risk-averse plan), cost under the time-of-use tariff, or a blend (see
+    `HouseholdConfig`). Rows for the optimized plan and the run-at-earliest baseline, with the
+    carbon forecast planned against; the saving is in metadata."""
     rd = partition_keys(context)
     tz = region(rd.region).timezone
+    column = _carbon_column(
+        "dispatch/household_load_shift", context.partition_key, config.carbon_quantile
+    )
     carbon = carbon.sort("interval_start_utc")
     slots, signal = expand_hourly_to_slots(
-        carbon["interval_start_utc"].to_list(),
-        carbon["carbon_p50_gco2_per_kwh"].to_list(),
-        SLOT_MINUTES,
+        carbon["interval_start_utc"].to_list(), carbon[column].to_list(), SLOT_MINUTES
     )
     problem = HouseholdProblem(
         slot_starts_utc=slots,
         slot_minutes=SLOT_MINUTES,
         appliances=default_household_appliances(slots, tz=tz, slot_minutes=SLOT_MINUTES),
         carbon_gco2_per_kwh=signal,
-        objective="carbon",
+        price_usd_per_kwh=time_of_use_usd_per_kwh(slots, tz),
+        objective=config.objective,  # type: ignore[arg-type]
+        blend_weight_carbon=config.blend_weight_carbon,
         tz=tz,
     )
     try:
@@ -84,16 +125,25 @@ def household_load_shift(
             f"dispatch/household_load_shift partition {context.partition_key}: {error}"
         ) from error
     summary = schedule.summary
+    carbon_by_slot = pl.DataFrame(
+        {"interval_start_utc": slots, "carbon_forecast_gco2_per_kwh": signal},
+        schema={
+            "interval_start_utc": pl.Datetime("us", "UTC"),
+            "carbon_forecast_gco2_per_kwh": pl.Float64,
+        },
+    )
     frame = pl.concat(
         [
-            _plan_rows(schedule.frame, "optimized", rd.region, rd.market_date),
-            _plan_rows(schedule.baseline_frame, "baseline", rd.region, rd.market_date),
+            _plan_rows(schedule.frame, "optimized", rd.region, rd.market_date, carbon_by_slot),
+            _plan_rows(
+                schedule.baseline_frame, "baseline", rd.region, rd.market_date, carbon_by_slot
+            ),
         ]
     )
     png = schedule_plot_png(
         slots,
         signal,
-        "carbon P50 (gCO2/kWh)",
+        f"carbon {config.carbon_quantile.upper()} (gCO2/kWh)",
         schedule.frame,
         f"Household schedule {rd.region} {rd.market_date}",
         tz,
@@ -103,16 +153,21 @@ def household_load_shift(
     )
     write_atomic(plot_path, png)
     metadata = {
+        "objective_kind": config.objective,
+        "carbon_quantile": config.carbon_quantile,
         "solver_status": summary["status"],
-        "objective_gco2": summary["objective"],
-        "best_bound_gco2": summary["best_bound"],
+        "objective_value": summary["objective"],
+        "objective_unit": summary.get("objective_unit"),
+        "best_bound": summary["best_bound"],
         "gap": summary["gap"],
         "solve_time_s": summary["solve_time_s"],
         "num_variables": summary["num_variables"],
         "num_constraints": summary["num_constraints"],
         "baseline_co2_g": summary.get("baseline_co2_g"),
         "optimized_co2_g": summary.get("optimized_co2_g"),
-        "saving_pct": summary.get("saving_pct"),
+        "baseline_cost_usd": summary.get("baseline_cost_usd"),
+        "optimized_cost_usd": summary.get("optimized_cost_usd"),
+        "objective_saving_pct": summary.get("saving_pct"),
         "schedule_plot": dg.MetadataValue.md(_png_markdown(png)),
         "schedule_plot_path": dg.MetadataValue.path(str(plot_path)),
     }
@@ -252,10 +307,14 @@ def vpp_fleet_dispatch(
 
 
 class JobsConfig(dg.Config):
-    """Size of the day's compute-job set and the solver budget."""
+    """Size of the day's compute-job set, the carbon forecast quantile planned against ("p50",
+    or "p90" for a conservative plan whose CO2 and cap hold unless the day is dirtier than
+    its P90), an optional CO2 cap for the whole set (kg), and the solver budget."""
 
     n_jobs: int = 100
     seed: int = 0
+    carbon_quantile: str = "p50"
+    carbon_cap_kg: float | None = None
     time_limit_s: float = 10.0
     relative_gap_limit: float = 0.005
 
@@ -282,16 +341,20 @@ def compute_job_placement(
 ):
     """Carbon-aware placement of the compute jobs homed in this region for market day D: each
     job (energy, duration, earliest start, deadline, allowed regions, interruptible or not) gets
-    a region and hours minimizing CO2 under every region's P50 carbon forecast for D, within
+    a region and hours minimizing CO2 under every region's carbon forecast for D (P50, or P90 by
+    config; an optional cap on the set's CO2), within
     data-centre capacity per region and hour (CP-SAT; LP + neighbourhood search at scale). Metadata
     compares with running every job now at home and with the per-job best window; jobs that
     cannot fit are listed with the reason (`unscheduled` metadata), never dropped silently."""
     rd = partition_keys(context)
+    column = _carbon_column(
+        "dispatch/compute_job_placement", context.partition_key, config.carbon_quantile
+    )
     forecasts = carbon.filter(pl.col("market_date") == rd.market_date).sort("interval_start_utc")
     home = forecasts.filter(pl.col("region") == rd.region)
     hours = home["interval_start_utc"].to_list()
     by_region = {
-        code: group.sort("interval_start_utc")["carbon_p50_gco2_per_kwh"].to_numpy()
+        code: group.sort("interval_start_utc")[column].to_numpy()
         for (code,), group in forecasts.group_by("region")
         if group.height == len(hours) and group["interval_start_utc"].to_list() == hours
     }
@@ -300,6 +363,7 @@ def compute_job_placement(
         hour_starts_utc=hours,
         jobs=jobs,
         regions=signals,
+        carbon_cap_kg=config.carbon_cap_kg,
         time_limit_s=config.time_limit_s,
         relative_gap_limit=config.relative_gap_limit,
         num_workers=1,
@@ -330,6 +394,10 @@ def compute_job_placement(
         k: summary.get(k)
         for k in ("status", "objective", "best_bound", "gap", "solve_time_s", "build_time_s")
     }
+    metadata["carbon_quantile"] = config.carbon_quantile
+    if config.carbon_cap_kg is not None:
+        metadata["carbon_cap_kg"] = config.carbon_cap_kg
+        metadata["carbon_cap_exceeded_kg"] = summary.get("carbon_cap_exceeded_kg")
     unscheduled = summary.get("unscheduled") or []
     metadata["unscheduled_jobs"] = len(unscheduled)
     if unscheduled:
