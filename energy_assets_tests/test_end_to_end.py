@@ -436,11 +436,15 @@ def test_schedules_take_their_objective_and_forecast_quantile_from_config(slice_
     keys = [
         dg.AssetKey(["dispatch", "household_load_shift"]),
         dg.AssetKey(["dispatch", "compute_job_placement"]),
+        dg.AssetKey(["dispatch", "vpp_fleet_dispatch"]),
     ]
     household_ops = {
         "dispatch__household_load_shift": {
             "config": {"objective": "cost", "carbon_quantile": "p90"}
-        }
+        },
+        "dispatch__vpp_fleet_dispatch": {
+            "config": {"objective": "carbon", "carbon_quantile": "p90", "n_homes": 10}
+        },
     }
     jobs_ops = {
         "dispatch__compute_job_placement": {
@@ -451,7 +455,7 @@ def test_schedules_take_their_objective_and_forecast_quantile_from_config(slice_
         partition_key=partition_key("CAISO", END),
         instance=dg.DagsterInstance.ephemeral(),
         run_config={**QUIET, "ops": household_ops},
-        asset_selection=keys[:1],
+        asset_selection=[keys[0], keys[2]],
     )
     assert result.success
     cross = defs.resolve_job_def("cross_region_job").execute_in_process(
@@ -471,6 +475,8 @@ def test_schedules_take_their_objective_and_forecast_quantile_from_config(slice_
     assert house["objective_kind"].value == "cost" and house["objective_unit"].value == "USD"
     assert house["optimized_cost_usd"].value <= house["baseline_cost_usd"].value
     assert meta[keys[1]]["carbon_quantile"].value == "p90"
+    fleet = meta[keys[2]]
+    assert fleet["objective_kind"].value == "carbon" and fleet["num_homes"].value == 10
     plan = _query(
         copy,
         """select h.carbon_forecast_gco2_per_kwh as planned, c.carbon_p90_gco2_per_kwh as p90
