@@ -20,7 +20,9 @@ from energy_assets.definitions import build_definitions
 from energy_assets.defs.resources import default_resources
 from energy_assets.partitions import MIN_TRAINING_DAYS, partition_key
 from energy_assets.runner import (
+    ENSEMBLE_WARM_UP_DAYS,
     QUIET,
+    chunks,
     first_day_ahead_day,
     forecast_summary,
     household_summary,
@@ -486,3 +488,15 @@ def test_schedules_take_their_objective_and_forecast_quantile_from_config(slice_
         [END],
     )
     assert plan.height > 0 and (plan["planned"] - plan["p90"]).abs().max() < 1e-9
+
+
+def test_parallel_chunks_report_each_day_once_after_a_full_warm_up():
+    start, end = dt.date(2019, 1, 1), dt.date(2020, 12, 31)
+    parts = chunks(start, end, 3)
+    assert parts[0].first == start and parts[-1].last == end
+    for before, after in zip(parts, parts[1:], strict=False):
+        assert after.first == before.last + dt.timedelta(days=1)  # contiguous, disjoint
+        # the first reported day's ensemble sees its 14 validation days, whose models see
+        # their 56-day training windows of features built on 8 days of grid history
+        assert after.day_ahead_from == after.first - dt.timedelta(days=ENSEMBLE_WARM_UP_DAYS)
+        assert after.ingest_from == after.day_ahead_from - dt.timedelta(days=56 + 8 + 1)
