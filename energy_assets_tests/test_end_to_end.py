@@ -189,6 +189,7 @@ def test_dispatch_value_compares_realized_with_baseline_and_perfect_foresight(sl
     value = _query(data, "select * from evaluation.dispatch_value order by market_date, schedule")
     assert value.height == 2 * DAY_AHEAD_DAYS
     house = value.filter(pl.col("schedule") == "household_load_shift").row(0, named=True)
+    assert house["objective"] == "carbon"
     assert house["perfect_foresight_co2_kg"] <= house["realized_co2_kg"] + 1e-6
     assert house["regret_co2_kg"] >= -1e-6
     assert house["realized_co2_kg"] < house["baseline_co2_kg"]
@@ -439,6 +440,7 @@ def test_schedules_take_their_objective_and_forecast_quantile_from_config(slice_
         dg.AssetKey(["dispatch", "household_load_shift"]),
         dg.AssetKey(["dispatch", "compute_job_placement"]),
         dg.AssetKey(["dispatch", "vpp_fleet_dispatch"]),
+        dg.AssetKey(["evaluation", "dispatch_value"]),
     ]
     household_ops = {
         "dispatch__household_load_shift": {
@@ -457,7 +459,7 @@ def test_schedules_take_their_objective_and_forecast_quantile_from_config(slice_
         partition_key=partition_key("CAISO", END),
         instance=dg.DagsterInstance.ephemeral(),
         run_config={**QUIET, "ops": household_ops},
-        asset_selection=[keys[0], keys[2]],
+        asset_selection=[keys[0], keys[2], keys[3]],
     )
     assert result.success
     cross = defs.resolve_job_def("cross_region_job").execute_in_process(
@@ -488,6 +490,13 @@ def test_schedules_take_their_objective_and_forecast_quantile_from_config(slice_
         [END],
     )
     assert plan.height > 0 and (plan["planned"] - plan["p90"]).abs().max() < 1e-9
+    # perfect foresight re-plans with the plan's own objective: no plan beats it on cost
+    value = _query(copy, "select * from evaluation.dispatch_value where market_date = ?", [END])
+    house_value = value.filter(pl.col("schedule") == "household_load_shift").row(0, named=True)
+    assert house_value["objective"] == "cost"
+    assert house_value["regret_cost_usd"] >= -1e-9
+    assert house_value["realized_cost_usd"] <= house_value["baseline_cost_usd"] + 1e-9
+    assert value.filter(pl.col("schedule") == "vpp_fleet_dispatch")["objective"][0] == "carbon"
 
 
 def test_parallel_chunks_report_each_day_once_after_a_full_warm_up():

@@ -57,13 +57,18 @@ class HouseholdConfig(dg.Config):
 
 
 def _plan_rows(
-    frame: pl.DataFrame, plan: str, region_code: str, market_date, carbon: pl.DataFrame
+    frame: pl.DataFrame,
+    plan: str,
+    region_code: str,
+    market_date,
+    signals: pl.DataFrame,
+    config: HouseholdConfig,
 ) -> pl.DataFrame:
-    """Plan rows with the carbon forecast of their slot (`frame`'s own `signal` is the
-    objective's, which is a price under the cost objective)."""
+    """Plan rows with the carbon forecast and price of their slot (`frame`'s own `signal` is
+    the objective's) and the objective they were planned for (dispatch_value re-plans with it)."""
     return (
         frame.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC"))
-        .join(carbon, on="interval_start_utc", how="left")
+        .join(signals, on="interval_start_utc", how="left")
         .select(
             pl.lit(region_code).alias("region"),
             pl.lit(market_date, dtype=pl.Date).alias("market_date"),
@@ -73,6 +78,9 @@ def _plan_rows(
             "power_kw",
             "energy_kwh",
             "carbon_forecast_gco2_per_kwh",
+            "price_usd_per_kwh",
+            pl.lit(config.objective).alias("objective"),
+            pl.lit(config.blend_weight_carbon, dtype=pl.Float64).alias("blend_weight_carbon"),
         )
     )
 
@@ -108,12 +116,13 @@ def household_load_shift(
     slots, signal = expand_hourly_to_slots(
         carbon["interval_start_utc"].to_list(), carbon[column].to_list(), SLOT_MINUTES
     )
+    price = time_of_use_usd_per_kwh(slots, tz)
     problem = HouseholdProblem(
         slot_starts_utc=slots,
         slot_minutes=SLOT_MINUTES,
         appliances=default_household_appliances(slots, tz=tz, slot_minutes=SLOT_MINUTES),
         carbon_gco2_per_kwh=signal,
-        price_usd_per_kwh=time_of_use_usd_per_kwh(slots, tz),
+        price_usd_per_kwh=price,
         objective=config.objective,  # type: ignore[arg-type]
         blend_weight_carbon=config.blend_weight_carbon,
         tz=tz,
@@ -125,18 +134,23 @@ def household_load_shift(
             f"dispatch/household_load_shift partition {context.partition_key}: {error}"
         ) from error
     summary = schedule.summary
-    carbon_by_slot = pl.DataFrame(
-        {"interval_start_utc": slots, "carbon_forecast_gco2_per_kwh": signal},
+    by_slot = pl.DataFrame(
+        {
+            "interval_start_utc": slots,
+            "carbon_forecast_gco2_per_kwh": signal,
+            "price_usd_per_kwh": price,
+        },
         schema={
             "interval_start_utc": pl.Datetime("us", "UTC"),
             "carbon_forecast_gco2_per_kwh": pl.Float64,
+            "price_usd_per_kwh": pl.Float64,
         },
     )
     frame = pl.concat(
         [
-            _plan_rows(schedule.frame, "optimized", rd.region, rd.market_date, carbon_by_slot),
+            _plan_rows(schedule.frame, "optimized", rd.region, rd.market_date, by_slot, config),
             _plan_rows(
-                schedule.baseline_frame, "baseline", rd.region, rd.market_date, carbon_by_slot
+                schedule.baseline_frame, "baseline", rd.region, rd.market_date, by_slot, config
             ),
         ]
     )
@@ -274,6 +288,7 @@ def vpp_fleet_dispatch(
             "baseline_net_import_kw",
             "carbon_forecast_gco2_per_kwh",
             "price_usd_per_kwh",
+            pl.lit(config.objective).alias("objective"),
         )
     )
     png = fleet_plot_png(

@@ -147,8 +147,9 @@ def dispatch_value(
 ):
     """What each schedule for market day D was worth once D happened: realized CO2 (kg) under
     the actual hourly carbon intensity against the baseline, the CO2 it planned for, and for the
-    household the perfect-foresight schedule and the regret (realized - perfect); the fleet's
-    cost at the tariff against idle batteries."""
+    household the perfect-foresight schedule (same objective, actual intensities) and the
+    regret (realized - perfect) in CO2 and in cost at the tariff; the fleet's cost at the
+    tariff against idle batteries."""
     rd = partition_keys(context)
     tz = region(rd.region).timezone
     rows = [
@@ -163,7 +164,9 @@ def dispatch_value(
         DispatchValue,
         {
             "household_realized_saving_pct": house["realized_saving_pct"],
+            "household_objective": house["objective"],
             "household_regret_co2_kg": house["regret_co2_kg"],
+            "household_regret_cost_usd": house["regret_cost_usd"],
             "hours_without_actual_carbon": hours_without_actual(actual_carbon),
         },
     )

@@ -2,8 +2,10 @@
 and against the perfect-foresight schedule (regret).
 
 Realized CO2 uses the actual hourly carbon intensity (harmonized/carbon_intensity) in place of
-the P50 forecast the schedule was optimized against. For the household, the perfect-foresight
-schedule is the same CP-SAT model solved on the actual intensities; regret = realized - perfect.
+the forecast the schedule was optimized against. For the household, the perfect-foresight
+schedule is the same CP-SAT model with the same objective solved on the actual intensities;
+regret = realized - perfect, in CO2 and in cost at the tariff (never negative for the quantity
+the objective optimizes; the other one is shown for information and can be).
 The fleet's energy exchanged with the grid is counted as net import clipped at zero (exports are
 not credited here, a conservative choice); it is dispatched on a known tariff, so its cost is
 realized as planned.
@@ -21,11 +23,13 @@ from energy_assets.optimize.household import (
     expand_hourly_to_slots,
     solve_household,
 )
+from energy_assets.optimize.tariffs import time_of_use_usd_per_kwh
 
 SCHEMA = {
     "region": pl.Utf8,
     "market_date": pl.Date,
     "schedule": pl.Utf8,
+    "objective": pl.Utf8,
     "baseline_co2_kg": pl.Float64,
     "planned_co2_kg": pl.Float64,
     "realized_co2_kg": pl.Float64,
@@ -34,6 +38,8 @@ SCHEMA = {
     "realized_saving_pct": pl.Float64,
     "baseline_cost_usd": pl.Float64,
     "realized_cost_usd": pl.Float64,
+    "perfect_foresight_cost_usd": pl.Float64,
+    "regret_cost_usd": pl.Float64,
 }
 
 
@@ -54,14 +60,19 @@ def _with_actual(frame: pl.DataFrame, actual: pl.DataFrame) -> pl.DataFrame:
 def household_value(
     region: str, market_date: dt.date, tz: str, schedule: pl.DataFrame, actual: pl.DataFrame
 ) -> dict:
+    """Realized CO2 and cost of the household's plan and baseline; perfect foresight = the same
+    model and objective (the plan's `objective` and `blend_weight_carbon`) solved on the actual
+    intensities, when every hour of the day has one."""
     rows = _with_actual(schedule.rename({"carbon_forecast_gco2_per_kwh": "forecast"}), actual)
     by_plan = rows.group_by("plan").agg(
         (pl.col("energy_kwh") * pl.col("actual")).sum().alias("realized_g"),
         (pl.col("energy_kwh") * pl.col("forecast")).sum().alias("planned_g"),
+        (pl.col("energy_kwh") * pl.col("price_usd_per_kwh")).sum().alias("cost_usd"),
     )
     plan = {r["plan"]: r for r in by_plan.iter_rows(named=True)}
+    objective = schedule["objective"][0]
     hours = actual.sort("interval_start_utc").filter(pl.col("carbon_gco2_per_kwh").is_not_null())
-    perfect = None
+    perfect_co2 = perfect_cost = None
     if hours.height == actual.height and hours.height > 0:
         slots, signal = expand_hourly_to_slots(
             hours["interval_start_utc"].to_list(), hours["carbon_gco2_per_kwh"].to_list(), 15
@@ -72,25 +83,32 @@ def household_value(
                 slot_minutes=15,
                 appliances=default_household_appliances(slots, tz=tz, slot_minutes=15),
                 carbon_gco2_per_kwh=signal,
-                objective="carbon",
+                price_usd_per_kwh=time_of_use_usd_per_kwh(slots, tz),
+                objective=objective,
+                blend_weight_carbon=float(schedule["blend_weight_carbon"][0]),
                 tz=tz,
             )
         )
-        perfect = best.summary["optimized_co2_g"] / 1000
+        perfect_co2 = best.summary["optimized_co2_g"] / 1000
+        perfect_cost = best.summary["optimized_cost_usd"]
     baseline = plan["baseline"]["realized_g"] / 1000
     realized = plan["optimized"]["realized_g"] / 1000
+    realized_cost = plan["optimized"]["cost_usd"]
     return {
         "region": region,
         "market_date": market_date,
         "schedule": "household_load_shift",
+        "objective": objective,
         "baseline_co2_kg": baseline,
         "planned_co2_kg": plan["optimized"]["planned_g"] / 1000,
         "realized_co2_kg": realized,
-        "perfect_foresight_co2_kg": perfect,
-        "regret_co2_kg": None if perfect is None else realized - perfect,
+        "perfect_foresight_co2_kg": perfect_co2,
+        "regret_co2_kg": None if perfect_co2 is None else realized - perfect_co2,
         "realized_saving_pct": 100 * (baseline - realized) / baseline if baseline else None,
-        "baseline_cost_usd": None,
-        "realized_cost_usd": None,
+        "baseline_cost_usd": plan["baseline"]["cost_usd"],
+        "realized_cost_usd": realized_cost,
+        "perfect_foresight_cost_usd": perfect_cost,
+        "regret_cost_usd": None if perfect_cost is None else realized_cost - perfect_cost,
     }
 
 
@@ -121,6 +139,7 @@ def fleet_value(
         "region": region,
         "market_date": market_date,
         "schedule": "vpp_fleet_dispatch",
+        "objective": fleet["objective"][0],
         "baseline_co2_kg": baseline,
         "planned_co2_kg": totals["planned_g"] / 1000,
         "realized_co2_kg": realized,
@@ -129,6 +148,8 @@ def fleet_value(
         "realized_saving_pct": 100 * (baseline - realized) / baseline if baseline else None,
         "baseline_cost_usd": totals["base_usd"],
         "realized_cost_usd": totals["real_usd"],
+        "perfect_foresight_cost_usd": None,
+        "regret_cost_usd": None,
     }
 
 

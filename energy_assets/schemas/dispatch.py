@@ -20,6 +20,9 @@ class HouseholdLoadShift(pa.DataFrameModel):
     power_kw: pl.Float64 = pa.Field(gt=0, le=100)
     energy_kwh: pl.Float64 = pa.Field(gt=0)
     carbon_forecast_gco2_per_kwh: pl.Float64 = pa.Field(ge=0, le=1_500)
+    price_usd_per_kwh: pl.Float64 = pa.Field(ge=0)
+    objective: str = pa.Field(isin=["carbon", "cost", "blend"])
+    blend_weight_carbon: pl.Float64 = pa.Field(ge=0, le=1)
 
     class Config:
         unique = ["region", "plan", "appliance", "interval_start_utc"]
@@ -42,6 +45,7 @@ class VppFleetDispatch(pa.DataFrameModel):
     baseline_net_import_kw: pl.Float64
     carbon_forecast_gco2_per_kwh: pl.Float64 = pa.Field(ge=0, le=1_500)
     price_usd_per_kwh: pl.Float64
+    objective: str = pa.Field(isin=["carbon", "cost"])
 
     class Config:
         unique = ["region", "home_id", "interval_start_utc"]

@@ -73,6 +73,7 @@ class DispatchValue(pa.DataFrameModel):
     region: str
     market_date: pl.Date
     schedule: str = pa.Field(isin=["household_load_shift", "vpp_fleet_dispatch"])
+    objective: str = pa.Field(isin=["carbon", "cost", "blend"])
     baseline_co2_kg: pl.Float64 = pa.Field(ge=0)
     planned_co2_kg: pl.Float64 = pa.Field(ge=0)
     realized_co2_kg: pl.Float64 = pa.Field(ge=0)
@@ -81,6 +82,8 @@ class DispatchValue(pa.DataFrameModel):
     realized_saving_pct: pl.Float64 = pa.Field(nullable=True)
     baseline_cost_usd: pl.Float64 = pa.Field(nullable=True)
     realized_cost_usd: pl.Float64 = pa.Field(nullable=True)
+    perfect_foresight_cost_usd: pl.Float64 = pa.Field(nullable=True)
+    regret_cost_usd: pl.Float64 = pa.Field(nullable=True)
 
     class Config:
         unique = ["region", "market_date", "schedule"]
