@@ -509,3 +509,52 @@ def test_parallel_chunks_report_each_day_once_after_a_full_warm_up():
         # their 56-day training windows of features built on 8 days of grid history
         assert after.day_ahead_from == after.first - dt.timedelta(days=ENSEMBLE_WARM_UP_DAYS)
         assert after.ingest_from == after.day_ahead_from - dt.timedelta(days=56 + 8 + 1)
+
+
+def test_real_corrupt_fuel_mix_day_is_rejected_naming_the_readings(recordings, tmp_path):
+    """CAISO's recorded fuel mix for 2019-10-01 has impossible readings (small hydro 431,490 MW,
+    natural gas -280,718 MW at 10:40): the raw asset refuses the day, saying which columns and
+    how many rows, and stores nothing; the demand of the same day is kept."""
+    defs = build_definitions(default_resources(tmp_path / "data", recordings, "replay"))
+    result = defs.resolve_job_def("ingest_job").execute_in_process(
+        partition_key=partition_key("CAISO", "2019-10-01"),
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+    assert not result.success
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert [e.step_key for e in failures] == ["raw__caiso_outlook_fuel_mix"]
+    message = failures[0].step_failure_data.error.message
+    assert "2019-10-01|CAISO" in message
+    assert "natural_gas_mw" in message and "small_hydro_mw" in message
+    stored = _query(tmp_path / "data", "select count(*) as n from raw.caiso_outlook_demand")
+    assert stored["n"][0] == 288
+    with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert "caiso_outlook_fuel_mix" not in tables
+
+
+def test_forecast_without_the_days_features_fails_clearly(slice_run, tmp_path):
+    _, data = slice_run
+    copy = tmp_path / "data"
+    copy.mkdir()
+    shutil.copy(data / "warehouse.duckdb", copy / "warehouse.duckdb")
+    with duckdb.connect(str(copy / "warehouse.duckdb")) as con:
+        con.execute("delete from features.load_features where market_date = ?", [END])
+    defs = build_definitions(default_resources(copy, tmp_path / "no-recordings", "replay"))
+    result = defs.resolve_job_def("day_ahead_job").execute_in_process(
+        partition_key=partition_key("CAISO", END),
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config=QUIET,
+        raise_on_error=False,
+        asset_selection=[
+            dg.AssetKey(["models", "load_mlx"]),
+            dg.AssetKey(["forecasts", "load_day_ahead_mlx"]),
+        ],
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_key == "forecasts__load_day_ahead_mlx"
+    message = failure.step_failure_data.error.message
+    assert f"{END}|CAISO" in message and "no features/load_features rows" in message

@@ -28,6 +28,17 @@ _SAME_DAY_FEATURES = dg.AssetIn(
 )
 
 
+def _require_features(asset: str, partition: str, features: pl.DataFrame) -> None:
+    """A forecast needs the day's feature rows; their absence (the day's ingest failed or has not
+    run) is a clear failure, not an empty forecast."""
+    if features.is_empty():
+        raise dg.Failure(
+            f"{asset} partition {partition}: no features/load_features rows for the day."
+            " Materialize raw, harmonized and features for it first (or see why they failed).",
+            allow_retries=False,
+        )
+
+
 def _load_forecast_frame(
     features: pl.DataFrame, model_version: str, quantiles: pl.DataFrame
 ) -> pl.DataFrame:
@@ -56,6 +67,7 @@ def load_day_ahead_lightgbm(
 ):
     """Day-ahead hourly load forecast for market day D by the LightGBM model trained for D:
     P10/P50/P90 in MW, issued at D-1 12:00 local (artifact checked by sha256)."""
+    _require_features("forecasts/load_day_ahead_lightgbm", context.partition_key, features)
     record = model.row(0, named=True)
     forecaster = load_model(Path(record["artifact_path"]), record["artifact_sha256"])
     frame = _load_forecast_frame(
@@ -87,6 +99,7 @@ def load_day_ahead_mlx(
 ):
     """Day-ahead hourly load forecast for market day D by the MLX model trained for D:
     P10/P50/P90 in MW, issued at D-1 12:00 local (artifact checked by sha256)."""
+    _require_features("forecasts/load_day_ahead_mlx", context.partition_key, features)
     record = model.row(0, named=True)
     forecaster = load_load_mlx(Path(record["artifact_path"]), record["artifact_sha256"])
     frame = _load_forecast_frame(
