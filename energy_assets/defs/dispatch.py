@@ -56,6 +56,22 @@ class HouseholdConfig(dg.Config):
     carbon_quantile: str = "p50"
 
 
+def _slot_signals(slots: list, carbon: list[float], price: list[float]) -> pl.DataFrame:
+    """The carbon forecast and the price of each 15-minute slot, as the dispatch tables store them."""
+    return pl.DataFrame(
+        {
+            "interval_start_utc": slots,
+            "carbon_forecast_gco2_per_kwh": carbon,
+            "price_usd_per_kwh": price,
+        },
+        schema={
+            "interval_start_utc": pl.Datetime("us", "UTC"),
+            "carbon_forecast_gco2_per_kwh": pl.Float64,
+            "price_usd_per_kwh": pl.Float64,
+        },
+    )
+
+
 def _plan_rows(
     frame: pl.DataFrame,
     plan: str,
@@ -134,18 +150,7 @@ def household_load_shift(
             f"dispatch/household_load_shift partition {context.partition_key}: {error}"
         ) from error
     summary = schedule.summary
-    by_slot = pl.DataFrame(
-        {
-            "interval_start_utc": slots,
-            "carbon_forecast_gco2_per_kwh": signal,
-            "price_usd_per_kwh": price,
-        },
-        schema={
-            "interval_start_utc": pl.Datetime("us", "UTC"),
-            "carbon_forecast_gco2_per_kwh": pl.Float64,
-            "price_usd_per_kwh": pl.Float64,
-        },
-    )
+    by_slot = _slot_signals(slots, signal, price)
     frame = pl.concat(
         [
             _plan_rows(schedule.frame, "optimized", rd.region, rd.market_date, by_slot, config),
@@ -258,18 +263,7 @@ def vpp_fleet_dispatch(
             allow_retries=False,
         ) from error
     summary = schedule.summary
-    signals = pl.DataFrame(
-        {
-            "interval_start_utc": slots,
-            "carbon_forecast_gco2_per_kwh": signal,
-            "price_usd_per_kwh": price,
-        },
-        schema={
-            "interval_start_utc": pl.Datetime("us", "UTC"),
-            "carbon_forecast_gco2_per_kwh": pl.Float64,
-            "price_usd_per_kwh": pl.Float64,
-        },
-    )
+    signals = _slot_signals(slots, signal, price)
     frame = (
         schedule.per_home.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC"))
         .with_columns(baseline_net_import_kw=pl.col("load_kw") - pl.col("pv_kw"))

@@ -39,16 +39,26 @@ def _require_features(asset: str, partition: str, features: pl.DataFrame) -> Non
         )
 
 
-def _load_forecast_frame(
-    features: pl.DataFrame, model_version: str, quantiles: pl.DataFrame
-) -> pl.DataFrame:
-    return features.select(
+def _member_forecast(
+    context: dg.AssetExecutionContext,
+    features: pl.DataFrame,
+    model_version: str,
+    quantiles: pl.DataFrame,
+):
+    """One model's forecast rows for the day (MW, clipped at 0), validated and yielded."""
+    frame = features.select(
         "region", "market_date", "interval_start_utc", "issued_at_utc"
     ).with_columns(
         model_version=pl.lit(model_version),
         demand_p10_mw=quantiles["p10"].clip(lower_bound=0.0),
         demand_p50_mw=quantiles["p50"].clip(lower_bound=0.0),
         demand_p90_mw=quantiles["p90"].clip(lower_bound=0.0),
+    )
+    yield from validated_output(
+        context,
+        frame,
+        LoadDayAhead,
+        {"model_version": model_version, "peak_p50_mw": round(frame["demand_p50_mw"].max(), 0)},
     )
 
 
@@ -70,17 +80,8 @@ def load_day_ahead_lightgbm(
     _require_features("forecasts/load_day_ahead_lightgbm", context.partition_key, features)
     record = model.row(0, named=True)
     forecaster = load_model(Path(record["artifact_path"]), record["artifact_sha256"])
-    frame = _load_forecast_frame(
-        features, record["model_version"], predict_quantiles(forecaster, features)
-    )
-    yield from validated_output(
-        context,
-        frame,
-        LoadDayAhead,
-        {
-            "model_version": record["model_version"],
-            "peak_p50_mw": round(frame["demand_p50_mw"].max(), 0),
-        },
+    yield from _member_forecast(
+        context, features, record["model_version"], predict_quantiles(forecaster, features)
     )
 
 
@@ -102,17 +103,8 @@ def load_day_ahead_mlx(
     _require_features("forecasts/load_day_ahead_mlx", context.partition_key, features)
     record = model.row(0, named=True)
     forecaster = load_load_mlx(Path(record["artifact_path"]), record["artifact_sha256"])
-    frame = _load_forecast_frame(
-        features, record["model_version"], predict_load_mlx(forecaster, features)
-    )
-    yield from validated_output(
-        context,
-        frame,
-        LoadDayAhead,
-        {
-            "model_version": record["model_version"],
-            "peak_p50_mw": round(frame["demand_p50_mw"].max(), 0),
-        },
+    yield from _member_forecast(
+        context, features, record["model_version"], predict_load_mlx(forecaster, features)
     )
 
 
