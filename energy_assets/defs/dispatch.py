@@ -283,6 +283,9 @@ def vpp_fleet_dispatch(
             "carbon_forecast_gco2_per_kwh",
             "price_usd_per_kwh",
             pl.lit(config.objective).alias("objective"),
+            pl.lit(config.seed, dtype=pl.Int64).alias("fleet_seed"),
+            pl.lit(config.feeder_import_limit_kw, dtype=pl.Float64).alias("feeder_import_limit_kw"),
+            pl.lit(config.feeder_export_limit_kw, dtype=pl.Float64).alias("feeder_export_limit_kw"),
         )
     )
     png = fleet_plot_png(

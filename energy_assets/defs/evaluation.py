@@ -4,6 +4,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from energy_assets import settings
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.resources import WarehouseResource
@@ -17,6 +18,7 @@ from energy_assets.evaluation.dispatch_value import (
 )
 from energy_assets.evaluation.load_report import rollup
 from energy_assets.evaluation.load_score import score_load_forecasts
+from energy_assets.optimize.fleet_profiles import household_path, load_household_year
 from energy_assets.partitions import day_window_mapping, partition_keys
 from energy_assets.regions import region
 from energy_assets.schemas.evaluation import DispatchValue, LoadForecastReport, LoadForecastScore
@@ -148,13 +150,21 @@ def dispatch_value(
     """What each schedule for market day D was worth once D happened: realized CO2 (kg) under
     the actual hourly carbon intensity against the baseline, the CO2 it planned for, and for the
     household the perfect-foresight schedule (same objective, actual intensities) and the
-    regret (realized - perfect) in CO2 and in cost at the tariff; the fleet's cost at the
-    tariff against idle batteries."""
+    regret (realized - perfect) in CO2 and in cost at the tariff; the same for the fleet (its
+    perfect foresight re-solves the same fleet and objective on the actuals), with its cost at
+    the tariff against idle batteries."""
     rd = partition_keys(context)
     tz = region(rd.region).timezone
     rows = [
         household_value(rd.region, rd.market_date, tz, household, actual_carbon),
-        fleet_value(rd.region, rd.market_date, fleet, actual_carbon),
+        fleet_value(
+            rd.region,
+            rd.market_date,
+            tz,
+            fleet,
+            actual_carbon,
+            load_household_year(household_path(settings.datasets_dir())),
+        ),
     ]
     frame = dispatch_value_frame(rows)
     house = rows[0]
@@ -167,6 +177,8 @@ def dispatch_value(
             "household_objective": house["objective"],
             "household_regret_co2_kg": house["regret_co2_kg"],
             "household_regret_cost_usd": house["regret_cost_usd"],
+            "fleet_regret_cost_usd": rows[1]["regret_cost_usd"],
+            "fleet_regret_co2_kg": rows[1]["regret_co2_kg"],
             "hours_without_actual_carbon": hours_without_actual(actual_carbon),
         },
     )

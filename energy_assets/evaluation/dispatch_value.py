@@ -7,16 +7,20 @@ schedule is the same CP-SAT model with the same objective solved on the actual i
 regret = realized - perfect, in CO2 and in cost at the tariff (never negative for the quantity
 the objective optimizes; the other one is shown for information and can be).
 The fleet's energy exchanged with the grid is counted as net import clipped at zero (exports are
-not credited here, a conservative choice); it is dispatched on a known tariff, so its cost is
-realized as planned.
+not credited here, a conservative choice); its perfect-foresight schedule is the same fleet and
+objective re-solved on the actual intensities (on the default cost objective the tariff is known
+the day before, so its cost regret is zero and its CO2 "regret" is for information).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
+from energy_assets.optimize.fleet import FleetProblem, solve_fleet
+from energy_assets.optimize.fleet_profiles import make_fleet
 from energy_assets.optimize.household import (
     HouseholdProblem,
     default_household_appliances,
@@ -115,14 +119,51 @@ def household_value(
 def fleet_value(
     region: str,
     market_date: dt.date,
+    tz: str,
     fleet: pl.DataFrame,
     actual: pl.DataFrame,
+    household: pl.DataFrame,
     slot_hours: float = 0.25,
 ) -> dict:
+    """Realized CO2 and cost of the fleet's plan and of idle batteries; perfect foresight = the
+    same fleet (rebuilt from the seed recorded in its rows, and checked against them) and the
+    same objective and feeder limits, solved on the actual intensities."""
     rows = _with_actual(fleet.rename({"carbon_forecast_gco2_per_kwh": "forecast"}), actual)
+    totals = _fleet_totals(rows, slot_hours)
+    perfect = _fleet_perfect_foresight(market_date, tz, fleet, actual, household)
+    perfect_totals = None
+    if perfect is not None:
+        perfect_rows = _with_actual(
+            perfect.with_columns(forecast=pl.lit(0.0), baseline_net_import_kw=pl.lit(0.0)),
+            actual,
+        )
+        perfect_totals = _fleet_totals(perfect_rows, slot_hours)
+    baseline = totals["baseline_g"] / 1000
+    realized = totals["realized_g"] / 1000
+    perfect_co2 = None if perfect_totals is None else perfect_totals["realized_g"] / 1000
+    perfect_cost = None if perfect_totals is None else perfect_totals["real_usd"]
+    return {
+        "region": region,
+        "market_date": market_date,
+        "schedule": "vpp_fleet_dispatch",
+        "objective": fleet["objective"][0],
+        "baseline_co2_kg": baseline,
+        "planned_co2_kg": totals["planned_g"] / 1000,
+        "realized_co2_kg": realized,
+        "perfect_foresight_co2_kg": perfect_co2,
+        "regret_co2_kg": None if perfect_co2 is None else realized - perfect_co2,
+        "realized_saving_pct": 100 * (baseline - realized) / baseline if baseline else None,
+        "baseline_cost_usd": totals["base_usd"],
+        "realized_cost_usd": totals["real_usd"],
+        "perfect_foresight_cost_usd": perfect_cost,
+        "regret_cost_usd": None if perfect_cost is None else totals["real_usd"] - perfect_cost,
+    }
+
+
+def _fleet_totals(rows: pl.DataFrame, slot_hours: float) -> dict:
     imported = pl.col("net_import_kw").clip(lower_bound=0) * slot_hours
     base_imported = pl.col("baseline_net_import_kw").clip(lower_bound=0) * slot_hours
-    totals = rows.select(
+    return rows.select(
         (base_imported * pl.col("actual")).sum().alias("baseline_g"),
         (imported * pl.col("forecast")).sum().alias("planned_g"),
         (imported * pl.col("actual")).sum().alias("realized_g"),
@@ -133,24 +174,56 @@ def fleet_value(
         .sum()
         .alias("real_usd"),
     ).row(0, named=True)
-    baseline = totals["baseline_g"] / 1000
-    realized = totals["realized_g"] / 1000
-    return {
-        "region": region,
-        "market_date": market_date,
-        "schedule": "vpp_fleet_dispatch",
-        "objective": fleet["objective"][0],
-        "baseline_co2_kg": baseline,
-        "planned_co2_kg": totals["planned_g"] / 1000,
-        "realized_co2_kg": realized,
-        "perfect_foresight_co2_kg": None,
-        "regret_co2_kg": None,
-        "realized_saving_pct": 100 * (baseline - realized) / baseline if baseline else None,
-        "baseline_cost_usd": totals["base_usd"],
-        "realized_cost_usd": totals["real_usd"],
-        "perfect_foresight_cost_usd": None,
-        "regret_cost_usd": None,
-    }
+
+
+def _fleet_perfect_foresight(
+    market_date: dt.date,
+    tz: str,
+    fleet: pl.DataFrame,
+    actual: pl.DataFrame,
+    household: pl.DataFrame,
+) -> pl.DataFrame | None:
+    """Per home and slot `net_import_kw` and `price_usd_per_kwh` of the fleet re-planned on the
+    actual intensities; None when an hour of the day has no actual."""
+    hours = actual.sort("interval_start_utc").filter(pl.col("carbon_gco2_per_kwh").is_not_null())
+    if hours.height != actual.height or hours.height == 0:
+        return None
+    first = fleet.row(0, named=True)
+    ids = fleet["home_id"].unique(maintain_order=True).to_list()
+    homes = make_fleet(market_date, len(ids), tz, household, first["fleet_seed"], 15)
+    planned_load = fleet.group_by("home_id").agg(pl.col("load_kw").sum())
+    rebuilt = {h.home_id: float(h.load_kw.sum()) for h in homes}
+    for home_id, load in planned_load.iter_rows():
+        if abs(rebuilt.get(home_id, float("nan")) - load) > 1e-6 * max(1.0, abs(load)):
+            raise ValueError(
+                f"fleet home {home_id!r} does not match the fleet rebuilt from seed"
+                f" {first['fleet_seed']}: the plan was made with other fleet data"
+            )
+    slots, signal = expand_hourly_to_slots(
+        hours["interval_start_utc"].to_list(), hours["carbon_gco2_per_kwh"].to_list(), 15
+    )
+    price = time_of_use_usd_per_kwh(slots, tz)
+    best = solve_fleet(
+        FleetProblem(
+            slot_starts_utc=slots,
+            slot_minutes=15,
+            homes=homes,
+            price_usd_per_kwh=np.array(price),
+            carbon_gco2_per_kwh=np.array(signal),
+            objective=first["objective"],
+            feeder_import_limit_kw=first["feeder_import_limit_kw"],
+            feeder_export_limit_kw=first["feeder_export_limit_kw"],
+        )
+    )
+    prices = pl.DataFrame(
+        {"interval_start_utc": slots, "price_usd_per_kwh": price},
+        schema={"interval_start_utc": pl.Datetime("us", "UTC"), "price_usd_per_kwh": pl.Float64},
+    )
+    return (
+        best.per_home.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC"))
+        .select("home_id", "interval_start_utc", "net_import_kw")
+        .join(prices, on="interval_start_utc", how="left")
+    )
 
 
 def hours_without_actual(actual: pl.DataFrame) -> int:

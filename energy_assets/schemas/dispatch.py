@@ -46,6 +46,9 @@ class VppFleetDispatch(pa.DataFrameModel):
     carbon_forecast_gco2_per_kwh: pl.Float64 = pa.Field(ge=0, le=1_500)
     price_usd_per_kwh: pl.Float64
     objective: str = pa.Field(isin=["carbon", "cost"])
+    fleet_seed: pl.Int64
+    feeder_import_limit_kw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    feeder_export_limit_kw: pl.Float64 = pa.Field(nullable=True, ge=0)
 
     class Config:
         unique = ["region", "home_id", "interval_start_utc"]
