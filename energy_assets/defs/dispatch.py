@@ -1,7 +1,6 @@
 """dispatch/*: optimized schedules (OR-Tools) against the day-ahead forecasts."""
 
 import dagster as dg
-import numpy as np
 import polars as pl
 
 from energy_assets import settings
@@ -11,23 +10,23 @@ from energy_assets.defs.resources import ModelStoreResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.optimize.compute_jobs import JobProblem, JobsInfeasible, solve_jobs
-from energy_assets.optimize.fleet import FleetInfeasible, FleetProblem, solve_fleet
-from energy_assets.optimize.fleet_profiles import household_path, load_household_year, make_fleet
+from energy_assets.optimize.day_problems import (
+    fleet_day_problem,
+    household_day_problem,
+    slot_signal,
+)
+from energy_assets.optimize.fleet import FleetInfeasible, solve_fleet
+from energy_assets.optimize.fleet_profiles import household_path, load_household_year
 from energy_assets.optimize.household import (
-    HouseholdProblem,
     ScheduleInfeasible,
-    default_household_appliances,
-    expand_hourly_to_slots,
     solve_household,
 )
 from energy_assets.optimize.job_sets import region_job_set
 from energy_assets.optimize.plots import fleet_plot_png, schedule_plot_png
-from energy_assets.optimize.tariffs import time_of_use_usd_per_kwh
 from energy_assets.partitions import all_regions_same_day_mapping, partition_keys
 from energy_assets.regions import region
 from energy_assets.schemas.dispatch import ComputeJobPlacement, HouseholdLoadShift, VppFleetDispatch
 
-SLOT_MINUTES = 15
 _KEY = dg.AssetKey(["dispatch", "household_load_shift"])
 CARBON_QUANTILES = ("p10", "p50", "p90")
 
@@ -129,20 +128,9 @@ def household_load_shift(
         "dispatch/household_load_shift", context.partition_key, config.carbon_quantile
     )
     carbon = carbon.sort("interval_start_utc")
-    slots, signal = expand_hourly_to_slots(
-        carbon["interval_start_utc"].to_list(), carbon[column].to_list(), SLOT_MINUTES
-    )
-    price = time_of_use_usd_per_kwh(slots, tz)
-    problem = HouseholdProblem(
-        slot_starts_utc=slots,
-        slot_minutes=SLOT_MINUTES,
-        appliances=default_household_appliances(slots, tz=tz, slot_minutes=SLOT_MINUTES),
-        carbon_gco2_per_kwh=signal,
-        price_usd_per_kwh=price,
-        objective=config.objective,  # type: ignore[arg-type]
-        blend_weight_carbon=config.blend_weight_carbon,
-        tz=tz,
-    )
+    slots, signal = slot_signal(carbon["interval_start_utc"].to_list(), carbon[column].to_list())
+    problem = household_day_problem(slots, signal, tz, config.objective, config.blend_weight_carbon)
+    price = problem.price_usd_per_kwh
     try:
         schedule = solve_household(problem)
     except ScheduleInfeasible as error:
@@ -239,22 +227,20 @@ def vpp_fleet_dispatch(
         "dispatch/vpp_fleet_dispatch", context.partition_key, config.carbon_quantile
     )
     carbon = carbon.sort("interval_start_utc")
-    slots, signal = expand_hourly_to_slots(
-        carbon["interval_start_utc"].to_list(), carbon[column].to_list(), SLOT_MINUTES
+    slots, signal = slot_signal(carbon["interval_start_utc"].to_list(), carbon[column].to_list())
+    problem = fleet_day_problem(
+        rd.market_date,
+        slots,
+        signal,
+        tz,
+        load_household_year(household_path(settings.datasets_dir())),
+        config.n_homes,
+        config.seed,
+        config.objective,
+        config.feeder_import_limit_kw,
+        config.feeder_export_limit_kw,
     )
-    household = load_household_year(household_path(settings.datasets_dir()))
-    homes = make_fleet(rd.market_date, config.n_homes, tz, household, config.seed, SLOT_MINUTES)
-    price = time_of_use_usd_per_kwh(slots, tz)
-    problem = FleetProblem(
-        slot_starts_utc=slots,
-        slot_minutes=SLOT_MINUTES,
-        homes=homes,
-        price_usd_per_kwh=np.array(price),
-        carbon_gco2_per_kwh=np.array(signal),
-        objective=config.objective,  # type: ignore[arg-type]
-        feeder_import_limit_kw=config.feeder_import_limit_kw,
-        feeder_export_limit_kw=config.feeder_export_limit_kw,
-    )
+    price = problem.price_usd_per_kwh.tolist()
     try:
         schedule = solve_fleet(problem)
     except FleetInfeasible as error:

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import polars as pl
 
-from energy_assets.optimize.fleet import FleetProblem, solve_fleet
-from energy_assets.optimize.fleet_profiles import make_fleet
+from energy_assets.optimize.day_problems import (
+    fleet_day_problem,
+    household_day_problem,
+    slot_signal,
+)
+from energy_assets.optimize.fleet import solve_fleet
 from energy_assets.optimize.household import (
-    HouseholdProblem,
-    default_household_appliances,
-    expand_hourly_to_slots,
     solve_household,
 )
-from energy_assets.optimize.tariffs import time_of_use_usd_per_kwh
 
 SCHEMA = {
     "region": pl.Utf8,
@@ -78,19 +77,12 @@ def household_value(
     hours = actual.sort("interval_start_utc").filter(pl.col("carbon_gco2_per_kwh").is_not_null())
     perfect_co2 = perfect_cost = None
     if hours.height == actual.height and hours.height > 0:
-        slots, signal = expand_hourly_to_slots(
-            hours["interval_start_utc"].to_list(), hours["carbon_gco2_per_kwh"].to_list(), 15
+        slots, signal = slot_signal(
+            hours["interval_start_utc"].to_list(), hours["carbon_gco2_per_kwh"].to_list()
         )
         best = solve_household(
-            HouseholdProblem(
-                slot_starts_utc=slots,
-                slot_minutes=15,
-                appliances=default_household_appliances(slots, tz=tz, slot_minutes=15),
-                carbon_gco2_per_kwh=signal,
-                price_usd_per_kwh=time_of_use_usd_per_kwh(slots, tz),
-                objective=objective,
-                blend_weight_carbon=float(schedule["blend_weight_carbon"][0]),
-                tz=tz,
+            household_day_problem(
+                slots, signal, tz, objective, float(schedule["blend_weight_carbon"][0])
             )
         )
         perfect_co2 = best.summary["optimized_co2_g"] / 1000
@@ -189,34 +181,32 @@ def _fleet_perfect_foresight(
     if hours.height != actual.height or hours.height == 0:
         return None
     first = fleet.row(0, named=True)
-    ids = fleet["home_id"].unique(maintain_order=True).to_list()
-    homes = make_fleet(market_date, len(ids), tz, household, first["fleet_seed"], 15)
+    slots, signal = slot_signal(
+        hours["interval_start_utc"].to_list(), hours["carbon_gco2_per_kwh"].to_list()
+    )
+    problem = fleet_day_problem(
+        market_date,
+        slots,
+        signal,
+        tz,
+        household,
+        fleet["home_id"].n_unique(),
+        first["fleet_seed"],
+        first["objective"],
+        first["feeder_import_limit_kw"],
+        first["feeder_export_limit_kw"],
+    )
     planned_load = fleet.group_by("home_id").agg(pl.col("load_kw").sum())
-    rebuilt = {h.home_id: float(h.load_kw.sum()) for h in homes}
+    rebuilt = {h.home_id: float(h.load_kw.sum()) for h in problem.homes}
     for home_id, load in planned_load.iter_rows():
         if abs(rebuilt.get(home_id, float("nan")) - load) > 1e-6 * max(1.0, abs(load)):
             raise ValueError(
                 f"fleet home {home_id!r} does not match the fleet rebuilt from seed"
                 f" {first['fleet_seed']}: the plan was made with other fleet data"
             )
-    slots, signal = expand_hourly_to_slots(
-        hours["interval_start_utc"].to_list(), hours["carbon_gco2_per_kwh"].to_list(), 15
-    )
-    price = time_of_use_usd_per_kwh(slots, tz)
-    best = solve_fleet(
-        FleetProblem(
-            slot_starts_utc=slots,
-            slot_minutes=15,
-            homes=homes,
-            price_usd_per_kwh=np.array(price),
-            carbon_gco2_per_kwh=np.array(signal),
-            objective=first["objective"],
-            feeder_import_limit_kw=first["feeder_import_limit_kw"],
-            feeder_export_limit_kw=first["feeder_export_limit_kw"],
-        )
-    )
+    best = solve_fleet(problem)
     prices = pl.DataFrame(
-        {"interval_start_utc": slots, "price_usd_per_kwh": price},
+        {"interval_start_utc": slots, "price_usd_per_kwh": problem.price_usd_per_kwh},
         schema={"interval_start_utc": pl.Datetime("us", "UTC"), "price_usd_per_kwh": pl.Float64},
     )
     return (
