@@ -55,7 +55,10 @@ def _print_summary(
     print(
         f"checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed"
     )
-    summary = forecast_summary(scores, region, start, end).get("all") if scores.height else None
+    from energy_assets.runner import CARBON_SCORES, LOAD_SCORES
+
+    load, carbon = scores[LOAD_SCORES], scores[CARBON_SCORES]
+    summary = forecast_summary(load, region, start, end).get("all") if load.height else None
     if summary is None:
         print("no day-ahead load forecast was scored")
     else:
@@ -67,6 +70,8 @@ def _print_summary(
             f" | {region} day-ahead {m.get('operator_day_ahead', nan):.2f}%"
             f" | seasonal naive {m.get('seasonal_naive_7d', nan):.2f}%"
         )
+    carbon_line = _carbon_line(carbon, region, start, end)
+    print(carbon_line or "no day-ahead carbon forecast was scored")
     household = (
         household_summary(household_warehouse, region, start, end)
         if household_warehouse is not None and household_warehouse.exists()
@@ -80,10 +85,34 @@ def _print_summary(
         )
 
 
-def _scores(warehouse: Path):
-    from energy_assets.runner import load_scores
+def _scores(warehouse: Path) -> dict:
+    from energy_assets.runner import CARBON_SCORES, LOAD_SCORES, load_scores
 
-    return load_scores(warehouse)
+    return {table: load_scores(warehouse, table) for table in (LOAD_SCORES, CARBON_SCORES)}
+
+
+def _carbon_line(scores, region: str, start: dt.date, end: dt.date) -> str | None:
+    import polars as pl
+
+    from energy_assets.evaluation.carbon_score import CARBON
+    from energy_assets.evaluation.report import rollup
+
+    if not scores.height:
+        return None
+    overall = rollup(
+        scores.filter((pl.col("region") == region) & pl.col("market_date").is_between(start, end)),
+        CARBON,
+    ).filter(pl.col("period_kind") == "all")
+    by = {r["forecaster"]: r for r in overall.iter_rows(named=True)}
+    if "lightgbm" not in by:
+        return None
+    m = by["lightgbm"]
+    return (
+        f"day-ahead carbon MAE over {m['hours']} hours: LightGBM {m['mae_gco2_per_kwh']:.1f}"
+        f" gCO2eq/kWh (P10-P90 coverage {m['p10_p90_coverage']:.2f})"
+        f" | seasonal profile {by['profile']['mae_gco2_per_kwh']:.1f}"
+        f" | seasonal naive {by['seasonal_naive_7d']['mae_gco2_per_kwh']:.1f}"
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -112,12 +141,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if outcome.partitions_failed else 0
 
 
+def _p(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _print_table(report, kinds, lead: str, header: str, cells) -> None:
+    """One markdown row per period of `report` that scored `lead`: days, hours, `cells(by)`."""
+    import polars as pl
+
+    print()
+    print(header)
+    print("|" + "---|" * header.count(" | ") + "---|")
+    for kind in kinds:
+        rows = report.filter(pl.col("period_kind") == kind)
+        for period in rows["period"].unique(maintain_order=True).sort().to_list():
+            by = {
+                r["forecaster"]: r
+                for r in rows.filter(pl.col("period") == period).iter_rows(named=True)
+            }
+            if lead in by:
+                values = " | ".join(cells(by))
+                print(f"| {period} | {by[lead]['days']} | {by[lead]['hours']} | {values} |")
+
+
 def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
     import dagster as dg
     import polars as pl
 
-    from energy_assets.evaluation.load_report import rollup
-    from energy_assets.runner import materialize_window
+    from energy_assets.evaluation.carbon_score import CARBON
+    from energy_assets.evaluation.load_score import LOAD
+    from energy_assets.evaluation.report import rollup
+    from energy_assets.runner import CARBON_SCORES, LOAD_SCORES, materialize_window
 
     work = Path(tempfile.mkdtemp(prefix="energy-assets-bench-"))
     try:
@@ -157,34 +211,48 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
             / 1024
         )
         _print_summary(outcome, scores, None, args.region, args.start, args.end)
-        report = rollup(
-            scores.filter(pl.col("market_date").is_between(args.start, args.end))
-        ).filter(pl.col("region") == args.region)
         kinds = ("all", "year", "month") if args.monthly else ("all", "year")
-        forecasters = ("ensemble", "lightgbm", "mlx", "operator_day_ahead", "seasonal_naive_7d")
-        print()
-        print(
+        window = pl.col("market_date").is_between(args.start, args.end)
+        load = rollup(scores[LOAD_SCORES].filter(window), LOAD)
+        _print_table(
+            load.filter(pl.col("region") == args.region),
+            kinds,
+            "ensemble",
             "| period | days | hours | ensemble MAPE | LightGBM | MLX | operator day-ahead"
-            " | seasonal naive | ensemble vs operator: DM p-value |"
+            " | seasonal naive | ensemble vs operator: DM p-value |",
+            lambda by: (
+                [
+                    f"{by[f]['mape_pct']:.2f}%" if f in by else "-"
+                    for f in (
+                        "ensemble",
+                        "lightgbm",
+                        "mlx",
+                        "operator_day_ahead",
+                        "seasonal_naive_7d",
+                    )
+                ]
+                + [_p(by["ensemble"]["dm_p_value_vs_operator"])]
+            ),
         )
-        print("|---|---|---|---|---|---|---|---|---|")
-        for kind in kinds:
-            rows = report.filter(pl.col("period_kind") == kind)
-            for period in rows["period"].unique(maintain_order=True).sort().to_list():
-                by = {
-                    r["forecaster"]: r
-                    for r in rows.filter(pl.col("period") == period).iter_rows(named=True)
-                }
-                if "ensemble" not in by:
-                    continue
-                mapes = " | ".join(
-                    f"{by[f]['mape_pct']:.2f}%" if f in by else "-" for f in forecasters
-                )
-                p_value = by["ensemble"]["dm_p_value_vs_operator"]
-                print(
-                    f"| {period} | {by['ensemble']['days']} | {by['ensemble']['hours']} | {mapes}"
-                    f" | {'-' if p_value is None else f'{p_value:.3f}'} |"
-                )
+        if scores[CARBON_SCORES].height:
+            carbon = rollup(scores[CARBON_SCORES].filter(window), CARBON)
+            _print_table(
+                carbon.filter(pl.col("region") == args.region),
+                kinds,
+                "lightgbm",
+                "| period | days | hours | carbon MAE LightGBM (gCO2eq/kWh) | seasonal profile"
+                " | seasonal naive | LightGBM P10-P90 coverage | LightGBM vs profile: DM p-value |",
+                lambda by: (
+                    [
+                        f"{by[f]['mae_gco2_per_kwh']:.1f}" if f in by else "-"
+                        for f in ("lightgbm", "profile", "seasonal_naive_7d")
+                    ]
+                    + [
+                        f"{by['lightgbm']['p10_p90_coverage']:.2f}",
+                        _p(by["lightgbm"]["dm_p_value_vs_profile"]),
+                    ]
+                ),
+            )
         print()
         print(
             f"benchmark caiso: {outcome.runs} partition runs in {wall:.0f} s"

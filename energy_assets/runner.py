@@ -22,7 +22,8 @@ import polars as pl
 
 from energy_assets.definitions import build_definitions
 from energy_assets.defs.resources import default_resources
-from energy_assets.evaluation.load_report import rollup
+from energy_assets.evaluation.load_score import LOAD
+from energy_assets.evaluation.report import rollup
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, MIN_TRAINING_DAYS, partition_key
 
 # Console logging of every Dagster event costs time and drowns the summary; the events are still
@@ -149,15 +150,21 @@ def _union(con: duckdb.DuckDBPyConnection, warehouses: list[Path], table: str) -
     return " union all ".join(f"select * from w{k}.{table}" for k in range(len(warehouses)))
 
 
-def load_scores(warehouse: Path | list[Path]) -> pl.DataFrame:
-    """`evaluation.load_forecast_score` of one warehouse, or the union of several (the parallel
-    benchmark's workers score disjoint days)."""
+LOAD_SCORES = "evaluation.load_forecast_score"
+CARBON_SCORES = "evaluation.carbon_forecast_score"
+
+
+def load_scores(warehouse: Path | list[Path], table: str = LOAD_SCORES) -> pl.DataFrame:
+    """Day scores (`evaluation.load_forecast_score` unless `table` says otherwise, e.g.
+    `CARBON_SCORES`) of one warehouse, or the union of several (the parallel benchmark's
+    workers score disjoint days)."""
     warehouses = warehouse if isinstance(warehouse, list) else [warehouse]
-    scored = [w for w in warehouses if _has_table(w, "evaluation", "load_forecast_score")]
+    schema, name = table.split(".")
+    scored = [w for w in warehouses if _has_table(w, schema, name)]
     if not scored:
         return pl.DataFrame()
     with duckdb.connect() as con:
-        return con.execute(_union(con, scored, "evaluation.load_forecast_score")).pl()
+        return con.execute(_union(con, scored, table)).pl()
 
 
 def _has_table(warehouse: Path, schema: str, table: str) -> bool:
@@ -187,7 +194,7 @@ def forecast_summary(
         (pl.col("region") == region) & pl.col("market_date").is_between(start, end)
     )
     kind = {None: "all", "year": "year", "month": "month"}[group_by]
-    report = rollup(scores).filter(pl.col("period_kind") == kind)
+    report = rollup(scores, LOAD).filter(pl.col("period_kind") == kind)
     out: dict[str, ForecastSummary] = {}
     for row in report.iter_rows(named=True):
         summary = out.setdefault(row["period"], ForecastSummary(row["hours"], {}, {}))
@@ -286,10 +293,10 @@ def materialize_window_parallel(
     work_dir: Path,
     recordings_dir: Path,
     workers: int,
-) -> tuple[WindowResult, pl.DataFrame]:
+) -> tuple[WindowResult, dict[str, pl.DataFrame]]:
     """The window split over `workers` processes, each with its own warehouse (DuckDB allows
     one writer process) and in-memory Dagster instance. Returns the merged tally and the load
-    forecast scores, each day taken from the worker that reports it."""
+    and carbon forecast scores (by table), each day taken from the worker that reports it."""
     import multiprocessing
 
     parts = chunks(start, end, workers)
@@ -306,8 +313,16 @@ def materialize_window_parallel(
         merged.partitions_failed.extend(r.partitions_failed)
         merged.checks.update(r.checks)
     merged.seconds = time.perf_counter() - began
-    scores = [(load_scores(d / "warehouse.duckdb"), c) for c, d in zip(parts, dirs, strict=True)]
-    kept = [
-        s.filter(pl.col("market_date").is_between(c.first, c.last)) for s, c in scores if s.height
-    ]
-    return merged, pl.concat(kept) if kept else pl.DataFrame()
+    merged_scores = {}
+    for table in (LOAD_SCORES, CARBON_SCORES):
+        scores = [
+            (load_scores(d / "warehouse.duckdb", table), c)
+            for c, d in zip(parts, dirs, strict=True)
+        ]
+        kept = [
+            s.filter(pl.col("market_date").is_between(c.first, c.last))
+            for s, c in scores
+            if s.height
+        ]
+        merged_scores[table] = pl.concat(kept) if kept else pl.DataFrame()
+    return merged, merged_scores

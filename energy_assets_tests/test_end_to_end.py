@@ -62,9 +62,9 @@ def test_every_partition_materializes_and_every_check_passes(slice_run):
         "report_job": 1,
     }
     assert outcome.checks["failed"] == 0
-    # ingest: schema on 6 assets + completeness on 3; day-ahead: schema on 3 models,
-    # 4 forecasts, 2 schedules and 2 scores, + compute jobs; the report once
-    assert outcome.checks["passed"] == 9 * days + 12 * DAY_AHEAD_DAYS + 1
+    # ingest: schema on 7 assets + completeness on 3; day-ahead: schema on 4 models,
+    # 5 forecasts, 2 schedules and 3 scores, + compute jobs; the two reports once
+    assert outcome.checks["passed"] == 10 * days + 15 * DAY_AHEAD_DAYS + 2
 
 
 def test_tables_read_back_with_the_right_shapes(slice_run):
@@ -182,6 +182,28 @@ def test_report_rolls_the_scored_days_up(slice_run):
     assert 0 <= ensemble["p10_p90_coverage"] <= 1 and ensemble["pinball_mean_mw"] > 0
     assert 0 <= ensemble["dm_p_value_vs_naive"] <= 1
     assert set(report["period_kind"]) == {"all", "year", "month"}
+
+
+def test_carbon_forecast_is_the_trained_model_scored_against_the_profile(slice_run):
+    _, data = slice_run
+    models = _query(data, "select * from models.carbon_lightgbm order by market_date")
+    assert models.height == DAY_AHEAD_DAYS
+    assert all(Path(p).exists() for p in models["artifact_path"])
+    forecast = _query(data, "select * from forecasts.carbon_day_ahead")
+    assert set(forecast["model_version"]) == set(models["model_version"])
+    profile = _query(data, "select * from forecasts.carbon_day_ahead_profile")
+    assert profile.height == forecast.height == 24 * DAY_AHEAD_DAYS
+    features = _query(data, "select * from features.carbon_features")
+    assert features.height == 24 * ((END - START).days + 1)
+    assert (features["available_at_utc"] <= features["issued_at_utc"]).all()
+    report = _query(data, "select * from evaluation.carbon_forecast_report")
+    overall = report.filter(pl.col("period_kind") == "all")
+    assert set(overall["forecaster"]) == {"lightgbm", "profile", "seasonal_naive_7d"}
+    assert (overall["days"] == DAY_AHEAD_DAYS).all()
+    by = {r["forecaster"]: r for r in overall.iter_rows(named=True)}
+    assert 0 < by["lightgbm"]["mae_gco2_per_kwh"] < 60
+    assert by["seasonal_naive_7d"]["rmae"] == pytest.approx(1.0)
+    assert 0 <= by["lightgbm"]["dm_p_value_vs_profile"] <= 1
 
 
 def test_dispatch_value_compares_realized_with_baseline_and_perfect_foresight(slice_run):

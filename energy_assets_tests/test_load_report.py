@@ -8,9 +8,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from energy_assets.evaluation.load_report import rollup
-from energy_assets.evaluation.load_score import FORECASTERS, score_load_forecasts
+from energy_assets.evaluation.load_score import FORECASTERS, LOAD, score_load_forecasts
 from energy_assets.evaluation.metrics import diebold_mariano, mae, rmse, smape
+from energy_assets.evaluation.report import rollup
 from energy_assets.schemas.evaluation import LoadForecastReport, LoadForecastScore
 
 DAY_ONE = dt.date(2020, 1, 31)
@@ -75,7 +75,7 @@ def test_every_forecaster_is_scored_on_the_same_complete_hours():
 
 def test_unknown_forecaster_is_an_error():
     forecasts, actuals, operator, features = _day(DAY_ONE, 0)
-    with pytest.raises(ValueError, match="unknown forecasters"):
+    with pytest.raises(ValueError, match="expected"):
         score_load_forecasts(
             "CAISO", DAY_ONE, {"prophet": forecasts["mlx"]}, actuals, operator, features
         )
@@ -89,7 +89,7 @@ def test_rollup_is_exact_over_hours_and_periods():
         parts.append(score_load_forecasts("CAISO", day, forecasts, actuals, operator, features))
         truth.append(actuals["demand_mw"].to_numpy())
         ens.append(forecasts["ensemble"]["demand_p50_mw"].to_numpy())
-    report = rollup(pl.concat(parts))
+    report = rollup(pl.concat(parts), LOAD)
     LoadForecastReport.validate(report)
     overall = report.filter(
         (pl.col("period_kind") == "all") & (pl.col("forecaster") == "ensemble")

@@ -2,6 +2,7 @@
 
 import dagster as dg
 import duckdb
+import pandera.polars as pa
 import polars as pl
 
 from energy_assets import settings
@@ -10,18 +11,26 @@ from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.defs.warehouse import WAREHOUSE_POOL
+from energy_assets.evaluation.carbon_score import CARBON, score_carbon_forecasts
 from energy_assets.evaluation.dispatch_value import (
     dispatch_value_frame,
     fleet_value,
     hours_without_actual,
     household_value,
 )
-from energy_assets.evaluation.load_report import rollup
-from energy_assets.evaluation.load_score import score_load_forecasts
+from energy_assets.evaluation.load_score import LOAD, score_load_forecasts
+from energy_assets.evaluation.report import rollup
+from energy_assets.evaluation.scoring import Target
 from energy_assets.optimize.fleet_profiles import household_path, load_household_year
 from energy_assets.partitions import day_window_mapping, partition_keys
 from energy_assets.regions import region
-from energy_assets.schemas.evaluation import DispatchValue, LoadForecastReport, LoadForecastScore
+from energy_assets.schemas.evaluation import (
+    CarbonForecastReport,
+    CarbonForecastScore,
+    DispatchValue,
+    LoadForecastReport,
+    LoadForecastScore,
+)
 
 _KEY = dg.AssetKey(["evaluation", "load_forecast_score"])
 _SAME_DAY = day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS)
@@ -82,6 +91,47 @@ def load_forecast_score(
 
 
 _REPORT_KEY = dg.AssetKey(["evaluation", "load_forecast_report"])
+_CARBON_SCORE_KEY = dg.AssetKey(["evaluation", "carbon_forecast_score"])
+_CARBON_REPORT_KEY = dg.AssetKey(["evaluation", "carbon_forecast_report"])
+
+
+def _report(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    scores_table: str,
+    target: Target,
+    model: type[pa.DataFrameModel],
+):
+    """Roll every stored day score of `scores_table` up (`energy_assets/evaluation/report.py`)."""
+    asset = context.asset_key.to_user_string()
+    try:
+        scores = warehouse.query(f"select * from {scores_table}")
+    except (FileNotFoundError, duckdb.CatalogException) as error:
+        raise dg.Failure(
+            f"{asset}: no scored days yet ({error}). Materialize"
+            f" {scores_table.replace('.', '/')} for some region-days first."
+        ) from error
+    report = rollup(scores, target)
+    if report.is_empty():
+        raise dg.Failure(f"{asset}: no scored hours to roll up")
+    overall = report.filter(pl.col("period_kind") == "all")
+    mae = f"mae_{target.unit}"
+    yield from validated_output(
+        context,
+        report,
+        model,
+        {
+            "days_scored": int(overall["days"].max()),
+            **{
+                f"mape_pct_{r['region']}_{r['forecaster']}": round(r["mape_pct"], 3)
+                for r in overall.iter_rows(named=True)
+            },
+            **{
+                f"{mae}_{r['region']}_{r['forecaster']}": round(r[mae], 3)
+                for r in overall.iter_rows(named=True)
+            },
+        },
+    )
 
 
 @dg.asset(
@@ -97,28 +147,66 @@ def load_forecast_report(context: dg.AssetExecutionContext, warehouse: Warehouse
     whole window, each year and each month: MAE, RMSE, MAPE, sMAPE, rMAE, mean pinball loss,
     P10-P90 coverage, and a Diebold-Mariano test of each forecaster against the seasonal naive
     and the operator's forecast. Rebuilt whole on each materialization."""
-    try:
-        scores = warehouse.query("select * from evaluation.load_forecast_score")
-    except (FileNotFoundError, duckdb.CatalogException) as error:
-        raise dg.Failure(
-            f"evaluation/load_forecast_report: no scored days yet ({error}). Materialize"
-            " evaluation/load_forecast_score for some region-days first."
-        ) from error
-    report = rollup(scores)
-    if report.is_empty():
-        raise dg.Failure("evaluation/load_forecast_report: no scored hours to roll up")
-    overall = report.filter(pl.col("period_kind") == "all")
+    yield from _report(
+        context, warehouse, "evaluation.load_forecast_score", LOAD, LoadForecastReport
+    )
+
+
+@dg.asset(
+    key=_CARBON_SCORE_KEY,
+    group_name="evaluation",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={
+        "lightgbm": dg.AssetIn(key=["forecasts", "carbon_day_ahead"]),
+        "profile": dg.AssetIn(key=["forecasts", "carbon_day_ahead_profile"]),
+        "actuals": dg.AssetIn(key=["harmonized", "carbon_intensity"], partition_mapping=_SAME_DAY),
+        "features": dg.AssetIn(key=["features", "carbon_features"], partition_mapping=_SAME_DAY),
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_CARBON_SCORE_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "polars"},
+)
+def carbon_forecast_score(
+    context: dg.AssetExecutionContext,
+    lightgbm: pl.DataFrame,
+    profile: pl.DataFrame,
+    actuals: pl.DataFrame,
+    features: pl.DataFrame,
+):
+    """Scores of the day-ahead carbon-intensity forecasts for market day D once D happened:
+    MAE, RMSE (gCO2eq/kWh), MAPE, sMAPE (%), rMAE against the seasonal naive, pinball loss and
+    P10-P90 coverage of the LightGBM forecast and the seasonal-profile baseline, beside the
+    seasonal naive (same hour a week before), all on the same hours."""
+    rd = partition_keys(context)
+    frame = score_carbon_forecasts(rd.region, rd.market_date, lightgbm, profile, actuals, features)
+    by = {r["forecaster"]: r for r in frame.iter_rows(named=True)}
     yield from validated_output(
         context,
-        report,
-        LoadForecastReport,
+        frame,
+        CarbonForecastScore,
         {
-            "days_scored": int(overall["days"].max()),
-            **{
-                f"mape_pct_{r['region']}_{r['forecaster']}": round(r["mape_pct"], 3)
-                for r in overall.iter_rows(named=True)
-            },
+            "hours_scored": int(frame["hours"][0]),
+            **{f"mae_gco2_per_kwh_{k}": v["mae_gco2_per_kwh"] for k, v in by.items()},
         },
+    )
+
+
+@dg.asset(
+    key=_CARBON_REPORT_KEY,
+    group_name="evaluation",
+    deps=[_CARBON_SCORE_KEY],
+    check_specs=check_specs(_CARBON_REPORT_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "polars"},
+)
+def carbon_forecast_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Every scored day of `evaluation/carbon_forecast_score` rolled up per region over the
+    whole window, each year and each month (same metrics as the load report), with
+    Diebold-Mariano tests against the seasonal naive and the seasonal profile. Rebuilt whole
+    on each materialization."""
+    yield from _report(
+        context, warehouse, "evaluation.carbon_forecast_score", CARBON, CarbonForecastReport
     )
 
 

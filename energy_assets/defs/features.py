@@ -1,4 +1,5 @@
-"""features/*: horizon-safe model inputs. Built by `energy_assets/features/load.py`."""
+"""features/*: horizon-safe model inputs. Built by `energy_assets/features/load.py` and
+`energy_assets/features/carbon.py`."""
 
 import dagster as dg
 import polars as pl
@@ -6,12 +7,14 @@ import polars as pl
 from energy_assets.defs.harmonized import GRID_PARTITIONS
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.defs.warehouse import WAREHOUSE_POOL
+from energy_assets.features.carbon import build_carbon_features
 from energy_assets.features.load import build_load_features, forecast_issue_time
 from energy_assets.partitions import day_window_mapping, partition_keys
 from energy_assets.regions import region
-from energy_assets.schemas.features import LoadFeatures
+from energy_assets.schemas.features import CarbonFeatures, LoadFeatures
 
 _KEY = dg.AssetKey(["features", "load_features"])
+_CARBON_KEY = dg.AssetKey(["features", "carbon_features"])
 
 
 @dg.asset(
@@ -58,5 +61,60 @@ def load_features(
             "issued_at_utc": issued_at.isoformat(),
             "history_days_loaded": history["market_date"].n_unique() if history.width else 0,
             "hours_with_lag_7d": int(lags_present),
+        },
+    )
+
+
+@dg.asset(
+    key=_CARBON_KEY,
+    group_name="features",
+    partitions_def=GRID_PARTITIONS,
+    ins={
+        "load_features": dg.AssetIn(key=["features", "load_features"]),
+        "carbon_history": dg.AssetIn(
+            key=["harmonized", "carbon_intensity"], partition_mapping=day_window_mapping(-8, -1)
+        ),
+        "grid_history": dg.AssetIn(
+            key=["harmonized", "grid_hourly"], partition_mapping=day_window_mapping(-2, -2)
+        ),
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_CARBON_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "polars"},
+)
+def carbon_features(
+    context: dg.AssetExecutionContext,
+    load_features: pl.DataFrame,
+    carbon_history: pl.DataFrame,
+    grid_history: pl.DataFrame,
+):
+    """Day-ahead carbon-intensity features for each hour of market day D, as known at D-1 12:00
+    local: the day's calendar, operator load forecast and D-2 demand (from
+    `features/load_features`), carbon intensity at the same local hour on D-1 (hours that had
+    ended), D-2 and D-7, its D-8..D-2 same-hour mean, D-1's known mean and D-2's daily mean
+    (gCO2eq/kWh), and solar + wind output at the same hour on D-2 (MW)."""
+    tz = region(partition_keys(context).region).timezone
+    try:
+        frame = build_carbon_features(
+            load_features,
+            carbon_history if carbon_history.width else None,
+            grid_history if grid_history.width else None,
+            tz,
+        )
+    except ValueError as error:
+        raise dg.Failure(
+            f"features/carbon_features partition {context.partition_key}: {error}",
+            allow_retries=False,
+        ) from error
+    yield from validated_output(
+        context,
+        frame,
+        CarbonFeatures,
+        {
+            "issued_at_utc": frame["issued_at_utc"][0].isoformat(),
+            "hours_with_carbon_lag_7d": int(
+                frame["carbon_lag_7d_gco2_per_kwh"].is_not_null().sum()
+            ),
         },
     )

@@ -21,6 +21,7 @@ _LOAD_KEY = dg.AssetKey(["forecasts", "load_day_ahead"])
 _LIGHTGBM_KEY = dg.AssetKey(["forecasts", "load_day_ahead_lightgbm"])
 _MLX_KEY = dg.AssetKey(["forecasts", "load_day_ahead_mlx"])
 _CARBON_KEY = dg.AssetKey(["forecasts", "carbon_day_ahead"])
+_CARBON_PROFILE_KEY = dg.AssetKey(["forecasts", "carbon_day_ahead_profile"])
 CARBON_HISTORY_DAYS = 14
 _SAME_DAY_FEATURES = dg.AssetIn(
     key=["features", "load_features"],
@@ -168,7 +169,7 @@ def load_day_ahead(
 
 
 @dg.asset(
-    key=_CARBON_KEY,
+    key=_CARBON_PROFILE_KEY,
     group_name="forecasts",
     partitions_def=DAY_AHEAD_PARTITIONS,
     ins={
@@ -178,14 +179,14 @@ def load_day_ahead(
         )
     },
     metadata={"partition_expr": PARTITION_EXPR},
-    check_specs=check_specs(_CARBON_KEY),
+    check_specs=check_specs(_CARBON_PROFILE_KEY),
     pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
-def carbon_day_ahead(context: dg.AssetExecutionContext, history: pl.DataFrame):
-    """Day-ahead hourly carbon intensity for market day D, P10/P50/P90 in gCO2eq/kWh: quantiles
-    of the same local hour over D-15..D-2 (a seasonal-profile baseline; see
-    `energy_assets/models/carbon_profile.py`)."""
+def carbon_day_ahead_profile(context: dg.AssetExecutionContext, history: pl.DataFrame):
+    """Seasonal-profile baseline of the day-ahead carbon intensity for market day D, P10/P50/P90
+    in gCO2eq/kWh: quantiles of the same local hour over D-15..D-2 (see
+    `energy_assets/models/carbon_profile.py`). Scored beside the LightGBM forecast."""
     rd = partition_keys(context)
     tz = region(rd.region).timezone
     issued_at = forecast_issue_time(rd.market_date, tz)
@@ -193,7 +194,7 @@ def carbon_day_ahead(context: dg.AssetExecutionContext, history: pl.DataFrame):
         profile = carbon_profile.forecast_carbon_profile(history, rd.market_date, tz, issued_at)
     except ValueError as error:
         raise dg.Failure(
-            f"forecasts/carbon_day_ahead partition {context.partition_key}: {error}"
+            f"forecasts/carbon_day_ahead_profile partition {context.partition_key}: {error}"
         ) from error
     frame = profile.select(
         pl.lit(rd.region).alias("region"),
@@ -208,4 +209,57 @@ def carbon_day_ahead(context: dg.AssetExecutionContext, history: pl.DataFrame):
     )
     yield from validated_output(
         context, frame, CarbonDayAhead, {"issued_at_utc": issued_at.isoformat()}
+    )
+
+
+@dg.asset(
+    key=_CARBON_KEY,
+    group_name="forecasts",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={
+        "model": dg.AssetIn(key=["models", "carbon_lightgbm"]),
+        "features": dg.AssetIn(
+            key=["features", "carbon_features"],
+            partition_mapping=day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS),
+        ),
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_CARBON_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"lightgbm", "duckdb"},
+)
+def carbon_day_ahead(
+    context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame
+):
+    """Day-ahead hourly carbon intensity for market day D, P10/P50/P90 in gCO2eq/kWh, by the
+    LightGBM model trained for D, issued at D-1 12:00 local (artifact checked by sha256). What
+    the schedules read; `history_days` is the number of days the model was trained on."""
+    if features.is_empty():
+        raise dg.Failure(
+            f"forecasts/carbon_day_ahead partition {context.partition_key}: no"
+            " features/carbon_features rows for the day. Materialize raw, harmonized and"
+            " features for it first (or see why they failed).",
+            allow_retries=False,
+        )
+    record = model.row(0, named=True)
+    forecaster = load_model(Path(record["artifact_path"]), record["artifact_sha256"])
+    quantiles = predict_quantiles(forecaster, features)
+    frame = features.select(
+        "region", "market_date", "interval_start_utc", "issued_at_utc"
+    ).with_columns(
+        model_version=pl.lit(record["model_version"]),
+        carbon_p10_gco2_per_kwh=quantiles["p10"].clip(lower_bound=0.0),
+        carbon_p50_gco2_per_kwh=quantiles["p50"].clip(lower_bound=0.0),
+        carbon_p90_gco2_per_kwh=quantiles["p90"].clip(lower_bound=0.0),
+        history_days=pl.lit(record["training_days"], dtype=pl.Int32),
+    )
+    yield from validated_output(
+        context,
+        frame,
+        CarbonDayAhead,
+        {
+            "model_version": record["model_version"],
+            "issued_at_utc": frame["issued_at_utc"][0].isoformat(),
+            "mean_p50_gco2_per_kwh": round(frame["carbon_p50_gco2_per_kwh"].mean(), 1),
+        },
     )

@@ -3,7 +3,8 @@
 - `ingest_job`: raw -> harmonized -> features for one region and market day.
 - `day_ahead_job`: model -> forecasts -> dispatch -> evaluation for one region and market day.
 - `cross_region_job`: decisions that read every region's forecasts of the day (compute jobs).
-- `report_job`: `evaluation/load_forecast_report`, every scored day rolled up.
+- `report_job`: `evaluation/load_forecast_report` and `evaluation/carbon_forecast_report`,
+  every scored day rolled up.
 - `daily_ingest_schedule`: every morning, yesterday's market day for every region (06:30 UTC,
   after the Pacific day has ended).
 - `day_ahead_sensor`: when `features/load_features` is materialized for a day that has
@@ -29,7 +30,10 @@ ingest_job = dg.define_asset_job(
 )
 
 CROSS_REGION = dg.AssetSelection.assets(dg.AssetKey(["dispatch", "compute_job_placement"]))
-REPORTS = dg.AssetSelection.assets(dg.AssetKey(["evaluation", "load_forecast_report"]))
+REPORTS = dg.AssetSelection.assets(
+    dg.AssetKey(["evaluation", "load_forecast_report"]),
+    dg.AssetKey(["evaluation", "carbon_forecast_report"]),
+)
 
 day_ahead_job = dg.define_asset_job(
     "day_ahead_job",

@@ -1,4 +1,4 @@
-"""models/*: load forecasters trained per region and market day (rolling origin).
+"""models/*: load and carbon forecasters trained per region and market day (rolling origin).
 
 The models for day D are trained on the features and actuals of D-56..D-2 (what is known when
 the forecast for D is issued at D-1 12:00 local), loaded through a time-window partition
@@ -6,6 +6,8 @@ mapping:
 
 - `models/load_lightgbm`: LightGBM quantile boosters (`energy_assets/models/quantile_lgbm.py`).
 - `models/load_mlx`: an MLX quantile MLP (`energy_assets/models/load_mlx.py`).
+- `models/carbon_lightgbm`: LightGBM quantile boosters for the hourly carbon intensity, on
+  `features/carbon_features` and `harmonized/carbon_intensity` over the same window.
 - `models/load_ensemble`: per-quantile weights of the two, learned on the validation days
   D-15..D-2 only, from the two models' own day-ahead forecasts for those days
   (`energy_assets/models/load_ensemble.py`).
@@ -24,11 +26,16 @@ from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.resources import ModelStoreResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.defs.warehouse import WAREHOUSE_POOL
+from energy_assets.features import carbon as carbon_features
 from energy_assets.features.load import FEATURE_COLUMNS
 from energy_assets.models import load_ensemble as ensemble
 from energy_assets.models.load_mlx import save_load_mlx, train_load_mlx
-from energy_assets.models.load_training import training_rows
-from energy_assets.models.quantile_lgbm import save_model_atomic, train_quantile_forecaster
+from energy_assets.models.quantile_lgbm import (
+    QuantileForecaster,
+    save_model_atomic,
+    train_quantile_forecaster,
+)
+from energy_assets.models.training_rows import training_rows
 from energy_assets.partitions import (
     MIN_TRAINING_DAYS,
     RegionDay,
@@ -43,6 +50,7 @@ DAY_AHEAD_PARTITIONS = day_ahead_partitions(GRID_REGIONS)
 _LIGHTGBM_KEY = dg.AssetKey(["models", "load_lightgbm"])
 _MLX_KEY = dg.AssetKey(["models", "load_mlx"])
 _ENSEMBLE_KEY = dg.AssetKey(["models", "load_ensemble"])
+_CARBON_KEY = dg.AssetKey(["models", "carbon_lightgbm"])
 _WINDOW = day_window_mapping(-TRAINING_WINDOW_DAYS, -2)
 _TRAINING_INS = {
     "features": dg.AssetIn(key=["features", "load_features"], partition_mapping=_WINDOW),
@@ -51,14 +59,20 @@ _TRAINING_INS = {
 
 
 def _training_data(
-    asset: str, partition: str, rd: RegionDay, features: pl.DataFrame, actuals: pl.DataFrame
+    asset: str,
+    partition: str,
+    rd: RegionDay,
+    features: pl.DataFrame,
+    actuals: pl.DataFrame,
+    target: str = "demand_mw",
+    coverage: str = "demand_coverage",
 ) -> tuple[pl.DataFrame, pl.Series, int]:
-    x, y = training_rows(features, actuals)
+    x, y = training_rows(features, actuals, target=target, coverage=coverage)
     days = x["market_date"].n_unique() if x.height else 0
     if days < MIN_TRAINING_DAYS:
         raise dg.Failure(
             f"{asset} partition {partition}: needs at least"
-            f" {MIN_TRAINING_DAYS} days of features and actual demand in"
+            f" {MIN_TRAINING_DAYS} days of features and actual {target} in"
             f" {rd.market_date - dt.timedelta(days=TRAINING_WINDOW_DAYS)}..{rd.market_date - dt.timedelta(days=2)},"
             f" found {days}. Materialize raw, harmonized and features for those days first."
         )
@@ -112,7 +126,20 @@ def load_lightgbm(
         "models/load_lightgbm", context.partition_key, rd, features, actuals
     )
     model = train_quantile_forecaster(x, y, FEATURE_COLUMNS)
-    path = _artifact(model_store, "load_lightgbm", rd, ".json")
+    yield from _lightgbm_output(context, model_store, "load_lightgbm", rd, model, x, days)
+
+
+def _lightgbm_output(
+    context: dg.AssetExecutionContext,
+    model_store: ModelStoreResource,
+    name: str,
+    rd: RegionDay,
+    model: QuantileForecaster,
+    x: pl.DataFrame,
+    days: int,
+):
+    """Write a LightGBM artifact atomically; its table row with metadata and importances."""
+    path = _artifact(model_store, name, rd, ".json")
     sha256 = save_model_atomic(model, path)
     top = sorted(model.feature_importance.items(), key=lambda kv: -kv[1])[:10]
     yield from validated_output(
@@ -127,8 +154,48 @@ def load_lightgbm(
             "feature_importance_gain": dg.MetadataValue.json(
                 {name: round(gain, 1) for name, gain in top}
             ),
+            "calibration": dg.MetadataValue.json(model.trained_on["calibration"]),
         },
     )
+
+
+@dg.asset(
+    key=_CARBON_KEY,
+    group_name="models",
+    partitions_def=DAY_AHEAD_PARTITIONS,
+    ins={
+        "features": dg.AssetIn(key=["features", "carbon_features"], partition_mapping=_WINDOW),
+        "actuals": dg.AssetIn(key=["harmonized", "carbon_intensity"], partition_mapping=_WINDOW),
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_CARBON_KEY),
+    pool=WAREHOUSE_POOL,
+    kinds={"lightgbm", "duckdb"},
+)
+def carbon_lightgbm(
+    context: dg.AssetExecutionContext,
+    model_store: ModelStoreResource,
+    features: pl.DataFrame,
+    actuals: pl.DataFrame,
+):
+    """LightGBM quantile carbon-intensity forecaster (P10/P50/P90, gCO2eq/kWh) for market day
+    D, trained on D-56..D-2 of `features/carbon_features` against the hourly intensity, with
+    the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
+    table and metadata, gain importances in metadata."""
+    rd = partition_keys(context)
+    x, y, days = _training_data(
+        "models/carbon_lightgbm",
+        context.partition_key,
+        rd,
+        features,
+        actuals,
+        target="carbon_gco2_per_kwh",
+        coverage="coverage",
+    )
+    model = train_quantile_forecaster(
+        x, y, carbon_features.FEATURE_COLUMNS, target_transform="none"
+    )
+    yield from _lightgbm_output(context, model_store, "carbon_lightgbm", rd, model, x, days)
 
 
 @dg.asset(

@@ -48,6 +48,7 @@ __all__ = [
     "build_load_features",
     "forecast_issue_time",
     "market_day_hours",
+    "usable_history",
 ]
 
 HOUR = timedelta(hours=1)
@@ -138,18 +139,22 @@ def _empty_history() -> pl.DataFrame:
     )
 
 
-def _usable_history(
+def usable_history(
     history: pl.DataFrame | None,
     market_day: date,
     region: str,
     tz: str,
     issued_at: datetime,
     min_coverage: float,
+    value_column: str = "demand_mw",
+    coverage_column: str = "demand_coverage",
 ) -> pl.DataFrame:
-    """History rows that were known at `issued_at`, with local date/hour and availability."""
+    """Hourly `value_column` readings known at `issued_at` (the hour has ended by then, its
+    market day is before D, its `coverage_column` is at least `min_coverage`), as `local_date`,
+    `hour_local`, `value` and `avail` (when the reading became available)."""
     if history is None or history.height == 0:
         return _empty_history()
-    missing = {"interval_start_utc", "demand_mw"} - set(history.columns)
+    missing = {"interval_start_utc", value_column} - set(history.columns)
     if missing:
         raise ValueError(f"history lacks columns {sorted(missing)}")
     h = history
@@ -158,14 +163,14 @@ def _usable_history(
     if "market_date" in h.columns:
         # History for D (the target) or later must never be used, whatever its timestamps say.
         h = h.filter(pl.col("market_date") < market_day)
-    if "demand_coverage" in h.columns:
-        h = h.filter(pl.col("demand_coverage").fill_null(0.0) >= min_coverage)
+    if coverage_column in h.columns:
+        h = h.filter(pl.col(coverage_column).fill_null(0.0) >= min_coverage)
     ts = pl.col("interval_start_utc").cast(UTC_DTYPE)
     local = ts.dt.convert_time_zone(tz)
     h = h.select(
         local.dt.date().alias("local_date"),
         local.dt.hour().cast(pl.Int8).alias("hour_local"),
-        pl.col("demand_mw").cast(pl.Float64).alias("value"),
+        pl.col(value_column).cast(pl.Float64).alias("value"),
         (ts + pl.duration(hours=1)).alias("avail"),
     ).filter(
         pl.col("value").is_not_null()
@@ -271,7 +276,7 @@ def build_load_features(
         pl.lit(is_holiday, dtype=pl.Int8).alias("is_holiday"),
     )
 
-    hist = _usable_history(history, market_day, region, tz, issued_at, min_coverage)
+    hist = usable_history(history, market_day, region, tz, issued_at, min_coverage)
     # One value per (local date, local clock hour): the repeated fall-back hour is averaged.
     per_hour = hist.group_by("local_date", "hour_local").agg(
         pl.col("value").mean(), pl.col("avail").max()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from energy_assets.evaluation import carbon_score
 from energy_assets.evaluation.load_score import FORECASTERS
 
 
@@ -61,6 +62,65 @@ class LoadForecastReport(pa.DataFrameModel):
     dm_p_value_vs_naive: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
     dm_stat_vs_operator: pl.Float64 = pa.Field(nullable=True)
     dm_p_value_vs_operator: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+
+    class Config:
+        unique = ["region", "period", "forecaster"]
+        strict = True
+
+
+class CarbonForecastScore(pa.DataFrameModel):
+    """Per region, market day and carbon forecaster, scored on the same hours for every
+    forecaster (gCO2eq/kWh). Means and the sums behind them; quantile scores for the models."""
+
+    region: str
+    market_date: pl.Date
+    forecaster: str = pa.Field(isin=list(carbon_score.FORECASTERS))
+    hours: pl.Int64 = pa.Field(ge=0, le=25)
+    mae_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
+    rmse_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
+    mape_pct: pl.Float64 = pa.Field(nullable=True, ge=0)
+    smape_pct: pl.Float64 = pa.Field(nullable=True, ge=0, le=200)
+    rmae: pl.Float64 = pa.Field(nullable=True, ge=0)
+    abs_error_sum_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
+    squared_error_sum_gco2_per_kwh_squared: pl.Float64 = pa.Field(nullable=True, ge=0)
+    abs_pct_error_sum: pl.Float64 = pa.Field(nullable=True, ge=0)
+    sym_pct_error_sum: pl.Float64 = pa.Field(nullable=True, ge=0)
+    pinball_p10_sum_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
+    pinball_p50_sum_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
+    pinball_p90_sum_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
+    hours_in_p10_p90: pl.Int64 = pa.Field(nullable=True, ge=0, le=25)
+    p10_p90_coverage: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+
+    class Config:
+        unique = ["region", "market_date", "forecaster"]
+        strict = True
+
+    @pa.dataframe_check(error="every forecaster of a day is scored on the same hours")
+    def same_hours(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col("hours").n_unique().over("region", "market_date") == 1)
+
+
+class CarbonForecastReport(pa.DataFrameModel):
+    """Carbon scores rolled up per region and period (whole window, year, month) and
+    forecaster, with Diebold-Mariano tests against the seasonal naive and the profile."""
+
+    region: str
+    period: str
+    period_kind: str = pa.Field(isin=["all", "year", "month"])
+    forecaster: str = pa.Field(isin=list(carbon_score.FORECASTERS))
+    days: pl.Int64 = pa.Field(gt=0)
+    hours: pl.Int64 = pa.Field(gt=0)
+    mae_gco2_per_kwh: pl.Float64 = pa.Field(ge=0)
+    rmse_gco2_per_kwh: pl.Float64 = pa.Field(ge=0)
+    mape_pct: pl.Float64 = pa.Field(ge=0)
+    smape_pct: pl.Float64 = pa.Field(ge=0, le=200)
+    rmae: pl.Float64 = pa.Field(nullable=True, ge=0)
+    pinball_mean_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
+    p10_p90_coverage: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+    dm_stat_vs_naive: pl.Float64 = pa.Field(nullable=True)
+    dm_p_value_vs_naive: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+    dm_stat_vs_profile: pl.Float64 = pa.Field(nullable=True)
+    dm_p_value_vs_profile: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
 
     class Config:
         unique = ["region", "period", "forecaster"]

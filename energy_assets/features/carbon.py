@@ -1,0 +1,218 @@
+"""Horizon-safe day-ahead carbon-intensity features: one row per hour of a region's market day D.
+
+Built on the day's load feature rows (`features/load_features`: calendar, holidays, the
+operator's day-ahead load forecast, demand at D-2), which are already horizon-safe at the issue
+time D-1 12:00 local, plus what was known of the carbon intensity and the wind and solar output
+at that instant:
+
+- `carbon_lag_1d_gco2_per_kwh`: the same local hour on D-1, only for the hours of D-1 that had
+  ended by the issue time (local hours 0-11); null for the rest;
+- `carbon_lag_2d_gco2_per_kwh`, `carbon_lag_7d_gco2_per_kwh`: the same local hour on D-2, D-7
+  (D-7 is the weekly-naive forecast the models are scored against);
+- `carbon_mean_7d_same_hour_gco2_per_kwh`: mean of the same local hour over D-8..D-2;
+- `carbon_mean_1d_known_gco2_per_kwh`: mean of D-1's hours that had ended by the issue time (the
+  latest level: hydro conditions, imports, outages);
+- `carbon_daily_mean_2d_gco2_per_kwh`: mean of D-2 (null unless 80 % of its hours are there);
+- `solar_wind_lag_2d_mw`: solar plus wind output at the same local hour on D-2.
+
+The rules of `energy_assets/features/load.py` apply: readings count as available at the end of
+their hour, history for D or later is never used, the repeated fall-back hour is averaged, hours
+with less than `min_coverage` of their 5-minute readings are missing, and every row's
+`available_at_utc` is the latest availability of its inputs (a `ValueError` if any is later
+than the issue time).
+
+Pure functions: no Dagster, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+from energy_assets.features.load import UTC_DTYPE, market_day_hours, usable_history
+
+__all__ = ["CARBON_COLUMNS", "FEATURE_COLUMNS", "IDENTIFIER_COLUMNS", "build_carbon_features"]
+
+IDENTIFIER_COLUMNS: list[str] = [
+    "region",
+    "market_date",
+    "interval_start_utc",
+    "issued_at_utc",
+    "available_at_utc",
+]
+
+# Taken as they are from the day's load feature rows.
+FROM_LOAD_FEATURES: list[str] = [
+    "hour_local",
+    "weekday",
+    "month",
+    "hour_sin",
+    "hour_cos",
+    "doy_sin",
+    "doy_cos",
+    "is_weekend",
+    "is_holiday",
+    "operator_forecast_mw",
+    "lag_2d_mw",
+]
+
+CARBON_COLUMNS: list[str] = [
+    "carbon_lag_1d_gco2_per_kwh",
+    "carbon_lag_2d_gco2_per_kwh",
+    "carbon_lag_7d_gco2_per_kwh",
+    "carbon_mean_7d_same_hour_gco2_per_kwh",
+    "carbon_mean_1d_known_gco2_per_kwh",
+    "carbon_daily_mean_2d_gco2_per_kwh",
+    "solar_wind_lag_2d_mw",
+]
+
+FEATURE_COLUMNS: list[str] = [*FROM_LOAD_FEATURES, *CARBON_COLUMNS]
+
+_CARBON_LAG_DAYS = {
+    "carbon_lag_1d_gco2_per_kwh": 1,
+    "carbon_lag_2d_gco2_per_kwh": 2,
+    "carbon_lag_7d_gco2_per_kwh": 7,
+}
+_MEAN_WINDOW_DAYS = range(2, 9)  # D-2 .. D-8
+_DAILY_MIN_FRACTION = 0.8
+
+
+def _per_hour(history: pl.DataFrame) -> pl.DataFrame:
+    # One value per (local date, local clock hour): the repeated fall-back hour is averaged.
+    # Sorted, so that the day means below add up in the same order every time (reproducible).
+    return (
+        history.group_by("local_date", "hour_local")
+        .agg(pl.col("value").mean(), pl.col("avail").max())
+        .sort("local_date", "hour_local")
+    )
+
+
+def _same_hour(per_hour: pl.DataFrame, day: date, name: str) -> pl.DataFrame:
+    return per_hour.filter(pl.col("local_date") == day).select(
+        "hour_local", pl.col("value").alias(name), pl.col("avail").alias(f"_avail_{name}")
+    )
+
+
+def build_carbon_features(
+    load_features: pl.DataFrame,
+    carbon_history: pl.DataFrame | None,
+    grid_history: pl.DataFrame | None,
+    tz: str,
+    *,
+    min_coverage: float = 0.5,
+) -> pl.DataFrame:
+    """Feature rows for every hour of the market day of `load_features` (one day of one region).
+
+    `carbon_history`: `harmonized/carbon_intensity` rows (D-8..D-1 covers every feature);
+    `grid_history`: `harmonized/grid_hourly` rows (D-2 is used). Rows for D or later, or whose
+    hour ends after the issue time, are ignored.
+    """
+    if load_features.is_empty():
+        raise ValueError("no load feature rows for the market day")
+    days = load_features["market_date"].unique()
+    regions = load_features["region"].unique()
+    if len(days) != 1 or len(regions) != 1:
+        raise ValueError(
+            f"load features must be one region-day, got regions {regions.to_list()}"
+            f" and days {days.to_list()}"
+        )
+    market_day: date = days[0]
+    region: str = regions[0]
+    issued_at: datetime = load_features["issued_at_utc"][0]
+
+    carbon = _per_hour(
+        usable_history(
+            carbon_history,
+            market_day,
+            region,
+            tz,
+            issued_at,
+            min_coverage,
+            value_column="carbon_gco2_per_kwh",
+            coverage_column="coverage",
+        )
+    )
+    grid = grid_history
+    if grid is not None and grid.height and {"solar_mw", "wind_mw"} <= set(grid.columns):
+        grid = grid.with_columns(
+            solar_wind_mw=pl.col("solar_mw").clip(lower_bound=0.0)
+            + pl.col("wind_mw").clip(lower_bound=0.0)
+        )
+    else:
+        grid = None
+    solar_wind = _per_hour(
+        usable_history(
+            grid,
+            market_day,
+            region,
+            tz,
+            issued_at,
+            min_coverage,
+            value_column="solar_wind_mw",
+            coverage_column="fuel_mix_coverage",
+        )
+    )
+
+    rows = load_features.select(
+        "region",
+        "market_date",
+        "interval_start_utc",
+        "issued_at_utc",
+        *FROM_LOAD_FEATURES,
+        pl.col("available_at_utc").alias("_avail_load"),
+    )
+    avail_cols = ["_avail_load"]
+    for name, back in _CARBON_LAG_DAYS.items():
+        rows = rows.join(
+            _same_hour(carbon, market_day - timedelta(days=back), name), on="hour_local", how="left"
+        )
+        avail_cols.append(f"_avail_{name}")
+    rows = rows.join(
+        _same_hour(solar_wind, market_day - timedelta(days=2), "solar_wind_lag_2d_mw"),
+        on="hour_local",
+        how="left",
+    )
+    avail_cols.append("_avail_solar_wind_lag_2d_mw")
+
+    window = [market_day - timedelta(days=d) for d in _MEAN_WINDOW_DAYS]
+    mean = (
+        carbon.filter(pl.col("local_date").is_in(window))
+        .group_by("hour_local")
+        .agg(
+            pl.col("value").mean().alias("carbon_mean_7d_same_hour_gco2_per_kwh"),
+            pl.col("avail").max().alias("_avail_mean"),
+        )
+    )
+    rows = rows.join(mean, on="hour_local", how="left")
+    avail_cols.append("_avail_mean")
+
+    known = carbon.filter(pl.col("local_date") == market_day - timedelta(days=1))
+    d2 = carbon.filter(pl.col("local_date") == market_day - timedelta(days=2))
+    d2_expected = len(market_day_hours(market_day - timedelta(days=2), tz))
+    d2_complete = d2.height > 0 and d2.height >= math.ceil(_DAILY_MIN_FRACTION * d2_expected)
+    rows = rows.with_columns(
+        pl.lit(known["value"].mean() if known.height else None, dtype=pl.Float64).alias(
+            "carbon_mean_1d_known_gco2_per_kwh"
+        ),
+        pl.lit(known["avail"].max() if known.height else None, dtype=UTC_DTYPE).alias(
+            "_avail_known"
+        ),
+        pl.lit(d2["value"].mean() if d2_complete else None, dtype=pl.Float64).alias(
+            "carbon_daily_mean_2d_gco2_per_kwh"
+        ),
+        pl.lit(d2["avail"].max() if d2_complete else None, dtype=UTC_DTYPE).alias("_avail_d2"),
+    )
+    avail_cols += ["_avail_known", "_avail_d2"]
+
+    rows = rows.with_columns(
+        pl.max_horizontal(avail_cols).fill_null(pl.col("issued_at_utc")).alias("available_at_utc")
+    )
+    leaks = rows.filter(pl.col("available_at_utc") > pl.col("issued_at_utc"))
+    if leaks.height:
+        raise ValueError(
+            f"look-ahead: {leaks.height} carbon feature rows for {region} {market_day} use"
+            f" inputs available after {issued_at.isoformat()}"
+        )
+    return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS)
