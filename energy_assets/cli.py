@@ -213,32 +213,33 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
         _print_summary(outcome, scores, None, args.region, args.start, args.end)
         kinds = ("all", "year", "month") if args.monthly else ("all", "year")
         window = pl.col("market_date").is_between(args.start, args.end)
-        load = rollup(scores[LOAD_SCORES].filter(window), LOAD)
-        _print_table(
-            load.filter(pl.col("region") == args.region),
-            kinds,
-            "ensemble",
-            "| period | days | hours | ensemble MAPE | LightGBM | MLX | operator day-ahead"
-            " | seasonal naive | ensemble vs operator: DM p-value |",
-            lambda by: (
-                [
-                    f"{by[f]['mape_pct']:.2f}%" if f in by else "-"
-                    for f in (
-                        "ensemble",
-                        "lightgbm",
-                        "mlx",
-                        "operator_day_ahead",
-                        "seasonal_naive_7d",
-                    )
-                ]
-                + [_p(by["ensemble"]["dm_p_value_vs_operator"])]
+        tables = (
+            (
+                LOAD_SCORES,
+                LOAD,
+                "ensemble",
+                "| period | days | hours | ensemble MAPE | LightGBM | MLX | operator day-ahead"
+                " | seasonal naive | ensemble P10-P90 coverage | ensemble vs operator: DM p-value |",
+                lambda by: (
+                    [
+                        f"{by[f]['mape_pct']:.2f}%" if f in by else "-"
+                        for f in (
+                            "ensemble",
+                            "lightgbm",
+                            "mlx",
+                            "operator_day_ahead",
+                            "seasonal_naive_7d",
+                        )
+                    ]
+                    + [
+                        f"{by['ensemble']['p10_p90_coverage']:.2f}",
+                        _p(by["ensemble"]["dm_p_value_vs_operator"]),
+                    ]
+                ),
             ),
-        )
-        if scores[CARBON_SCORES].height:
-            carbon = rollup(scores[CARBON_SCORES].filter(window), CARBON)
-            _print_table(
-                carbon.filter(pl.col("region") == args.region),
-                kinds,
+            (
+                CARBON_SCORES,
+                CARBON,
                 "lightgbm",
                 "| period | days | hours | carbon MAE LightGBM (gCO2eq/kWh) | seasonal profile"
                 " | seasonal naive | LightGBM P10-P90 coverage | LightGBM vs profile: DM p-value |",
@@ -252,7 +253,14 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
                         _p(by["lightgbm"]["dm_p_value_vs_profile"]),
                     ]
                 ),
-            )
+            ),
+        )
+        for table, target, lead, header, cells in tables:
+            if scores[table].height:
+                report = rollup(scores[table].filter(window), target)
+                _print_table(
+                    report.filter(pl.col("region") == args.region), kinds, lead, header, cells
+                )
         print()
         print(
             f"benchmark caiso: {outcome.runs} partition runs in {wall:.0f} s"

@@ -144,14 +144,45 @@ def test_ensemble_equal_weights_without_enough_validation_days():
 def test_ensemble_combine_and_version():
     a, _ = _member(1, bias=0.0, spread=300.0, seed=1)
     b, _ = _member(1, bias=1_000.0, spread=100.0, seed=2)
-    weights = pl.DataFrame({"quantile": [0.1, 0.5, 0.9], "weight_lightgbm": [0.25, 0.5, 1.0]})
+    weights = pl.DataFrame(
+        {
+            "quantile": [0.1, 0.5, 0.9],
+            "weight_lightgbm": [0.25, 0.5, 1.0],
+            "band_scale": [0.9, 1.0, 1.1],
+        }
+    )
     out = load_ensemble.combine(a, b, weights)
     assert out["demand_p50_mw"].to_list() == pytest.approx(
         (0.5 * a["demand_p50_mw"] + 0.5 * b["demand_p50_mw"]).to_list()
     )
+    assert out["demand_p90_mw"].to_list() == pytest.approx((1.1 * a["demand_p90_mw"]).to_list())
     assert (out["demand_p10_mw"] <= out["demand_p50_mw"]).all()
     assert (out["demand_p50_mw"] <= out["demand_p90_mw"]).all()
     v1 = load_ensemble.ensemble_version(weights, "aaa", "bbb")
     assert len(v1) == 12 and v1 != load_ensemble.ensemble_version(weights, "aaa", "ccc")
     with pytest.raises(ValueError, match="different hours"):
         load_ensemble.combine(a, b.head(10), weights)
+
+
+def test_ensemble_band_is_widened_to_the_nominal_coverage_on_validation_days():
+    # both members' bands are +-100 MW around a P50 that is off by N(0, 200) MW: too narrow
+    a, actuals = _member(14, bias=0.0, spread=100.0, seed=1)
+    b, _ = _member(14, bias=0.0, spread=100.0, seed=1)
+    validation = load_ensemble.validation_frame(a, b, actuals)
+    weights = load_ensemble.learn_weights(validation)
+    scale = dict(zip(weights["quantile"], weights["band_scale"], strict=True))
+    assert scale[0.1] < 1.0 and scale[0.5] == 1.0 and scale[0.9] > 1.0
+    out = load_ensemble.combine(a, b, weights)
+    actual = actuals["demand_mw"].to_numpy()
+    inside = (actual >= out["demand_p10_mw"].to_numpy()) & (
+        actual <= out["demand_p90_mw"].to_numpy()
+    )
+    assert inside.mean() == pytest.approx(0.8, abs=0.02)
+    calibrated = weights.filter(pl.col("quantile") != 0.5)
+    assert (calibrated["pinball_calibrated_mw"] < calibrated["pinball_ensemble_mw"]).all()
+
+
+def test_ensemble_band_is_never_narrowed():
+    a, actuals = _member(14, bias=0.0, spread=3_000.0, seed=1)
+    weights = load_ensemble.learn_weights(load_ensemble.validation_frame(a, a, actuals))
+    assert (weights["band_scale"] == 1.0).all()

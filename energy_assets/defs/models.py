@@ -266,7 +266,8 @@ def load_ensemble(
 ):
     """Per-quantile weights of the LightGBM and MLX load forecasts for market day D, chosen on
     the validation days D-15..D-2 only (both models' out-of-sample day-ahead forecasts against
-    the actual demand) by pinball loss; equal weights while fewer than 3 such days exist."""
+    the actual demand) by pinball loss; equal weights while fewer than 3 such days exist. The
+    P10-P90 band is then widened on the same days to its nominal 80 % (`band_scale`)."""
     rd = partition_keys(context)
     validation = ensemble.validation_frame(lightgbm, mlx, actuals)
     weights = ensemble.learn_weights(validation).with_columns(
@@ -286,6 +287,12 @@ def load_ensemble(
                 {
                     f"p{round(q * 100)}": w
                     for q, w in weights.select("quantile", "weight_lightgbm").rows()
+                }
+            ),
+            "band_scale": dg.MetadataValue.json(
+                {
+                    f"p{round(q * 100)}": round(b, 4)
+                    for q, b in weights.select("quantile", "band_scale").rows()
                 }
             ),
         },

@@ -41,6 +41,8 @@ class EnsembleWeights(pa.DataFrameModel):
     pinball_mlx_mw: pl.Float64 = pa.Field(ge=0, nullable=True)
     pinball_ensemble_mw: pl.Float64 = pa.Field(ge=0, nullable=True)
     weight_lightgbm: pl.Float64 = pa.Field(ge=0, le=1)
+    band_scale: pl.Float64 = pa.Field(gt=0.5, lt=2.0)
+    pinball_calibrated_mw: pl.Float64 = pa.Field(ge=0, nullable=True)
     method: str
     weight_mlx: pl.Float64 = pa.Field(ge=0, le=1)
 
@@ -52,6 +54,13 @@ class EnsembleWeights(pa.DataFrameModel):
     def weights_sum_to_one(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(
             ((pl.col("weight_lightgbm") + pl.col("weight_mlx")) - 1.0).abs() < 1e-9
+        )
+
+    @pa.dataframe_check(error="the band is only widened: P10 scaled down, P90 up, P50 never")
+    def band_only_widens(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        q, b = pl.col("quantile"), pl.col("band_scale")
+        return data.lazyframe.select(
+            pl.when(q < 0.5).then(b <= 1.0).when(q > 0.5).then(b >= 1.0).otherwise(b == 1.0)
         )
 
     @pa.dataframe_check(error="the ensemble can do no worse on its validation days than a member")
