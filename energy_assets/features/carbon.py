@@ -31,7 +31,15 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from energy_assets.features.load import UTC_DTYPE, market_day_hours, usable_history
+from energy_assets.features.load import (
+    UTC_DTYPE,
+    market_day_hours,
+    per_local_hour,
+    same_hour_mean,
+    same_hour_on,
+    stamp_availability,
+    usable_history,
+)
 
 __all__ = ["CARBON_COLUMNS", "FEATURE_COLUMNS", "IDENTIFIER_COLUMNS", "build_carbon_features"]
 
@@ -79,22 +87,6 @@ _MEAN_WINDOW_DAYS = range(2, 9)  # D-2 .. D-8
 _DAILY_MIN_FRACTION = 0.8
 
 
-def _per_hour(history: pl.DataFrame) -> pl.DataFrame:
-    # One value per (local date, local clock hour): the repeated fall-back hour is averaged.
-    # Sorted, so that the day means below add up in the same order every time (reproducible).
-    return (
-        history.group_by("local_date", "hour_local")
-        .agg(pl.col("value").mean(), pl.col("avail").max())
-        .sort("local_date", "hour_local")
-    )
-
-
-def _same_hour(per_hour: pl.DataFrame, day: date, name: str) -> pl.DataFrame:
-    return per_hour.filter(pl.col("local_date") == day).select(
-        "hour_local", pl.col("value").alias(name), pl.col("avail").alias(f"_avail_{name}")
-    )
-
-
 def build_carbon_features(
     load_features: pl.DataFrame,
     carbon_history: pl.DataFrame | None,
@@ -122,7 +114,7 @@ def build_carbon_features(
     region: str = regions[0]
     issued_at: datetime = load_features["issued_at_utc"][0]
 
-    carbon = _per_hour(
+    carbon = per_local_hour(
         usable_history(
             carbon_history,
             market_day,
@@ -142,7 +134,7 @@ def build_carbon_features(
         )
     else:
         grid = None
-    solar_wind = _per_hour(
+    solar_wind = per_local_hour(
         usable_history(
             grid,
             market_day,
@@ -166,27 +158,22 @@ def build_carbon_features(
     avail_cols = ["_avail_load"]
     for name, back in _CARBON_LAG_DAYS.items():
         rows = rows.join(
-            _same_hour(carbon, market_day - timedelta(days=back), name), on="hour_local", how="left"
+            same_hour_on(carbon, market_day - timedelta(days=back), name),
+            on="hour_local",
+            how="left",
         )
         avail_cols.append(f"_avail_{name}")
     rows = rows.join(
-        _same_hour(solar_wind, market_day - timedelta(days=2), "solar_wind_lag_2d_mw"),
+        same_hour_on(solar_wind, market_day - timedelta(days=2), "solar_wind_lag_2d_mw"),
         on="hour_local",
         how="left",
     )
     avail_cols.append("_avail_solar_wind_lag_2d_mw")
 
     window = [market_day - timedelta(days=d) for d in _MEAN_WINDOW_DAYS]
-    mean = (
-        carbon.filter(pl.col("local_date").is_in(window))
-        .group_by("hour_local")
-        .agg(
-            pl.col("value").mean().alias("carbon_mean_7d_same_hour_gco2_per_kwh"),
-            pl.col("avail").max().alias("_avail_mean"),
-        )
-    )
-    rows = rows.join(mean, on="hour_local", how="left")
-    avail_cols.append("_avail_mean")
+    name = "carbon_mean_7d_same_hour_gco2_per_kwh"
+    rows = rows.join(same_hour_mean(carbon, window, name), on="hour_local", how="left")
+    avail_cols.append(f"_avail_{name}")
 
     known = carbon.filter(pl.col("local_date") == market_day - timedelta(days=1))
     d2 = carbon.filter(pl.col("local_date") == market_day - timedelta(days=2))
@@ -206,13 +193,5 @@ def build_carbon_features(
     )
     avail_cols += ["_avail_known", "_avail_d2"]
 
-    rows = rows.with_columns(
-        pl.max_horizontal(avail_cols).fill_null(pl.col("issued_at_utc")).alias("available_at_utc")
-    )
-    leaks = rows.filter(pl.col("available_at_utc") > pl.col("issued_at_utc"))
-    if leaks.height:
-        raise ValueError(
-            f"look-ahead: {leaks.height} carbon feature rows for {region} {market_day} use"
-            f" inputs available after {issued_at.isoformat()}"
-        )
+    rows = stamp_availability(rows, avail_cols, f"carbon feature rows for {region} {market_day}")
     return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS)

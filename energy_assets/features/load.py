@@ -48,6 +48,10 @@ __all__ = [
     "build_load_features",
     "forecast_issue_time",
     "market_day_hours",
+    "per_local_hour",
+    "same_hour_mean",
+    "same_hour_on",
+    "stamp_availability",
     "usable_history",
 ]
 
@@ -181,6 +185,34 @@ def usable_history(
     return h
 
 
+def per_local_hour(history: pl.DataFrame) -> pl.DataFrame:
+    """One value per (local date, local clock hour) of `usable_history` rows: the repeated
+    fall-back hour is averaged. Sorted, so that later means add up in the same order every
+    time (reproducible to the last bit)."""
+    return (
+        history.group_by("local_date", "hour_local")
+        .agg(pl.col("value").mean(), pl.col("avail").max())
+        .sort("local_date", "hour_local")
+    )
+
+
+def same_hour_on(per_hour: pl.DataFrame, day: date, name: str) -> pl.DataFrame:
+    """`hour_local`, the value of each local hour on `day` as `name`, and `_avail_<name>`."""
+    return per_hour.filter(pl.col("local_date") == day).select(
+        "hour_local", pl.col("value").alias(name), pl.col("avail").alias(f"_avail_{name}")
+    )
+
+
+def same_hour_mean(per_hour: pl.DataFrame, days: list[date], name: str) -> pl.DataFrame:
+    """`hour_local`, the mean of each local hour over `days` (what is there) as `name`, and
+    `_avail_<name>`."""
+    return (
+        per_hour.filter(pl.col("local_date").is_in(days))
+        .group_by("hour_local")
+        .agg(pl.col("value").mean().alias(name), pl.col("avail").max().alias(f"_avail_{name}"))
+    )
+
+
 def _operator_for_day(
     operator_forecast: pl.DataFrame | None, region: str, issued_at: datetime
 ) -> pl.DataFrame:
@@ -277,30 +309,22 @@ def build_load_features(
     )
 
     hist = usable_history(history, market_day, region, tz, issued_at, min_coverage)
-    # One value per (local date, local clock hour): the repeated fall-back hour is averaged.
-    per_hour = hist.group_by("local_date", "hour_local").agg(
-        pl.col("value").mean(), pl.col("avail").max()
-    )
+    per_hour = per_local_hour(hist)
 
     avail_cols: list[str] = []
     for name, days in _LAG_DAYS.items():
-        src = per_hour.filter(pl.col("local_date") == market_day - timedelta(days=days)).select(
-            "hour_local", pl.col("value").alias(name), pl.col("avail").alias(f"_avail_{name}")
+        rows = rows.join(
+            same_hour_on(per_hour, market_day - timedelta(days=days), name),
+            on="hour_local",
+            how="left",
         )
-        rows = rows.join(src, on="hour_local", how="left")
         avail_cols.append(f"_avail_{name}")
 
     window = [market_day - timedelta(days=d) for d in _MEAN_WINDOW_DAYS]
-    mean_src = (
-        per_hour.filter(pl.col("local_date").is_in(window))
-        .group_by("hour_local")
-        .agg(
-            pl.col("value").mean().alias("mean_7d_same_hour_mw"),
-            pl.col("avail").max().alias("_avail_mean"),
-        )
+    rows = rows.join(
+        same_hour_mean(per_hour, window, "mean_7d_same_hour_mw"), on="hour_local", how="left"
     )
-    rows = rows.join(mean_src, on="hour_local", how="left")
-    avail_cols.append("_avail_mean")
+    avail_cols.append("_avail_mean_7d_same_hour_mw")
 
     stats_day = market_day - timedelta(days=_DAILY_STATS_DAY)
     day_rows = hist.filter(pl.col("local_date") == stats_day)
@@ -323,17 +347,26 @@ def build_load_features(
     rows = rows.join(op, on="interval_start_utc", how="left")
     avail_cols.append("op_avail")
 
-    # Latest input availability; a row with no data input (calendar only) is known at issue time.
+    rows = stamp_availability(rows, avail_cols, f"feature rows for {region} {market_day}")
+    return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS)
+
+
+def stamp_availability(rows: pl.DataFrame, avail_columns: list[str], what: str) -> pl.DataFrame:
+    """`available_at_utc` = the latest of `avail_columns` (a row with no data input, calendar
+    only, is known at its issue time); `ValueError` naming `what` if any row's inputs became
+    available after its `issued_at_utc`."""
     rows = rows.with_columns(
-        pl.max_horizontal(avail_cols).fill_null(pl.col("issued_at_utc")).alias("available_at_utc")
+        pl.max_horizontal(avail_columns)
+        .fill_null(pl.col("issued_at_utc"))
+        .alias("available_at_utc")
     )
     leaks = rows.filter(pl.col("available_at_utc") > pl.col("issued_at_utc"))
     if leaks.height:
         raise ValueError(
-            f"look-ahead: {leaks.height} feature rows for {region} {market_day} use inputs "
-            f"available after {issued_at.isoformat()}"
+            f"look-ahead: {leaks.height} {what} use inputs available after"
+            f" {leaks['issued_at_utc'][0].isoformat()}"
         )
-    return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS)
+    return rows
 
 
 def _is_leap(year: int) -> bool:

@@ -8,27 +8,22 @@ import polars as pl
 from energy_assets.evaluation import carbon_score
 from energy_assets.evaluation.load_score import FORECASTERS
 
+_NONNEG = {"nullable": True, "ge": 0}
 
-class LoadForecastScore(pa.DataFrameModel):
+
+class _DayScore(pa.DataFrameModel):
     """Per region, market day and forecaster, scored on the same hours for every forecaster.
-    Means and the sums behind them (so days roll up exactly); quantile scores for our models."""
+    Means and the sums behind them (so days roll up exactly); quantile scores for our models.
+    The unit-suffixed columns are the target's (`mae_mw`, `mae_gco2_per_kwh`)."""
 
     region: str
     market_date: pl.Date
-    forecaster: str = pa.Field(isin=list(FORECASTERS))
     hours: pl.Int64 = pa.Field(ge=0, le=25)
-    mae_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    rmse_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    mape_pct: pl.Float64 = pa.Field(nullable=True, ge=0)
+    mape_pct: pl.Float64 = pa.Field(**_NONNEG)
     smape_pct: pl.Float64 = pa.Field(nullable=True, ge=0, le=200)
-    rmae: pl.Float64 = pa.Field(nullable=True, ge=0)
-    abs_error_sum_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    squared_error_sum_mw2: pl.Float64 = pa.Field(nullable=True, ge=0)
-    abs_pct_error_sum: pl.Float64 = pa.Field(nullable=True, ge=0)
-    sym_pct_error_sum: pl.Float64 = pa.Field(nullable=True, ge=0)
-    pinball_p10_sum_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    pinball_p50_sum_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    pinball_p90_sum_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    rmae: pl.Float64 = pa.Field(**_NONNEG)
+    abs_pct_error_sum: pl.Float64 = pa.Field(**_NONNEG)
+    sym_pct_error_sum: pl.Float64 = pa.Field(**_NONNEG)
     hours_in_p10_p90: pl.Int64 = pa.Field(nullable=True, ge=0, le=25)
     p10_p90_coverage: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
 
@@ -41,90 +36,69 @@ class LoadForecastScore(pa.DataFrameModel):
         return data.lazyframe.select(pl.col("hours").n_unique().over("region", "market_date") == 1)
 
 
-class LoadForecastReport(pa.DataFrameModel):
-    """Scores rolled up per region and period (whole window, year, month) and forecaster, with
-    a Diebold-Mariano test of each forecaster against the seasonal naive and the operator."""
+class LoadForecastScore(_DayScore):
+    forecaster: str = pa.Field(isin=list(FORECASTERS))
+    mae_mw: pl.Float64 = pa.Field(**_NONNEG)
+    rmse_mw: pl.Float64 = pa.Field(**_NONNEG)
+    abs_error_sum_mw: pl.Float64 = pa.Field(**_NONNEG)
+    squared_error_sum_mw2: pl.Float64 = pa.Field(**_NONNEG)
+    pinball_p10_sum_mw: pl.Float64 = pa.Field(**_NONNEG)
+    pinball_p50_sum_mw: pl.Float64 = pa.Field(**_NONNEG)
+    pinball_p90_sum_mw: pl.Float64 = pa.Field(**_NONNEG)
+
+
+class CarbonForecastScore(_DayScore):
+    forecaster: str = pa.Field(isin=list(carbon_score.FORECASTERS))
+    mae_gco2_per_kwh: pl.Float64 = pa.Field(**_NONNEG)
+    rmse_gco2_per_kwh: pl.Float64 = pa.Field(**_NONNEG)
+    abs_error_sum_gco2_per_kwh: pl.Float64 = pa.Field(**_NONNEG)
+    squared_error_sum_gco2_per_kwh_squared: pl.Float64 = pa.Field(**_NONNEG)
+    pinball_p10_sum_gco2_per_kwh: pl.Float64 = pa.Field(**_NONNEG)
+    pinball_p50_sum_gco2_per_kwh: pl.Float64 = pa.Field(**_NONNEG)
+    pinball_p90_sum_gco2_per_kwh: pl.Float64 = pa.Field(**_NONNEG)
+
+
+class _Report(pa.DataFrameModel):
+    """Day scores rolled up per region and period (whole window, year, month) and forecaster,
+    with one-sided Diebold-Mariano tests against the seasonal naive (and a second reference)."""
 
     region: str
     period: str
     period_kind: str = pa.Field(isin=["all", "year", "month"])
-    forecaster: str = pa.Field(isin=list(FORECASTERS))
     days: pl.Int64 = pa.Field(gt=0)
     hours: pl.Int64 = pa.Field(gt=0)
-    mae_mw: pl.Float64 = pa.Field(ge=0)
-    rmse_mw: pl.Float64 = pa.Field(ge=0)
     mape_pct: pl.Float64 = pa.Field(ge=0)
     smape_pct: pl.Float64 = pa.Field(ge=0, le=200)
-    rmae: pl.Float64 = pa.Field(nullable=True, ge=0)
-    pinball_mean_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    rmae: pl.Float64 = pa.Field(**_NONNEG)
     p10_p90_coverage: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
     dm_stat_vs_naive: pl.Float64 = pa.Field(nullable=True)
     dm_p_value_vs_naive: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+
+    class Config:
+        unique = ["region", "period", "forecaster"]
+        strict = True
+
+
+class LoadForecastReport(_Report):
+    """Load: the second reference is the operator's own day-ahead forecast."""
+
+    forecaster: str = pa.Field(isin=list(FORECASTERS))
+    mae_mw: pl.Float64 = pa.Field(ge=0)
+    rmse_mw: pl.Float64 = pa.Field(ge=0)
+    pinball_mean_mw: pl.Float64 = pa.Field(**_NONNEG)
     dm_stat_vs_operator: pl.Float64 = pa.Field(nullable=True)
     dm_p_value_vs_operator: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
 
-    class Config:
-        unique = ["region", "period", "forecaster"]
-        strict = True
 
+class CarbonForecastReport(_Report):
+    """Carbon: the second reference is the seasonal profile."""
 
-class CarbonForecastScore(pa.DataFrameModel):
-    """Per region, market day and carbon forecaster, scored on the same hours for every
-    forecaster (gCO2eq/kWh). Means and the sums behind them; quantile scores for the models."""
-
-    region: str
-    market_date: pl.Date
     forecaster: str = pa.Field(isin=list(carbon_score.FORECASTERS))
-    hours: pl.Int64 = pa.Field(ge=0, le=25)
-    mae_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
-    rmse_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
-    mape_pct: pl.Float64 = pa.Field(nullable=True, ge=0)
-    smape_pct: pl.Float64 = pa.Field(nullable=True, ge=0, le=200)
-    rmae: pl.Float64 = pa.Field(nullable=True, ge=0)
-    abs_error_sum_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
-    squared_error_sum_gco2_per_kwh_squared: pl.Float64 = pa.Field(nullable=True, ge=0)
-    abs_pct_error_sum: pl.Float64 = pa.Field(nullable=True, ge=0)
-    sym_pct_error_sum: pl.Float64 = pa.Field(nullable=True, ge=0)
-    pinball_p10_sum_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
-    pinball_p50_sum_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
-    pinball_p90_sum_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
-    hours_in_p10_p90: pl.Int64 = pa.Field(nullable=True, ge=0, le=25)
-    p10_p90_coverage: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
-
-    class Config:
-        unique = ["region", "market_date", "forecaster"]
-        strict = True
-
-    @pa.dataframe_check(error="every forecaster of a day is scored on the same hours")
-    def same_hours(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("hours").n_unique().over("region", "market_date") == 1)
-
-
-class CarbonForecastReport(pa.DataFrameModel):
-    """Carbon scores rolled up per region and period (whole window, year, month) and
-    forecaster, with Diebold-Mariano tests against the seasonal naive and the profile."""
-
-    region: str
-    period: str
-    period_kind: str = pa.Field(isin=["all", "year", "month"])
-    forecaster: str = pa.Field(isin=list(carbon_score.FORECASTERS))
-    days: pl.Int64 = pa.Field(gt=0)
-    hours: pl.Int64 = pa.Field(gt=0)
     mae_gco2_per_kwh: pl.Float64 = pa.Field(ge=0)
     rmse_gco2_per_kwh: pl.Float64 = pa.Field(ge=0)
-    mape_pct: pl.Float64 = pa.Field(ge=0)
-    smape_pct: pl.Float64 = pa.Field(ge=0, le=200)
-    rmae: pl.Float64 = pa.Field(nullable=True, ge=0)
-    pinball_mean_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
-    p10_p90_coverage: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
-    dm_stat_vs_naive: pl.Float64 = pa.Field(nullable=True)
-    dm_p_value_vs_naive: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
+    pinball_mean_gco2_per_kwh: pl.Float64 = pa.Field(**_NONNEG)
     dm_stat_vs_profile: pl.Float64 = pa.Field(nullable=True)
     dm_p_value_vs_profile: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
-
-    class Config:
-        unique = ["region", "period", "forecaster"]
-        strict = True
 
 
 class DispatchValue(pa.DataFrameModel):

@@ -7,8 +7,12 @@ import polars as pl
 
 from energy_assets.schemas.common import UtcTimestamp
 
+_CARBON = {"nullable": True, "ge": 0, "le": 1_500}
 
-class LoadFeatures(pa.DataFrameModel):
+
+class _DayAheadFeatures(pa.DataFrameModel):
+    """Identifiers, calendar and the horizon-safety rule every feature table shares."""
+
     region: str
     market_date: pl.Date
     interval_start_utc: UtcTimestamp
@@ -17,20 +21,14 @@ class LoadFeatures(pa.DataFrameModel):
     hour_local: pl.Int8 = pa.Field(ge=0, le=23)
     weekday: pl.Int8 = pa.Field(ge=0, le=6)
     month: pl.Int8 = pa.Field(ge=1, le=12)
-    day_of_year: pl.Int16 = pa.Field(ge=1, le=366)
     hour_sin: pl.Float64 = pa.Field(ge=-1, le=1)
     hour_cos: pl.Float64 = pa.Field(ge=-1, le=1)
     doy_sin: pl.Float64 = pa.Field(ge=-1, le=1)
     doy_cos: pl.Float64 = pa.Field(ge=-1, le=1)
     is_weekend: pl.Int8 = pa.Field(isin=[0, 1])
     is_holiday: pl.Int8 = pa.Field(isin=[0, 1])
-    lag_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    lag_3d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    lag_7d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    mean_7d_same_hour_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    daily_mean_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    daily_max_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
     operator_forecast_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    lag_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
 
     class Config:
         unique = ["region", "interval_start_utc"]
@@ -41,26 +39,16 @@ class LoadFeatures(pa.DataFrameModel):
         return data.lazyframe.select(pl.col("available_at_utc") <= pl.col("issued_at_utc"))
 
 
-_CARBON = {"nullable": True, "ge": 0, "le": 1_500}
+class LoadFeatures(_DayAheadFeatures):
+    day_of_year: pl.Int16 = pa.Field(ge=1, le=366)
+    lag_3d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    lag_7d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    mean_7d_same_hour_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    daily_mean_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    daily_max_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
 
 
-class CarbonFeatures(pa.DataFrameModel):
-    region: str
-    market_date: pl.Date
-    interval_start_utc: UtcTimestamp
-    issued_at_utc: UtcTimestamp
-    available_at_utc: UtcTimestamp
-    hour_local: pl.Int8 = pa.Field(ge=0, le=23)
-    weekday: pl.Int8 = pa.Field(ge=0, le=6)
-    month: pl.Int8 = pa.Field(ge=1, le=12)
-    hour_sin: pl.Float64 = pa.Field(ge=-1, le=1)
-    hour_cos: pl.Float64 = pa.Field(ge=-1, le=1)
-    doy_sin: pl.Float64 = pa.Field(ge=-1, le=1)
-    doy_cos: pl.Float64 = pa.Field(ge=-1, le=1)
-    is_weekend: pl.Int8 = pa.Field(isin=[0, 1])
-    is_holiday: pl.Int8 = pa.Field(isin=[0, 1])
-    operator_forecast_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-    lag_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+class CarbonFeatures(_DayAheadFeatures):
     carbon_lag_1d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
     carbon_lag_2d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
     carbon_lag_7d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
@@ -68,11 +56,3 @@ class CarbonFeatures(pa.DataFrameModel):
     carbon_mean_1d_known_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
     carbon_daily_mean_2d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
     solar_wind_lag_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
-
-    class Config:
-        unique = ["region", "interval_start_utc"]
-        strict = True
-
-    @pa.dataframe_check(error="a feature input became available after the forecast issue time")
-    def horizon_safe(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("available_at_utc") <= pl.col("issued_at_utc"))
