@@ -24,7 +24,7 @@ def test_daily_schedule_ingests_yesterday_for_every_region(tmp_path):
 
 
 def _features_event(instance: dg.DagsterInstance, day: str) -> None:
-    @dg.asset(key=["features", "load_features"], partitions_def=GRID_PARTITIONS)
+    @dg.asset(key=["features", "carbon_features"], partitions_def=GRID_PARTITIONS)
     def stand_in() -> None:  # records a materialization event only
         return None
 

@@ -7,8 +7,9 @@
   every scored day rolled up.
 - `daily_ingest_schedule`: every morning, yesterday's market day for every region (06:30 UTC,
   after the Pacific day has ended).
-- `day_ahead_sensor`: when `features/load_features` is materialized for a day that has
-  day-ahead partitions, request `day_ahead_job` for the same region and day.
+- `day_ahead_sensor`: when `features/carbon_features` (the last asset of an ingest run, built
+  from `features/load_features`) is materialized for a day that has day-ahead partitions,
+  request `day_ahead_job` for the same region and day.
 """
 
 import datetime as dt
@@ -68,7 +69,8 @@ def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
 
 
 @dg.asset_sensor(
-    asset_key=dg.AssetKey(["features", "load_features"]),
+    # carbon_features reads load_features: once it lands, both feature tables of the day exist
+    asset_key=dg.AssetKey(["features", "carbon_features"]),
     job=day_ahead_job,
     minimum_interval_seconds=60,
 )
