@@ -586,3 +586,41 @@ def test_forecast_without_the_days_features_fails_clearly(slice_run, tmp_path):
     assert failure.step_key == "forecasts__load_day_ahead_mlx"
     message = failure.step_failure_data.error.message
     assert f"{END}|CAISO" in message and "no features/load_features rows" in message
+
+
+def test_carbon_forecast_and_job_placement_without_their_inputs_fail_clearly(slice_run, tmp_path):
+    _, data = slice_run
+    copy = tmp_path / "data"
+    copy.mkdir()
+    shutil.copy(data / "warehouse.duckdb", copy / "warehouse.duckdb")
+    with duckdb.connect(str(copy / "warehouse.duckdb")) as con:
+        con.execute("delete from features.carbon_features where market_date = ?", [END])
+        con.execute("delete from forecasts.carbon_day_ahead where market_date = ?", [END])
+    defs = build_definitions(default_resources(copy, tmp_path / "no-recordings", "replay"))
+    key = partition_key("CAISO", END)
+    for job, selection, step, expected in (
+        (
+            "day_ahead_job",
+            [dg.AssetKey(["forecasts", "carbon_day_ahead"])],
+            "forecasts__carbon_day_ahead",
+            "no features/carbon_features rows",
+        ),
+        (
+            "cross_region_job",
+            None,
+            "dispatch__compute_job_placement",
+            "no forecasts/carbon_day_ahead for CAISO",
+        ),
+    ):
+        result = defs.resolve_job_def(job).execute_in_process(
+            partition_key=key,
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config=QUIET,
+            raise_on_error=False,
+            asset_selection=selection,
+        )
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        assert failure.step_key == step
+        message = failure.step_failure_data.error.message
+        assert key in message and expected in message

@@ -358,6 +358,13 @@ def compute_job_placement(
     )
     forecasts = carbon.filter(pl.col("market_date") == rd.market_date).sort("interval_start_utc")
     home = forecasts.filter(pl.col("region") == rd.region)
+    if home.is_empty():
+        raise dg.Failure(
+            f"dispatch/compute_job_placement partition {context.partition_key}: no"
+            f" forecasts/carbon_day_ahead for {rd.region} on {rd.market_date}, the jobs' home"
+            " region. Materialize day_ahead_job for it first (or see why it failed).",
+            allow_retries=False,
+        )
     hours = home["interval_start_utc"].to_list()
     by_region = {
         code: group.sort("interval_start_utc")[column].to_numpy()
