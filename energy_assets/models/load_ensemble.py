@@ -179,9 +179,8 @@ def ensemble_version(weights: pl.DataFrame, lightgbm_version: str, mlx_version: 
 
 def combine(lightgbm: pl.DataFrame, mlx: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
     """`interval_start_utc` and `demand_p10/p50/p90_mw` of the weighted members times each
-    quantile's `band_scale`, per hour, with
-    the quantiles sorted (a weighted sum of ordered quantiles can cross only through rounding,
-    sorting makes it certain)."""
+    quantile's `band_scale`, per hour, with the quantiles sorted (a weighted sum of ordered
+    quantiles widened outwards can cross only through rounding; sorting makes it certain)."""
     by_quantile = dict(zip(weights["quantile"], weights["weight_lightgbm"], strict=True))
     scales = dict(zip(weights["quantile"], weights["band_scale"], strict=True))
     columns = [f"demand_{quantile_column(q)}_mw" for q in QUANTILES]
