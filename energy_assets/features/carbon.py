@@ -33,10 +33,10 @@ import polars as pl
 
 from energy_assets.features.load import (
     UTC_DTYPE,
+    join_same_hour_lags,
     market_day_hours,
     per_local_hour,
     same_hour_mean,
-    same_hour_on,
     stamp_availability,
     usable_history,
 )
@@ -155,20 +155,11 @@ def build_carbon_features(
         *FROM_LOAD_FEATURES,
         pl.col("available_at_utc").alias("_avail_load"),
     )
-    avail_cols = ["_avail_load"]
-    for name, back in _CARBON_LAG_DAYS.items():
-        rows = rows.join(
-            same_hour_on(carbon, market_day - timedelta(days=back), name),
-            on="hour_local",
-            how="left",
-        )
-        avail_cols.append(f"_avail_{name}")
-    rows = rows.join(
-        same_hour_on(solar_wind, market_day - timedelta(days=2), "solar_wind_lag_2d_mw"),
-        on="hour_local",
-        how="left",
+    rows, carbon_avail = join_same_hour_lags(rows, carbon, market_day, _CARBON_LAG_DAYS)
+    rows, solar_wind_avail = join_same_hour_lags(
+        rows, solar_wind, market_day, {"solar_wind_lag_2d_mw": 2}
     )
-    avail_cols.append("_avail_solar_wind_lag_2d_mw")
+    avail_cols = ["_avail_load", *carbon_avail, *solar_wind_avail]
 
     window = [market_day - timedelta(days=d) for d in _MEAN_WINDOW_DAYS]
     name = "carbon_mean_7d_same_hour_gco2_per_kwh"

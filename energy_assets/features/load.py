@@ -47,6 +47,7 @@ __all__ = [
     "IDENTIFIER_COLUMNS",
     "build_load_features",
     "forecast_issue_time",
+    "join_same_hour_lags",
     "market_day_hours",
     "per_local_hour",
     "same_hour_mean",
@@ -203,6 +204,20 @@ def same_hour_on(per_hour: pl.DataFrame, day: date, name: str) -> pl.DataFrame:
     )
 
 
+def join_same_hour_lags(
+    rows: pl.DataFrame, per_hour: pl.DataFrame, market_day: date, lags: dict[str, int]
+) -> tuple[pl.DataFrame, list[str]]:
+    """Join, for each `name: days` of `lags`, the value of the same local hour `days` before
+    `market_day` as `name`; returns the rows and the names of their availability columns."""
+    for name, days in lags.items():
+        rows = rows.join(
+            same_hour_on(per_hour, market_day - timedelta(days=days), name),
+            on="hour_local",
+            how="left",
+        )
+    return rows, [f"_avail_{name}" for name in lags]
+
+
 def same_hour_mean(per_hour: pl.DataFrame, days: list[date], name: str) -> pl.DataFrame:
     """`hour_local`, the mean of each local hour over `days` (what is there) as `name`, and
     `_avail_<name>`."""
@@ -311,14 +326,7 @@ def build_load_features(
     hist = usable_history(history, market_day, region, tz, issued_at, min_coverage)
     per_hour = per_local_hour(hist)
 
-    avail_cols: list[str] = []
-    for name, days in _LAG_DAYS.items():
-        rows = rows.join(
-            same_hour_on(per_hour, market_day - timedelta(days=days), name),
-            on="hour_local",
-            how="left",
-        )
-        avail_cols.append(f"_avail_{name}")
+    rows, avail_cols = join_same_hour_lags(rows, per_hour, market_day, _LAG_DAYS)
 
     window = [market_day - timedelta(days=d) for d in _MEAN_WINDOW_DAYS]
     rows = rows.join(
