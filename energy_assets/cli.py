@@ -74,7 +74,7 @@ def _print_summary(
     print(carbon_line or "no day-ahead carbon forecast was scored")
     household = (
         household_summary(household_warehouse, region, start, end)
-        if household_warehouse is not None and household_warehouse.exists()
+        if household_warehouse is not None
         else {}
     )
     if household:
@@ -85,7 +85,7 @@ def _print_summary(
         )
 
 
-def _scores(warehouse: Path) -> dict:
+def _scores(warehouse) -> dict:
     from energy_assets.runner import CARBON_SCORES, LOAD_SCORES, load_scores
 
     return {table: load_scores(warehouse, table) for table in (LOAD_SCORES, CARBON_SCORES)}
@@ -135,7 +135,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.transport,
         print,
     )
-    warehouse = data_dir / "warehouse.duckdb"
+    from energy_assets.warehouse import Warehouse
+
+    warehouse = Warehouse(settings.warehouse_root(data_dir))
+    if warehouse.local:
+        warehouse.write_catalog(data_dir / "warehouse.duckdb")
     _print_summary(outcome, _scores(warehouse), warehouse, args.region, args.start, args.end)
     print(f"wall time {outcome.seconds:.0f} s. Open the UI: DAGSTER_HOME=$PWD uv run dagster dev")
     return 1 if outcome.partitions_failed else 0
@@ -171,7 +175,7 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
     from energy_assets.evaluation.carbon_score import CARBON
     from energy_assets.evaluation.load_score import LOAD
     from energy_assets.evaluation.report import rollup
-    from energy_assets.runner import CARBON_SCORES, LOAD_SCORES, materialize_window
+    from energy_assets.runner import CARBON_SCORES, LOAD_SCORES, days_between, materialize_window
 
     work = Path(tempfile.mkdtemp(prefix="energy-assets-bench-"))
     try:
@@ -183,25 +187,18 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
             else dg.DagsterInstance.ephemeral()
         )
         began = time.perf_counter()
-        if args.workers > 1:
-            from energy_assets.runner import materialize_window_parallel
-
-            outcome, scores = materialize_window_parallel(
-                args.start, args.end, args.region, work, Path(args.recordings), args.workers
-            )
-        else:
-            outcome = materialize_window(
-                args.start,
-                args.end,
-                args.region,
-                instance,
-                work / "data",
-                Path(args.recordings),
-                "replay",
-                print if args.verbose else None,
-                report=False,
-            )
-            scores = _scores(work / "data" / "warehouse.duckdb")
+        outcome = materialize_window(
+            args.start,
+            args.end,
+            args.region,
+            instance,
+            work / "data",
+            Path(args.recordings),
+            "replay",
+            print if args.verbose else None,
+            report=False,
+        )
+        scores = _scores(work / "data" / "warehouse")
         wall = time.perf_counter() - began
         peak_mib = (
             max(
@@ -261,18 +258,57 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
                 _print_table(
                     report.filter(pl.col("region") == args.region), kinds, lead, header, cells
                 )
+        from energy_assets.benchmarks.step_profile import format_profile, profile_runs
+
+        region_days = len(days_between(args.start, args.end))
+        print()
+        print(f"profile, seconds per region-day (mean over {region_days}):")
+        for line in format_profile(profile_runs(instance, outcome.run_ids), region_days):
+            print(line)
         print()
         print(
             f"benchmark caiso: {outcome.runs} partition runs in {wall:.0f} s"
-            f" = {60 * outcome.runs / wall:.1f} partitions/min with {args.workers} worker(s);"
-            f" peak memory {peak_mib:.0f} MiB per process"
+            f" = {60 * outcome.runs / wall:.1f} partitions/min;"
+            f" peak memory {peak_mib:.0f} MiB"
         )
+        print(_last_line(scores, args.region, args.start, args.end, wall, region_days))
         return 1 if outcome.partitions_failed else 0
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:
             print(f"kept {work}")
+
+
+def _last_line(scores, region: str, start: dt.date, end: dt.date, wall: float, days: int) -> str:
+    """`backfill wall_s=<s> region_days=<n> load_mape=<x>% operator_mape=<y>% carbon_mae=<z>`."""
+    import polars as pl
+
+    from energy_assets.evaluation.carbon_score import CARBON
+    from energy_assets.evaluation.report import rollup
+    from energy_assets.runner import CARBON_SCORES, LOAD_SCORES, forecast_summary
+
+    nan = float("nan")
+    load = scores[LOAD_SCORES]
+    overall = forecast_summary(load, region, start, end).get("all") if load.height else None
+    mape = overall.mape_pct if overall else {}
+    carbon = scores[CARBON_SCORES]
+    mae = nan
+    if carbon.height:
+        rows = rollup(
+            carbon.filter(
+                (pl.col("region") == region) & pl.col("market_date").is_between(start, end)
+            ),
+            CARBON,
+        ).filter((pl.col("period_kind") == "all") & (pl.col("forecaster") == "lightgbm"))
+        if rows.height:
+            mae = rows["mae_gco2_per_kwh"][0]
+    return (
+        f"backfill wall_s={wall:.0f} region_days={days}"
+        f" load_mape={mape.get('ensemble', nan):.2f}%"
+        f" operator_mape={mape.get('operator_day_ahead', nan):.2f}%"
+        f" carbon_mae={mae:.1f}"
+    )
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -311,13 +347,6 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     window(caiso, dt.date(2019, 1, 1), dt.date(2020, 12, 31))
     caiso.add_argument("--monthly", action="store_true", help="also print MAPE per month")
     caiso.add_argument("--verbose", action="store_true")
-    caiso.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="split the window over N processes, each with its own warehouse and a 65-day warm-up"
-        " so every model sees the same history as in one sequential run (default 1)",
-    )
     caiso.add_argument(
         "--sqlite-instance",
         action="store_true",

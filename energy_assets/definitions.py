@@ -29,6 +29,9 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
         schedules=[daily_ingest_schedule],
         sensors=[day_ahead_sensor],
         resources=resources if resources is not None else default_resources(),
+        # Runs launched by the daemon (UI backfills, the schedule, the sensor) execute their steps
+        # in the run's own process: one interpreter per run, not one per step.
+        executor=dg.in_process_executor,
     )
 
 

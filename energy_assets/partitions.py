@@ -9,6 +9,25 @@ the regions its provider(s) serve (`regions.regions_served_by`). Where an asset 
 a different region list, `region_mapping` maps the dimension explicitly.
 
 Read keys with `partition_keys(context)`, never by splitting the key string.
+
+Windows of days, and the order a backfill builds them in. Features read D-8..D-1 of the grid,
+models train on D-56..D-2, the ensemble weighs the members' forecasts of D-15..D-2. Declared to
+Dagster as time-window partition mappings, these windows made a UI backfill build what nobody
+asked for: Dagster's asset backfill carries the selected days downstream through every mapping
+(a model window D-56..D-2 turns a 7-day selection into 62 days of models, forecasts and scores),
+then runs the implied partitions on inputs that do not exist. So an asset that reads a window
+declares to Dagster only
+
+- `same_day_mapping`: the same market day of what it reads (a selection of days X..Y is carried
+  downstream as exactly X..Y), and
+- `previous_day_dep(own key)`: its own previous day. A backfill never carries a selection forward
+  through a self-dependency, but the daemon then builds the asset's days in date order, each
+  after the day before: by the time day D runs, every earlier day of its window that the backfill
+  targets exists (features D-1 waited for the grid of D-1, and so on back).
+
+and reads the window itself from the warehouse (`WarehouseResource.read_days`), saying which
+declared days were missing (the features' `history` check, the models' training-days failure).
+A day whose own inputs are missing fails naming them (`defs/warehouse.py`).
 """
 
 from __future__ import annotations
@@ -62,6 +81,16 @@ def region_day_partitions(
 def day_ahead_partitions(regions: Sequence[str]) -> dg.MultiPartitionsDefinition:
     """Partitions of models, forecasts, dispatch and evaluation: from FIRST_DAY_AHEAD_DATE on."""
     return region_day_partitions(regions, FIRST_DAY_AHEAD_DATE)
+
+
+def window_days(
+    market_date: dt.date, start_offset: int, end_offset: int, first_date: str = FIRST_DATE
+) -> list[dt.date]:
+    """The days D+start_offset..D+end_offset that exist as partitions (none before first_date):
+    what a `day_window_mapping(start_offset, end_offset)` input declares it reads."""
+    first = dt.date.fromisoformat(first_date)
+    days = (market_date + dt.timedelta(days=k) for k in range(start_offset, end_offset + 1))
+    return [d for d in days if d >= first]
 
 
 class RegionDay(NamedTuple):
@@ -128,6 +157,11 @@ def _window_mapping(
             ),
         }
     )
+
+
+def previous_day_dep(key: dg.AssetKey) -> dg.AssetDep:
+    """The asset's own previous market day (same region): orders a backfill's days."""
+    return dg.AssetDep(key, partition_mapping=day_window_mapping(-1, -1))
 
 
 def same_day_mapping(

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 
 from energy_assets.definitions import build_definitions
@@ -25,10 +24,14 @@ from energy_assets.defs.resources import default_resources
 from energy_assets.evaluation.load_score import LOAD
 from energy_assets.evaluation.report import rollup
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, MIN_TRAINING_DAYS, partition_key
+from energy_assets.warehouse import TableName, Warehouse
 
 # Console logging of every Dagster event costs time and drowns the summary; the events are still
 # stored in the instance (the UI shows them).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The code location as workspace.yaml names it: runs carrying this tag are listed under their job
+# in the UI (a job's Runs tab and the Overview timeline filter on it).
+CODE_LOCATION_TAGS = {".dagster/repository": "__repository__@energy_assets"}
 
 
 INGEST = ("ingest_job",)
@@ -41,6 +44,7 @@ class WindowResult:
     partitions_failed: list[tuple[str, str, str]] = field(default_factory=list)
     checks: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    run_ids: list[str] = field(default_factory=list)
 
     @property
     def runs(self) -> int:
@@ -105,9 +109,14 @@ def materialize_window(
         for name in names:
             key = partition_key(region, day)
             result = jobs[name].execute_in_process(
-                partition_key=key, instance=instance, raise_on_error=False, run_config=QUIET
+                partition_key=key,
+                instance=instance,
+                raise_on_error=False,
+                run_config=QUIET,
+                tags=CODE_LOCATION_TAGS,
             )
             _tally_checks(result, outcome.checks)
+            outcome.run_ids.append(result.run_id)
             if result.success:
                 outcome.partitions_ok[name] += 1
             else:
@@ -121,7 +130,7 @@ def materialize_window(
             )
     if report and outcome.partitions_ok["day_ahead_job"]:
         result = defs.resolve_job_def("report_job").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET
+            instance=instance, raise_on_error=False, run_config=QUIET, tags=CODE_LOCATION_TAGS
         )
         _tally_checks(result, outcome.checks)
         if result.success:
@@ -139,45 +148,18 @@ class ForecastSummary:
     mae_mw: dict[str, float]
 
 
-def _union(con: duckdb.DuckDBPyConnection, warehouses: list[Path], table: str) -> str:
-    """Attach each warehouse read-only and return a union of `table` over them."""
-    attached = {
-        row[0] for row in con.execute("select database_name from duckdb_databases()").fetchall()
-    }
-    for k, path in enumerate(warehouses):
-        if f"w{k}" not in attached:
-            con.execute(f"attach '{path}' as w{k} (read_only)")
-    return " union all ".join(f"select * from w{k}.{table}" for k in range(len(warehouses)))
-
-
 LOAD_SCORES = "evaluation.load_forecast_score"
 CARBON_SCORES = "evaluation.carbon_forecast_score"
 
 
-def load_scores(warehouse: Path | list[Path], table: str = LOAD_SCORES) -> pl.DataFrame:
+def load_scores(warehouse: Warehouse | Path | str, table: str = LOAD_SCORES) -> pl.DataFrame:
     """Day scores (`evaluation.load_forecast_score` unless `table` says otherwise, e.g.
-    `CARBON_SCORES`) of one warehouse, or the union of several (the parallel benchmark's
-    workers score disjoint days)."""
-    warehouses = warehouse if isinstance(warehouse, list) else [warehouse]
-    schema, name = table.split(".")
-    scored = [w for w in warehouses if _has_table(w, schema, name)]
-    if not scored:
+    `CARBON_SCORES`) stored in the warehouse (its root folder, or a `Warehouse`); empty when none
+    is stored."""
+    warehouse = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
+    if TableName(*table.split(".")) not in warehouse.tables():
         return pl.DataFrame()
-    with duckdb.connect() as con:
-        return con.execute(_union(con, scored, table)).pl()
-
-
-def _has_table(warehouse: Path, schema: str, table: str) -> bool:
-    if not warehouse.exists():
-        return False
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return bool(
-            con.execute(
-                "select count(*) from information_schema.tables"
-                " where table_schema = ? and table_name = ?",
-                [schema, table],
-            ).fetchone()[0]
-        )
+    return warehouse.query(f"select * from {table}")
 
 
 def forecast_summary(
@@ -204,19 +186,19 @@ def forecast_summary(
 
 
 def household_summary(
-    warehouse: Path | list[Path], region: str, start: dt.date, end: dt.date
+    warehouse: Warehouse | Path | str, region: str, start: dt.date, end: dt.date
 ) -> dict[str, float]:
     """Forecast CO2 (kg) of the household's optimized plan vs the run-at-earliest baseline."""
-    warehouses = warehouse if isinstance(warehouse, list) else [warehouse]
-    with duckdb.connect() as con:
-        plans = _union(con, warehouses, "dispatch.household_load_shift")
-        rows = con.execute(
-            f"""select plan, sum(energy_kwh * carbon_forecast_gco2_per_kwh) / 1000 as co2_kg,
-                      count(distinct market_date) as days
-               from ({plans})
-               where region = ? and market_date between ? and ? group by plan""",
-            [region, start, end],
-        ).fetchall()
+    warehouse = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
+    if TableName("dispatch", "household_load_shift") not in warehouse.tables():
+        return {}
+    rows = warehouse.query(
+        """select plan, sum(energy_kwh * carbon_forecast_gco2_per_kwh) / 1000 as co2_kg,
+                  count(distinct market_date) as days
+           from dispatch.household_load_shift
+           where region = ? and market_date between ? and ? group by plan""",
+        [region, start, end],
+    ).rows()
     by_plan = {plan: (co2, days) for plan, co2, days in rows}
     if "baseline" not in by_plan or "optimized" not in by_plan:
         return {}
@@ -228,101 +210,3 @@ def household_summary(
         "optimized_co2_kg": optimized,
         "saving_pct": 100 * (baseline - optimized) / baseline if baseline else 0.0,
     }
-
-
-# A chunk after the first starts its day-ahead runs ENSEMBLE_WARM_UP_DAYS before its own range,
-# so that the ensemble of its first day learns its weights on the same 14 validation days
-# (D-15..D-2) as in a sequential run; those warm-up days are scored by the chunk before and
-# left out of the summary. Ingest starts INGEST_WARM_UP_DAYS before that: the 56-day training
-# window (D-56..D-2) of features that themselves read 8 days of grid history, plus the day.
-ENSEMBLE_WARM_UP_DAYS = 15
-INGEST_WARM_UP_DAYS = 56 + 8 + 1
-WARM_UP_DAYS = ENSEMBLE_WARM_UP_DAYS + INGEST_WARM_UP_DAYS
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """One worker's share: ingest from `ingest_from`, day-ahead from `day_ahead_from`, and the
-    days `first..last` it is the one to report (contiguous and disjoint across chunks)."""
-
-    ingest_from: dt.date
-    day_ahead_from: dt.date
-    first: dt.date
-    last: dt.date
-
-
-def chunks(start: dt.date, end: dt.date, workers: int) -> list[Chunk]:
-    """Contiguous ranges of start..end, one per worker, each after the first with its warm-up
-    (computed twice, reported once)."""
-    days = days_between(start, end)
-    size = -(-len(days) // workers)
-    out = []
-    for k in range(0, len(days), size):
-        first, last = days[k], days[min(k + size, len(days)) - 1]
-        if k == 0:
-            out.append(Chunk(start, first, first, last))
-            continue
-        day_ahead_from = max(start, first - dt.timedelta(days=ENSEMBLE_WARM_UP_DAYS))
-        ingest_from = max(start, first - dt.timedelta(days=WARM_UP_DAYS))
-        out.append(Chunk(ingest_from, day_ahead_from, first, last))
-    return out
-
-
-def _worker(args: tuple) -> WindowResult:
-    chunk, region, data_dir, recordings, transport = args
-    import dagster as dg
-
-    return materialize_window(
-        chunk.ingest_from,
-        chunk.last,
-        region,
-        dg.DagsterInstance.ephemeral(),
-        data_dir,
-        recordings,
-        transport,
-        None,
-        chunk.day_ahead_from,
-        report=False,
-    )
-
-
-def materialize_window_parallel(
-    start: dt.date,
-    end: dt.date,
-    region: str,
-    work_dir: Path,
-    recordings_dir: Path,
-    workers: int,
-) -> tuple[WindowResult, dict[str, pl.DataFrame]]:
-    """The window split over `workers` processes, each with its own warehouse (DuckDB allows
-    one writer process) and in-memory Dagster instance. Returns the merged tally and the load
-    and carbon forecast scores (by table), each day taken from the worker that reports it."""
-    import multiprocessing
-
-    parts = chunks(start, end, workers)
-    dirs = [work_dir / f"worker{k}" for k in range(len(parts))]
-    tasks = [(c, region, d, recordings_dir, "replay") for c, d in zip(parts, dirs, strict=True)]
-    began = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(len(tasks)) as pool:
-        results = pool.map(_worker, tasks)
-        pool.close()  # let the workers exit on their own (the context exit would kill them)
-        pool.join()
-    merged = WindowResult()
-    for r in results:
-        merged.partitions_ok.update(r.partitions_ok)
-        merged.partitions_failed.extend(r.partitions_failed)
-        merged.checks.update(r.checks)
-    merged.seconds = time.perf_counter() - began
-    merged_scores = {}
-    for table in (LOAD_SCORES, CARBON_SCORES):
-        scores = [
-            (load_scores(d / "warehouse.duckdb", table), c)
-            for c, d in zip(parts, dirs, strict=True)
-        ]
-        kept = [
-            s.filter(pl.col("market_date").is_between(c.first, c.last))
-            for s, c in scores
-            if s.height
-        ]
-        merged_scores[table] = pl.concat(kept) if kept else pl.DataFrame()
-    return merged, merged_scores

@@ -5,8 +5,10 @@ One setting each, read from the environment:
 - `ENERGY_ASSETS_RECORDINGS` (default `../shared/recordings` beside the repository): recorded
   HTTP payloads, served by the replay transport and read by tests.
 - `ENERGY_ASSETS_DATASETS` (default `../shared/datasets`): longer published series.
-- `ENERGY_ASSETS_DATA` (default `data/` in the repository): DuckDB warehouse, Dagster storage,
+- `ENERGY_ASSETS_DATA` (default `data/` in the repository): the warehouse, Dagster storage,
   model artifacts and the raw-payload archive.
+- `ENERGY_ASSETS_WAREHOUSE` (default `<data>/warehouse`): where the warehouse's Parquet files go,
+  a folder or an fsspec URL (`s3://bucket/prefix`, `gs://...`).
 """
 
 from __future__ import annotations
@@ -32,3 +34,11 @@ def datasets_dir() -> Path:
 
 def data_dir() -> Path:
     return _path_from_env("ENERGY_ASSETS_DATA", REPO_ROOT / "data")
+
+
+def warehouse_root(data: Path | None = None) -> str:
+    """The warehouse's folder or URL: `ENERGY_ASSETS_WAREHOUSE`, else `<data>/warehouse`."""
+    value = os.environ.get("ENERGY_ASSETS_WAREHOUSE")
+    if value:
+        return value if "://" in value else str(Path(value).expanduser().resolve())
+    return str((data or data_dir()) / "warehouse")

@@ -8,7 +8,6 @@ from energy_assets.atomic import write_atomic
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.resources import ModelStoreResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
-from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.optimize.compute_jobs import JobProblem, JobsInfeasible, solve_jobs
 from energy_assets.optimize.day_problems import (
     fleet_day_problem,
@@ -107,7 +106,6 @@ def _plan_rows(
     ins={"carbon": dg.AssetIn(key=["forecasts", "carbon_day_ahead"])},
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"ortools", "duckdb"},
 )
 def household_load_shift(
@@ -207,7 +205,6 @@ _FLEET_KEY = dg.AssetKey(["dispatch", "vpp_fleet_dispatch"])
     ins={"carbon": dg.AssetIn(key=["forecasts", "carbon_day_ahead"])},
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_FLEET_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"ortools", "duckdb"},
 )
 def vpp_fleet_dispatch(
@@ -339,7 +336,6 @@ _JOBS_KEY = dg.AssetKey(["dispatch", "compute_job_placement"])
     },
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_JOBS_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"ortools", "duckdb"},
 )
 def compute_job_placement(

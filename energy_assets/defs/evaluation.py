@@ -10,7 +10,6 @@ from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
-from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.evaluation.carbon_score import CARBON, score_carbon_forecasts
 from energy_assets.evaluation.dispatch_value import (
     dispatch_value_frame,
@@ -52,7 +51,6 @@ _SAME_DAY = day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS)
     },
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
 def load_forecast_score(
@@ -139,7 +137,6 @@ def _report(
     group_name="evaluation",
     deps=[_KEY],
     check_specs=check_specs(_REPORT_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
 def load_forecast_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -164,7 +161,6 @@ def load_forecast_report(context: dg.AssetExecutionContext, warehouse: Warehouse
     },
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_SCORE_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
 def carbon_forecast_score(
@@ -197,7 +193,6 @@ def carbon_forecast_score(
     group_name="evaluation",
     deps=[_CARBON_SCORE_KEY],
     check_specs=check_specs(_CARBON_REPORT_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
 def carbon_forecast_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -226,7 +221,6 @@ _VALUE_KEY = dg.AssetKey(["evaluation", "dispatch_value"])
     },
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_VALUE_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"ortools", "duckdb"},
 )
 def dispatch_value(

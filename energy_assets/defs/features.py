@@ -5,11 +5,21 @@ import dagster as dg
 import polars as pl
 
 from energy_assets.defs.harmonized import GRID_PARTITIONS
-from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
-from energy_assets.defs.warehouse import WAREHOUSE_POOL
+from energy_assets.defs.resources import WarehouseResource
+from energy_assets.defs.validation import (
+    PARTITION_EXPR,
+    check_specs,
+    history_result,
+    validated_output,
+)
 from energy_assets.features.carbon import build_carbon_features
 from energy_assets.features.load import build_load_features, forecast_issue_time
-from energy_assets.partitions import day_window_mapping, partition_keys
+from energy_assets.partitions import (
+    partition_keys,
+    previous_day_dep,
+    same_day_mapping,
+    window_days,
+)
 from energy_assets.regions import region
 from energy_assets.schemas.features import CarbonFeatures, LoadFeatures
 
@@ -17,31 +27,35 @@ _KEY = dg.AssetKey(["features", "load_features"])
 _CARBON_KEY = dg.AssetKey(["features", "carbon_features"])
 
 
+_GRID = dg.AssetKey(["harmonized", "grid_hourly"])
+_CARBON = dg.AssetKey(["harmonized", "carbon_intensity"])
+
+
 @dg.asset(
     key=_KEY,
     group_name="features",
     partitions_def=GRID_PARTITIONS,
-    ins={
-        "history": dg.AssetIn(
-            key=["harmonized", "grid_hourly"], partition_mapping=day_window_mapping(-8, -1)
-        ),
-        "operator_forecast": dg.AssetIn(key=["harmonized", "operator_load_forecast"]),
-    },
-    metadata={"partition_expr": PARTITION_EXPR},
-    check_specs=check_specs(_KEY),
-    pool=WAREHOUSE_POOL,
+    ins={"operator_forecast": dg.AssetIn(key=["harmonized", "operator_load_forecast"])},
+    deps=[dg.AssetDep(_GRID, partition_mapping=same_day_mapping()), previous_day_dep(_KEY)],
+    metadata={"partition_expr": PARTITION_EXPR, "reads": "harmonized/grid_hourly D-8..D-1"},
+    check_specs=check_specs(_KEY, history=True),
     kinds={"duckdb", "polars"},
 )
 def load_features(
-    context: dg.AssetExecutionContext, history: pl.DataFrame, operator_forecast: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    operator_forecast: pl.DataFrame,
 ):
     """Day-ahead load features for each hour of market day D, as known when our forecast is
     issued (D-1 12:00 local): calendar and holidays, demand at the same local hour on D-2, D-3,
     D-7 (MW), 7-day same-hour mean, D-2 daily mean/max, and the operator's day-ahead forecast.
-    `available_at_utc` says when each row's latest input became available (always <= issue)."""
+    `available_at_utc` says when each row's latest input became available (always <= issue).
+    Reads `harmonized/grid_hourly` for D-8..D-1; the `history` check names any missing day."""
     rd = partition_keys(context)
     reg = region(rd.region)
     issued_at = forecast_issue_time(rd.market_date, reg.timezone)
+    history_days = window_days(rd.market_date, -8, -1)
+    history, _ = warehouse.read_days(_GRID, rd.region, history_days)
     frame = build_load_features(
         rd.market_date,
         rd.region,
@@ -63,38 +77,43 @@ def load_features(
             "hours_with_lag_7d": int(lags_present),
         },
     )
+    yield history_result({"history": (history_days, history)})
 
 
 @dg.asset(
     key=_CARBON_KEY,
     group_name="features",
     partitions_def=GRID_PARTITIONS,
-    ins={
-        "load_features": dg.AssetIn(key=["features", "load_features"]),
-        "carbon_history": dg.AssetIn(
-            key=["harmonized", "carbon_intensity"], partition_mapping=day_window_mapping(-8, -1)
-        ),
-        "grid_history": dg.AssetIn(
-            key=["harmonized", "grid_hourly"], partition_mapping=day_window_mapping(-2, -2)
-        ),
+    ins={"load_features": dg.AssetIn(key=["features", "load_features"])},
+    deps=[
+        dg.AssetDep(_CARBON, partition_mapping=same_day_mapping()),
+        previous_day_dep(_CARBON_KEY),
+    ],
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "reads": "harmonized/carbon_intensity D-8..D-1, harmonized/grid_hourly D-2",
     },
-    metadata={"partition_expr": PARTITION_EXPR},
-    check_specs=check_specs(_CARBON_KEY),
-    pool=WAREHOUSE_POOL,
+    check_specs=check_specs(_CARBON_KEY, history=True),
     kinds={"duckdb", "polars"},
 )
 def carbon_features(
     context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
     load_features: pl.DataFrame,
-    carbon_history: pl.DataFrame,
-    grid_history: pl.DataFrame,
 ):
     """Day-ahead carbon-intensity features for each hour of market day D, as known at D-1 12:00
     local: the day's calendar, operator load forecast and D-2 demand (from
     `features/load_features`), carbon intensity at the same local hour on D-1 (hours that had
     ended), D-2 and D-7, its D-8..D-2 same-hour mean, D-1's known mean and D-2's daily mean
-    (gCO2eq/kWh), and solar + wind output at the same hour on D-2 (MW)."""
-    tz = region(partition_keys(context).region).timezone
+    (gCO2eq/kWh), and solar + wind output at the same hour on D-2 (MW). Reads
+    `harmonized/carbon_intensity` for D-8..D-1 and `harmonized/grid_hourly` for D-2; the
+    `history` check names any missing day."""
+    rd = partition_keys(context)
+    tz = region(rd.region).timezone
+    carbon_days = window_days(rd.market_date, -8, -1)
+    grid_days = window_days(rd.market_date, -2, -2)
+    carbon_history, _ = warehouse.read_days(_CARBON, rd.region, carbon_days)
+    grid_history, _ = warehouse.read_days(_GRID, rd.region, grid_days)
     try:
         frame = build_carbon_features(
             load_features,
@@ -117,4 +136,7 @@ def carbon_features(
                 frame["carbon_lag_7d_gco2_per_kwh"].is_not_null().sum()
             ),
         },
+    )
+    yield history_result(
+        {"carbon_history": (carbon_days, carbon_history), "grid_history": (grid_days, grid_history)}
     )

@@ -8,7 +8,6 @@ import polars as pl
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
-from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.features.load import forecast_issue_time
 from energy_assets.models import carbon_profile, load_ensemble
 from energy_assets.models.load_mlx import load_load_mlx, predict_load_mlx
@@ -70,7 +69,6 @@ def _member_forecast(
     ins={"model": dg.AssetIn(key=["models", "load_lightgbm"]), "features": _SAME_DAY_FEATURES},
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_LIGHTGBM_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"lightgbm", "duckdb"},
 )
 def load_day_ahead_lightgbm(
@@ -93,7 +91,6 @@ def load_day_ahead_lightgbm(
     ins={"model": dg.AssetIn(key=["models", "load_mlx"]), "features": _SAME_DAY_FEATURES},
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_MLX_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"mlx", "duckdb"},
 )
 def load_day_ahead_mlx(
@@ -120,7 +117,6 @@ def load_day_ahead_mlx(
     },
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_LOAD_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
 def load_day_ahead(
@@ -180,7 +176,6 @@ def load_day_ahead(
     },
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_PROFILE_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
 def carbon_day_ahead_profile(context: dg.AssetExecutionContext, history: pl.DataFrame):
@@ -225,7 +220,6 @@ def carbon_day_ahead_profile(context: dg.AssetExecutionContext, history: pl.Data
     },
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"lightgbm", "duckdb"},
 )
 def carbon_day_ahead(

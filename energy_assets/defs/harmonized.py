@@ -15,7 +15,6 @@ from energy_assets.defs.validation import (
     completeness_result,
     validated_output,
 )
-from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.harmonize import caiso as caiso_harmonize
 from energy_assets.harmonize.carbon import METHOD, carbon_intensity_from_mix
 from energy_assets.partitions import partition_keys
@@ -48,7 +47,6 @@ def _hour_completeness(frame: pl.DataFrame, coverage_column: str) -> dg.AssetChe
     },
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_GRID_KEY, completeness=True),
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
 def grid_hourly(context: dg.AssetExecutionContext, demand: pl.DataFrame, fuel_mix: pl.DataFrame):
@@ -70,7 +68,6 @@ def grid_hourly(context: dg.AssetExecutionContext, demand: pl.DataFrame, fuel_mi
     ins={"grid": dg.AssetIn(key=_GRID_KEY)},
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
 def carbon_intensity(context: dg.AssetExecutionContext, grid: pl.DataFrame):
@@ -94,7 +91,6 @@ def carbon_intensity(context: dg.AssetExecutionContext, grid: pl.DataFrame):
     ins={"demand": dg.AssetIn(key=["raw", "caiso_outlook_demand"])},
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_OPERATOR_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
 def operator_load_forecast(context: dg.AssetExecutionContext, demand: pl.DataFrame):

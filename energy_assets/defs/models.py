@@ -25,7 +25,6 @@ import polars as pl
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.resources import ModelStoreResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
-from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.features import carbon as carbon_features
 from energy_assets.features.load import FEATURE_COLUMNS
 from energy_assets.models import load_ensemble as ensemble
@@ -108,7 +107,6 @@ def _artifact(model_store: ModelStoreResource, name: str, rd: RegionDay, suffix:
     ins=_TRAINING_INS,
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_LIGHTGBM_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"lightgbm", "duckdb"},
 )
 def load_lightgbm(
@@ -169,7 +167,6 @@ def _lightgbm_output(
     },
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"lightgbm", "duckdb"},
 )
 def carbon_lightgbm(
@@ -205,7 +202,6 @@ def carbon_lightgbm(
     ins=_TRAINING_INS,
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_MLX_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"mlx", "duckdb"},
 )
 def load_mlx(
@@ -255,7 +251,6 @@ _VALIDATION = day_window_mapping(-ensemble.VALIDATION_DAYS - 1, -2)
     },
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_ENSEMBLE_KEY),
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "polars"},
 )
 def load_ensemble(

@@ -17,7 +17,6 @@ from energy_assets.defs.validation import (
     completeness_result,
     validated_output,
 )
-from energy_assets.defs.warehouse import WAREHOUSE_POOL
 from energy_assets.partitions import partition_keys, region_day_partitions
 from energy_assets.regions import regions_served_by
 from energy_assets.schemas import raw as schemas
@@ -108,7 +107,6 @@ _FUEL_KEY = dg.AssetKey(["raw", "caiso_outlook_fuel_mix"])
     partitions_def=CAISO_OUTLOOK_PARTITIONS,
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_DEMAND_KEY, completeness=True),
-    pool=WAREHOUSE_POOL,
     retry_policy=FETCH_RETRY,
     kinds={"duckdb", "polars"},
 )
@@ -131,7 +129,6 @@ def caiso_outlook_demand(
     partitions_def=CAISO_OUTLOOK_PARTITIONS,
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_FUEL_KEY, completeness=True),
-    pool=WAREHOUSE_POOL,
     retry_policy=FETCH_RETRY,
     kinds={"duckdb", "polars"},
 )

@@ -5,19 +5,21 @@ warehouse or object store is configuration, not a rewrite.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
+from dagster_duckdb import DuckDBResource
 
 from energy_assets import settings
 from energy_assets.archive import PayloadArchive
 from energy_assets.defs.warehouse import WarehouseIOManager
 from energy_assets.sources.http_client import HttpClient
+from energy_assets.warehouse import TableName, Warehouse
 
 TRANSPORTS = ("live", "replay", "record")
 
@@ -60,36 +62,56 @@ class ModelStoreResource(dg.ConfigurableResource):
         return self.path().parent / "plots"
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """Read access to the DuckDB warehouse the IO manager writes, for assets that query across
-    partitions (roll-ups). Writes go through the IO manager only."""
+class WarehouseResource(DuckDBResource):
+    """DuckDB over the warehouse the IO manager writes (one view per table, `layer.dataset`),
+    for assets that query across partitions (roll-ups). Writes go through the IO manager only.
+    `database` is DuckDB's own (in memory by default); `root` is the warehouse folder or URL."""
 
-    database: str
+    root: str
+    database: str = ":memory:"
 
     def query(self, sql: str, parameters: list | None = None) -> pl.DataFrame:
-        """Run `sql` on a read-only connection; an absent warehouse file is an error."""
-        path = Path(self.database)
-        if not path.exists():
-            raise FileNotFoundError(f"warehouse {path} does not exist yet")
-        with duckdb.connect(str(path), read_only=True) as con:
+        """Run `sql` with a view per stored table; an absent table is `duckdb.CatalogException`."""
+        warehouse = Warehouse(self.root)
+        with self.get_connection() as con:
+            if not warehouse.local:
+                con.register_filesystem(warehouse.fs)
+            for statement in warehouse.view_statements():
+                con.execute(statement)
             return con.execute(sql, parameters or []).pl()
+
+    def read_days(
+        self, key: dg.AssetKey | Sequence[str], region: str, days: Sequence[dt.date]
+    ) -> tuple[pl.DataFrame, list[dt.date]]:
+        """The stored partitions of asset `key` for `region` on `days` (a trailing window), and
+        the days that have none. An asset reads the window it declares this way; its ordering in
+        a backfill comes from its same-day dependencies and its dependency on its own previous
+        day (see `energy_assets/partitions.py`)."""
+        path = key.path if isinstance(key, dg.AssetKey) else list(key)
+        frame, missing = Warehouse(self.root).read(
+            TableName(*path), [{"region": region, "date": d.isoformat()} for d in days]
+        )
+        return frame, [dt.date.fromisoformat(p["date"]) for p in missing]
 
 
 def default_resources(
     data_dir: Path | None = None, recordings_dir: Path | None = None, transport: str | None = None
 ) -> dict[str, object]:
     """Resources; what is not given comes from the environment: `ENERGY_ASSETS_DATA`,
-    `ENERGY_ASSETS_RECORDINGS`, `ENERGY_ASSETS_TRANSPORT` (default `replay`). In `record` mode,
-    payloads are recorded under `<data>/recordings`, never into the shared recordings."""
+    `ENERGY_ASSETS_WAREHOUSE` (default `<data>/warehouse`; a folder or an fsspec URL such as
+    `s3://bucket/prefix`), `ENERGY_ASSETS_RECORDINGS`, `ENERGY_ASSETS_TRANSPORT` (default
+    `replay`). In `record` mode, payloads are recorded under `<data>/recordings`, never into the
+    shared recordings."""
     data = Path(data_dir) if data_dir else settings.data_dir()
+    warehouse = settings.warehouse_root(data)
     transport = transport or os.environ.get("ENERGY_ASSETS_TRANSPORT", "replay")
     if transport == "record":
         recordings = data / "recordings"
     else:
         recordings = Path(recordings_dir) if recordings_dir else settings.recordings_dir()
     return {
-        "io_manager": WarehouseIOManager(database=str(data / "warehouse.duckdb")),
-        "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
+        "io_manager": WarehouseIOManager(root=warehouse, catalog=str(data / "warehouse.duckdb")),
+        "warehouse": WarehouseResource(root=warehouse),
         "http": HttpResource(transport=transport, recordings_dir=str(recordings)),
         "archive": ArchiveResource(root=str(data / "raw_archive")),
         "model_store": ModelStoreResource(root=str(data / "models")),

@@ -18,10 +18,13 @@ import polars as pl
 
 SCHEMA_CHECK = "schema"
 COMPLETENESS_CHECK = "completeness"
+HISTORY_CHECK = "history"
 PARTITION_EXPR = {"date": "market_date", "region": "region"}
 
 
-def check_specs(key: dg.AssetKey, completeness: bool = False) -> list[dg.AssetCheckSpec]:
+def check_specs(
+    key: dg.AssetKey, completeness: bool = False, history: bool = False
+) -> list[dg.AssetCheckSpec]:
     specs = [
         dg.AssetCheckSpec(
             SCHEMA_CHECK,
@@ -38,7 +41,40 @@ def check_specs(key: dg.AssetKey, completeness: bool = False) -> list[dg.AssetCh
                 description="Every expected interval of the market day is present (DST-aware).",
             )
         )
+    if history:
+        specs.append(
+            dg.AssetCheckSpec(
+                HISTORY_CHECK,
+                asset=key,
+                description="Every day of history the asset declares it reads was loaded"
+                " (fails, as a warning, naming the missing days).",
+            )
+        )
     return specs
+
+
+def history_result(declared: Mapping[str, tuple[Any, pl.DataFrame]]) -> dg.AssetCheckResult:
+    """A WARN-severity check: for each windowed input (name -> (declared days, loaded frame)),
+    the declared days against the `market_date`s actually loaded."""
+    missing: dict[str, list[str]] = {}
+    declared_count = loaded_count = 0
+    for name, (days, frame) in declared.items():
+        loaded = set(frame["market_date"].unique().to_list()) if frame.width else set()
+        declared_count += len(days)
+        loaded_count += sum(1 for d in days if d in loaded)
+        absent = [d.isoformat() for d in days if d not in loaded]
+        if absent:
+            missing[name] = absent
+    return dg.AssetCheckResult(
+        check_name=HISTORY_CHECK,
+        passed=not missing,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "declared_days": declared_count,
+            "loaded_days": loaded_count,
+            "missing_days": dg.MetadataValue.json(missing),
+        },
+    )
 
 
 def table_metadata(frame: pl.DataFrame) -> dict[str, Any]:

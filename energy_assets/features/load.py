@@ -39,7 +39,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
 import polars as pl
 
 __all__ = [
@@ -270,6 +269,8 @@ def _operator_for_day(
 @cache
 def _holidays_of_year(country: str, subdiv: str | None, year: int) -> frozenset[date]:
     # building a `holidays` calendar costs ~1 s; a backfill asks for the same year every day
+    import holidays  # ~0.1 s to import: not paid by code that never builds load features
+
     return frozenset(holidays.country_holidays(country, subdiv=subdiv, years=year).keys())
 
 

@@ -32,21 +32,26 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlx.core as mx
-import mlx.nn as nn
-import mlx.optimizers as optim
 import numpy as np
 
 from energy_assets.atomic import write_atomic
+
+if TYPE_CHECKING:
+    import mlx.core as mx
+    import mlx.optimizers as optim
+
+    from energy_assets.models._mlx_net import BatchedMLP
 
 __all__ = ["MLXConfig", "MLXForecaster"]
 
 _FORMAT = "energy_assets.mlx_forecaster"
 _FORMAT_VERSION = 1
 _LOSSES = ("l1", "l2", "huber", "pinball")
-_ACTIVATIONS = {"relu": nn.relu, "gelu": nn.gelu, "silu": nn.silu, "tanh": mx.tanh}
+# The keys of `_mlx_net.ACTIVATIONS`; MLX itself is imported only where a network is built, run
+# or restored, so that `MLXConfig` (and this module) import without it.
+_ACTIVATIONS = ("relu", "gelu", "silu", "tanh")
 
 
 @dataclass
@@ -87,43 +92,6 @@ class MLXConfig:
             raise ValueError(f"hidden sizes must be >= 1, got {self.hidden}")
 
 
-class _BatchedMLP(nn.Module):
-    """`members` MLPs evaluated together: x (B, in) -> (members, B, out)."""
-
-    def __init__(
-        self,
-        sizes: list[int],
-        members: int,
-        activation: str,
-        rng: np.random.Generator,
-        linear_skip: bool = False,
-    ):
-        super().__init__()
-        self.activation = activation
-        self.linear_skip = linear_skip
-        if linear_skip:  # a direct linear map input -> output, added to the MLP (starts at 0)
-            self.skip = mx.zeros((members, sizes[0], sizes[-1]))
-        self.layers = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-            # He-uniform for the hidden layers, Glorot-uniform for the output layer.
-            last = len(self.layers) == len(sizes) - 2
-            limit = np.sqrt(6.0 / (fan_in + fan_out)) if last else np.sqrt(6.0 / fan_in)
-            w = rng.uniform(-limit, limit, size=(members, fan_in, fan_out)).astype(np.float32)
-            b = np.zeros((members, 1, fan_out), dtype=np.float32)
-            self.layers.append({"w": mx.array(w), "b": mx.array(b)})
-
-    def __call__(self, x: mx.array) -> mx.array:
-        act = _ACTIVATIONS[self.activation]
-        h = x[None]
-        for i, layer in enumerate(self.layers):
-            h = h @ layer["w"] + layer["b"]
-            if i < len(self.layers) - 1:
-                h = act(h)
-        if self.linear_skip:
-            h = h + x[None] @ self.skip
-        return h
-
-
 class MLXForecaster:
     """Seed-ensemble of multi-output MLPs with standardized inputs/targets (see module doc)."""
 
@@ -131,7 +99,7 @@ class MLXForecaster:
         base = asdict(config) if config is not None else {}
         base.update(overrides)
         self.config = MLXConfig(**base)
-        self._model: _BatchedMLP | None = None
+        self._model: BatchedMLP | None = None
         self._optimizer: optim.Optimizer | None = None
         self._step = None
         self._rng = np.random.default_rng(self.config.seed)
@@ -166,6 +134,8 @@ class MLXForecaster:
         learning_rate: float | None = None,
     ) -> MLXForecaster:
         """Train on X (n, inputs) -> Y (n, outputs); `warm_start` continues the current model."""
+        import mlx.core as mx
+
         X, Y = self._check_xy(X, Y)
         cfg = self.config
         if not (warm_start and self.is_fitted):
@@ -206,6 +176,8 @@ class MLXForecaster:
         With the pinball loss each target has one column per quantile, target-major:
         `[t0 q0, t0 q1, ..., t1 q0, ...]` (members' quantiles averaged: Vincentization).
         """
+        import mlx.core as mx
+
         self._require_fitted()
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_inputs:
@@ -256,6 +228,8 @@ class MLXForecaster:
     @classmethod
     def from_bytes(cls, payload: bytes, name: str = "payload") -> MLXForecaster:
         """Restore a forecaster from the bytes of `to_bytes`; `name` labels errors."""
+        import mlx.core as mx
+
         path = name
         with np.load(io.BytesIO(payload), allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
@@ -307,10 +281,16 @@ class MLXForecaster:
         self._build(X.shape[1], Y.shape[1] * self.outputs_per_target)
 
     def _build(self, n_in: int, n_out: int) -> None:
+        import mlx.core as mx
+        import mlx.nn as nn
+        import mlx.optimizers as optim
+
+        from energy_assets.models._mlx_net import BatchedMLP
+
         cfg = self.config
         mx.random.seed(cfg.seed)
         sizes = [n_in, *cfg.hidden, n_out]
-        self._model = _BatchedMLP(sizes, cfg.n_members, cfg.activation, self._rng, cfg.linear_skip)
+        self._model = BatchedMLP(sizes, cfg.n_members, cfg.activation, self._rng, cfg.linear_skip)
         if cfg.weight_decay > 0:
             self._optimizer = optim.AdamW(
                 learning_rate=cfg.learning_rate, weight_decay=cfg.weight_decay
@@ -322,7 +302,7 @@ class MLXForecaster:
         levels = mx.array(np.asarray(cfg.quantiles, dtype=np.float32))
         per_target = self.outputs_per_target
 
-        def loss_fn(m: _BatchedMLP, x: mx.array, y: mx.array) -> mx.array:
+        def loss_fn(m: BatchedMLP, x: mx.array, y: mx.array) -> mx.array:
             if loss_name == "pinball":
                 out = m(x)
                 pred = out.reshape(*out.shape[:2], -1, per_target)  # (members, B, targets, Q)

@@ -45,13 +45,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 
 from energy_assets.atomic import write_atomic
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 __all__ = [
     "DEFAULT_BASELINE_COLUMNS",
@@ -290,6 +292,8 @@ def _fit(
     params: dict[str, Any],
     num_boost_round: int,
 ) -> list[lgb.Booster]:
+    import lightgbm as lgb
+
     boosters = []
     for q in qs:
         data = lgb.Dataset(x, label=y, feature_name=inputs, params={"verbosity": -1})
@@ -374,6 +378,8 @@ def save_model_atomic(model: QuantileForecaster, path: Path) -> str:
 def load_model(path: Path, expected_sha256: str | None = None) -> QuantileForecaster:
     """Read a model written by `save_model_atomic`; raise `ValueError` if the file's SHA-256
     differs from `expected_sha256` (when given) or the file is not such a model."""
+    import lightgbm as lgb
+
     payload = Path(path).read_bytes()
     digest = hashlib.sha256(payload).hexdigest()
     if expected_sha256 is not None and digest != expected_sha256.lower():

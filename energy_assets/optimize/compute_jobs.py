@@ -95,7 +95,6 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 from numpy.lib.stride_tricks import sliding_window_view
-from ortools.sat.python import cp_model
 
 POWER_UNITS_PER_KW = 1_000  # watts
 CO2_UNITS_PER_KG = 10_000  # 0.1 g
@@ -958,6 +957,8 @@ def _solve_cpsat(
     log: bool = False,
     presolve: bool = True,  # False: light presolve (no probing)
 ) -> _Run:
+    from ortools.sat.python import cp_model
+
     tb = time.perf_counter()
     model = cp_model.CpModel()
     proto = model.proto

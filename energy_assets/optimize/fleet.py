@@ -74,13 +74,14 @@ import math
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import polars as pl
-from ortools.math_opt import model_pb2
-from ortools.math_opt.python import mathopt
-from ortools.math_opt.solvers import highs_pb2
+
+if TYPE_CHECKING:
+    from ortools.math_opt import model_pb2
+    from ortools.math_opt.python import mathopt
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +89,8 @@ Objective = Literal["cost", "carbon"]
 SolverName = Literal["highs", "glop", "pdlp"]
 LpMethod = Literal["simplex", "ipm"]
 
-_SOLVERS = {
-    "highs": mathopt.SolverType.HIGHS,
-    "glop": mathopt.SolverType.GLOP,
-    "pdlp": mathopt.SolverType.PDLP,
-}
+# Solver name -> `mathopt.SolverType` member (looked up at solve time: ortools loads lazily).
+_SOLVERS = {"highs": "HIGHS", "glop": "GLOP", "pdlp": "PDLP"}
 _TOL = 1e-6
 
 
@@ -384,6 +382,8 @@ def _build(
     The bounds of each pair add up to the power limit, and the LP always fills the cheaper /
     more valuable part first, where the bill is exact; any other split costs at least as much.
     """
+    from ortools.math_opt import model_pb2
+
     T = n_slots
     B = batt_idx.size
     dt = problem.slot_minutes / 60
@@ -566,6 +566,9 @@ def _net_overlaps(
 def _params(
     time_limit_s: float, solver: mathopt.SolverType, method: str, mip: bool
 ) -> mathopt.SolveParameters:
+    from ortools.math_opt.python import mathopt
+    from ortools.math_opt.solvers import highs_pb2
+
     params = mathopt.SolveParameters(time_limit=timedelta(seconds=time_limit_s))
     if solver == mathopt.SolverType.HIGHS and not mip:
         highs = highs_pb2.HighsOptionsProto()
@@ -586,6 +589,8 @@ def _bill(net: np.ndarray, dt: float, rate: np.ndarray, export_rate: np.ndarray)
 
 def solve_fleet(problem: FleetProblem) -> FleetSchedule:
     """Dispatch the fleet's batteries for the objective; see the module docstring for the model."""
+    from ortools.math_opt.python import mathopt
+
     t0 = time.perf_counter()
     starts = _check_slots(problem)
     T = len(starts)
@@ -675,7 +680,7 @@ def solve_fleet(problem: FleetProblem) -> FleetSchedule:
         model = mathopt.Model.from_model_proto(built.proto)
         num_vars, num_rows = built.n_vars, built.n_rows
         build_time = time.perf_counter() - t0
-        solver = _SOLVERS[problem.solver]
+        solver = mathopt.SolverType[_SOLVERS[problem.solver]]
         if problem.forbid_simultaneous:
             solver = mathopt.SolverType.HIGHS  # GLOP/PDLP are LP-only
         method = problem.lp_method

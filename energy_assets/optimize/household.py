@@ -48,13 +48,15 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from ortools.sat.python import cp_model
 
 from energy_assets.timeutil import intervals_utc
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 __all__ = [
     "OBJECTIVE_UNITS",
@@ -721,6 +723,8 @@ def _build(
     limit_w: int | None,
 ) -> _Built:
     """The CP-SAT model; `coef` (per slot, per W) None builds a feasibility model only."""
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     power: dict[str, list[Any]] = {}
     obj_vars: list[Any] = []
@@ -844,6 +848,8 @@ def _build(
 
 
 def _solver(time_limit_s: float, num_workers: int) -> cp_model.CpSolver:
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
     solver.parameters.num_workers = int(num_workers)
@@ -855,6 +861,8 @@ def _solver(time_limit_s: float, num_workers: int) -> cp_model.CpSolver:
 
 
 def _feasible(specs: Sequence[_Spec], n: int, limit_w: int | None, num_workers: int) -> bool | None:
+    from ortools.sat.python import cp_model
+
     built = _build(specs, n, None, limit_w)
     status = _solver(DIAGNOSTIC_TIME_LIMIT_S, num_workers).solve(built.model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -998,6 +1006,8 @@ def solve_household(problem: HouseholdProblem) -> HouseholdSchedule:
 
     Raises `ScheduleTimeout` when no schedule is found within `time_limit_s`.
     """
+    from ortools.sat.python import cp_model
+
     _check_problem(problem)
     n = len(problem.slot_starts_utc)
     hours = problem.slot_minutes / 60.0

@@ -1,4 +1,8 @@
-"""PNG plots of schedules (matplotlib, Agg canvas; no pyplot global state, safe in workers)."""
+"""PNG plots of schedules (matplotlib, Agg canvas; no pyplot global state, safe in workers).
+
+matplotlib is imported inside the plotting functions: this module is imported by the Dagster
+code location, which every run process loads, and matplotlib takes tenths of a second to import.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import matplotlib.dates as mdates
 import polars as pl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 
 def schedule_plot_png(
@@ -27,6 +28,10 @@ def schedule_plot_png(
     `solve_household`). Bars sit at their UTC instants so DST days (repeated or missing local
     hours) stay in order; the x tick labels show local time in `tz`.
     """
+    import matplotlib.dates as mdates
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     zone = ZoneInfo(tz)
     starts = list(slot_starts_utc)
     n = len(starts)
@@ -106,6 +111,10 @@ def fleet_plot_png(fleet: pl.DataFrame, signal_label: str, title: str, tz: str =
     `fleet` is `FleetSchedule.fleet` (per slot totals: `interval_start_utc`, `net_import_kw`,
     `baseline_net_import_kw`, `charge_kw`, `discharge_kw`, `carbon_gco2_per_kwh`).
     """
+    import matplotlib.dates as mdates
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     zone = ZoneInfo(tz)
     frame = fleet.sort("interval_start_utc")
     x = mdates.date2num(frame["interval_start_utc"].dt.convert_time_zone("UTC").to_list())
