@@ -7,12 +7,13 @@ import polars as pl
 
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
+from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.features.load import forecast_issue_time
 from energy_assets.models import carbon_profile, load_ensemble
 from energy_assets.models.load_mlx import load_load_mlx, predict_load_mlx
 from energy_assets.models.quantile_lgbm import load_model, predict_quantiles
-from energy_assets.partitions import day_window_mapping, partition_keys
+from energy_assets.partitions import day_window_mapping, partition_keys, window_days
 from energy_assets.regions import region
 from energy_assets.schemas.forecasts import CarbonDayAhead, LoadDayAhead
 
@@ -168,21 +169,31 @@ def load_day_ahead(
     key=_CARBON_PROFILE_KEY,
     group_name="forecasts",
     partitions_def=DAY_AHEAD_PARTITIONS,
-    ins={
-        "history": dg.AssetIn(
-            key=["harmonized", "carbon_intensity"],
-            partition_mapping=day_window_mapping(-CARBON_HISTORY_DAYS - 1, -2),
+    # built once the day's carbon features exist (and so, by their previous-day ordering, the
+    # intensity of every earlier day); reads the intensity of D-15..D-2 from the warehouse
+    deps=[
+        dg.AssetDep(
+            ["features", "carbon_features"],
+            partition_mapping=day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS),
         )
+    ],
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "reads": "harmonized/carbon_intensity D-15..D-2",
     },
-    metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_PROFILE_KEY),
     kinds={"duckdb", "polars"},
 )
-def carbon_day_ahead_profile(context: dg.AssetExecutionContext, history: pl.DataFrame):
+def carbon_day_ahead_profile(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Seasonal-profile baseline of the day-ahead carbon intensity for market day D, P10/P50/P90
     in gCO2eq/kWh: quantiles of the same local hour over D-15..D-2 (see
     `energy_assets/models/carbon_profile.py`). Scored beside the LightGBM forecast."""
     rd = partition_keys(context)
+    history, _ = warehouse.read_days(
+        ["harmonized", "carbon_intensity"],
+        rd.region,
+        window_days(rd.market_date, -CARBON_HISTORY_DAYS - 1, -2),
+    )
     tz = region(rd.region).timezone
     issued_at = forecast_issue_time(rd.market_date, tz)
     try:

@@ -1,8 +1,8 @@
 """models/*: load and carbon forecasters trained per region and market day (rolling origin).
 
 The models for day D are trained on the features and actuals of D-56..D-2 (what is known when
-the forecast for D is issued at D-1 12:00 local), loaded through a time-window partition
-mapping:
+the forecast for D is issued at D-1 12:00 local), read from the warehouse; to Dagster each model
+depends on the features of its own day (why not on a time-window mapping: `partitions.py`):
 
 - `models/load_lightgbm`: LightGBM quantile boosters (`energy_assets/models/quantile_lgbm.py`).
 - `models/load_mlx`: an MLX quantile MLP (`energy_assets/models/load_mlx.py`).
@@ -23,7 +23,7 @@ import dagster as dg
 import polars as pl
 
 from energy_assets.defs.harmonized import GRID_REGIONS
-from energy_assets.defs.resources import ModelStoreResource
+from energy_assets.defs.resources import ModelStoreResource, WarehouseResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.features import carbon as carbon_features
 from energy_assets.features.load import FEATURE_COLUMNS
@@ -36,11 +36,14 @@ from energy_assets.models.quantile_lgbm import (
 )
 from energy_assets.models.training_rows import training_rows
 from energy_assets.partitions import (
+    FIRST_DAY_AHEAD_DATE,
     MIN_TRAINING_DAYS,
     RegionDay,
     day_ahead_partitions,
-    day_window_mapping,
     partition_keys,
+    previous_day_dep,
+    same_day_mapping,
+    window_days,
 )
 from energy_assets.schemas.models import EnsembleWeights, TrainedModel
 
@@ -50,32 +53,60 @@ _LIGHTGBM_KEY = dg.AssetKey(["models", "load_lightgbm"])
 _MLX_KEY = dg.AssetKey(["models", "load_mlx"])
 _ENSEMBLE_KEY = dg.AssetKey(["models", "load_ensemble"])
 _CARBON_KEY = dg.AssetKey(["models", "carbon_lightgbm"])
-_WINDOW = day_window_mapping(-TRAINING_WINDOW_DAYS, -2)
-_TRAINING_INS = {
-    "features": dg.AssetIn(key=["features", "load_features"], partition_mapping=_WINDOW),
-    "actuals": dg.AssetIn(key=["harmonized", "grid_hourly"], partition_mapping=_WINDOW),
-}
+_LOAD_FEATURES = dg.AssetKey(["features", "load_features"])
+_CARBON_FEATURES = dg.AssetKey(["features", "carbon_features"])
+_GRID = dg.AssetKey(["harmonized", "grid_hourly"])
+_CARBON = dg.AssetKey(["harmonized", "carbon_intensity"])
+
+
+def _same_day(key: dg.AssetKey) -> dg.AssetDep:
+    """The day's features: a model for D is built once they exist (and so, by the features'
+    previous-day ordering, every earlier day of its training window the backfill targets)."""
+    return dg.AssetDep(key, partition_mapping=same_day_mapping(GRID_REGIONS, GRID_REGIONS))
 
 
 def _training_data(
-    asset: str,
-    partition: str,
-    rd: RegionDay,
-    features: pl.DataFrame,
-    actuals: pl.DataFrame,
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    features_key: dg.AssetKey,
+    actuals_key: dg.AssetKey,
     target: str = "demand_mw",
     coverage: str = "demand_coverage",
-) -> tuple[pl.DataFrame, pl.Series, int]:
-    x, y = training_rows(features, actuals, target=target, coverage=coverage)
+) -> tuple[RegionDay, pl.DataFrame, pl.Series, int]:
+    """Features and actuals of D-56..D-2 from the warehouse, as training rows; fewer than
+    MIN_TRAINING_DAYS usable days is a failure naming the missing days."""
+    rd = partition_keys(context)
+    window = window_days(rd.market_date, -TRAINING_WINDOW_DAYS, -2)
+    features, missing_features = warehouse.read_days(features_key, rd.region, window)
+    actuals, missing_actuals = warehouse.read_days(actuals_key, rd.region, window)
+    if not features.width or not actuals.width:
+        x, y = pl.DataFrame(), pl.Series(dtype=pl.Float64)
+    else:
+        x, y = training_rows(features, actuals, target=target, coverage=coverage)
     days = x["market_date"].n_unique() if x.height else 0
+    missing = sorted(set(missing_features) | set(missing_actuals))
     if days < MIN_TRAINING_DAYS:
         raise dg.Failure(
-            f"{asset} partition {partition}: needs at least"
-            f" {MIN_TRAINING_DAYS} days of features and actual {target} in"
-            f" {rd.market_date - dt.timedelta(days=TRAINING_WINDOW_DAYS)}..{rd.market_date - dt.timedelta(days=2)},"
-            f" found {days}. Materialize raw, harmonized and features for those days first."
+            f"{context.asset_key.to_user_string()} partition {context.partition_key}: needs at"
+            f" least {MIN_TRAINING_DAYS} days of {features_key.to_user_string()} and actual"
+            f" {target} ({actuals_key.to_user_string()}) in {window[0]}..{window[-1]}, found"
+            f" {days}; missing: {_days_text(missing)}. Materialize those days first"
+            " (ingest_job).",
+            allow_retries=False,
         )
-    return x, y, days
+    if missing:
+        context.log.warning(
+            f"{context.asset_key.to_user_string()} partition {context.partition_key}: trained"
+            f" on {days} days; missing {_days_text(missing)}"
+        )
+    return rd, x, y, days
+
+
+def _days_text(days: list[dt.date]) -> str:
+    if not days:
+        return "none"
+    shown = ", ".join(d.isoformat() for d in days[:10])
+    return f"{len(days)} days ({shown}{', ...' if len(days) > 10 else ''})"
 
 
 def _model_row(rd: RegionDay, path: Path, sha256: str, x: pl.DataFrame, days: int) -> pl.DataFrame:
@@ -104,25 +135,24 @@ def _artifact(model_store: ModelStoreResource, name: str, rd: RegionDay, suffix:
     key=_LIGHTGBM_KEY,
     group_name="models",
     partitions_def=DAY_AHEAD_PARTITIONS,
-    ins=_TRAINING_INS,
-    metadata={"partition_expr": PARTITION_EXPR},
+    deps=[_same_day(_LOAD_FEATURES)],
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "reads": "features/load_features and harmonized/grid_hourly D-56..D-2",
+    },
     check_specs=check_specs(_LIGHTGBM_KEY),
     kinds={"lightgbm", "duckdb"},
 )
 def load_lightgbm(
     context: dg.AssetExecutionContext,
     model_store: ModelStoreResource,
-    features: pl.DataFrame,
-    actuals: pl.DataFrame,
+    warehouse: WarehouseResource,
 ):
     """LightGBM quantile load forecaster (P10/P50/P90, MW) for market day D, trained on
     D-56..D-2. One booster per quantile on the ratio of load to CAISO's day-ahead forecast,
     with the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
     table and metadata."""
-    rd = partition_keys(context)
-    x, y, days = _training_data(
-        "models/load_lightgbm", context.partition_key, rd, features, actuals
-    )
+    rd, x, y, days = _training_data(context, warehouse, _LOAD_FEATURES, _GRID)
     model = train_quantile_forecaster(x, y, FEATURE_COLUMNS)
     yield from _lightgbm_output(context, model_store, "load_lightgbm", rd, model, x, days)
 
@@ -161,31 +191,28 @@ def _lightgbm_output(
     key=_CARBON_KEY,
     group_name="models",
     partitions_def=DAY_AHEAD_PARTITIONS,
-    ins={
-        "features": dg.AssetIn(key=["features", "carbon_features"], partition_mapping=_WINDOW),
-        "actuals": dg.AssetIn(key=["harmonized", "carbon_intensity"], partition_mapping=_WINDOW),
+    deps=[_same_day(_CARBON_FEATURES)],
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "reads": "features/carbon_features and harmonized/carbon_intensity D-56..D-2",
     },
-    metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_KEY),
     kinds={"lightgbm", "duckdb"},
 )
 def carbon_lightgbm(
     context: dg.AssetExecutionContext,
     model_store: ModelStoreResource,
-    features: pl.DataFrame,
-    actuals: pl.DataFrame,
+    warehouse: WarehouseResource,
 ):
     """LightGBM quantile carbon-intensity forecaster (P10/P50/P90, gCO2eq/kWh) for market day
     D, trained on D-56..D-2 of `features/carbon_features` against the hourly intensity, with
     the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
     table and metadata, gain importances in metadata."""
-    rd = partition_keys(context)
-    x, y, days = _training_data(
-        "models/carbon_lightgbm",
-        context.partition_key,
-        rd,
-        features,
-        actuals,
+    rd, x, y, days = _training_data(
+        context,
+        warehouse,
+        _CARBON_FEATURES,
+        _CARBON,
         target="carbon_gco2_per_kwh",
         coverage="coverage",
     )
@@ -199,23 +226,24 @@ def carbon_lightgbm(
     key=_MLX_KEY,
     group_name="models",
     partitions_def=DAY_AHEAD_PARTITIONS,
-    ins=_TRAINING_INS,
-    metadata={"partition_expr": PARTITION_EXPR},
+    deps=[_same_day(_LOAD_FEATURES)],
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "reads": "features/load_features and harmonized/grid_hourly D-56..D-2",
+    },
     check_specs=check_specs(_MLX_KEY),
     kinds={"mlx", "duckdb"},
 )
 def load_mlx(
     context: dg.AssetExecutionContext,
     model_store: ModelStoreResource,
-    features: pl.DataFrame,
-    actuals: pl.DataFrame,
+    warehouse: WarehouseResource,
 ):
     """MLX quantile MLP load forecaster (P10/P50/P90, MW) for market day D, trained on
     D-56..D-2 with the pinball loss on the ratio of load to CAISO's day-ahead forecast (runs on
     the CPU with `mlx[cpu]`, on the GPU with Metal or CUDA builds). Artifact path + sha256 in
     the table and metadata."""
-    rd = partition_keys(context)
-    x, y, days = _training_data("models/load_mlx", context.partition_key, rd, features, actuals)
+    rd, x, y, days = _training_data(context, warehouse, _LOAD_FEATURES, _GRID)
     model = train_load_mlx(x, y, FEATURE_COLUMNS)
     path = _artifact(model_store, "load_mlx", rd, ".npz")
     sha256 = save_load_mlx(model, path)
@@ -235,35 +263,37 @@ def load_mlx(
     )
 
 
-_VALIDATION = day_window_mapping(-ensemble.VALIDATION_DAYS - 1, -2)
+_MEMBERS = (
+    dg.AssetKey(["forecasts", "load_day_ahead_lightgbm"]),
+    dg.AssetKey(["forecasts", "load_day_ahead_mlx"]),
+)
 
 
 @dg.asset(
     key=_ENSEMBLE_KEY,
     group_name="models",
     partitions_def=DAY_AHEAD_PARTITIONS,
-    ins={
-        "lightgbm": dg.AssetIn(
-            key=["forecasts", "load_day_ahead_lightgbm"], partition_mapping=_VALIDATION
-        ),
-        "mlx": dg.AssetIn(key=["forecasts", "load_day_ahead_mlx"], partition_mapping=_VALIDATION),
-        "actuals": dg.AssetIn(key=["harmonized", "grid_hourly"], partition_mapping=_VALIDATION),
+    # the members' forecasts of the day, and its own previous day: a backfill builds the weights
+    # day after day, so the validation days' member forecasts exist when D is weighed
+    deps=[*_MEMBERS, previous_day_dep(_ENSEMBLE_KEY)],
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "reads": "forecasts/load_day_ahead_lightgbm, _mlx and harmonized/grid_hourly D-15..D-2",
     },
-    metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_ENSEMBLE_KEY),
     kinds={"duckdb", "polars"},
 )
-def load_ensemble(
-    context: dg.AssetExecutionContext,
-    lightgbm: pl.DataFrame,
-    mlx: pl.DataFrame,
-    actuals: pl.DataFrame,
-):
+def load_ensemble(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Per-quantile weights of the LightGBM and MLX load forecasts for market day D, chosen on
     the validation days D-15..D-2 only (both models' out-of-sample day-ahead forecasts against
     the actual demand) by pinball loss; equal weights while fewer than 3 such days exist. The
     P10-P90 band is then widened on the same days to its nominal 80 % (`band_scale`)."""
     rd = partition_keys(context)
+    days = window_days(rd.market_date, -ensemble.VALIDATION_DAYS - 1, -2)
+    member_days = [d for d in days if d.isoformat() >= FIRST_DAY_AHEAD_DATE]
+    lightgbm, _ = warehouse.read_days(_MEMBERS[0], rd.region, member_days)
+    mlx, _ = warehouse.read_days(_MEMBERS[1], rd.region, member_days)
+    actuals, _ = warehouse.read_days(_GRID, rd.region, days)
     validation = ensemble.validation_frame(lightgbm, mlx, actuals)
     weights = ensemble.learn_weights(validation).with_columns(
         region=pl.lit(rd.region), market_date=pl.lit(rd.market_date, dtype=pl.Date)
