@@ -262,8 +262,8 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
 
         region_days = len(days_between(args.start, args.end))
         print()
-        print(f"profile, seconds per region-day (mean over {region_days}):")
-        for line in format_profile(profile_runs(instance, outcome.run_ids), region_days):
+        print("profile: seconds per step (mean over its runs) and per full region-day:")
+        for line in format_profile(profile_runs(instance, outcome.run_ids)):
             print(line)
         print()
         print(
@@ -367,6 +367,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="solve times of the household, fleet and compute-job schedules, and PuLP+CBC on the same instances",
     )
     _delegate(dispatch, "energy_assets.benchmarks.dispatch", "dispatch", argv)
+    warehouse = bench_sub.add_parser(
+        "warehouse",
+        help="one Parquet file per partition against one DuckDB file: writes, window reads, two writers",
+    )
+    _delegate(warehouse, "energy_assets.benchmarks.warehouse", "warehouse", argv)
     return parser
 
 
