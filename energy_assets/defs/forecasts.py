@@ -8,7 +8,12 @@ import polars as pl
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.resources import WarehouseResource
-from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
+from energy_assets.defs.validation import (
+    PARTITION_EXPR,
+    check_specs,
+    history_result,
+    validated_output,
+)
 from energy_assets.features.load import forecast_issue_time
 from energy_assets.models import carbon_profile, load_ensemble
 from energy_assets.models.load_mlx import load_load_mlx, predict_load_mlx
@@ -181,7 +186,7 @@ def load_day_ahead(
         "partition_expr": PARTITION_EXPR,
         "reads": "harmonized/carbon_intensity D-15..D-2",
     },
-    check_specs=check_specs(_CARBON_PROFILE_KEY),
+    check_specs=check_specs(_CARBON_PROFILE_KEY, history=True),
     kinds={"duckdb", "polars"},
 )
 def carbon_day_ahead_profile(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -189,11 +194,8 @@ def carbon_day_ahead_profile(context: dg.AssetExecutionContext, warehouse: Wareh
     in gCO2eq/kWh: quantiles of the same local hour over D-15..D-2 (see
     `energy_assets/models/carbon_profile.py`). Scored beside the LightGBM forecast."""
     rd = partition_keys(context)
-    history, _ = warehouse.read_days(
-        ["harmonized", "carbon_intensity"],
-        rd.region,
-        window_days(rd.market_date, -CARBON_HISTORY_DAYS - 1, -2),
-    )
+    history_days = window_days(rd.market_date, -CARBON_HISTORY_DAYS - 1, -2)
+    history, _ = warehouse.read_days(["harmonized", "carbon_intensity"], rd.region, history_days)
     tz = region(rd.region).timezone
     issued_at = forecast_issue_time(rd.market_date, tz)
     try:
@@ -216,6 +218,7 @@ def carbon_day_ahead_profile(context: dg.AssetExecutionContext, warehouse: Wareh
     yield from validated_output(
         context, frame, CarbonDayAhead, {"issued_at_utc": issued_at.isoformat()}
     )
+    yield history_result({"harmonized/carbon_intensity": (history_days, history)})
 
 
 @dg.asset(

@@ -24,7 +24,12 @@ import polars as pl
 
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.resources import ModelStoreResource, WarehouseResource
-from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
+from energy_assets.defs.validation import (
+    PARTITION_EXPR,
+    check_specs,
+    history_result,
+    validated_output,
+)
 from energy_assets.features import carbon as carbon_features
 from energy_assets.features.load import FEATURE_COLUMNS
 from energy_assets.models import load_ensemble as ensemble
@@ -72,9 +77,10 @@ def _training_data(
     actuals_key: dg.AssetKey,
     target: str = "demand_mw",
     coverage: str = "demand_coverage",
-) -> tuple[RegionDay, pl.DataFrame, pl.Series, int]:
-    """Features and actuals of D-56..D-2 from the warehouse, as training rows; fewer than
-    MIN_TRAINING_DAYS usable days is a failure naming the missing days."""
+) -> tuple[RegionDay, pl.DataFrame, pl.Series, int, dg.AssetCheckResult]:
+    """Features and actuals of D-56..D-2 from the warehouse, as training rows, and the `history`
+    check naming any missing day; fewer than MIN_TRAINING_DAYS usable days is a failure naming
+    the missing days."""
     rd = partition_keys(context)
     window = window_days(rd.market_date, -TRAINING_WINDOW_DAYS, -2)
     features, missing_features = warehouse.read_days(features_key, rd.region, window)
@@ -99,7 +105,13 @@ def _training_data(
             f"{context.asset_key.to_user_string()} partition {context.partition_key}: trained"
             f" on {days} days; missing {_days_text(missing)}"
         )
-    return rd, x, y, days
+    history = history_result(
+        {
+            features_key.to_user_string(): (window, features),
+            actuals_key.to_user_string(): (window, actuals),
+        }
+    )
+    return rd, x, y, days, history
 
 
 def _days_text(days: list[dt.date]) -> str:
@@ -140,7 +152,7 @@ def _artifact(model_store: ModelStoreResource, name: str, rd: RegionDay, suffix:
         "partition_expr": PARTITION_EXPR,
         "reads": "features/load_features and harmonized/grid_hourly D-56..D-2",
     },
-    check_specs=check_specs(_LIGHTGBM_KEY),
+    check_specs=check_specs(_LIGHTGBM_KEY, history=True),
     kinds={"lightgbm", "duckdb"},
 )
 def load_lightgbm(
@@ -152,9 +164,10 @@ def load_lightgbm(
     D-56..D-2. One booster per quantile on the ratio of load to CAISO's day-ahead forecast,
     with the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
     table and metadata."""
-    rd, x, y, days = _training_data(context, warehouse, _LOAD_FEATURES, _GRID)
+    rd, x, y, days, history = _training_data(context, warehouse, _LOAD_FEATURES, _GRID)
     model = train_quantile_forecaster(x, y, FEATURE_COLUMNS)
     yield from _lightgbm_output(context, model_store, "load_lightgbm", rd, model, x, days)
+    yield history
 
 
 def _lightgbm_output(
@@ -196,7 +209,7 @@ def _lightgbm_output(
         "partition_expr": PARTITION_EXPR,
         "reads": "features/carbon_features and harmonized/carbon_intensity D-56..D-2",
     },
-    check_specs=check_specs(_CARBON_KEY),
+    check_specs=check_specs(_CARBON_KEY, history=True),
     kinds={"lightgbm", "duckdb"},
 )
 def carbon_lightgbm(
@@ -208,7 +221,7 @@ def carbon_lightgbm(
     D, trained on D-56..D-2 of `features/carbon_features` against the hourly intensity, with
     the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
     table and metadata, gain importances in metadata."""
-    rd, x, y, days = _training_data(
+    rd, x, y, days, history = _training_data(
         context,
         warehouse,
         _CARBON_FEATURES,
@@ -220,6 +233,7 @@ def carbon_lightgbm(
         x, y, carbon_features.FEATURE_COLUMNS, target_transform="none"
     )
     yield from _lightgbm_output(context, model_store, "carbon_lightgbm", rd, model, x, days)
+    yield history
 
 
 @dg.asset(
@@ -231,7 +245,7 @@ def carbon_lightgbm(
         "partition_expr": PARTITION_EXPR,
         "reads": "features/load_features and harmonized/grid_hourly D-56..D-2",
     },
-    check_specs=check_specs(_MLX_KEY),
+    check_specs=check_specs(_MLX_KEY, history=True),
     kinds={"mlx", "duckdb"},
 )
 def load_mlx(
@@ -243,7 +257,7 @@ def load_mlx(
     D-56..D-2 with the pinball loss on the ratio of load to CAISO's day-ahead forecast (runs on
     the CPU with `mlx[cpu]`, on the GPU with Metal or CUDA builds). Artifact path + sha256 in
     the table and metadata."""
-    rd, x, y, days = _training_data(context, warehouse, _LOAD_FEATURES, _GRID)
+    rd, x, y, days, history = _training_data(context, warehouse, _LOAD_FEATURES, _GRID)
     model = train_load_mlx(x, y, FEATURE_COLUMNS)
     path = _artifact(model_store, "load_mlx", rd, ".npz")
     sha256 = save_load_mlx(model, path)
@@ -261,6 +275,7 @@ def load_mlx(
             f" {config.epochs} epochs, input noise {config.input_noise}",
         },
     )
+    yield history
 
 
 _MEMBERS = (
@@ -280,7 +295,7 @@ _MEMBERS = (
         "partition_expr": PARTITION_EXPR,
         "reads": "forecasts/load_day_ahead_lightgbm, _mlx and harmonized/grid_hourly D-15..D-2",
     },
-    check_specs=check_specs(_ENSEMBLE_KEY),
+    check_specs=check_specs(_ENSEMBLE_KEY, history=True),
     kinds={"duckdb", "polars"},
 )
 def load_ensemble(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -321,4 +336,11 @@ def load_ensemble(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                 }
             ),
         },
+    )
+    yield history_result(
+        {
+            _MEMBERS[0].to_user_string(): (member_days, lightgbm),
+            _MEMBERS[1].to_user_string(): (member_days, mlx),
+            _GRID.to_user_string(): (days, actuals),
+        }
     )
