@@ -1,6 +1,7 @@
 """`energy-assets`: the main job and the benchmarks.
 
     energy-assets run [--start D] [--end D] [--region CAISO] [--recordings PATH] [--transport T]
+    energy-assets backfill --start D --end D [--region R] [--layers L,...] [--url URL]
     energy-assets benchmark caiso [--start D] [--end D] [--recordings PATH]
     energy-assets benchmark epf --data PATH [--published PATH]
     energy-assets benchmark dispatch [--sizes 1,10,100,1000]
@@ -340,6 +341,16 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         "--data-dir", default=None, help="output folder (default: ENERGY_ASSETS_DATA or data/)"
     )
     run.set_defaults(func=cmd_run)
+
+    backfill = sub.add_parser(
+        "backfill",
+        help="submit a partition backfill to the Dagster instance as the UI does, and wait for it",
+    )
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["backfill"]:
+        from energy_assets import backfill as backfill_module
+
+        backfill_module.configure_parser(backfill)
+        backfill.set_defaults(func=backfill_module.run)
 
     bench = sub.add_parser("benchmark", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="benchmark", required=True)

@@ -28,7 +28,7 @@ from energy_assets.warehouse import TableName, Warehouse
 
 # Console logging of every Dagster event costs time and drowns the summary; the events are still
 # stored in the instance (the UI shows them).
-QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # The code location as workspace.yaml names it: runs carrying this tag are listed under their job
 # in the UI (a job's Runs tab and the Overview timeline filter on it).
 CODE_LOCATION_TAGS = {".dagster/repository": "__repository__@energy_assets"}
