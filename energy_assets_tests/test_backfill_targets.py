@@ -65,9 +65,7 @@ def test_days_before_the_first_day_ahead_day_target_only_what_exists():
     ]
 
 
-@pytest.mark.parametrize(
-    "asset", ["features/load_features", "features/carbon_features", "models/load_ensemble"]
-)
+@pytest.mark.parametrize("asset", ["features/load_features", "models/load_ensemble"])
 def test_window_readers_depend_on_their_own_previous_day(asset):
     key = dg.AssetKey(asset.split("/"))
     assert key in GRAPH.get(key).parent_keys  # the self-dependency that orders the days

@@ -6,9 +6,9 @@ Two launches share one `dagster dev` and run at the same time (2 concurrent runs
 dagster.yaml allows):
 
 - from the asset graph (the ingest groups selected): a pure asset backfill, 2 days. The daemon
-  plans the runs from the graph: raw + harmonized of a day in one run, then each feature table
-  per day in its own run, day after day (the features' previous-day self-dependency), one
-  daemon tick (30 s) per step. 8 earlier days are ingested in-process first so that every
+  plans the runs from the graph: raw + harmonized of a day in one run, then the load features
+  day after day (their previous-day self-dependency: one daemon tick, 30 s, per day), then the
+  carbon features of the days together. 8 earlier days are ingested in-process first so that every
   check, the features' `history` included, passes.
 - from `ingest_job`'s page, through `energy-assets backfill` (this module's CLI, a subprocess):
   a job backfill, 3 other days, one run of the job per day. Those days have no ingested week

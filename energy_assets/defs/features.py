@@ -36,7 +36,14 @@ _CARBON = dg.AssetKey(["harmonized", "carbon_intensity"])
     group_name="features",
     partitions_def=GRID_PARTITIONS,
     ins={"operator_forecast": dg.AssetIn(key=["harmonized", "operator_load_forecast"])},
-    deps=[dg.AssetDep(_GRID, partition_mapping=same_day_mapping()), previous_day_dep(_KEY)],
+    # the day's grid and carbon intensity, and its own previous day: a backfill builds the
+    # features day after day, each once the grid and intensity of the days before exist (the
+    # carbon features of the day then join the same run)
+    deps=[
+        dg.AssetDep(_GRID, partition_mapping=same_day_mapping()),
+        dg.AssetDep(_CARBON, partition_mapping=same_day_mapping()),
+        previous_day_dep(_KEY),
+    ],
     metadata={"partition_expr": PARTITION_EXPR, "reads": "harmonized/grid_hourly D-8..D-1"},
     check_specs=check_specs(_KEY, history=True),
     kinds={"duckdb", "polars"},
@@ -85,10 +92,8 @@ def load_features(
     group_name="features",
     partitions_def=GRID_PARTITIONS,
     ins={"load_features": dg.AssetIn(key=["features", "load_features"])},
-    deps=[
-        dg.AssetDep(_CARBON, partition_mapping=same_day_mapping()),
-        previous_day_dep(_CARBON_KEY),
-    ],
+    # ordered through `features/load_features` of the day (see its dependencies)
+    deps=[dg.AssetDep(_CARBON, partition_mapping=same_day_mapping())],
     metadata={
         "partition_expr": PARTITION_EXPR,
         "reads": "harmonized/carbon_intensity D-8..D-1, harmonized/grid_hourly D-2",
