@@ -24,13 +24,14 @@ from energy_assets.defs.resources import default_resources
 from energy_assets.evaluation.load_score import LOAD
 from energy_assets.evaluation.report import rollup
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, MIN_TRAINING_DAYS, partition_key
+from energy_assets.recorded_runs import execute_recorded
 from energy_assets.warehouse import TableName, Warehouse
 
 # Console logging of every Dagster event costs time and drowns the summary; the events are still
 # stored in the instance (the UI shows them).
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-# The code location as workspace.yaml names it: runs carrying this tag are listed under their job
-# in the UI (a job's Runs tab and the Overview timeline filter on it).
+# Runs are recorded under the code location workspace.yaml declares (`recorded_runs`), so the UI
+# lists them under their job and on the Overview timeline; a job's Runs tab filters on this tag.
 CODE_LOCATION_TAGS = {".dagster/repository": "__repository__@energy_assets"}
 
 
@@ -108,13 +109,7 @@ def materialize_window(
         names = [*INGEST, *(DAY_AHEAD if day >= first_forecast else ())]
         for name in names:
             key = partition_key(region, day)
-            result = jobs[name].execute_in_process(
-                partition_key=key,
-                instance=instance,
-                raise_on_error=False,
-                run_config=QUIET,
-                tags=CODE_LOCATION_TAGS,
-            )
+            result = execute_recorded(jobs[name], instance, key, QUIET, CODE_LOCATION_TAGS)
             _tally_checks(result, outcome.checks)
             outcome.run_ids.append(result.run_id)
             if result.success:
@@ -129,8 +124,8 @@ def materialize_window(
                 f"{day.isoformat()}: {dict(outcome.partitions_ok)} ok, {len(outcome.partitions_failed)} failed"
             )
     if report and outcome.partitions_ok["day_ahead_job"]:
-        result = defs.resolve_job_def("report_job").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET, tags=CODE_LOCATION_TAGS
+        result = execute_recorded(
+            defs.resolve_job_def("report_job"), instance, None, QUIET, CODE_LOCATION_TAGS
         )
         _tally_checks(result, outcome.checks)
         if result.success:

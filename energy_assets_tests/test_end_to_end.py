@@ -643,3 +643,27 @@ def test_carbon_forecast_and_job_placement_without_their_inputs_fail_clearly(sli
         assert failure.step_key == step
         message = failure.step_failure_data.error.message
         assert key in message and expected in message
+
+
+def test_command_line_runs_are_recorded_under_the_code_location(recordings, tmp_path):
+    """The UI lists a run under its job and on the Overview timeline by its code-location
+    origin: the command line's in-process runs carry the workspace's, like the daemon's."""
+    instance = dg.DagsterInstance.ephemeral()
+    day = dt.date(2020, 7, 1)
+    outcome = materialize_window(day, day, "CAISO", instance, tmp_path, recordings, "replay")
+    assert outcome.partitions_ok == {"ingest_job": 1}
+    run = instance.get_run_by_id(outcome.run_ids[0])
+    origin = run.remote_job_origin
+    assert origin is not None
+    assert (origin.location_name, origin.repository_origin.repository_name, origin.job_name) == (
+        "energy_assets",
+        "__repository__",
+        "ingest_job",
+    )
+    assert run.tags["dagster/partition"] == "2020-07-01|CAISO"
+    listed = instance.get_runs(
+        dg.RunsFilter(
+            job_name="ingest_job", tags={".dagster/repository": "__repository__@energy_assets"}
+        )
+    )
+    assert [r.run_id for r in listed] == [run.run_id]
