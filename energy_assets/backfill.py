@@ -475,6 +475,35 @@ def dagster_dev(
 # -- launch and wait -----------------------------------------------------------------------------
 
 
+def instance_home(root: Path, max_concurrent_runs: int = 2) -> Path:
+    """A DAGSTER_HOME under `root` with the repository's dagster.yaml, its relative paths made
+    absolute under it (a test's or a benchmark's own instance)."""
+    import yaml
+
+    from energy_assets import settings
+
+    home = Path(root) / "dagster_home"
+    home.mkdir(parents=True)
+    config = yaml.safe_load((settings.REPO_ROOT / "dagster.yaml").read_text())
+
+    def absolute(node):
+        if isinstance(node, dict):
+            return {
+                k: str(home / v)
+                if k == "base_dir" and isinstance(v, str) and not Path(v).is_absolute()
+                else absolute(v)
+                for k, v in node.items()
+            }
+        return node
+
+    config = absolute(config)
+    config.setdefault("concurrency", {}).setdefault("runs", {})["max_concurrent_runs"] = (
+        max_concurrent_runs
+    )
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return home
+
+
 def _asset_path(key) -> list[str]:
     """ "layer/name", ["layer", "name"], {"path": [...]} (GraphQL's AssetKeyInput) or a dagster
     AssetKey -> ["layer", "name"]."""

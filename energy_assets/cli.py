@@ -378,6 +378,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="solve times of the household, fleet and compute-job schedules, and PuLP+CBC on the same instances",
     )
     _delegate(dispatch, "energy_assets.benchmarks.dispatch", "dispatch", argv)
+    daemon = bench_sub.add_parser(
+        "backfill",
+        help="the same window from the command line and as a UI backfill run by the daemon",
+    )
+    _delegate(daemon, "energy_assets.benchmarks.daemon_backfill", "backfill", argv)
     warehouse = bench_sub.add_parser(
         "warehouse",
         help="one Parquet file per partition against one DuckDB file: writes, window reads, two writers",

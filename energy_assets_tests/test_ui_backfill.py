@@ -31,7 +31,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-import yaml
 
 from energy_assets import settings
 from energy_assets.backfill import (
@@ -41,6 +40,7 @@ from energy_assets.backfill import (
     configure_parser,
     dagster_dev,
     failure_messages,
+    instance_home,
     launch_backfill,
     partition_keys_for,
     partition_results,
@@ -141,27 +141,7 @@ def test_cli_options():
 
 
 def _instance_home(root: Path) -> Path:
-    """A DAGSTER_HOME with the repository's dagster.yaml, its relative paths made absolute
-    under `root`, and the queued run coordinator at 2 concurrent runs."""
-    home = root / "dagster_home"
-    home.mkdir()
-    config = yaml.safe_load((settings.REPO_ROOT / "dagster.yaml").read_text())
-
-    def absolute(node):
-        if isinstance(node, dict):
-            return {
-                k: str(home / v)
-                if k == "base_dir" and isinstance(v, str) and not Path(v).is_absolute()
-                else absolute(v)
-                for k, v in node.items()
-            }
-        return node
-
-    config = absolute(config)
-    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
-    config.setdefault("concurrency", {}).setdefault("runs", {})["max_concurrent_runs"] = 2
-    (home / "dagster.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    return home
+    return instance_home(root)
 
 
 def _seed(home: Path, data: Path, recordings: Path, days: tuple[dt.date, dt.date]) -> float:
