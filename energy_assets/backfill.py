@@ -583,14 +583,28 @@ def _tag(run: dict, key: str) -> str | None:
     return next((t["value"] for t in run["tags"] if t["key"] == key), None)
 
 
+def _run_partitions(run: dict) -> list[str]:
+    """The partition keys a run covers: its partition, or each day of its range (a single-run
+    backfill of the previous-day chains: `date|region` keys of one region)."""
+    single = _tag(run, "dagster/partition")
+    if single:
+        return [single]
+    start = _tag(run, "dagster/asset_partition_range_start")
+    end = _tag(run, "dagster/asset_partition_range_end")
+    if not (start and end):
+        return []
+    (first, region), (last, _) = start.split("|"), end.split("|")
+    return partition_keys_for(dt.date.fromisoformat(first), dt.date.fromisoformat(last), [region])
+
+
 def backfill_status(url: str, backfill_id: str) -> dict:
     """One poll of `partitionBackfillOrError`, flattened:
 
     `id`, `status` (BulkActionStatus), `done` (terminal and every run finished),
     `is_asset_backfill`, `job`, `num_partitions`, `error`;
     `assets`: "layer/name" -> {targeted, materialized, failed, in_progress} (asset backfills);
-    `runs`: [{run_id, status, job, partition, assets, tags, created, started, ended}], oldest
-    first;
+    `runs`: [{run_id, status, job, partition, partitions (every key of a ranged run), assets,
+    tags, created, started, ended}], oldest first;
     `run_counts`: run status -> count; `failed_runs`: how many ended FAILURE or CANCELED."""
     data = graphql(url, BACKFILL_STATUS_QUERY, {"backfillId": backfill_id})
     backfill = data["partitionBackfillOrError"]
@@ -620,6 +634,7 @@ def backfill_status(url: str, backfill_id: str) -> dict:
                 "status": r["status"],
                 "job": r["jobName"],
                 "partition": _tag(r, "dagster/partition"),
+                "partitions": _run_partitions(r),
                 "assets": ["/".join(a["path"]) for a in r.get("assetSelection") or []],
                 "tags": {t["key"]: t["value"] for t in r["tags"]},
                 "created": r["creationTime"],

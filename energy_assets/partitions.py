@@ -107,6 +107,30 @@ def partition_keys(context: dg.AssetExecutionContext | dg.AssetCheckExecutionCon
     return RegionDay(keys[REGION_DIMENSION], dt.date.fromisoformat(keys[DATE_DIMENSION]))
 
 
+def region_days(context: dg.AssetExecutionContext) -> list[RegionDay]:
+    """Every (region, day) the step materializes, in date order: one, or a range of days when a
+    backfill runs an asset with a single-run backfill policy (the previous-day chains)."""
+    definition = context.assets_def.partitions_def
+    out = []
+    for key in context.partition_keys:
+        multi = key if isinstance(key, dg.MultiPartitionKey) else None
+        if multi is None:
+            multi = definition.get_partition_key_from_str(key)  # type: ignore[union-attr]
+        by = multi.keys_by_dimension
+        out.append(RegionDay(by[REGION_DIMENSION], dt.date.fromisoformat(by[DATE_DIMENSION])))
+    return sorted(out, key=lambda rd: (rd.market_date, rd.region))
+
+
+def partition_label(context) -> str:
+    """The step's partition as the UI shows it: a key, or `first..last` for a range."""
+    if context.has_partition_key:
+        return str(context.partition_key)
+    if context.has_partition_key_range:
+        key_range = context.partition_key_range
+        return f"{key_range.start}..{key_range.end}"
+    return "(unpartitioned)"
+
+
 def partition_key(region: str, market_date: dt.date | str) -> dg.MultiPartitionKey:
     day = market_date if isinstance(market_date, str) else market_date.isoformat()
     return dg.MultiPartitionKey({DATE_DIMENSION: day, REGION_DIMENSION: region})

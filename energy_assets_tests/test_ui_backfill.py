@@ -6,9 +6,9 @@ Two launches share one `dagster dev` and run at the same time (2 concurrent runs
 dagster.yaml allows):
 
 - from the asset graph (the ingest groups selected): a pure asset backfill, 2 days. The daemon
-  plans the runs from the graph: raw + harmonized of a day in one run, then the load features
-  day after day (their previous-day self-dependency: one daemon tick, 30 s, per day), then the
-  carbon features of the days together. 8 earlier days are ingested in-process first so that every
+  plans the runs from the graph: raw + harmonized of a day in one run, then both feature
+  tables of every day in one run, in date order (their previous-day chain, run whole by its
+  single-run backfill policy). 8 earlier days are ingested in-process first so that every
   check, the features' `history` included, passes.
 - from `ingest_job`'s page, through `energy-assets backfill` (this module's CLI, a subprocess):
   a job backfill, 3 other days, one run of the job per day. Those days have no ingested week
@@ -273,7 +273,7 @@ def _every_asset_partition_once(results: dict, runs: list[dict]) -> None:
             assert result["materializations"] == 1, (asset, key, result)
             assert result["run_id"] in run_ids, (asset, key, result)
             run = next(r for r in runs if r["run_id"] == result["run_id"])
-            assert run["partition"] == key and run["status"] == "SUCCESS"
+            assert key in run["partitions"] and run["status"] == "SUCCESS"
 
 
 def _blocking_checks_pass(results: dict) -> list[tuple[str, str, str]]:
@@ -284,8 +284,10 @@ def _blocking_checks_pass(results: dict) -> list[tuple[str, str, str]]:
     for asset, partitions in results.items():
         for key, result in partitions.items():
             for name, check in result["checks"].items():
+                # evaluated in the run that materialized the partition (the checks are not
+                # partitioned: their target is the asset's latest materialization at the time,
+                # which a concurrent run of other days may have made)
                 assert check is not None, (asset, key, name)
-                assert check["target_run_id"] == check["run_id"], (asset, key, name)
                 if check["success"]:
                     continue
                 assert check["severity"] == "WARN" and name != "completeness", (asset, key, name)
@@ -306,8 +308,9 @@ def test_asset_graph_backfill_materializes_each_partition_once_and_every_check_p
     assert len(pure["assets"]) == 7
     for asset, counts in pure["assets"].items():
         assert counts == {"targeted": 2, "materialized": 2, "failed": 0, "in_progress": 0}, asset
-    # runs of the hidden asset job, one partition each, no asset partition requested twice
-    requested = [(a, r["partition"]) for r in pure["runs"] for a in r["assets"]]
+    # runs of the hidden asset job, no asset partition requested twice: raw + harmonized one
+    # run per day, the feature tables (their previous-day chain) one run for the range
+    requested = [(a, k) for r in pure["runs"] for a in r["assets"] for k in r["partitions"]]
     assert sorted(requested) == sorted((a, k) for a in pure["assets"] for k in b["pure_keys"])
     assert {r["job"] for r in pure["runs"]} == {"__ASSET_JOB"}
     _every_asset_partition_once(b["pure_results"], pure["runs"])

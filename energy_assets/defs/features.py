@@ -15,8 +15,9 @@ from energy_assets.defs.validation import (
 from energy_assets.features.carbon import build_carbon_features
 from energy_assets.features.load import build_load_features, forecast_issue_time
 from energy_assets.partitions import (
-    partition_keys,
+    RegionDay,
     previous_day_dep,
+    region_days,
     same_day_mapping,
     window_days,
 )
@@ -46,6 +47,9 @@ _CARBON = dg.AssetKey(["harmonized", "carbon_intensity"])
     ],
     metadata={"partition_expr": PARTITION_EXPR, "reads": "harmonized/grid_hourly D-8..D-1"},
     check_specs=check_specs(_KEY, history=True),
+    # a backfill builds the whole chain of days it targets in one run, in date order, once the
+    # grid and intensity of those days exist (one daemon tick, not one per day)
+    backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"duckdb", "polars"},
 )
 def load_features(
@@ -58,33 +62,38 @@ def load_features(
     D-7 (MW), 7-day same-hour mean, D-2 daily mean/max, and the operator's day-ahead forecast.
     `available_at_utc` says when each row's latest input became available (always <= issue).
     Reads `harmonized/grid_hourly` for D-8..D-1; the `history` check names any missing day."""
-    rd = partition_keys(context)
-    reg = region(rd.region)
-    issued_at = forecast_issue_time(rd.market_date, reg.timezone)
-    history_days = window_days(rd.market_date, -8, -1)
-    history, _ = warehouse.read_days(_GRID, rd.region, history_days)
-    frame = build_load_features(
-        rd.market_date,
-        rd.region,
-        reg.timezone,
-        reg.holiday_country,
-        reg.holiday_subdivision,
-        history if history.width else None,
-        operator_forecast if operator_forecast.width else None,
-        issued_at,
-    )
-    lags_present = frame["lag_7d_mw"].is_not_null().sum()
+    frames, history = [], _Windows()
+    for rd in region_days(context):
+        reg = region(rd.region)
+        issued_at = forecast_issue_time(rd.market_date, reg.timezone)
+        days = window_days(rd.market_date, -8, -1)
+        grid, _ = warehouse.read_days(_GRID, rd.region, days)
+        history.add("history", days, grid)
+        operator = _day(operator_forecast, rd)
+        frames.append(
+            build_load_features(
+                rd.market_date,
+                rd.region,
+                reg.timezone,
+                reg.holiday_country,
+                reg.holiday_subdivision,
+                grid if grid.width else None,
+                operator if operator.width else None,
+                issued_at,
+            )
+        )
+    frame = pl.concat(frames)
     yield from validated_output(
         context,
         frame,
         LoadFeatures,
         {
-            "issued_at_utc": issued_at.isoformat(),
-            "history_days_loaded": history["market_date"].n_unique() if history.width else 0,
-            "hours_with_lag_7d": int(lags_present),
+            "issued_at_utc": frame["issued_at_utc"].max().isoformat(),
+            "history_days_loaded": history.loaded_count("history"),
+            "hours_with_lag_7d": int(frame["lag_7d_mw"].is_not_null().sum()),
         },
     )
-    yield history_result({"history": (history_days, history)})
+    yield history.result()
 
 
 @dg.asset(
@@ -99,6 +108,7 @@ def load_features(
         "reads": "harmonized/carbon_intensity D-8..D-1, harmonized/grid_hourly D-2",
     },
     check_specs=check_specs(_CARBON_KEY, history=True),
+    backfill_policy=dg.BackfillPolicy.single_run(),  # in the same run as the load features
     kinds={"duckdb", "polars"},
 )
 def carbon_features(
@@ -113,24 +123,28 @@ def carbon_features(
     (gCO2eq/kWh), and solar + wind output at the same hour on D-2 (MW). Reads
     `harmonized/carbon_intensity` for D-8..D-1 and `harmonized/grid_hourly` for D-2; the
     `history` check names any missing day."""
-    rd = partition_keys(context)
-    tz = region(rd.region).timezone
-    carbon_days = window_days(rd.market_date, -8, -1)
-    grid_days = window_days(rd.market_date, -2, -2)
-    carbon_history, _ = warehouse.read_days(_CARBON, rd.region, carbon_days)
-    grid_history, _ = warehouse.read_days(_GRID, rd.region, grid_days)
-    try:
-        frame = build_carbon_features(
-            load_features,
-            carbon_history if carbon_history.width else None,
-            grid_history if grid_history.width else None,
-            tz,
-        )
-    except ValueError as error:
-        raise dg.Failure(
-            f"features/carbon_features partition {context.partition_key}: {error}",
-            allow_retries=False,
-        ) from error
+    frames, history = [], _Windows()
+    for rd in region_days(context):
+        carbon_days = window_days(rd.market_date, -8, -1)
+        grid_days = window_days(rd.market_date, -2, -2)
+        carbon_history, _ = warehouse.read_days(_CARBON, rd.region, carbon_days)
+        grid_history, _ = warehouse.read_days(_GRID, rd.region, grid_days)
+        history.add("carbon_history", carbon_days, carbon_history)
+        history.add("grid_history", grid_days, grid_history)
+        try:
+            frames.append(
+                build_carbon_features(
+                    _day(load_features, rd),
+                    carbon_history if carbon_history.width else None,
+                    grid_history if grid_history.width else None,
+                    region(rd.region).timezone,
+                )
+            )
+        except ValueError as error:
+            raise dg.Failure(
+                f"features/carbon_features partition {rd}: {error}", allow_retries=False
+            ) from error
+    frame = pl.concat(frames)
     yield from validated_output(
         context,
         frame,
@@ -142,6 +156,41 @@ def carbon_features(
             ),
         },
     )
-    yield history_result(
-        {"carbon_history": (carbon_days, carbon_history), "grid_history": (grid_days, grid_history)}
-    )
+    yield history.result()
+
+
+def _day(frame: pl.DataFrame, rd: RegionDay) -> pl.DataFrame:
+    """The rows of one region-day of an input that may hold several (a single-run range)."""
+    if not frame.width:
+        return frame
+    return frame.filter((pl.col("region") == rd.region) & (pl.col("market_date") == rd.market_date))
+
+
+class _Windows:
+    """The declared window days of each input and the days loaded, over every day of the step,
+    for the `history` check."""
+
+    def __init__(self) -> None:
+        self.declared: dict[str, set] = {}
+        self.loaded: dict[str, set] = {}
+
+    def add(self, name: str, days: list, frame: pl.DataFrame) -> None:
+        self.declared.setdefault(name, set()).update(days)
+        got = set(frame["market_date"].unique().to_list()) if frame.width else set()
+        self.loaded.setdefault(name, set()).update(got & set(days))
+
+    def loaded_count(self, name: str) -> int:
+        return len(self.loaded.get(name, ()))
+
+    def result(self) -> dg.AssetCheckResult:
+        return history_result(
+            {
+                name: (
+                    sorted(days),
+                    pl.DataFrame(
+                        {"market_date": sorted(self.loaded[name])}, schema={"market_date": pl.Date}
+                    ),
+                )
+                for name, days in self.declared.items()
+            }
+        )

@@ -16,6 +16,8 @@ import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
+from energy_assets.partitions import partition_label
+
 SCHEMA_CHECK = "schema"
 COMPLETENESS_CHECK = "completeness"
 HISTORY_CHECK = "history"
@@ -112,7 +114,7 @@ def validated_output(
     model: type[pa.DataFrameModel],
     metadata: Mapping[str, Any] | None = None,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    partition = context.partition_key if context.has_partition_key else "(unpartitioned)"
+    partition = partition_label(context)
     what = f"{context.asset_key.to_user_string()} partition {partition}"
     if frame.is_empty():
         yield dg.AssetCheckResult(

@@ -87,20 +87,22 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         table = _table(context.asset_key)
-        partition = None
-        if context.has_asset_partitions:
-            keys = context.asset_partition_keys
-            if len(keys) != 1:
-                raise ValueError(
-                    f"{table}: one partition per run step, got {len(keys)}; launch a backfill"
-                    " with one run per partition"
-                )
-            partition = _partition(keys[0])
-            _check_rows_match_partition(table, partition, obj)
         warehouse = self._warehouse()
         new_table = not warehouse.fs.exists(warehouse.table_dir(table))
-        path = warehouse.write(table, partition, obj)
-        context.add_output_metadata({"warehouse_file": dg.MetadataValue.path(path)})
+        if not context.has_asset_partitions:
+            path = warehouse.write(table, None, obj)
+        else:
+            # one partition, or a range of days in one step (a single-run backfill): each
+            # partition's rows go to its own file, each replaced atomically
+            parts = [_partition(k) for k in context.asset_partition_keys]
+            slices = [(p, _rows_of(table, p, obj, len(parts) > 1)) for p in parts]
+            empty = [_describe(p) for p, rows in slices if rows.is_empty()]
+            if empty:
+                raise ValueError(f"{table}: no rows for partition(s) {', '.join(empty)}")
+            for partition, rows in slices:
+                path = warehouse.write(table, partition, rows)
+        if context.has_asset_partitions and len(context.asset_partition_keys) == 1:
+            context.add_output_metadata({"warehouse_file": dg.MetadataValue.path(path)})
         if new_table and self.catalog and warehouse.local:
             warehouse.write_catalog(Path(self.catalog))
 
@@ -122,8 +124,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                 allow_retries=False,
             )
         if missing:
-            day = _step_date(context)
-            same_day = [p for p in missing if day is not None and p.get("date") == day]
+            days = _step_dates(context)
+            same_day = [p for p in missing if p.get("date") in days]
             if same_day:
                 raise dg.Failure(
                     missing_upstream_message(_needed_by(context), upstream, same_day),
@@ -133,11 +135,32 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         return frame
 
 
-def _step_date(context: dg.InputContext) -> str | None:
+def _step_dates(context: dg.InputContext) -> set[str]:
+    """The market days the step materializes: its partition's, or every day of its range."""
     step = getattr(context, "_step_context", None)
-    if step is None or not step.has_partition_key:
-        return None
-    return _partition(step.partition_key).get("date")
+    if step is None:
+        return set()
+    if step.has_partition_key:
+        day = _partition(step.partition_key).get("date")
+        return {day} if day else set()
+    if step.has_partition_key_range:
+        key_range = step.partition_key_range
+        first = _partition(_multi(key_range.start)).get("date")
+        last = _partition(_multi(key_range.end)).get("date")
+        if first and last:
+            start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+            return {
+                (start + dt.timedelta(days=k)).isoformat() for k in range((end - start).days + 1)
+            }
+    return set()
+
+
+def _multi(key: str) -> str | dg.MultiPartitionKey:
+    """`date|region` as a MultiPartitionKey (dimensions in alphabetical order), else as is."""
+    parts = str(key).split("|")
+    if len(parts) == 2:
+        return dg.MultiPartitionKey({"date": parts[0], "region": parts[1]})
+    return key
 
 
 def _needed_by(context: dg.InputContext) -> str:
@@ -148,13 +171,20 @@ def _needed_by(context: dg.InputContext) -> str:
     return f"{asset} (input `{context.name}`)"
 
 
-def _check_rows_match_partition(table: TableName, partition: dict[str, str], frame) -> None:
-    """The rows stored in a partition's file must belong to it."""
-    for dimension, column in (("date", "market_date"), ("region", "region")):
-        if dimension in partition and column in frame.columns:
-            values = {str(v) for v in frame[column].unique().to_list()}
-            if values != {partition[dimension]}:
-                raise ValueError(
-                    f"{table} partition {_describe(partition)}: rows have {column}"
-                    f" {sorted(values)[:5]}, not {partition[dimension]}"
-                )
+_COLUMN_OF = {"date": "market_date", "region": "region"}
+
+
+def _rows_of(table: TableName, partition: dict[str, str], frame: pl.DataFrame, split: bool):
+    """The rows of `frame` that belong to `partition`: all of them for a one-partition step
+    (which must then all belong to it), the matching ones for a range."""
+    columns = {d: c for d, c in _COLUMN_OF.items() if d in partition and c in frame.columns}
+    if split:
+        return frame.filter(*[pl.col(c).cast(pl.Utf8) == partition[d] for d, c in columns.items()])
+    for dimension, column in columns.items():
+        values = {str(v) for v in frame[column].unique().to_list()}
+        if values != {partition[dimension]}:
+            raise ValueError(
+                f"{table} partition {_describe(partition)}: rows have {column}"
+                f" {sorted(values)[:5]}, not {partition[dimension]}"
+            )
+    return frame
