@@ -8,8 +8,8 @@ from energy_assets.defs.harmonized import GRID_PARTITIONS
 from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
+    WindowHistory,
     check_specs,
-    history_result,
     validated_output,
 )
 from energy_assets.features.carbon import build_carbon_features
@@ -62,7 +62,7 @@ def load_features(
     D-7 (MW), 7-day same-hour mean, D-2 daily mean/max, and the operator's day-ahead forecast.
     `available_at_utc` says when each row's latest input became available (always <= issue).
     Reads `harmonized/grid_hourly` for D-8..D-1; the `history` check names any missing day."""
-    frames, history = [], _Windows()
+    frames, history = [], WindowHistory()
     for rd in region_days(context):
         reg = region(rd.region)
         issued_at = forecast_issue_time(rd.market_date, reg.timezone)
@@ -123,7 +123,7 @@ def carbon_features(
     (gCO2eq/kWh), and solar + wind output at the same hour on D-2 (MW). Reads
     `harmonized/carbon_intensity` for D-8..D-1 and `harmonized/grid_hourly` for D-2; the
     `history` check names any missing day."""
-    frames, history = [], _Windows()
+    frames, history = [], WindowHistory()
     for rd in region_days(context):
         carbon_days = window_days(rd.market_date, -8, -1)
         grid_days = window_days(rd.market_date, -2, -2)
@@ -164,33 +164,3 @@ def _day(frame: pl.DataFrame, rd: RegionDay) -> pl.DataFrame:
     if not frame.width:
         return frame
     return frame.filter((pl.col("region") == rd.region) & (pl.col("market_date") == rd.market_date))
-
-
-class _Windows:
-    """The declared window days of each input and the days loaded, over every day of the step,
-    for the `history` check."""
-
-    def __init__(self) -> None:
-        self.declared: dict[str, set] = {}
-        self.loaded: dict[str, set] = {}
-
-    def add(self, name: str, days: list, frame: pl.DataFrame) -> None:
-        self.declared.setdefault(name, set()).update(days)
-        got = set(frame["market_date"].unique().to_list()) if frame.width else set()
-        self.loaded.setdefault(name, set()).update(got & set(days))
-
-    def loaded_count(self, name: str) -> int:
-        return len(self.loaded.get(name, ()))
-
-    def result(self) -> dg.AssetCheckResult:
-        return history_result(
-            {
-                name: (
-                    sorted(days),
-                    pl.DataFrame(
-                        {"market_date": sorted(self.loaded[name])}, schema={"market_date": pl.Date}
-                    ),
-                )
-                for name, days in self.declared.items()
-            }
-        )

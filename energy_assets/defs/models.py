@@ -26,6 +26,7 @@ from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.resources import ModelStoreResource, WarehouseResource
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
+    WindowHistory,
     check_specs,
     history_result,
     validated_output,
@@ -47,6 +48,7 @@ from energy_assets.partitions import (
     day_ahead_partitions,
     partition_keys,
     previous_day_dep,
+    region_days,
     same_day_mapping,
     window_days,
 )
@@ -296,6 +298,8 @@ _MEMBERS = (
         "reads": "forecasts/load_day_ahead_lightgbm, _mlx and harmonized/grid_hourly D-15..D-2",
     },
     check_specs=check_specs(_ENSEMBLE_KEY, history=True),
+    # a backfill weighs its whole chain of days in one run, in date order (one daemon tick)
+    backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"duckdb", "polars"},
 )
 def load_ensemble(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -303,44 +307,47 @@ def load_ensemble(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     the validation days D-15..D-2 only (both models' out-of-sample day-ahead forecasts against
     the actual demand) by pinball loss; equal weights while fewer than 3 such days exist. The
     P10-P90 band is then widened on the same days to its nominal 80 % (`band_scale`)."""
-    rd = partition_keys(context)
-    days = window_days(rd.market_date, -ensemble.VALIDATION_DAYS - 1, -2)
-    member_days = [d for d in days if d.isoformat() >= FIRST_DAY_AHEAD_DATE]
-    lightgbm, _ = warehouse.read_days(_MEMBERS[0], rd.region, member_days)
-    mlx, _ = warehouse.read_days(_MEMBERS[1], rd.region, member_days)
-    actuals, _ = warehouse.read_days(_GRID, rd.region, days)
-    validation = ensemble.validation_frame(lightgbm, mlx, actuals)
-    weights = ensemble.learn_weights(validation).with_columns(
-        region=pl.lit(rd.region), market_date=pl.lit(rd.market_date, dtype=pl.Date)
-    )
+    all_weights, history = [], WindowHistory()
+    for rd in region_days(context):  # one day, or a backfill's chain of days in date order
+        days = window_days(rd.market_date, -ensemble.VALIDATION_DAYS - 1, -2)
+        member_days = [d for d in days if d.isoformat() >= FIRST_DAY_AHEAD_DATE]
+        lightgbm, _ = warehouse.read_days(_MEMBERS[0], rd.region, member_days)
+        mlx, _ = warehouse.read_days(_MEMBERS[1], rd.region, member_days)
+        actuals, _ = warehouse.read_days(_GRID, rd.region, days)
+        history.add(_MEMBERS[0].to_user_string(), member_days, lightgbm)
+        history.add(_MEMBERS[1].to_user_string(), member_days, mlx)
+        history.add(_GRID.to_user_string(), days, actuals)
+        validation = ensemble.validation_frame(lightgbm, mlx, actuals)
+        weights = ensemble.learn_weights(validation).with_columns(
+            region=pl.lit(rd.region), market_date=pl.lit(rd.market_date, dtype=pl.Date)
+        )
+        all_weights.append(
+            weights.select(
+                "region",
+                "market_date",
+                *[c for c in weights.columns if c not in ("region", "market_date")],
+            )
+        )
+    frame = pl.concat(all_weights)
+    last = all_weights[-1]  # the metadata describe the last day of a range
     yield from validated_output(
         context,
-        weights.select(
-            "region",
-            "market_date",
-            *[c for c in weights.columns if c not in ("region", "market_date")],
-        ),
+        frame,
         EnsembleWeights,
         {
-            "validation_days": int(weights["validation_days"][0]),
+            "validation_days": int(last["validation_days"][0]),
             "weight_lightgbm": dg.MetadataValue.json(
                 {
                     f"p{round(q * 100)}": w
-                    for q, w in weights.select("quantile", "weight_lightgbm").rows()
+                    for q, w in last.select("quantile", "weight_lightgbm").rows()
                 }
             ),
             "band_scale": dg.MetadataValue.json(
                 {
                     f"p{round(q * 100)}": round(b, 4)
-                    for q, b in weights.select("quantile", "band_scale").rows()
+                    for q, b in last.select("quantile", "band_scale").rows()
                 }
             ),
         },
     )
-    yield history_result(
-        {
-            _MEMBERS[0].to_user_string(): (member_days, lightgbm),
-            _MEMBERS[1].to_user_string(): (member_days, mlx),
-            _GRID.to_user_string(): (days, actuals),
-        }
-    )
+    yield history.result()

@@ -164,3 +164,33 @@ def completeness_result(
             **(extra or {}),
         },
     )
+
+
+class WindowHistory:
+    """The declared window days of each input and the days loaded, over every day a step
+    materializes (one, or a range), for the `history` check."""
+
+    def __init__(self) -> None:
+        self.declared: dict[str, set] = {}
+        self.loaded: dict[str, set] = {}
+
+    def add(self, name: str, days: list, frame: pl.DataFrame) -> None:
+        self.declared.setdefault(name, set()).update(days)
+        got = set(frame["market_date"].unique().to_list()) if frame.width else set()
+        self.loaded.setdefault(name, set()).update(got & set(days))
+
+    def loaded_count(self, name: str) -> int:
+        return len(self.loaded.get(name, ()))
+
+    def result(self) -> dg.AssetCheckResult:
+        return history_result(
+            {
+                name: (
+                    sorted(days),
+                    pl.DataFrame(
+                        {"market_date": sorted(self.loaded[name])}, schema={"market_date": pl.Date}
+                    ),
+                )
+                for name, days in self.declared.items()
+            }
+        )
