@@ -5,11 +5,14 @@
     energy-assets benchmark caiso [--start D] [--end D] [--recordings PATH]
     energy-assets benchmark epf --data PATH [--published PATH]
     energy-assets benchmark dispatch [--sizes 1,10,100,1000]
+    energy-assets benchmark warehouse [--days 730]
+    energy-assets benchmark backfill [--start D] [--end D]
 
-`run` materializes the window through every asset into `data/` (DuckDB warehouse, Dagster
+`run` materializes the window through every asset into `data/` (Parquet warehouse, Dagster
 storage: open the UI afterwards to see the runs) and prints a summary. The default window is
 2020-07-01..2020-08-31 replayed from the recordings (offline); `--transport live` fetches
-from the real services.
+from the real services. `backfill` submits the same work to the Dagster instance as the UI does
+(the daemon runs it) and waits for it.
 """
 
 from __future__ import annotations

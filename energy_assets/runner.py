@@ -2,9 +2,10 @@
 
 Used by `energy-assets run` (the main job) and `energy-assets benchmark caiso`. For each day in
 order: `ingest_job` (raw -> harmonized -> features), then, once enough history is in the window,
-`day_ahead_job` (model -> forecasts -> dispatch -> evaluation). Per-partition runs, as
-DESIGN.md recommends over single-run backfills of multi-partitioned assets. Runs are recorded in
-the Dagster instance given, so the UI shows them.
+`day_ahead_job` (model -> forecasts -> dispatch -> evaluation). One in-process run per
+partition, recorded in the Dagster instance given under the workspace's code location
+(`recorded_runs`), so the UI lists them under their jobs. The daemon's path for the same work is
+a backfill (`energy-assets backfill`, or the UI).
 """
 
 from __future__ import annotations
