@@ -17,7 +17,6 @@ import datetime as dt
 import dagster as dg
 
 from energy_assets.defs.harmonized import GRID_PARTITIONS
-from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, partition_key
 
 INGEST_GROUPS = ("raw", "harmonized", "features")
@@ -26,7 +25,6 @@ DAY_AHEAD_GROUPS = ("models", "forecasts", "dispatch", "evaluation")
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.groups(*INGEST_GROUPS),
-    partitions_def=GRID_PARTITIONS,
     description="Fetch, archive, parse, harmonize and build features for one region-day.",
 )
 
@@ -39,14 +37,12 @@ REPORTS = dg.AssetSelection.assets(
 day_ahead_job = dg.define_asset_job(
     "day_ahead_job",
     selection=dg.AssetSelection.groups(*DAY_AHEAD_GROUPS) - CROSS_REGION - REPORTS,
-    partitions_def=DAY_AHEAD_PARTITIONS,
     description="Train, forecast, schedule and score one region-day.",
 )
 
 cross_region_job = dg.define_asset_job(
     "cross_region_job",
     selection=CROSS_REGION,
-    partitions_def=DAY_AHEAD_PARTITIONS,
     description="Decisions over every region's day-ahead forecasts (compute-job placement); run "
     "after day_ahead_job has run for every region of the day.",
 )
