@@ -14,8 +14,8 @@ dagster.yaml allows):
   a job backfill, 3 other days, one run of the job per day. Those days have no ingested week
   before them, so the features' `history` check warns (severity WARN, not blocking).
 
-`test_day_ahead_job_backfill` (opt-in: `pytest -m day_ahead` or `-k day_ahead`; about 2 min on 2
-cores) ingests 31 days in-process and backfills `day_ahead_job` for 2 days from its page.
+`test_day_ahead_asset_graph_backfill` ingests 31 days in-process, then backfills the day-ahead
+layers for 2 days from the asset graph (about 2 min on 2 cores).
 """
 
 from __future__ import annotations
@@ -59,8 +59,6 @@ DAY_AHEAD_DAYS = (dt.date(2020, 6, 25), dt.date(2020, 6, 26))
 WAIT_S = 480
 UI_TAG = {"key": "dagster/from_ui", "value": "true"}
 FINAL_LINE = re.compile(r"^backfill (\S+): (\S+), runs (\d+) \((\d+) failed\), (\d+) s$", re.M)
-
-day_ahead = pytest.mark.day_ahead  # registered in pyproject.toml; opt-in
 
 
 # -- the dialog's payloads (no server) -----------------------------------------------------------
@@ -353,17 +351,15 @@ def test_job_page_backfill_runs_the_job_once_per_partition(ingest_backfills):
     )
 
 
-# -- day-ahead (opt-in) --------------------------------------------------------------------------
+# -- day-ahead, from the asset graph ------------------------------------------------------------
+
+DAY_AHEAD_LAYERS = ("models", "forecasts", "dispatch", "evaluation")
 
 
-def _selected(config: pytest.Config, name: str) -> bool:
-    return name in (config.option.markexpr or "") or name in (config.option.keyword or "")
-
-
-@day_ahead
-def test_day_ahead_job_backfill(request, tmp_path, recordings):
-    if not _selected(request.config, "day_ahead"):
-        pytest.skip("opt-in (about 2 min): pytest -m day_ahead or -k day_ahead")
+def test_day_ahead_asset_graph_backfill(tmp_path, recordings):
+    """The day-ahead layers selected in the asset graph for 2 days already ingested (31 days
+    ingested in-process first): every partition of every selected asset once, the ensemble's two
+    days in one run in date order, the reports at the end, every blocking check passed."""
     home, data = _instance_home(tmp_path), tmp_path / "data"
     keys = partition_keys_for(*DAY_AHEAD_DAYS, [REGION])
     with dagster_dev(
@@ -374,21 +370,26 @@ def test_day_ahead_job_backfill(request, tmp_path, recordings):
         location="energy_assets",
     ) as dev:
         seed_s = _seed(home, data, recordings, DAY_AHEAD_SEED)
-        assets = [n["path"] for n in asset_nodes(dev.url) if "day_ahead_job" in n["jobs"]]
-        backfill_id = launch_backfill(dev.url, assets, keys, job="day_ahead_job")
+        nodes = [n for n in asset_nodes(dev.url) if n["path"][0] in DAY_AHEAD_LAYERS]
+        assets = [n["path"] for n in nodes]
+        backfill_id = launch_backfill(dev.url, assets, keys)
         status = wait_for_backfill(dev.url, backfill_id, WAIT_S)
         failures = _failed(dev.url, status)
-        results = partition_results(dev.url, assets, keys)
+        partitioned = [n["path"] for n in nodes if not n["path"][1].endswith("_report")]
+        results = partition_results(dev.url, partitioned, keys)
         timings = run_timings(dev.url, [r["run_id"] for r in status["runs"]])
         log = dev.log_tail(60)
     print(f"\ndagster dev ready in {dev.startup_s:.0f} s, seed {seed_s:.0f} s")
-    print(_summary("day_ahead_job backfill", status, timings))
+    print(_summary("day-ahead asset-graph backfill", status, timings))
     assert status["done"] and failures == {}, (status, failures, log)
-    assert status["status"] == "COMPLETED_SUCCESS"
-    assert sorted(r["partition"] for r in status["runs"]) == keys
+    assert status["status"] == "COMPLETED_SUCCESS" and status["is_asset_backfill"]
+    for asset, counts in status["assets"].items():
+        expected = 1 if asset.endswith("_report") else len(keys)
+        assert counts["targeted"] == counts["materialized"] == expected, (asset, counts)
+    ensemble_runs = [r for r in status["runs"] if "models/load_ensemble" in r["assets"]]
+    assert [r["partitions"] for r in ensemble_runs] == [keys]  # both days, one run, in order
     _every_asset_partition_once(results, status["runs"])
     warned = _blocking_checks_pass(results)
-    print(f"history warnings (window reaches before the ingested days): {warned}")
-    # the training window D-56..D-2 holds 28-29 ingested days here: the models' history
-    # check says so as a warning
+    # the training window D-56..D-2 holds 28-30 ingested days here and the ensemble has no
+    # earlier member forecasts: their history checks say so, as warnings
     assert {name for _, _, name in warned} <= {"history"}
