@@ -976,7 +976,7 @@ def _submit_and_wait(url: str, args: argparse.Namespace) -> int:
     print(
         f"backfill {backfill_id}: {len(chosen)} assets x {len(keys)} partitions"
         f" ({args.start}..{args.end}, {' '.join(regions)})"
-        f"{' as ' + args.job if args.job else ''}: {url}/overview/backfills/{backfill_id}",
+        f"{' as ' + args.job if args.job else ''}: {url}/runs/b/{backfill_id}",
         flush=True,
     )
     try:
