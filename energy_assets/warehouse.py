@@ -36,6 +36,8 @@ import fsspec
 import polars as pl
 from fsspec.implementations.local import LocalFileSystem
 
+from energy_assets.atomic import write_atomic
+
 DATA_FILE = "data.parquet"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -97,26 +99,10 @@ class Warehouse:
         return target
 
     def _put_atomic(self, target: str, data: bytes) -> None:
-        parent = target.rsplit("/", 1)[0]
-        if not self.local:
-            # An object-store PUT is atomic: readers see the old object or the new one.
-            self.fs.pipe_file(target, data)
-            return
-        os.makedirs(parent, exist_ok=True)
-        tmp = f"{parent}/.{DATA_FILE}.{uuid.uuid4().hex}.tmp"
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            self._replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    @staticmethod
-    def _replace(tmp: str, target: str) -> None:
-        os.replace(tmp, target)
+        if self.local:
+            write_atomic(Path(target), data)  # temporary file beside it, fsync, rename
+        else:
+            self.fs.pipe_file(target, data)  # an object-store PUT: the old object or the new
 
     # -- reads ---------------------------------------------------------------------------------
 

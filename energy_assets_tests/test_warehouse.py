@@ -103,16 +103,16 @@ _WRITER = textwrap.dedent(
     frame = pl.DataFrame({"region": ["CAISO"] * 200_000,
                           "market_date": [dt.date(2020, 7, 1)] * 200_000,
                           "demand_mw": [2.0] * 200_000})
+    import os
     if mode == "before-rename":
         # the new version fully written to its temporary file, killed before the rename
         def hang(tmp, target):
             print("written", flush=True)
             time.sleep(600)
-        Warehouse._replace = staticmethod(hang)
+        os.replace = hang
     else:
         # killed while the bytes are still being written
-        import builtins
-        real_open = builtins.open
+        real_fdopen = os.fdopen
         class Slow:
             def __init__(self, handle): self.handle = handle
             def __enter__(self): return self
@@ -123,10 +123,7 @@ _WRITER = textwrap.dedent(
                 time.sleep(600)
             def flush(self): self.handle.flush()
             def fileno(self): return self.handle.fileno()
-        def slow_open(path, mode="r", *a, **k):
-            handle = real_open(path, mode, *a, **k)
-            return Slow(handle) if str(path).endswith(".tmp") else handle
-        builtins.open = slow_open
+        os.fdopen = lambda fd, mode="r", *a, **k: Slow(real_fdopen(fd, mode, *a, **k))
     Warehouse(root).write(table, part, frame)
     """
 )
