@@ -20,14 +20,18 @@ declares to Dagster only
 
 - `same_day_mapping`: the same market day of what it reads (a selection of days X..Y is carried
   downstream as exactly X..Y), and
-- `previous_day_dep(own key)`: its own previous day. A backfill never carries a selection forward
-  through a self-dependency, but the daemon then builds the asset's days in date order, each
-  after the day before: by the time day D runs, every earlier day of its window that the backfill
-  targets exists (features D-1 waited for the grid of D-1, and so on back).
+- `previous_day_dep(own key)`, for the chains (`features/load_features`, which the carbon
+  features follow, and `models/load_ensemble`): its own previous day. A backfill never carries a
+  selection forward through a self-dependency, but the daemon then builds the asset's days in
+  date order: by the time day D is built, every earlier day of its window that the backfill
+  targets exists (features D-1 waited for the grid and intensity of D-1, and so on back). With
+  `BackfillPolicy.single_run()` on those assets, the daemon builds a whole chain of days in one
+  run (`region_days(context)` lists them; the IO manager writes each day's file), instead of one
+  run and one 30 s daemon tick per day.
 
 and reads the window itself from the warehouse (`WarehouseResource.read_days`), saying which
-declared days were missing (the features' `history` check, the models' training-days failure).
-A day whose own inputs are missing fails naming them (`defs/warehouse.py`).
+declared days were missing (every window reader's `history` check, the models' training-days
+failure). A day whose own inputs are missing fails naming them (`defs/warehouse.py`).
 """
 
 from __future__ import annotations
