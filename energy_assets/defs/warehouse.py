@@ -43,10 +43,11 @@ def _table(key: dg.AssetKey) -> TableName:
 
 def _partition(key: str | dg.MultiPartitionKey) -> dict[str, str]:
     """Dimension -> key; a plain daily key is the `date` dimension."""
-    if isinstance(key, str) and "|" in key:
-        key = _multi(key)
     if isinstance(key, dg.MultiPartitionKey):
         return dict(key.keys_by_dimension)
+    multi = _multi(str(key))
+    if isinstance(multi, dg.MultiPartitionKey):
+        return dict(multi.keys_by_dimension)
     try:
         dt.date.fromisoformat(str(key))
     except ValueError:
