@@ -64,12 +64,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from energy_assets.layers import INGEST_LAYERS, LOCATION_NAME, REPOSITORY_NAME
+
 DEFAULT_URL = "http://127.0.0.1:3000"
 DEFAULT_REGIONS = ("CAISO",)
-DEFAULT_LAYERS = ("raw", "harmonized", "features")  # = jobs.INGEST_GROUPS, without importing it
+DEFAULT_LAYERS = INGEST_LAYERS
 UI_EXECUTION_TAGS = ({"key": "dagster/from_ui", "value": "true"},)
 HIDDEN_JOB_PREFIXES = ("__ASSET_JOB", "__anonymous_asset_job")
-REPOSITORY_NAME = "__repository__"  # the repository a `Definitions` object is served as
 
 # BulkActionStatus values after which the daemon does no more for a backfill. A job backfill is
 # COMPLETED once every run is *submitted*; its runs may still be queued or running.
@@ -526,7 +527,7 @@ def backfill_params(
     asset_keys: Iterable,
     partition_keys: Sequence[str],
     job: str | None = None,
-    location: str = "energy_assets",
+    location: str = LOCATION_NAME,
     repository: str = REPOSITORY_NAME,
     tags: Mapping[str, str] | None = None,
 ) -> dict:
@@ -568,9 +569,7 @@ def launch_backfill(
         if len(locations) != 1:
             raise ValueError(f"several code locations {sorted(locations)}: pass location=")
         location = next(iter(locations))
-    params = backfill_params(
-        asset_keys, partition_keys, job, location or "energy_assets", tags=tags
-    )
+    params = backfill_params(asset_keys, partition_keys, job, location or LOCATION_NAME, tags=tags)
     result = graphql(url, LAUNCH_PARTITION_BACKFILL_MUTATION, {"backfillParams": params})
     outcome = result["launchPartitionBackfill"]
     if outcome["__typename"] != "LaunchBackfillSuccess":

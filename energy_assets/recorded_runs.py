@@ -31,9 +31,7 @@ from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from energy_assets import settings
-
-REPOSITORY_NAME = "__repository__"
-LOCATION_NAME = "energy_assets"
+from energy_assets.layers import LOCATION_NAME, REPOSITORY_NAME, REPOSITORY_TAG
 
 
 @cache
@@ -58,12 +56,13 @@ def execute_recorded(
 ) -> ExecuteInProcessResult:
     """`job_def.execute_in_process(partition_key=..., raise_on_error=False)` (the same plan,
     in-process executor and events), with the run created under the workspace's origin for
-    `job_def.name`. `job_def` comes from `Definitions` with its resources bound."""
+    `job_def.name` and its repository tag (the job's Runs tab filters on it). `job_def` comes
+    from `Definitions` with its resources bound."""
     run_config = dict(run_config or {})
     run_tags = merge_run_tags(
         job_def=job_def,
         partition_key=partition_key,
-        tags=tags,
+        tags={**REPOSITORY_TAG, **(tags or {})},
         asset_selection=None,
         instance=instance,
         run_config=run_config,

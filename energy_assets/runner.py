@@ -31,9 +31,6 @@ from energy_assets.warehouse import TableName, Warehouse
 # Console logging of every Dagster event costs time and drowns the summary; the events are still
 # stored in the instance (the UI shows them).
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-# Runs are recorded under the code location workspace.yaml declares (`recorded_runs`), so the UI
-# lists them under their job and on the Overview timeline; a job's Runs tab filters on this tag.
-CODE_LOCATION_TAGS = {".dagster/repository": "__repository__@energy_assets"}
 
 
 INGEST = ("ingest_job",)
@@ -110,7 +107,7 @@ def materialize_window(
         names = [*INGEST, *(DAY_AHEAD if day >= first_forecast else ())]
         for name in names:
             key = partition_key(region, day)
-            result = execute_recorded(jobs[name], instance, key, QUIET, CODE_LOCATION_TAGS)
+            result = execute_recorded(jobs[name], instance, key, QUIET)
             _tally_checks(result, outcome.checks)
             outcome.run_ids.append(result.run_id)
             if result.success:
@@ -125,9 +122,7 @@ def materialize_window(
                 f"{day.isoformat()}: {dict(outcome.partitions_ok)} ok, {len(outcome.partitions_failed)} failed"
             )
     if report and outcome.partitions_ok["day_ahead_job"]:
-        result = execute_recorded(
-            defs.resolve_job_def("report_job"), instance, None, QUIET, CODE_LOCATION_TAGS
-        )
+        result = execute_recorded(defs.resolve_job_def("report_job"), instance, None, QUIET)
         _tally_checks(result, outcome.checks)
         if result.success:
             outcome.partitions_ok["report_job"] += 1

@@ -667,3 +667,65 @@ def test_command_line_runs_are_recorded_under_the_code_location(recordings, tmp_
         )
     )
     assert [r.run_id for r in listed] == [run.run_id]
+
+
+def _range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
+    """The tags a single-run backfill gives a run over a range of partitions."""
+    return {
+        "dagster/asset_partition_range_start": str(partition_key("CAISO", first)),
+        "dagster/asset_partition_range_end": str(partition_key("CAISO", last)),
+    }
+
+
+def test_a_backfill_range_of_the_chains_gives_what_day_by_day_gave(slice_run, tmp_path):
+    """The features and the ensemble run a backfill's chain of days in one run (single-run
+    backfill policy): the same rows as the slice's day-by-day runs, one file per day."""
+    _, data = slice_run
+    copy = _copy_warehouse(data, tmp_path / "data")
+    tables = ("features.load_features", "features.carbon_features", "models.load_ensemble")
+    before = {t: _query(copy, f"select * from {t} order by all") for t in tables}
+    defs = build_definitions(default_resources(copy, tmp_path / "no-recordings", "replay"))
+    for job, first, keys in (
+        (
+            "ingest_job",
+            START + dt.timedelta(days=10),
+            [["features", "load_features"], ["features", "carbon_features"]],
+        ),
+        ("day_ahead_job", FIRST_FORECAST, [["models", "load_ensemble"]]),
+    ):
+        result = defs.resolve_job_def(job).execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config=QUIET,
+            tags=_range_tags(first, END),
+            asset_selection=[dg.AssetKey(k) for k in keys],
+        )
+        assert result.success
+        materialized = {
+            (e.asset_key.to_user_string(), e.partition)
+            for e in result.all_events
+            if e.is_step_materialization
+        }
+        days = (END - first).days + 1
+        assert len(materialized) == days * len(keys)
+    for table in tables:
+        assert _query(copy, f"select * from {table} order by all").equals(before[table]), table
+
+
+def test_a_backfill_range_missing_a_day_of_its_own_input_fails_naming_it(slice_run, tmp_path):
+    _, data = slice_run
+    copy = _copy_warehouse(data, tmp_path / "data")
+    missing = END - dt.timedelta(days=1)
+    _drop_partition(copy, "harmonized/operator_load_forecast", missing)
+    defs = build_definitions(default_resources(copy, tmp_path / "no-recordings", "replay"))
+    result = defs.resolve_job_def("ingest_job").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        run_config=QUIET,
+        raise_on_error=False,
+        tags=_range_tags(END - dt.timedelta(days=3), END),
+        asset_selection=[dg.AssetKey(["features", "load_features"])],
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message
+    assert "upstream harmonized/operator_load_forecast has no partition" in message
+    assert missing.isoformat() in message and "ingest_job" in message

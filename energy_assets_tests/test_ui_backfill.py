@@ -48,9 +48,10 @@ from energy_assets.backfill import (
     run_timings,
     wait_for_backfill,
 )
+from energy_assets.layers import DAY_AHEAD_LAYERS, INGEST_LAYERS
 
 REGION = "CAISO"
-INGEST_GROUPS = ("raw", "harmonized", "features")
+INGEST_GROUPS = INGEST_LAYERS
 SEED = (dt.date(2020, 6, 22), dt.date(2020, 6, 29))  # the week (and a day) before PURE_DAYS
 PURE_DAYS = (dt.date(2020, 6, 30), dt.date(2020, 7, 1))
 JOB_DAYS = (dt.date(2020, 7, 15), dt.date(2020, 7, 17))
@@ -352,8 +353,6 @@ def test_job_page_backfill_runs_the_job_once_per_partition(ingest_backfills):
 
 
 # -- day-ahead, from the asset graph ------------------------------------------------------------
-
-DAY_AHEAD_LAYERS = ("models", "forecasts", "dispatch", "evaluation")
 
 
 def test_day_ahead_asset_graph_backfill(tmp_path, recordings):

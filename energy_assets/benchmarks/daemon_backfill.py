@@ -24,8 +24,9 @@ import time
 from pathlib import Path
 
 from energy_assets import settings
+from energy_assets.layers import INGEST_LAYERS
 
-LAYERS = ("raw", "harmonized", "features")
+LAYERS = INGEST_LAYERS
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -17,10 +17,11 @@ import datetime as dt
 import dagster as dg
 
 from energy_assets.defs.harmonized import GRID_PARTITIONS
+from energy_assets.layers import DAY_AHEAD_LAYERS, INGEST_LAYERS
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, partition_key
 
-INGEST_GROUPS = ("raw", "harmonized", "features")
-DAY_AHEAD_GROUPS = ("models", "forecasts", "dispatch", "evaluation")
+INGEST_GROUPS = INGEST_LAYERS
+DAY_AHEAD_GROUPS = DAY_AHEAD_LAYERS
 
 ingest_job = dg.define_asset_job(
     "ingest_job",

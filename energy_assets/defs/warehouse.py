@@ -21,18 +21,8 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from energy_assets.layers import JOB_FOR_LAYER
 from energy_assets.warehouse import TableName, Warehouse
-
-# The job that materializes each layer, named in "missing upstream" errors.
-JOB_FOR_LAYER = {
-    "raw": "ingest_job",
-    "harmonized": "ingest_job",
-    "features": "ingest_job",
-    "models": "day_ahead_job",
-    "forecasts": "day_ahead_job",
-    "dispatch": "day_ahead_job",
-    "evaluation": "day_ahead_job",
-}
 
 
 def _table(key: dg.AssetKey) -> TableName:
