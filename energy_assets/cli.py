@@ -266,13 +266,13 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
 
         region_days = len(days_between(args.start, args.end))
         print()
-        print("profile: seconds per step (mean over its runs) and per full region-day:")
+        print("profile: seconds per region-day of each step, and of a full region-day:")
         for line in format_profile(profile_runs(instance, outcome.run_ids)):
             print(line)
         print()
         print(
-            f"benchmark caiso: {outcome.runs} partition runs in {wall:.0f} s"
-            f" = {60 * outcome.runs / wall:.1f} partitions/min;"
+            f"benchmark caiso: {outcome.partitions} job partitions in {outcome.runs} runs,"
+            f" {wall:.0f} s = {60 * outcome.partitions / wall:.1f} partitions/min;"
             f" peak memory {peak_mib:.0f} MiB"
         )
         print(_last_line(scores, args.region, args.start, args.end, wall, region_days))

@@ -16,22 +16,17 @@ Dagster as time-window partition mappings, these windows made a UI backfill buil
 asked for: Dagster's asset backfill carries the selected days downstream through every mapping
 (a model window D-56..D-2 turns a 7-day selection into 62 days of models, forecasts and scores),
 then runs the implied partitions on inputs that do not exist. So an asset that reads a window
-declares to Dagster only
+declares to Dagster only `same_day_mapping`, the same market day of what it reads (a selection of
+days X..Y is carried downstream as exactly X..Y), and reads the window itself from the warehouse
+(`WarehouseResource.read_days`), saying which declared days were missing (every window reader's
+`history` check, the models' training-days failure). A day whose own inputs are missing fails
+naming them (`defs/warehouse.py`).
 
-- `same_day_mapping`: the same market day of what it reads (a selection of days X..Y is carried
-  downstream as exactly X..Y), and
-- `previous_day_dep(own key)`, for the chains (`features/load_features`, which the carbon
-  features follow, and `models/load_ensemble`): its own previous day. A backfill never carries a
-  selection forward through a self-dependency, but the daemon then builds the asset's days in
-  date order: by the time day D is built, every earlier day of its window that the backfill
-  targets exists (features D-1 waited for the grid and intensity of D-1, and so on back). With
-  `BackfillPolicy.single_run()` on those assets, the daemon builds a whole chain of days in one
-  run (`region_days(context)` lists them; the IO manager writes each day's file), instead of one
-  run and one 30 s daemon tick per day.
-
-and reads the window itself from the warehouse (`WarehouseResource.read_days`), saying which
-declared days were missing (every window reader's `history` check, the models' training-days
-failure). A day whose own inputs are missing fails naming them (`defs/warehouse.py`).
+The order comes from ranges. Every region-day asset has a single-run backfill policy
+(`defs/ranges.py`): a backfill of X..Y runs each layer as one run whose steps each cover the whole
+range, in the graph's order, so when the features of X..Y are built every grid day of X..Y is
+already stored (an earlier step), and when the models are built every feature day is (an earlier
+run). `region_days(context)` lists a step's days; the IO manager writes each day's file.
 """
 
 from __future__ import annotations
@@ -112,8 +107,7 @@ def partition_keys(context: dg.AssetExecutionContext | dg.AssetCheckExecutionCon
 
 
 def region_days(context: dg.AssetExecutionContext) -> list[RegionDay]:
-    """Every (region, day) the step materializes, in date order: one, or a range of days when a
-    backfill runs an asset with a single-run backfill policy (the previous-day chains)."""
+    """Every (region, day) the step materializes, in date order: one, or a backfill's range."""
     definition = context.assets_def.partitions_def
     out = []
     for key in context.partition_keys:
@@ -185,11 +179,6 @@ def _window_mapping(
             ),
         }
     )
-
-
-def previous_day_dep(key: dg.AssetKey) -> dg.AssetDep:
-    """The asset's own previous market day (same region): orders a backfill's days."""
-    return dg.AssetDep(key, partition_mapping=day_window_mapping(-1, -1))
 
 
 def same_day_mapping(

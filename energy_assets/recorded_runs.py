@@ -28,6 +28,10 @@ from dagster._core.execution.context_creation_job import (
 from dagster._core.execution.execute_in_process import merge_run_tags
 from dagster._core.execution.execute_in_process_result import ExecuteInProcessResult
 from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from energy_assets import settings
@@ -53,12 +57,24 @@ def execute_recorded(
     partition_key: str | dg.MultiPartitionKey | None = None,
     run_config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
+    partition_range: tuple[str, str] | None = None,
 ) -> ExecuteInProcessResult:
     """`job_def.execute_in_process(partition_key=..., raise_on_error=False)` (the same plan,
     in-process executor and events), with the run created under the workspace's origin for
     `job_def.name` and its repository tag (the job's Runs tab filters on it). `job_def` comes
-    from `Definitions` with its resources bound."""
+    from `Definitions` with its resources bound. `partition_range` (first, last key): one run
+    over the range, tagged as a single-run backfill's runs are."""
     run_config = dict(run_config or {})
+    if partition_range is not None:
+        first, last = (str(k) for k in partition_range)
+        if first == last and partition_key is None:
+            partition_key = first
+        else:
+            tags = {
+                **(tags or {}),
+                ASSET_PARTITION_RANGE_START_TAG: first,
+                ASSET_PARTITION_RANGE_END_TAG: last,
+            }
     run_tags = merge_run_tags(
         job_def=job_def,
         partition_key=partition_key,

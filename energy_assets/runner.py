@@ -1,11 +1,15 @@
-"""Materialize a window of market days through the whole slice, one run per partition.
+"""Materialize a window of market days through the whole slice: each job once over the window.
 
-Used by `energy-assets run` (the main job) and `energy-assets benchmark caiso`. For each day in
-order: `ingest_job` (raw -> harmonized -> features), then, once enough history is in the window,
-`day_ahead_job` (model -> forecasts -> dispatch -> evaluation). One in-process run per
-partition, recorded in the Dagster instance given under the workspace's code location
-(`recorded_runs`), so the UI lists them under their jobs. The daemon's path for the same work is
-a backfill (`energy-assets backfill`, or the UI).
+Used by `energy-assets run` (the main job) and `energy-assets benchmark caiso`. The same runs a
+backfill of the window launches from the UI (every region-day asset runs a range in one run,
+`defs/ranges.py`): `ingest_job` (raw -> harmonized -> features) over the window, then, from the
+first day with enough history, `day_ahead_job` (model -> forecasts -> dispatch -> evaluation),
+`cross_region_job`, and `report_job`. Each is one in-process run over a range of days, recorded
+in the Dagster instance under the workspace's code location (`recorded_runs`), so the UI lists
+them under their jobs. A range in which some days fail stores none of it and names the days
+(Dagster records a range as one materialization); the window is then run again as the ranges
+between those days, and the later jobs leave them out. The daemon's path for the same work is a
+backfill (`energy-assets backfill`, or the UI).
 """
 
 from __future__ import annotations
@@ -33,12 +37,15 @@ from energy_assets.warehouse import TableName, Warehouse
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
-INGEST = ("ingest_job",)
+INGEST = "ingest_job"
 DAY_AHEAD = ("day_ahead_job", "cross_region_job")  # in this order: every region, then across
 
 
 @dataclass
 class WindowResult:
+    """Partitions materialized per job, failed (job, partition, message), check results, wall
+    seconds and the runs' ids."""
+
     partitions_ok: Counter = field(default_factory=Counter)
     partitions_failed: list[tuple[str, str, str]] = field(default_factory=list)
     checks: Counter = field(default_factory=Counter)
@@ -47,6 +54,10 @@ class WindowResult:
 
     @property
     def runs(self) -> int:
+        return len(self.run_ids)
+
+    @property
+    def partitions(self) -> int:
         return sum(self.partitions_ok.values()) + len(self.partitions_failed)
 
 
@@ -62,16 +73,43 @@ def first_day_ahead_day(start: dt.date) -> dt.date:
     )
 
 
-def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+def day_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days as (first, last) ranges: [1, 2, 3, 5] -> [(1, 3), (5, 5)]."""
+    ranges: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(days):
+        if ranges and day == ranges[-1][1] + dt.timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], day)
+        else:
+            ranges.append((day, day))
+    return ranges
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> tuple[str, list[str]]:
+    """The first step failure's message, and the partitions it names as failed (its
+    `failed_partitions` metadata: a range's bad days, or the missing days of its input)."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
+            data = event.step_failure_data
+            named: list[str] = []
+            if data.user_failure_data is not None:
+                value = (data.user_failure_data.metadata or {}).get("failed_partitions")
+                named = list(getattr(value, "value", value) or [])
+            error = data.error
             while error.cause is not None and "Failure" not in error.cls_name:
                 if error.cls_name in {"SourceError", "FetchError", "PayloadError"}:
                     break
                 error = error.cause
-            return f"{event.step_key}: {error.message.strip().splitlines()[0]}"
-    return "run failed"
+            return f"{event.step_key}: {error.message.strip()}", named
+    return "run failed", []
+
+
+def _day_message(message: str, key: str) -> str:
+    """A day's own line of a range's failure (`- <key>: why`), else the message's first line."""
+    step = message.split(":", 1)[0]
+    for line in message.splitlines():
+        if line.startswith(f"- {key}: "):
+            return f"{step}: {line[len(key) + 4 :]}"
+    return message.splitlines()[0]
 
 
 def _tally_checks(result: dg.ExecuteInProcessResult, checks: Counter) -> None:
@@ -82,6 +120,49 @@ def _tally_checks(result: dg.ExecuteInProcessResult, checks: Counter) -> None:
             checks["warned"] += 1
         else:
             checks["failed"] += 1
+
+
+def _run_days(
+    job: dg.JobDefinition,
+    days: list[dt.date],
+    region: str,
+    instance: dg.DagsterInstance,
+    outcome: WindowResult,
+    progress: Callable[[str], None] | None,
+) -> set[dt.date]:
+    """Run `job` over `days` as ranges of consecutive days; a range whose steps name failed days
+    is run again without them. Returns the days that failed."""
+    failed: set[dt.date] = set()
+    pending = day_ranges(days)
+    while pending:
+        first, last = pending.pop(0)
+        result = execute_recorded(
+            job,
+            instance,
+            partition_range=(partition_key(region, first), partition_key(region, last)),
+            run_config=QUIET,
+        )
+        _tally_checks(result, outcome.checks)
+        outcome.run_ids.append(result.run_id)
+        span = days_between(first, last)
+        if result.success:
+            outcome.partitions_ok[job.name] += len(span)
+            continue
+        message, named = _failure(result)
+        bad = {dt.date.fromisoformat(k.split("|")[0]) for k in named} & set(span)
+        if not bad or len(span) == 1:
+            bad = set(span)  # nothing named within the range: the whole range failed
+        for day in sorted(bad):
+            key = str(partition_key(region, day))
+            outcome.partitions_failed.append((job.name, key, _day_message(message, key)))
+        failed |= bad
+        if progress:
+            progress(
+                f"FAILED {job.name} {first}..{last}: {len(bad)} of {len(span)} days:"
+                f" {message.splitlines()[0]}"
+            )
+        pending = day_ranges([d for d in span if d not in bad]) + pending
+    return failed
 
 
 def materialize_window(
@@ -97,37 +178,33 @@ def materialize_window(
     report: bool = True,
 ) -> WindowResult:
     """Ingest every day of start..end; day-ahead jobs from `day_ahead_from` (default: the first
-    day with MIN_TRAINING_DAYS of history in the window); then, if `report`, `report_job`."""
+    day with MIN_TRAINING_DAYS of history in the window) on the days whose ingest succeeded; then,
+    if `report`, `report_job`."""
     defs = build_definitions(default_resources(data_dir, recordings_dir, transport))
-    jobs = {name: defs.resolve_job_def(name) for name in (*INGEST, *DAY_AHEAD)}
     first_forecast = max(day_ahead_from or start, first_day_ahead_day(start))
     outcome = WindowResult()
     began = time.perf_counter()
-    for day in days_between(start, end):
-        names = [*INGEST, *(DAY_AHEAD if day >= first_forecast else ())]
-        for name in names:
-            key = partition_key(region, day)
-            result = execute_recorded(jobs[name], instance, key, QUIET)
-            _tally_checks(result, outcome.checks)
-            outcome.run_ids.append(result.run_id)
-            if result.success:
-                outcome.partitions_ok[name] += 1
-            else:
-                message = _failure_message(result)
-                outcome.partitions_failed.append((name, str(key), message))
-                if progress:
-                    progress(f"FAILED {name} {key}: {message}")
-        if progress and (day.day == 1 or day == end):
-            progress(
-                f"{day.isoformat()}: {dict(outcome.partitions_ok)} ok, {len(outcome.partitions_failed)} failed"
-            )
+    failed = _run_days(
+        defs.resolve_job_def(INGEST), days_between(start, end), region, instance, outcome, progress
+    )
+    if progress:
+        progress(f"{INGEST} {start}..{end}: {dict(outcome.partitions_ok)} ok, {len(failed)} failed")
+    day_ahead_days = [d for d in days_between(first_forecast, end) if d not in failed]
+    for name in DAY_AHEAD:
+        failed_now = _run_days(
+            defs.resolve_job_def(name), day_ahead_days, region, instance, outcome, progress
+        )
+        day_ahead_days = [d for d in day_ahead_days if d not in failed_now]
+        if progress:
+            progress(f"{name}: {dict(outcome.partitions_ok)} ok")
     if report and outcome.partitions_ok["day_ahead_job"]:
         result = execute_recorded(defs.resolve_job_def("report_job"), instance, None, QUIET)
         _tally_checks(result, outcome.checks)
+        outcome.run_ids.append(result.run_id)
         if result.success:
             outcome.partitions_ok["report_job"] += 1
         else:
-            outcome.partitions_failed.append(("report_job", "-", _failure_message(result)))
+            outcome.partitions_failed.append(("report_job", "-", _failure(result)[0]))
     outcome.seconds = time.perf_counter() - began
     return outcome
 

@@ -1,8 +1,8 @@
 """What a backfill launched from the UI targets: Dagster's own asset-backfill planning (the code
 the webserver runs when the partition dialog sends an asset selection and partition names)
 carries a selection of days X..Y downstream as exactly X..Y for every asset, whichever layers
-are selected, and the assets that read a window are ordered by a dependency on their own
-previous day."""
+are selected, and every region-day asset runs a range in one run (so the window readers find
+their earlier days built by an earlier step or run)."""
 
 from __future__ import annotations
 
@@ -65,16 +65,14 @@ def test_days_before_the_first_day_ahead_day_target_only_what_exists():
     ]
 
 
-@pytest.mark.parametrize("asset", ["features/load_features", "models/load_ensemble"])
-def test_window_readers_depend_on_their_own_previous_day(asset):
-    key = dg.AssetKey(asset.split("/"))
-    assert key in GRAPH.get(key).parent_keys  # the self-dependency that orders the days
-    mapping = GRAPH.get_partition_mapping(key, key)
-    subset = GRAPH.get(key).partitions_def.subset_with_partition_keys(["2020-09-05|CAISO"])
-    upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(
-        subset, GRAPH.get(key).partitions_def, GRAPH.get(key).partitions_def
-    ).partitions_subset
-    assert sorted(upstream.get_partition_keys()) == ["2020-09-04|CAISO"]
+def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
+    """Same policy everywhere, and no self-dependency: Dagster then groups the assets of a
+    selection that share a partitions definition into one run over the range."""
+    partitioned = [key for key in ALL if GRAPH.get(key).partitions_def is not None]
+    assert len(partitioned) == 22
+    for key in partitioned:
+        assert GRAPH.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
+        assert key not in GRAPH.get(key).parent_keys, key
 
 
 def test_no_asset_declares_a_multi_day_window_to_dagster():
@@ -90,5 +88,4 @@ def test_no_asset_declares_a_multi_day_window_to_dagster():
             upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(
                 day, child_def, parent_def
             ).partitions_subset
-            expected = ["2020-09-04|CAISO"] if parent == key else ["2020-09-05|CAISO"]
-            assert sorted(upstream.get_partition_keys()) == expected, (key, parent)
+            assert sorted(upstream.get_partition_keys()) == ["2020-09-05|CAISO"], (key, parent)

@@ -307,8 +307,8 @@ def test_asset_graph_backfill_materializes_each_partition_once_and_every_check_p
     assert len(pure["assets"]) == 7
     for asset, counts in pure["assets"].items():
         assert counts == {"targeted": 2, "materialized": 2, "failed": 0, "in_progress": 0}, asset
-    # runs of the hidden asset job, no asset partition requested twice: raw + harmonized one
-    # run per day, the feature tables (their previous-day chain) one run for the range
+    # one run of the hidden asset job: every selected asset, both days (single-run policy)
+    assert len(pure["runs"]) == 1, pure["runs"]
     requested = [(a, k) for r in pure["runs"] for a in r["assets"] for k in r["partitions"]]
     assert sorted(requested) == sorted((a, k) for a in pure["assets"] for k in b["pure_keys"])
     assert {r["job"] for r in pure["runs"]} == {"__ASSET_JOB"}
@@ -326,17 +326,18 @@ def test_asset_graph_backfill_materializes_each_partition_once_and_every_check_p
     assert _blocking_checks_pass(b["pure_results"]) == []
 
 
-def test_job_page_backfill_runs_the_job_once_per_partition(ingest_backfills):
+def test_job_page_backfill_runs_the_job_once_over_the_range(ingest_backfills):
     b = ingest_backfills
     job = b["job"]
     returncode, output, final = b["cli"]
     assert returncode == 0, output
-    assert final.group(2) == "COMPLETED_SUCCESS" and final.group(3) == "3"
+    # every asset of the job has a single-run backfill policy: one run covers the three days
+    assert final.group(2) == "COMPLETED_SUCCESS" and final.group(3) == "1"
     assert final.group(4) == "0"
     assert job["done"] and b["job_failures"] == {}
     assert job["status"] == "COMPLETED_SUCCESS" and not job["is_asset_backfill"]
     assert job["job"] == "ingest_job" and job["num_partitions"] == 3
-    assert sorted(r["partition"] for r in job["runs"]) == b["job_keys"]
+    assert [r["partitions"] for r in job["runs"]] == [b["job_keys"]]
     assert all(r["job"] == "ingest_job" and r["status"] == "SUCCESS" for r in job["runs"])
     assert all(len(r["assets"]) == len(b["job_assets"]) == 7 for r in job["runs"])
     assert all(r["tags"]["dagster/priority"] == "-1" for r in job["runs"])

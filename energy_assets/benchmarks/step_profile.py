@@ -4,12 +4,17 @@ event log.
 For every step of the given runs: `load` (step start to the last input loaded: reading the
 warehouse), `compute` (last input loaded, or step start, to the first output: the asset's own
 code), `store` (first output to step success: the warehouse write, the asset checks, the events).
-`run overhead` is the run's wall time less its steps (Dagster's run setup and teardown). The
-fixed (non-compute) cost of a region-day is everything but `compute`.
+`run overhead` is the run's wall time less its steps (Dagster's run setup and teardown). A run
+covers a range of days (one run per job over a window, `runner.materialize_window`), so every
+figure is per region-day: a step's seconds over the region-days it covered, the runs' overhead
+over the region-days of the window. The fixed (non-compute) cost of a region-day is everything
+but `compute`. In a range, the Pandera validation runs once over the range's rows, after the
+last day's compute: it counts as `compute` here, bounded above by the whole step.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,6 +46,7 @@ class Profile:
     steps: dict[str, StepTimes] = field(default_factory=lambda: defaultdict(StepTimes))
     run_seconds: float = 0.0
     runs: int = 0
+    region_days: set = field(default_factory=set)
 
     @property
     def step_seconds(self) -> float:
@@ -63,6 +69,8 @@ def profile_runs(instance: dg.DagsterInstance, run_ids: Iterable[str]) -> Profil
             continue
         profile.runs += 1
         profile.run_seconds += events[-1].timestamp - events[0].timestamp
+        days = _run_region_days(instance, run_id)
+        profile.region_days.update(days)
         marks: dict[str, dict] = defaultdict(dict)
         for entry in events:
             event = entry.dagster_event
@@ -86,13 +94,31 @@ def profile_runs(instance: dg.DagsterInstance, run_ids: Iterable[str]) -> Profil
             times.load += loaded - m["start"]
             times.compute += m["output"] - loaded
             times.store += m["end"] - m["output"]
-            times.count += 1
+            times.count += max(len(days), 1)
     return profile
 
 
-def format_profile(profile: Profile, runs_per_region_day: int = 3) -> list[str]:
-    """A markdown table of seconds per step (mean over its executions), and a full region-day
-    (every step once, plus `runs_per_region_day` runs' setup: ingest, day-ahead, cross-region)."""
+def _run_region_days(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The `date|region` keys a run covered: its partition, or every day of its range."""
+    run = instance.get_run_by_id(run_id)
+    tags = run.tags if run else {}
+    if "dagster/partition" in tags:
+        return [tags["dagster/partition"]]
+    first = tags.get("dagster/asset_partition_range_start")
+    last = tags.get("dagster/asset_partition_range_end")
+    if not (first and last):
+        return []
+    (start, region), (end, _) = first.split("|"), last.split("|")
+    day, stop, out = dt.date.fromisoformat(start), dt.date.fromisoformat(end), []
+    while day <= stop:
+        out.append(f"{day.isoformat()}|{region}")
+        day += dt.timedelta(days=1)
+    return out
+
+
+def format_profile(profile: Profile) -> list[str]:
+    """A markdown table of seconds per region-day for each step, the runs' overhead, and a full
+    region-day (every step once)."""
     lines = [
         "| step | load inputs | compute | store + checks + events | total |",
         "|---|---|---|---|---|",
@@ -102,25 +128,27 @@ def format_profile(profile: Profile, runs_per_region_day: int = 3) -> list[str]:
         n = max(t.count, 1)
         load, compute, store = load + t.load / n, compute + t.compute / n, store + t.store / n
         lines.append(
-            f"| {name} | {t.load / n:.3f} | {t.compute / n:.3f} | {t.store / n:.3f}"
-            f" | {t.total / n:.3f} |"
+            f"| {name} | {t.load / n:.4f} | {t.compute / n:.4f} | {t.store / n:.4f}"
+            f" | {t.total / n:.4f} |"
         )
-    per_run = profile.run_overhead_seconds / max(profile.runs, 1)
+    per_day = run_overhead_per_region_day(profile)
     lines.append(
-        f"| run setup + teardown x {runs_per_region_day} | | | | {per_run * runs_per_region_day:.3f} |"
+        f"| run setup + teardown ({profile.runs} runs over {len(profile.region_days)}"
+        f" region-days) | | | | {per_day:.4f} |"
     )
-    fixed = load + store + per_run * runs_per_region_day
+    fixed = load + store + per_day
     lines.append(
-        f"| **region-day** | {load:.3f} | **{compute:.3f}** | {store:.3f} |"
-        f" **{compute + fixed:.3f}** (fixed {fixed:.3f}) |"
+        f"| **region-day** | {load:.4f} | **{compute:.4f}** | {store:.4f} |"
+        f" **{compute + fixed:.4f}** (fixed {fixed:.4f}) |"
     )
     return lines
 
 
-def fixed_seconds(profile: Profile, runs_per_region_day: int = 3) -> float:
+def run_overhead_per_region_day(profile: Profile) -> float:
+    return profile.run_overhead_seconds / max(len(profile.region_days), 1)
+
+
+def fixed_seconds(profile: Profile) -> float:
     """Non-compute seconds of a full region-day (see `format_profile`)."""
-    total = 0.0
-    for t in profile.steps.values():
-        n = max(t.count, 1)
-        total += (t.load + t.store) / n
-    return total + runs_per_region_day * profile.run_overhead_seconds / max(profile.runs, 1)
+    total = sum((t.load + t.store) / max(t.count, 1) for t in profile.steps.values())
+    return total + run_overhead_per_region_day(profile)

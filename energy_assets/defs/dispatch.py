@@ -6,6 +6,7 @@ import polars as pl
 from energy_assets import settings
 from energy_assets.atomic import write_atomic
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
+from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
 from energy_assets.defs.resources import ModelStoreResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.optimize.compute_jobs import JobProblem, JobsInfeasible, solve_jobs
@@ -107,7 +108,9 @@ def _plan_rows(
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_KEY),
     kinds={"ortools", "duckdb"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def household_load_shift(
     context: dg.AssetExecutionContext,
     config: HouseholdConfig,
@@ -206,7 +209,9 @@ _FLEET_KEY = dg.AssetKey(["dispatch", "vpp_fleet_dispatch"])
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_FLEET_KEY),
     kinds={"ortools", "duckdb"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def vpp_fleet_dispatch(
     context: dg.AssetExecutionContext,
     config: FleetConfig,
@@ -337,7 +342,9 @@ _JOBS_KEY = dg.AssetKey(["dispatch", "compute_job_placement"])
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_JOBS_KEY),
     kinds={"ortools", "duckdb"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day(cross_region=("carbon",))
 def compute_job_placement(
     context: dg.AssetExecutionContext, config: JobsConfig, carbon: pl.DataFrame
 ):

@@ -8,6 +8,7 @@ import polars as pl
 from energy_assets import settings
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
+from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
 from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.evaluation.carbon_score import CARBON, score_carbon_forecasts
@@ -52,7 +53,9 @@ _SAME_DAY = day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS)
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_KEY),
     kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def load_forecast_score(
     context: dg.AssetExecutionContext,
     ensemble: pl.DataFrame,
@@ -162,7 +165,9 @@ def load_forecast_report(context: dg.AssetExecutionContext, warehouse: Warehouse
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_SCORE_KEY),
     kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def carbon_forecast_score(
     context: dg.AssetExecutionContext,
     lightgbm: pl.DataFrame,
@@ -222,7 +227,9 @@ _VALUE_KEY = dg.AssetKey(["evaluation", "dispatch_value"])
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_VALUE_KEY),
     kinds={"ortools", "duckdb"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def dispatch_value(
     context: dg.AssetExecutionContext,
     household: pl.DataFrame,

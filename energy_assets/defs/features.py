@@ -5,6 +5,7 @@ import dagster as dg
 import polars as pl
 
 from energy_assets.defs.harmonized import GRID_PARTITIONS
+from energy_assets.defs.ranges import RANGE_POLICY
 from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
@@ -16,7 +17,6 @@ from energy_assets.features.carbon import build_carbon_features
 from energy_assets.features.load import build_load_features, forecast_issue_time
 from energy_assets.partitions import (
     RegionDay,
-    previous_day_dep,
     region_days,
     same_day_mapping,
     window_days,
@@ -37,19 +37,15 @@ _CARBON = dg.AssetKey(["harmonized", "carbon_intensity"])
     group_name="features",
     partitions_def=GRID_PARTITIONS,
     ins={"operator_forecast": dg.AssetIn(key=["harmonized", "operator_load_forecast"])},
-    # the day's grid and carbon intensity, and its own previous day: a backfill builds the
-    # features day after day, each once the grid and intensity of the days before exist (the
-    # carbon features of the day then join the same run)
+    # the day's grid and carbon intensity (the window D-8..D-1 is read from the warehouse: a
+    # backfill builds those days in the same run, in an earlier step; see partitions.py)
     deps=[
         dg.AssetDep(_GRID, partition_mapping=same_day_mapping()),
         dg.AssetDep(_CARBON, partition_mapping=same_day_mapping()),
-        previous_day_dep(_KEY),
     ],
     metadata={"partition_expr": PARTITION_EXPR, "reads": "harmonized/grid_hourly D-8..D-1"},
     check_specs=check_specs(_KEY, history=True),
-    # a backfill builds the whole chain of days it targets in one run, in date order, once the
-    # grid and intensity of those days exist (one daemon tick, not one per day)
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    backfill_policy=RANGE_POLICY,
     kinds={"duckdb", "polars"},
 )
 def load_features(
@@ -108,7 +104,7 @@ def load_features(
         "reads": "harmonized/carbon_intensity D-8..D-1, harmonized/grid_hourly D-2",
     },
     check_specs=check_specs(_CARBON_KEY, history=True),
-    backfill_policy=dg.BackfillPolicy.single_run(),  # in the same run as the load features
+    backfill_policy=RANGE_POLICY,
     kinds={"duckdb", "polars"},
 )
 def carbon_features(

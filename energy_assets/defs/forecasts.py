@@ -7,6 +7,7 @@ import polars as pl
 
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
+from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
 from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
@@ -76,7 +77,9 @@ def _member_forecast(
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_LIGHTGBM_KEY),
     kinds={"lightgbm", "duckdb"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def load_day_ahead_lightgbm(
     context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame
 ):
@@ -98,7 +101,9 @@ def load_day_ahead_lightgbm(
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_MLX_KEY),
     kinds={"mlx", "duckdb"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def load_day_ahead_mlx(
     context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame
 ):
@@ -124,7 +129,9 @@ def load_day_ahead_mlx(
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_LOAD_KEY),
     kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def load_day_ahead(
     context: dg.AssetExecutionContext,
     lightgbm: pl.DataFrame,
@@ -188,7 +195,9 @@ def load_day_ahead(
     },
     check_specs=check_specs(_CARBON_PROFILE_KEY, history=True),
     kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def carbon_day_ahead_profile(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Seasonal-profile baseline of the day-ahead carbon intensity for market day D, P10/P50/P90
     in gCO2eq/kWh: quantiles of the same local hour over D-15..D-2 (see
@@ -235,7 +244,9 @@ def carbon_day_ahead_profile(context: dg.AssetExecutionContext, warehouse: Wareh
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_KEY),
     kinds={"lightgbm", "duckdb"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def carbon_day_ahead(
     context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame
 ):

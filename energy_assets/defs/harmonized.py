@@ -8,6 +8,7 @@ from CAISO Today's Outlook (`harmonize/caiso.py`), the carbon intensity from the
 import dagster as dg
 import polars as pl
 
+from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
 from energy_assets.defs.raw import CAISO_OUTLOOK_PARTITIONS, CAISO_OUTLOOK_REGIONS
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
@@ -48,7 +49,9 @@ def _hour_completeness(frame: pl.DataFrame, coverage_column: str) -> dg.AssetChe
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_GRID_KEY, completeness=True),
     kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def grid_hourly(context: dg.AssetExecutionContext, demand: pl.DataFrame, fuel_mix: pl.DataFrame):
     """Hourly system demand and generation by fuel (MW, hourly mean = MWh), every hour of the
     local market day in UTC (23/24/25 rows), with the share of 5-minute readings behind each hour
@@ -69,7 +72,9 @@ def grid_hourly(context: dg.AssetExecutionContext, demand: pl.DataFrame, fuel_mi
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_KEY),
     kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def carbon_intensity(context: dg.AssetExecutionContext, grid: pl.DataFrame):
     """Hourly carbon intensity of supply in gCO2eq/kWh, from the fuel mix with lifecycle emission
     factors (IPCC AR5 medians); imports at CARB's unspecified-power factor (428 g/kWh); batteries
@@ -92,7 +97,9 @@ def carbon_intensity(context: dg.AssetExecutionContext, grid: pl.DataFrame):
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_OPERATOR_KEY),
     kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def operator_load_forecast(context: dg.AssetExecutionContext, demand: pl.DataFrame):
     """The operator's own day-ahead hourly load forecast (MW) with `issued_at_utc`. CAISO's
     history files carry no issue time; it is set to D-1 10:00 Pacific, the day-ahead market

@@ -23,6 +23,7 @@ import dagster as dg
 import polars as pl
 
 from energy_assets.defs.harmonized import GRID_REGIONS
+from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
 from energy_assets.defs.resources import ModelStoreResource, WarehouseResource
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
@@ -47,7 +48,6 @@ from energy_assets.partitions import (
     RegionDay,
     day_ahead_partitions,
     partition_keys,
-    previous_day_dep,
     region_days,
     same_day_mapping,
     window_days,
@@ -67,8 +67,8 @@ _CARBON = dg.AssetKey(["harmonized", "carbon_intensity"])
 
 
 def _same_day(key: dg.AssetKey) -> dg.AssetDep:
-    """The day's features: a model for D is built once they exist (and so, by the features'
-    previous-day ordering, every earlier day of its training window the backfill targets)."""
+    """The day's features: a model for D is built once they exist (its training window D-56..D-2
+    is read from the warehouse; a backfill built those days in an earlier run or step)."""
     return dg.AssetDep(key, partition_mapping=same_day_mapping(GRID_REGIONS, GRID_REGIONS))
 
 
@@ -156,7 +156,9 @@ def _artifact(model_store: ModelStoreResource, name: str, rd: RegionDay, suffix:
     },
     check_specs=check_specs(_LIGHTGBM_KEY, history=True),
     kinds={"lightgbm", "duckdb"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def load_lightgbm(
     context: dg.AssetExecutionContext,
     model_store: ModelStoreResource,
@@ -213,7 +215,9 @@ def _lightgbm_output(
     },
     check_specs=check_specs(_CARBON_KEY, history=True),
     kinds={"lightgbm", "duckdb"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def carbon_lightgbm(
     context: dg.AssetExecutionContext,
     model_store: ModelStoreResource,
@@ -249,7 +253,9 @@ def carbon_lightgbm(
     },
     check_specs=check_specs(_MLX_KEY, history=True),
     kinds={"mlx", "duckdb"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def load_mlx(
     context: dg.AssetExecutionContext,
     model_store: ModelStoreResource,
@@ -290,16 +296,15 @@ _MEMBERS = (
     key=_ENSEMBLE_KEY,
     group_name="models",
     partitions_def=DAY_AHEAD_PARTITIONS,
-    # the members' forecasts of the day, and its own previous day: a backfill builds the weights
-    # day after day, so the validation days' member forecasts exist when D is weighed
-    deps=[*_MEMBERS, previous_day_dep(_ENSEMBLE_KEY)],
+    # the members' forecasts of the day; their validation days D-15..D-2 are read from the
+    # warehouse (a backfill built them in the same run, in an earlier step)
+    deps=list(_MEMBERS),
     metadata={
         "partition_expr": PARTITION_EXPR,
         "reads": "forecasts/load_day_ahead_lightgbm, _mlx and harmonized/grid_hourly D-15..D-2",
     },
     check_specs=check_specs(_ENSEMBLE_KEY, history=True),
-    # a backfill weighs its whole chain of days in one run, in date order (one daemon tick)
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    backfill_policy=RANGE_POLICY,
     kinds={"duckdb", "polars"},
 )
 def load_ensemble(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -308,7 +313,7 @@ def load_ensemble(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     the actual demand) by pinball loss; equal weights while fewer than 3 such days exist. The
     P10-P90 band is then widened on the same days to its nominal 80 % (`band_scale`)."""
     all_weights, history = [], WindowHistory()
-    for rd in region_days(context):  # one day, or a backfill's chain of days in date order
+    for rd in region_days(context):  # one day, or a backfill's range of days in date order
         days = window_days(rd.market_date, -ensemble.VALIDATION_DAYS - 1, -2)
         member_days = [d for d in days if d.isoformat() >= FIRST_DAY_AHEAD_DATE]
         lightgbm, _ = warehouse.read_days(_MEMBERS[0], rd.region, member_days)

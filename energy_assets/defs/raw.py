@@ -10,6 +10,7 @@ from collections.abc import Callable
 import dagster as dg
 import polars as pl
 
+from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
 from energy_assets.defs.resources import ArchiveResource, HttpResource
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
@@ -109,7 +110,9 @@ _FUEL_KEY = dg.AssetKey(["raw", "caiso_outlook_fuel_mix"])
     check_specs=check_specs(_DEMAND_KEY, completeness=True),
     retry_policy=FETCH_RETRY,
     kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def caiso_outlook_demand(
     context: dg.AssetExecutionContext, http: HttpResource, archive: ArchiveResource
 ):
@@ -131,7 +134,9 @@ def caiso_outlook_demand(
     check_specs=check_specs(_FUEL_KEY, completeness=True),
     retry_policy=FETCH_RETRY,
     kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
 )
+@per_region_day()
 def caiso_outlook_fuel_mix(
     context: dg.AssetExecutionContext, http: HttpResource, archive: ArchiveResource
 ):

@@ -124,6 +124,22 @@ def validated_output(
             f"{what}: produced no rows; the stored partition was left unchanged",
             allow_retries=False,
         )
+    if getattr(context, "defers_validation", False):
+        # one day of a range (defs/ranges.py): the range's rows are validated once, together
+        context.deferred_model = model
+        yield dg.Output(frame, metadata=dict(metadata or {}))
+        return
+    yield from _validate(what, frame, model)
+    yield dg.Output(frame, metadata={**table_metadata(frame), **(metadata or {})})
+    yield dg.AssetCheckResult(
+        check_name=SCHEMA_CHECK, passed=True, metadata={"schema": model.__name__}
+    )
+
+
+def _validate(
+    what: str, frame: pl.DataFrame, model: type[pa.DataFrameModel]
+) -> Iterator[dg.AssetCheckResult]:
+    """Nothing when `frame` satisfies `model`; else a failing schema check, then `Failure`."""
     try:
         model.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as errors:
@@ -143,10 +159,15 @@ def validated_output(
             metadata={"failure_cases": dg.MetadataValue.md(_failure_table(errors))},
             allow_retries=False,
         ) from None
-    yield dg.Output(frame, metadata={**table_metadata(frame), **(metadata or {})})
-    yield dg.AssetCheckResult(
-        check_name=SCHEMA_CHECK, passed=True, metadata={"schema": model.__name__}
-    )
+
+
+def schema_errors(frame: pl.DataFrame, model: type[pa.DataFrameModel]) -> str | None:
+    """What is wrong with `frame` under `model` (a summary), or None when it satisfies it."""
+    try:
+        model.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        return _summary(errors)
+    return None
 
 
 def completeness_result(

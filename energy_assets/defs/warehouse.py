@@ -122,6 +122,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             if same_day:
                 raise dg.Failure(
                     missing_upstream_message(_needed_by(context), upstream, same_day),
+                    metadata={"failed_partitions": [_describe(p) for p in same_day]},
                     allow_retries=False,
                 )
             context.log.warning(missing_upstream_message(_needed_by(context), upstream, missing))
