@@ -27,16 +27,17 @@ config was edited in its launchpad). Partition keys of a multi-partitioned asset
 `<date>|<region>` (dimensions in name order), listed date by date as the dialog expands its two
 range selections.
 
-What the daemon makes of them (Dagster 1.13, this graph, measured on 2 cores): a pure asset
-backfill of the ingest groups runs raw + harmonized of a day together in one run of
-`__ASSET_JOB`, then `features/load_features` and `features/carbon_features` in a run each per
-day, each day only after the day before (their previous-day self-dependency); the backfill daemon
-plans once per tick, every 30 s (fixed), so N days take about 30 s x (N + 3). A job backfill
-submits one run of the job per partition at its first tick, all together: the runs of
-consecutive days overlap (up to `max_concurrent_runs`), so the features of D can be built before
-the grid of D-1 has landed (their `history` check then warns). Either backfill turns
-COMPLETED_SUCCESS at the tick after its last run ends. Each run is a new process that imports
-the code location: 5-20 s before its first step, most of a small run.
+What the daemon makes of them (Dagster 1.13, this graph): every region-day asset has a
+single-run backfill policy (`defs/ranges.py`), so a pure asset backfill of days X..Y runs the
+selected assets that share a partitions definition in one run over the range, in the graph's
+order: the ingest layers in one run, the day-ahead layers in one more once they have landed, the
+unpartitioned reports in a last one. The backfill daemon plans once per tick, every 30 s (fixed),
+and each run is a new process that imports the code location (5-10 s), so a backfill costs about
+a minute more than its steps, whatever the number of days. A job backfill (the job page's
+*Materialize*) over such a range is one run tagged with the range and with the first key's
+dimension tags, which win: the run builds the first day and the backfill reports success for all
+(dagster-io/dagster#28861). Our steps refuse such a run, naming the issue, and
+`energy-assets backfill --job J` launches J's assets as a pure asset backfill.
 
 `dagster_dev` starts `dagster dev` (webserver + daemon) for a DAGSTER_HOME on a free loopback
 port and stops its whole process group on exit; `launch_backfill`, `wait_for_backfill`,
@@ -884,8 +885,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument(
         "--job",
         default=None,
-        help="launch as a backfill of this job (as from the job's page: one run per partition);"
-        " default: a pure asset backfill, as from the asset graph",
+        help="only the selected assets of this job, launched as a pure asset backfill as from"
+        " the asset graph (a job-page backfill of a range runs only its first day in Dagster"
+        " 1.13, dagster-io/dagster#28861; such runs fail, saying so)",
     )
     parser.add_argument(
         "--tag",
@@ -968,14 +970,13 @@ def _submit_and_wait(url: str, args: argparse.Namespace) -> int:
         url,
         [n["path"] for n in chosen],
         keys,
-        job=args.job,
         tags={"energy_assets/launched_by": "cli", **dict(getattr(args, "tag", None) or [])},
         location=location,
     )
     print(
         f"backfill {backfill_id}: {len(chosen)} assets x {len(keys)} partitions"
         f" ({args.start}..{args.end}, {' '.join(regions)})"
-        f"{' as ' + args.job if args.job else ''}: {url}/runs/b/{backfill_id}",
+        f"{' of ' + args.job if args.job else ''}: {url}/runs/b/{backfill_id}",
         flush=True,
     )
     try:

@@ -116,7 +116,31 @@ def region_days(context: dg.AssetExecutionContext) -> list[RegionDay]:
             multi = definition.get_partition_key_from_str(key)  # type: ignore[union-attr]
         by = multi.keys_by_dimension
         out.append(RegionDay(by[REGION_DIMENSION], dt.date.fromisoformat(by[DATE_DIMENSION])))
+    _refuse_collapsed_range(context, len(out))
     return sorted(out, key=lambda rd: (rd.market_date, rd.region))
+
+
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def _refuse_collapsed_range(context: dg.AssetExecutionContext, keys: int) -> None:
+    """A backfill launched from a job's page over a range of multi-partition keys gets one run
+    tagged with the range and with the first key's dimension tags, which win: the run would
+    build the first day only and the backfill report success for all (dagster-io/dagster#28861,
+    Dagster 1.13). Fail instead, saying how to launch it."""
+    tags = context.run.tags
+    first, last = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
+    if first and last and first != last and keys == 1:
+        raise dg.Failure(
+            f"{context.asset_key.to_user_string()}: this run was launched for the range"
+            f" {first}..{last} but Dagster gave it the one partition {context.partition_key}"
+            " (a job-page backfill of multi-partitioned assets over a range,"
+            " dagster-io/dagster#28861). Nothing was built. Launch the backfill from the asset"
+            " graph or the asset's page (select the assets, Materialize, choose the partitions),"
+            " or with `energy-assets backfill`.",
+            allow_retries=False,
+        )
 
 
 def partition_label(context) -> str:

@@ -55,6 +55,7 @@ INGEST_GROUPS = INGEST_LAYERS
 SEED = (dt.date(2020, 6, 22), dt.date(2020, 6, 29))  # the week (and a day) before PURE_DAYS
 PURE_DAYS = (dt.date(2020, 6, 30), dt.date(2020, 7, 1))
 JOB_DAYS = (dt.date(2020, 7, 15), dt.date(2020, 7, 17))
+JOB_PAGE_DAYS = (dt.date(2020, 7, 20), dt.date(2020, 7, 21))
 DAY_AHEAD_SEED = (dt.date(2020, 5, 27), dt.date(2020, 6, 26))  # 31 days: day-ahead from 06-25
 DAY_AHEAD_DAYS = (dt.date(2020, 6, 25), dt.date(2020, 6, 26))
 WAIT_S = 480
@@ -231,8 +232,16 @@ def ingest_backfills(tmp_path_factory, recordings):
             stderr=subprocess.STDOUT,
             text=True,
         )
+        # what the *Materialize* button of ingest_job's page sends: a job backfill
+        job_page_id = launch_backfill(
+            dev.url,
+            [n["path"] for n in ingest],
+            partition_keys_for(*JOB_PAGE_DAYS, [REGION]),
+            job="ingest_job",
+        )
         try:
             pure = wait_for_backfill(dev.url, pure_id, WAIT_S)
+            job_page = wait_for_backfill(dev.url, job_page_id, WAIT_S)
             cli_out, _ = cli.communicate(timeout=WAIT_S)
         finally:
             if cli.poll() is None:
@@ -255,6 +264,8 @@ def ingest_backfills(tmp_path_factory, recordings):
             "job_results": partition_results(dev.url, job_assets, job_keys),
             "job_failures": _failed(dev.url, job),
             "cli": (cli.returncode, cli_out, match),
+            "job_page": job_page,
+            "job_page_failures": _failed(dev.url, job_page),
             "timings": run_timings(dev.url, [r["run_id"] for r in pure["runs"] + job["runs"]]),
             "log": dev.log_tail(60),
         }
@@ -326,31 +337,39 @@ def test_asset_graph_backfill_materializes_each_partition_once_and_every_check_p
     assert _blocking_checks_pass(b["pure_results"]) == []
 
 
-def test_job_page_backfill_runs_the_job_once_over_the_range(ingest_backfills):
+def test_cli_job_backfill_runs_the_jobs_assets_once_over_the_range(ingest_backfills):
     b = ingest_backfills
     job = b["job"]
     returncode, output, final = b["cli"]
     assert returncode == 0, output
-    # every asset of the job has a single-run backfill policy: one run covers the three days
+    # `--job ingest_job`: the job's assets as a pure asset backfill, one run over the three days
     assert final.group(2) == "COMPLETED_SUCCESS" and final.group(3) == "1"
     assert final.group(4) == "0"
     assert job["done"] and b["job_failures"] == {}
-    assert job["status"] == "COMPLETED_SUCCESS" and not job["is_asset_backfill"]
-    assert job["job"] == "ingest_job" and job["num_partitions"] == 3
+    assert job["status"] == "COMPLETED_SUCCESS" and job["is_asset_backfill"]
     assert [r["partitions"] for r in job["runs"]] == [b["job_keys"]]
-    assert all(r["job"] == "ingest_job" and r["status"] == "SUCCESS" for r in job["runs"])
+    assert all(r["status"] == "SUCCESS" for r in job["runs"])
     assert all(len(r["assets"]) == len(b["job_assets"]) == 7 for r in job["runs"])
     assert all(r["tags"]["dagster/priority"] == "-1" for r in job["runs"])
     assert all(r["tags"]["dagster/from_ui"] == "true" for r in job["runs"] + b["pure"]["runs"])
     _every_asset_partition_once(b["job_results"], job["runs"])
     warned = _blocking_checks_pass(b["job_results"])
-    # no ingested week before these days: the features' history check warns on every day
-    # (naming the missing days) and blocks nothing
-    assert sorted(warned) == sorted(
-        (asset, key, "history")
-        for asset in ("features/load_features", "features/carbon_features")
-        for key in b["job_keys"]
-    )
+    # no ingested week before these days: the features' history check warns (naming the
+    # missing days) and blocks nothing
+    assert sorted({(asset, name) for asset, _, name in warned}) == [
+        ("features/carbon_features", "history"),
+        ("features/load_features", "history"),
+    ]
+
+
+def test_job_page_backfill_of_a_range_fails_saying_why(ingest_backfills):
+    """Dagster 1.13 gives a job-page backfill of a range one run with the first key's tags
+    (dagster-io/dagster#28861): the run would build one day and report all; it fails instead."""
+    job_page = ingest_backfills["job_page"]
+    assert job_page["done"] and not job_page["is_asset_backfill"]
+    assert len(job_page["runs"]) == 1 and job_page["runs"][0]["status"] == "FAILURE"
+    messages = " ".join(m for ms in ingest_backfills["job_page_failures"].values() for m in ms)
+    assert "dagster-io/dagster#28861" in messages and "Nothing was built" in messages
 
 
 # -- day-ahead, from the asset graph ------------------------------------------------------------
