@@ -84,32 +84,34 @@ def day_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return ranges
 
 
-def _failure(result: dg.ExecuteInProcessResult) -> tuple[str, list[str]]:
-    """The first step failure's message, and the partitions it names as failed (its
-    `failed_partitions` metadata: a range's bad days, or the missing days of its input)."""
+def _failure(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
+    """Each step failure's message, and the partitions they name as failed (their
+    `failed_partitions` metadata: a range's bad days, or the missing days of an input)."""
+    messages: list[str] = []
+    named: list[str] = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             data = event.step_failure_data
-            named: list[str] = []
             if data.user_failure_data is not None:
                 value = (data.user_failure_data.metadata or {}).get("failed_partitions")
-                named = list(getattr(value, "value", value) or [])
+                named += [k for k in (getattr(value, "value", value) or []) if k not in named]
             error = data.error
             while error.cause is not None and "Failure" not in error.cls_name:
                 if error.cls_name in {"SourceError", "FetchError", "PayloadError"}:
                     break
                 error = error.cause
-            return f"{event.step_key}: {error.message.strip()}", named
-    return "run failed", []
+            messages.append(f"{event.step_key}: {error.message.strip()}")
+    return messages or ["run failed"], named
 
 
-def _day_message(message: str, key: str) -> str:
-    """A day's own line of a range's failure (`- <key>: why`), else the message's first line."""
-    step = message.split(":", 1)[0]
-    for line in message.splitlines():
-        if line.startswith(f"- {key}: "):
-            return f"{step}: {line[len(key) + 4 :]}"
-    return message.splitlines()[0]
+def _day_message(messages: list[str], key: str) -> str:
+    """A day's own line of the range failures (`- <key>: why`), else the first one's first line."""
+    for message in messages:
+        step = message.split(":", 1)[0]
+        for line in message.splitlines():
+            if line.startswith(f"- {key}: "):
+                return f"{step}: {line[len(key) + 4 :]}"
+    return messages[0].splitlines()[0]
 
 
 def _tally_checks(result: dg.ExecuteInProcessResult, checks: Counter) -> None:
@@ -148,18 +150,18 @@ def _run_days(
         if result.success:
             outcome.partitions_ok[job.name] += len(span)
             continue
-        message, named = _failure(result)
+        messages, named = _failure(result)
         bad = {dt.date.fromisoformat(k.split("|")[0]) for k in named} & set(span)
         if not bad or len(span) == 1:
             bad = set(span)  # nothing named within the range: the whole range failed
         for day in sorted(bad):
             key = str(partition_key(region, day))
-            outcome.partitions_failed.append((job.name, key, _day_message(message, key)))
+            outcome.partitions_failed.append((job.name, key, _day_message(messages, key)))
         failed |= bad
         if progress:
             progress(
                 f"FAILED {job.name} {first}..{last}: {len(bad)} of {len(span)} days:"
-                f" {message.splitlines()[0]}"
+                f" {messages[0].splitlines()[0]}"
             )
         pending = day_ranges([d for d in span if d not in bad]) + pending
     return failed
@@ -204,7 +206,7 @@ def materialize_window(
         if result.success:
             outcome.partitions_ok["report_job"] += 1
         else:
-            outcome.partitions_failed.append(("report_job", "-", _failure(result)[0]))
+            outcome.partitions_failed.append(("report_job", "-", _failure(result)[0][0]))
     outcome.seconds = time.perf_counter() - began
     return outcome
 
