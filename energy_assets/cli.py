@@ -119,7 +119,15 @@ def _carbon_line(scores, region: str, start: dt.date, end: dt.date) -> str | Non
     )
 
 
+def _refit_setting(args: argparse.Namespace) -> None:
+    """`--refit-every` as the setting the resources read (`settings.refit_every_days`)."""
+    if args.refit_every is not None:
+        os.environ["ENERGY_ASSETS_REFIT_EVERY_DAYS"] = str(args.refit_every)
+    settings.refit_every_days()  # refuse a bad value before any run
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    _refit_setting(args)
     from energy_assets.runner import materialize_window
 
     data_dir = Path(args.data_dir).resolve() if args.data_dir else settings.data_dir()
@@ -173,6 +181,7 @@ def _print_table(report, kinds, lead: str, header: str, cells) -> None:
 
 
 def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
+    _refit_setting(args)
     import dagster as dg
     import polars as pl
 
@@ -273,6 +282,7 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
         print(
             f"benchmark caiso: {outcome.partitions} job partitions in {outcome.runs} runs,"
             f" {wall:.0f} s = {60 * outcome.partitions / wall:.1f} partitions/min;"
+            f" models refit every {settings.refit_every_days()} day(s);"
             f" peak memory {peak_mib:.0f} MiB"
         )
         print(_last_line(scores, args.region, args.start, args.end, wall, region_days))
@@ -329,6 +339,14 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             "--recordings",
             default=str(settings.recordings_dir()),
             help="recordings folder served in replay mode (default: ENERGY_ASSETS_RECORDINGS or ../shared/recordings)",
+        )
+        p.add_argument(
+            "--refit-every",
+            type=int,
+            default=None,
+            metavar="DAYS",
+            help="train the models every DAYS days, reusing the latest between (default:"
+            " ENERGY_ASSETS_REFIT_EVERY_DAYS or 1)",
         )
 
     run = sub.add_parser(

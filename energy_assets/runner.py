@@ -180,10 +180,12 @@ def materialize_window(
     report: bool = True,
 ) -> WindowResult:
     """Ingest every day of start..end; day-ahead jobs from `day_ahead_from` (default: the first
-    day with MIN_TRAINING_DAYS of history in the window) on the days whose ingest succeeded; then,
-    if `report`, `report_job`."""
+    day with MIN_TRAINING_DAYS of history in the window; earlier where the warehouse already holds
+    the history) on the days whose ingest succeeded; then, if `report`, `report_job`."""
     defs = build_definitions(default_resources(data_dir, recordings_dir, transport))
-    first_forecast = max(day_ahead_from or start, first_day_ahead_day(start))
+    first_forecast = max(
+        day_ahead_from or first_day_ahead_day(start), dt.date.fromisoformat(FIRST_DAY_AHEAD_DATE)
+    )
     outcome = WindowResult()
     began = time.perf_counter()
     failed = _run_days(

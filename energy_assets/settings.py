@@ -9,6 +9,8 @@ One setting each, read from the environment:
   model artifacts and the raw-payload archive.
 - `ENERGY_ASSETS_WAREHOUSE` (default `<data>/warehouse`): where the warehouse's Parquet files go,
   a folder or an fsspec URL (`s3://bucket/prefix`, `gs://...`).
+- `ENERGY_ASSETS_REFIT_EVERY_DAYS` (default 1): how often the models are trained (see
+  `defs/models.py`); the days between reuse the latest model trained.
 """
 
 from __future__ import annotations
@@ -42,3 +44,17 @@ def warehouse_root(data: Path | None = None) -> str:
     if value:
         return value if "://" in value else str(Path(value).expanduser().resolve())
     return str((data or data_dir()) / "warehouse")
+
+
+def refit_every_days() -> int:
+    """`ENERGY_ASSETS_REFIT_EVERY_DAYS`, at least 1 (default 1: every day)."""
+    value = os.environ.get("ENERGY_ASSETS_REFIT_EVERY_DAYS", "1")
+    try:
+        days = int(value)
+    except ValueError:
+        raise ValueError(
+            f"ENERGY_ASSETS_REFIT_EVERY_DAYS must be a whole number, not {value!r}"
+        ) from None
+    if days < 1:
+        raise ValueError(f"ENERGY_ASSETS_REFIT_EVERY_DAYS must be 1 or more, not {days}")
+    return days

@@ -17,8 +17,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from energy_assets.definitions import build_definitions
-from energy_assets.defs.resources import default_resources
-from energy_assets.partitions import MIN_TRAINING_DAYS, partition_key
+from energy_assets.defs.models import fit_day
+from energy_assets.defs.resources import ModelStoreResource, default_resources
+from energy_assets.partitions import MIN_TRAINING_DAYS, RegionDay, partition_key
 from energy_assets.runner import (
     QUIET,
     first_day_ahead_day,
@@ -771,3 +772,56 @@ def test_a_backfill_range_missing_a_day_of_its_own_input_fails_naming_it(slice_r
     message = failure.step_failure_data.error.message
     assert "upstream harmonized/operator_load_forecast has no partition" in message
     assert missing.isoformat() in message and "ingest_job" in message
+
+
+def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path):
+    """`refit_every_days=2`: FIRST_FORECAST is a fit day (trained on its own D-56..D-2); the
+    day after reuses its artifact, and its row says what it was trained on."""
+    _, data = slice_run
+    copy = _copy_warehouse(data, tmp_path / "data")
+    resources = default_resources(copy, tmp_path / "no-recordings", "replay")
+    resources["model_store"] = ModelStoreResource(root=str(tmp_path / "models"), refit_every_days=2)
+    assert fit_day(RegionDay("CAISO", FIRST_FORECAST), 2).market_date == FIRST_FORECAST
+    after = FIRST_FORECAST + dt.timedelta(days=1)
+    result = (
+        build_definitions(resources)
+        .resolve_job_def("day_ahead_job")
+        .execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config=QUIET,
+            tags=_range_tags(FIRST_FORECAST, after),
+            asset_selection=[
+                dg.AssetKey(["models", name])
+                for name in ("load_lightgbm", "load_mlx", "carbon_lightgbm")
+            ],
+        )
+    )
+    assert result.success
+    for table in ("models.load_lightgbm", "models.load_mlx", "models.carbon_lightgbm"):
+        rows = _query(
+            copy,
+            f"select * from {table} where market_date >= ? order by market_date",
+            [FIRST_FORECAST],
+        )
+        fit, reuse = rows.row(0, named=True), rows.row(1, named=True)
+        assert fit["market_date"] == FIRST_FORECAST and reuse["market_date"] == after
+        assert Path(fit["artifact_path"]).parent.parent.parent == tmp_path / "models"
+        assert reuse["artifact_path"] == fit["artifact_path"]
+        assert reuse["artifact_sha256"] == fit["artifact_sha256"]
+        assert (
+            reuse["train_last_date"]
+            == fit["train_last_date"]
+            == FIRST_FORECAST - dt.timedelta(days=2)
+        )
+    # the forecasts of the day after are made with the fit day's model
+    forecast = (
+        build_definitions(resources)
+        .resolve_job_def("day_ahead_job")
+        .execute_in_process(
+            partition_key=partition_key("CAISO", after),
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config=QUIET,
+            asset_selection=[dg.AssetKey(["forecasts", "load_day_ahead_lightgbm"])],
+        )
+    )
+    assert forecast.success

@@ -14,9 +14,16 @@ depends on the features of its own day (why not on a time-window mapping: `parti
 
 Artifacts are files under `data/models/<asset>/<region>/<date>.<ext>`, written atomically and
 referenced by path + sha256 in the `models.*` tables and the materialization metadata.
+
+Refit cadence (`ModelStoreResource.refit_every_days`, `ENERGY_ASSETS_REFIT_EVERY_DAYS`): with N
+> 1 the models are trained on the fit days `REFIT_EPOCH` + kN only; the model of day D is the one
+trained for its latest fit day F <= D (on F-56..F-2, known before D's forecast is issued), reused
+from its artifact (or trained now, the same way, if F was never built). The row for D says so
+(`train_last_date` F-2, `model_version` F's).
 """
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import dagster as dg
@@ -55,6 +62,16 @@ from energy_assets.partitions import (
 from energy_assets.schemas.models import EnsembleWeights, TrainedModel
 
 TRAINING_WINDOW_DAYS = 56
+# fit days are REFIT_EPOCH + k * refit_every_days (a Monday: weekly fits land on Mondays)
+REFIT_EPOCH = dt.date(2019, 1, 7)
+
+
+def fit_day(rd: RegionDay, refit_every_days: int) -> RegionDay:
+    """The day whose model day `rd` uses: itself, or its latest fit day (see the module doc)."""
+    offset = (rd.market_date - REFIT_EPOCH).days % max(refit_every_days, 1)
+    return RegionDay(rd.region, rd.market_date - dt.timedelta(days=offset))
+
+
 DAY_AHEAD_PARTITIONS = day_ahead_partitions(GRID_REGIONS)
 _LIGHTGBM_KEY = dg.AssetKey(["models", "load_lightgbm"])
 _MLX_KEY = dg.AssetKey(["models", "load_mlx"])
@@ -74,16 +91,17 @@ def _same_day(key: dg.AssetKey) -> dg.AssetDep:
 
 def _training_data(
     context: dg.AssetExecutionContext,
+    fit: RegionDay,
     warehouse: WarehouseResource,
     features_key: dg.AssetKey,
     actuals_key: dg.AssetKey,
     target: str = "demand_mw",
     coverage: str = "demand_coverage",
 ) -> tuple[RegionDay, pl.DataFrame, pl.Series, int, dg.AssetCheckResult]:
-    """Features and actuals of D-56..D-2 from the warehouse, as training rows, and the `history`
-    check naming any missing day; fewer than MIN_TRAINING_DAYS usable days is a failure naming
+    """Features and actuals of F-56..F-2 (F: the fit day, `fit_day`) from the warehouse, as
+    training rows, and the `history` check naming any missing day; fewer than MIN_TRAINING_DAYS usable days is a failure naming
     the missing days."""
-    rd = partition_keys(context)
+    rd = fit
     window = window_days(rd.market_date, -TRAINING_WINDOW_DAYS, -2)
     features, missing_features = warehouse.read_days(features_key, rd.region, window)
     actuals, missing_actuals = warehouse.read_days(actuals_key, rd.region, window)
@@ -116,6 +134,41 @@ def _training_data(
     return rd, x, y, days, history
 
 
+def _training_for_day(
+    context: dg.AssetExecutionContext,
+    model_store: ModelStoreResource,
+    warehouse: WarehouseResource,
+    features_key: dg.AssetKey,
+    actuals_key: dg.AssetKey,
+    **target,
+) -> tuple[RegionDay, RegionDay, pl.DataFrame, pl.Series, int, dg.AssetCheckResult]:
+    """(day, fit day, training rows, targets, training days, history check): the fit day's
+    window, or the day's own where the fit day's window is too short (the first days)."""
+    rd = partition_keys(context)
+    fit = fit_day(rd, model_store.refit_every_days)
+    if fit != rd:
+        try:
+            _, x, y, days, history = _training_data(
+                context, fit, warehouse, features_key, actuals_key, **target
+            )
+            return rd, fit, x, y, days, history
+        except dg.Failure:
+            fit = rd
+    _, x, y, days, history = _training_data(
+        context, rd, warehouse, features_key, actuals_key, **target
+    )
+    return rd, rd, x, y, days, history
+
+
+def _reuse(path: Path, rd: RegionDay, fit: RegionDay) -> bool:
+    """Day `rd` reuses its fit day's artifact when it exists (else it is trained now)."""
+    return fit != rd and path.exists()
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _days_text(days: list[dt.date]) -> str:
     if not days:
         return "none"
@@ -124,6 +177,8 @@ def _days_text(days: list[dt.date]) -> str:
 
 
 def _model_row(rd: RegionDay, path: Path, sha256: str, x: pl.DataFrame, days: int) -> pl.DataFrame:
+    """The model table's row for day `rd`: its artifact (trained for `rd` or its fit day)."""
+    trained_at = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
     return pl.DataFrame(
         {
             "region": [rd.region],
@@ -135,7 +190,7 @@ def _model_row(rd: RegionDay, path: Path, sha256: str, x: pl.DataFrame, days: in
             "training_days": [days],
             "train_first_date": [x["market_date"].min()],
             "train_last_date": [x["market_date"].max()],
-            "trained_at_utc": [dt.datetime.now(dt.UTC)],
+            "trained_at_utc": [trained_at],
         },
         schema_overrides={"trained_at_utc": pl.Datetime("us", "UTC")},
     )
@@ -168,25 +223,38 @@ def load_lightgbm(
     D-56..D-2. One booster per quantile on the ratio of load to CAISO's day-ahead forecast,
     with the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
     table and metadata."""
-    rd, x, y, days, history = _training_data(context, warehouse, _LOAD_FEATURES, _GRID)
-    model = train_quantile_forecaster(x, y, FEATURE_COLUMNS)
-    yield from _lightgbm_output(context, model_store, "load_lightgbm", rd, model, x, days)
+    rd, fit, x, y, days, history = _training_for_day(
+        context, model_store, warehouse, _LOAD_FEATURES, _GRID
+    )
+    path = _artifact(model_store, "load_lightgbm", fit, ".json")
+    model = None if _reuse(path, rd, fit) else train_quantile_forecaster(x, y, FEATURE_COLUMNS)
+    yield from _lightgbm_output(context, path, rd, fit, model, x, days)
     yield history
 
 
 def _lightgbm_output(
     context: dg.AssetExecutionContext,
-    model_store: ModelStoreResource,
-    name: str,
+    path: Path,
     rd: RegionDay,
-    model: QuantileForecaster,
+    fit: RegionDay,
+    model: QuantileForecaster | None,
     x: pl.DataFrame,
     days: int,
 ):
-    """Write a LightGBM artifact atomically; its table row with metadata and importances."""
-    path = _artifact(model_store, name, rd, ".json")
-    sha256 = save_model_atomic(model, path)
-    top = sorted(model.feature_importance.items(), key=lambda kv: -kv[1])[:10]
+    """Write a newly trained LightGBM artifact atomically (`model`), or reuse the fit day's
+    (`model` None); the day's table row with metadata and importances."""
+    if model is None:
+        sha256 = _file_sha256(path)
+        extra = {"reuses_model_of": fit.market_date.isoformat()}
+    else:
+        sha256 = save_model_atomic(model, path)
+        top = sorted(model.feature_importance.items(), key=lambda kv: -kv[1])[:10]
+        extra = {
+            "feature_importance_gain": dg.MetadataValue.json(
+                {name: round(gain, 1) for name, gain in top}
+            ),
+            "calibration": dg.MetadataValue.json(model.trained_on["calibration"]),
+        }
     yield from validated_output(
         context,
         _model_row(rd, path, sha256, x, days),
@@ -196,10 +264,7 @@ def _lightgbm_output(
             "artifact_sha256": sha256,
             "training_rows": x.height,
             "training_days": days,
-            "feature_importance_gain": dg.MetadataValue.json(
-                {name: round(gain, 1) for name, gain in top}
-            ),
-            "calibration": dg.MetadataValue.json(model.trained_on["calibration"]),
+            **extra,
         },
     )
 
@@ -227,18 +292,24 @@ def carbon_lightgbm(
     D, trained on D-56..D-2 of `features/carbon_features` against the hourly intensity, with
     the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
     table and metadata, gain importances in metadata."""
-    rd, x, y, days, history = _training_data(
+    rd, fit, x, y, days, history = _training_for_day(
         context,
+        model_store,
         warehouse,
         _CARBON_FEATURES,
         _CARBON,
         target="carbon_gco2_per_kwh",
         coverage="coverage",
     )
-    model = train_quantile_forecaster(
-        x, y, carbon_features.FEATURE_COLUMNS, target_transform="none"
+    path = _artifact(model_store, "carbon_lightgbm", fit, ".json")
+    model = (
+        None
+        if _reuse(path, rd, fit)
+        else train_quantile_forecaster(
+            x, y, carbon_features.FEATURE_COLUMNS, target_transform="none"
+        )
     )
-    yield from _lightgbm_output(context, model_store, "carbon_lightgbm", rd, model, x, days)
+    yield from _lightgbm_output(context, path, rd, fit, model, x, days)
     yield history
 
 
@@ -265,11 +336,21 @@ def load_mlx(
     D-56..D-2 with the pinball loss on the ratio of load to CAISO's day-ahead forecast (runs on
     the CPU with `mlx[cpu]`, on the GPU with Metal or CUDA builds). Artifact path + sha256 in
     the table and metadata."""
-    rd, x, y, days, history = _training_data(context, warehouse, _LOAD_FEATURES, _GRID)
-    model = train_load_mlx(x, y, FEATURE_COLUMNS)
-    path = _artifact(model_store, "load_mlx", rd, ".npz")
-    sha256 = save_load_mlx(model, path)
-    config = model.forecaster.config
+    rd, fit, x, y, days, history = _training_for_day(
+        context, model_store, warehouse, _LOAD_FEATURES, _GRID
+    )
+    path = _artifact(model_store, "load_mlx", fit, ".npz")
+    if _reuse(path, rd, fit):
+        sha256 = _file_sha256(path)
+        extra = {"reuses_model_of": fit.market_date.isoformat()}
+    else:
+        model = train_load_mlx(x, y, FEATURE_COLUMNS)
+        sha256 = save_load_mlx(model, path)
+        config = model.forecaster.config
+        extra = {
+            "architecture": f"MLP {list(config.hidden)} x {config.n_members} members,"
+            f" {config.epochs} epochs, input noise {config.input_noise}"
+        }
     yield from validated_output(
         context,
         _model_row(rd, path, sha256, x, days),
@@ -279,8 +360,7 @@ def load_mlx(
             "artifact_sha256": sha256,
             "training_rows": x.height,
             "training_days": days,
-            "architecture": f"MLP {list(config.hidden)} x {config.n_members} members,"
-            f" {config.epochs} epochs, input noise {config.input_noise}",
+            **extra,
         },
     )
     yield history

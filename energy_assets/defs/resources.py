@@ -51,9 +51,12 @@ class ArchiveResource(dg.ConfigurableResource):
 
 
 class ModelStoreResource(dg.ConfigurableResource):
-    """Where model artifacts (default `data/models`) and schedule plots (`data/plots`) go."""
+    """Where model artifacts (default `data/models`) and schedule plots (`data/plots`) go, and
+    how often the models are trained: `refit_every_days` (1: every day; 7: on the days
+    `REFIT_EPOCH` + 7k, each other day reusing the model of the latest such day)."""
 
     root: str | None = None
+    refit_every_days: int = 1
 
     def path(self) -> Path:
         return Path(self.root) if self.root else settings.data_dir() / "models"
@@ -114,5 +117,7 @@ def default_resources(
         "warehouse": WarehouseResource(root=warehouse),
         "http": HttpResource(transport=transport, recordings_dir=str(recordings)),
         "archive": ArchiveResource(root=str(data / "raw_archive")),
-        "model_store": ModelStoreResource(root=str(data / "models")),
+        "model_store": ModelStoreResource(
+            root=str(data / "models"), refit_every_days=settings.refit_every_days()
+        ),
     }
