@@ -38,10 +38,14 @@ class DayContext:
     # `validated_output` leaves the Pandera validation to the range (once, over every day's rows)
     defers_validation = True
 
-    def __init__(self, context: dg.AssetExecutionContext, rd: RegionDay) -> None:
+    def __init__(
+        self, context: dg.AssetExecutionContext, rd: RegionDay, step_cache: dict | None = None
+    ) -> None:
         self._context = context
         self._key = partition_key(rd.region, rd.market_date)
         self.deferred_model: type[pa.DataFrameModel] | None = None
+        # shared by every day of the range: see `once_per_step`
+        self.step_cache = {} if step_cache is None else step_cache
 
     @property
     def partition_key(self) -> dg.MultiPartitionKey:
@@ -68,6 +72,19 @@ class DayContext:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
+
+
+def once_per_step(context: Any, key: Any, produce: Callable[[], Any]) -> Any:
+    """`produce()` once per step for `key`, shared by every day of a range. A provider that
+    serves many days per request (a month of the EIA API, a monthly archive, a bulk file) names
+    the request by its URL: a range fetches, archives and parses each URL once, and every day
+    takes its rows from it. A step of one partition just calls `produce()`."""
+    cache = getattr(context, "step_cache", None)
+    if cache is None:
+        return produce()
+    if key not in cache:
+        cache[key] = produce()
+    return cache[key]
 
 
 def per_region_day(cross_region: tuple[str, ...] = ()) -> Callable:
@@ -135,8 +152,9 @@ def _over_range(
     checks: dict[str, list[tuple[RegionDay, dg.AssetCheckResult]]] = {}
     failures: list[tuple[RegionDay, str]] = []
     first_error: Exception | None = None
+    step_cache: dict = {}
     for rd in days:
-        day_context = DayContext(context, rd)
+        day_context = DayContext(context, rd, step_cache)
         try:
             for event in _events(
                 body(day_context, *args, **_day_kwargs(kwargs, split, rd, cross_region))

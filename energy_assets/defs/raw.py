@@ -10,7 +10,7 @@ from collections.abc import Callable
 import dagster as dg
 import polars as pl
 
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
+from energy_assets.defs.ranges import RANGE_POLICY, once_per_step, per_region_day
 from energy_assets.defs.resources import ArchiveResource, HttpResource
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
@@ -38,29 +38,7 @@ def _fetch_parse_archive(
     parse: Callable,
 ) -> tuple[pl.DataFrame, dict]:
     rd = partition_keys(context)
-    try:
-        with http.client() as client:
-            payload = client.get(caiso_outlook.PROVIDER, url)
-    except FetchError as error:
-        # The client already retried 429/5xx and timeouts; retry the step later (RetryPolicy)
-        # only when the failure can be transient: not in replay, and not a definite 4xx.
-        definite = http.transport == "replay" or (
-            error.status is not None and 400 <= error.status < 500 and error.status != 429
-        )
-        raise dg.Failure(
-            description=f"partition {rd}: {error}",
-            metadata={"source_url": error.url, "http_status": error.status},
-            allow_retries=not definite,
-        ) from error
-    stored = archive.archive().put(
-        provider=payload.provider,
-        body=payload.body,
-        url=payload.url,
-        status=payload.status,
-        content_type=payload.content_type,
-        fetched_at=payload.fetched_at,
-        transport=payload.transport,
-    )
+    payload, stored = once_per_step(context, url, lambda: _fetch_archive(http, archive, rd, url))
     try:
         rows = parse(payload.body, rd.market_date)
     except PayloadError as error:
@@ -88,6 +66,35 @@ def _fetch_parse_archive(
         "transport": payload.transport,
     }
     return rows, metadata
+
+
+def _fetch_archive(http: HttpResource, archive: ArchiveResource, rd, url: str):
+    """Fetch `url` and archive the payload verbatim: (payload, stored blob). Once per step and
+    URL (`once_per_step`): a provider serving many days per request is fetched once per range."""
+    try:
+        with http.client() as client:
+            payload = client.get(caiso_outlook.PROVIDER, url)
+    except FetchError as error:
+        # The client already retried 429/5xx and timeouts; retry the step later (RetryPolicy)
+        # only when the failure can be transient: not in replay, and not a definite 4xx.
+        definite = http.transport == "replay" or (
+            error.status is not None and 400 <= error.status < 500 and error.status != 429
+        )
+        raise dg.Failure(
+            description=f"partition {rd}: {error}",
+            metadata={"source_url": error.url, "http_status": error.status},
+            allow_retries=not definite,
+        ) from error
+    stored = archive.archive().put(
+        provider=payload.provider,
+        body=payload.body,
+        url=payload.url,
+        status=payload.status,
+        content_type=payload.content_type,
+        fetched_at=payload.fetched_at,
+        transport=payload.transport,
+    )
+    return payload, stored
 
 
 def _completeness(rows: pl.DataFrame, market_day, columns: str = "^.*_mw$") -> dg.AssetCheckResult:
