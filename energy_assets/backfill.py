@@ -584,8 +584,7 @@ def _tag(run: dict, key: str) -> str | None:
 
 
 def _run_partitions(run: dict) -> list[str]:
-    """The partition keys a run covers: its partition, or each day of its range (a single-run
-    backfill of the previous-day chains: `date|region` keys of one region)."""
+    """The partition keys a run covers: its partition, or every key of its range."""
     single = _tag(run, "dagster/partition")
     if single:
         return [single]
@@ -593,8 +592,21 @@ def _run_partitions(run: dict) -> list[str]:
     end = _tag(run, "dagster/asset_partition_range_end")
     if not (start and end):
         return []
-    (first, region), (last, _) = start.split("|"), end.split("|")
-    return partition_keys_for(dt.date.fromisoformat(first), dt.date.fromisoformat(last), [region])
+    return range_partition_keys(start, end)
+
+
+def range_partition_keys(start: str, end: str) -> list[str]:
+    """The `date|region` keys of a run's range: every day from start to end x every region from
+    start's to end's (Dagster's box over the two dimensions; regions in the registry's order)."""
+    from energy_assets.regions import REGIONS
+
+    (first, first_region), (last, last_region) = start.split("|"), end.split("|")
+    codes = list(REGIONS)
+    if first_region in codes and last_region in codes:
+        regions = codes[codes.index(first_region) : codes.index(last_region) + 1]
+    else:
+        regions = sorted({first_region, last_region})
+    return partition_keys_for(dt.date.fromisoformat(first), dt.date.fromisoformat(last), regions)
 
 
 def backfill_status(url: str, backfill_id: str) -> dict:

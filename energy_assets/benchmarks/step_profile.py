@@ -14,7 +14,6 @@ last day's compute: it counts as `compute` here, bounded above by the whole step
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -99,21 +98,16 @@ def profile_runs(instance: dg.DagsterInstance, run_ids: Iterable[str]) -> Profil
 
 
 def _run_region_days(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    """The `date|region` keys a run covered: its partition, or every day of its range."""
+    """The `date|region` keys a run covered: its partition, or every key of its range."""
+    from energy_assets.backfill import range_partition_keys
+
     run = instance.get_run_by_id(run_id)
     tags = run.tags if run else {}
     if "dagster/partition" in tags:
         return [tags["dagster/partition"]]
     first = tags.get("dagster/asset_partition_range_start")
     last = tags.get("dagster/asset_partition_range_end")
-    if not (first and last):
-        return []
-    (start, region), (end, _) = first.split("|"), last.split("|")
-    day, stop, out = dt.date.fromisoformat(start), dt.date.fromisoformat(end), []
-    while day <= stop:
-        out.append(f"{day.isoformat()}|{region}")
-        day += dt.timedelta(days=1)
-    return out
+    return range_partition_keys(first, last) if first and last else []
 
 
 def format_profile(profile: Profile) -> list[str]:
