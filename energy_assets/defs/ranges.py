@@ -77,8 +77,8 @@ class DayContext:
 def once_per_step(context: Any, key: Any, produce: Callable[[], Any]) -> Any:
     """`produce()` once per step for `key`, shared by every day of a range. A provider that
     serves many days per request (a month of the EIA API, a monthly archive, a bulk file) names
-    the request by its URL: a range fetches, archives and parses each URL once, and every day
-    takes its rows from it. A step of one partition just calls `produce()`."""
+    the request by its URL: a range fetches and archives each URL once, and every day parses its
+    own rows from it. A step of one partition just calls `produce()`."""
     cache = getattr(context, "step_cache", None)
     if cache is None:
         return produce()
