@@ -205,8 +205,12 @@ def _over_range(
             allow_retries=False,
         ) from first_error
     assert frame is not None
+    # the last day's metadata, less the table's own and the plots (a day's picture, which Dagster
+    # would copy onto every partition of the range)
     metadata = {
-        k: v for k, v in last_metadata.items() if not k.startswith(("dagster/", "warehouse_"))
+        k: v
+        for k, v in last_metadata.items()
+        if not k.startswith(("dagster/", "warehouse_")) and not _large_markdown(v)
     }
     yield dg.Output(
         frame,
@@ -221,6 +225,10 @@ def _over_range(
     )
     for name, results in checks.items():
         yield _merged(name, results)
+
+
+def _large_markdown(value: Any) -> bool:
+    return isinstance(value, dg.MarkdownMetadataValue) and len(value.md_str or "") > 2000
 
 
 def _failure_text(
