@@ -1,7 +1,6 @@
 """`defs/ranges.py`: a body written for one partition serves a backfill's range, validated once,
 a bad day named with nothing of the range stored, a provider's request made once per range."""
 
-
 import datetime as dt
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pandera.polars as pa
 import polars as pl
 import pytest
 
+from energy_assets.defs import ranges
 from energy_assets.defs.ranges import RANGE_POLICY, once_per_step, per_region_day
 from energy_assets.defs.validation import check_specs, validated_output
 from energy_assets.defs.warehouse import WarehouseIOManager
@@ -147,3 +147,23 @@ def test_a_range_over_two_regions_cuts_each_regions_rows(tmp_path):
         "select region, count(*) as n from raw.monthly_feed group by 1 order by 1"
     )
     assert stored.rows() == [("CAISO", 3), ("ERCOT", 3)]
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_a_long_ranges_rows_spill_to_disk_and_are_written_the_same(tmp_path, monkeypatch, bad):
+    """Past SPILL_BYTES a range's rows go to Parquet batches (validated one at a time) and the
+    IO manager writes each day from the lazy scan: same files; a bad day still fails it all."""
+    monkeypatch.setattr(ranges, "SPILL_BYTES", 1)  # every day its own batch
+    bad_days = {dt.date(2020, 2, 2)} if bad else set()
+    result = _run(tmp_path, _asset([], bad_days), "2020-01-30", "2020-02-03")
+    assert result.success is not bad
+    if bad:
+        (failure,) = [e for e in result.all_events if e.is_step_failure]
+        assert "- 2020-02-02|CAISO: Rows: value_mw" in failure.step_failure_data.error.message
+        assert _stored_days(tmp_path) == []
+        return
+    assert _stored_days(tmp_path) == [dt.date(2020, 1, 30) + dt.timedelta(days=k) for k in range(5)]
+    values = Warehouse(tmp_path / "warehouse").query(
+        "select market_date, value_mw from raw.monthly_feed order by 1"
+    )
+    assert values["value_mw"].to_list() == [30.0, 31.0, 1.0, 2.0, 3.0]

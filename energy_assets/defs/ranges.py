@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -137,6 +139,63 @@ def _day_kwargs(
     return out
 
 
+# A range's rows past this size go to Parquet files in a temporary folder (a fleet's per-home
+# rows are about 1 MB a day): the step then holds one batch at a time, not the whole range.
+SPILL_BYTES = 96 * 1024**2
+
+
+class _RangeRows:
+    """The rows a range's days produced: validated a batch at a time (once for a small range),
+    kept in memory, or spilled to Parquet past SPILL_BYTES and handed on as a lazy scan."""
+
+    def __init__(self) -> None:
+        self.spill_bytes = SPILL_BYTES
+        self.pending: list[tuple[RegionDay, pl.DataFrame]] = []
+        self.pending_bytes = 0
+        self.rows = 0
+        self.files: list[Path] = []
+        self.folder: tempfile.TemporaryDirectory | None = None
+        self.failures: list[tuple[RegionDay, str]] = []
+
+    def add(self, rd: RegionDay, frame: pl.DataFrame, model: type[pa.DataFrameModel] | None):
+        self.pending.append((rd, frame))
+        self.pending_bytes += frame.estimated_size()
+        self.rows += frame.height
+        if self.pending_bytes > self.spill_bytes:
+            batch = self._validated_batch(model)
+            if batch is not None and not self.failures:
+                self.folder = self.folder or tempfile.TemporaryDirectory(prefix="range-rows-")
+                path = Path(self.folder.name) / f"part-{len(self.files):05d}.parquet"
+                batch.write_parquet(path)
+                self.files.append(path)
+
+    def _validated_batch(self, model: type[pa.DataFrameModel] | None) -> pl.DataFrame | None:
+        pending, self.pending, self.pending_bytes = self.pending, [], 0
+        if not pending:
+            return None
+        batch = pl.concat([f for _, f in pending], how="vertical_relaxed")
+        if model is not None and schema_errors(batch, model) is not None:
+            named = [(rd, e) for rd, f in pending if (e := schema_errors(f, model))]
+            self.failures += [(rd, f"{model.__name__}: {e}") for rd, e in named] or [
+                (pending[0][0], f"{model.__name__}: {schema_errors(batch, model)}")
+            ]
+        return batch
+
+    def finish(self, model: type[pa.DataFrameModel] | None) -> pl.DataFrame | pl.LazyFrame | None:
+        batch = self._validated_batch(model)
+        if not self.files:
+            return batch
+        if batch is not None:
+            path = Path(self.folder.name) / f"part-{len(self.files):05d}.parquet"
+            batch.write_parquet(path)
+            self.files.append(path)
+        return pl.scan_parquet(self.files)
+
+    def close(self) -> None:
+        if self.folder is not None:
+            self.folder.cleanup()
+
+
 def _over_range(
     body: Callable,
     context: dg.AssetExecutionContext,
@@ -145,8 +204,23 @@ def _over_range(
     kwargs: dict[str, Any],
     cross_region: tuple[str, ...],
 ) -> Iterator[Any]:
+    rows = _RangeRows()
+    try:
+        yield from _range_events(body, context, days, args, kwargs, cross_region, rows)
+    finally:
+        rows.close()  # after the IO manager has written the output (handled as it is yielded)
+
+
+def _range_events(
+    body: Callable,
+    context: dg.AssetExecutionContext,
+    days: list[RegionDay],
+    args: tuple,
+    kwargs: dict[str, Any],
+    cross_region: tuple[str, ...],
+    rows: _RangeRows,
+) -> Iterator[Any]:
     split = _day_frames(kwargs, cross_region)
-    frames: list[tuple[RegionDay, pl.DataFrame]] = []
     model: type[pa.DataFrameModel] | None = None
     last_metadata: dict[str, Any] = {}
     checks: dict[str, list[tuple[RegionDay, dg.AssetCheckResult]]] = {}
@@ -155,12 +229,13 @@ def _over_range(
     step_cache: dict = {}
     for rd in days:
         day_context = DayContext(context, rd, step_cache)
+        frame = None
         try:
             for event in _events(
                 body(day_context, *args, **_day_kwargs(kwargs, split, rd, cross_region))
             ):
                 if isinstance(event, dg.Output):
-                    frames.append((rd, event.value))
+                    frame = event.value
                     last_metadata = dict(event.metadata or {})
                 elif isinstance(event, dg.AssetCheckResult):
                     checks.setdefault(event.check_name or "", []).append((rd, event))
@@ -172,39 +247,34 @@ def _over_range(
             failures.append((rd, f"{type(error).__name__}: {error}"))
             first_error = first_error or error
         model = model or day_context.deferred_model
-    frame = pl.concat([f for _, f in frames], how="vertical_relaxed") if frames else None
-    if not failures and model is not None and frame is not None:
-        if schema_errors(frame, model) is not None:
-            failures = [
-                (rd, f"{model.__name__}: {e}") for rd, f in frames if (e := schema_errors(f, model))
-            ]
-            failures = failures or [(days[0], f"{model.__name__}: {schema_errors(frame, model)}")]
-            checks[SCHEMA_CHECK] = [
-                (
-                    rd,
-                    dg.AssetCheckResult(
-                        check_name=SCHEMA_CHECK, passed=False, metadata={"summary": e}
-                    ),
-                )
-                for rd, e in failures
-            ]
-        else:
-            checks[SCHEMA_CHECK] = [
-                (
-                    days[-1],
-                    dg.AssetCheckResult(
-                        check_name=SCHEMA_CHECK, passed=True, metadata={"schema": model.__name__}
-                    ),
-                )
-            ]
+        if frame is not None:
+            rows.add(rd, frame, model)
+    output = rows.finish(model) if not failures else None
+    if model is not None:
+        checks[SCHEMA_CHECK] = [
+            (
+                rd,
+                dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=False, metadata={"summary": e}),
+            )
+            for rd, e in rows.failures
+        ] or [
+            (
+                days[-1],
+                dg.AssetCheckResult(
+                    check_name=SCHEMA_CHECK, passed=True, metadata={"schema": model.__name__}
+                ),
+            )
+        ]
+    failures += rows.failures
     if failures:
+        failures.sort(key=lambda f: (f[0].market_date, f[0].region))
         yield from (_merged(name, results) for name, results in checks.items())
         raise dg.Failure(
             _failure_text(context, days, failures),
             metadata={"failed_partitions": [str(rd) for rd, _ in failures]},
             allow_retries=False,
         ) from first_error
-    assert frame is not None
+    assert output is not None
     # the last day's metadata, less the table's own and the plots (a day's picture, which Dagster
     # would copy onto every partition of the range)
     metadata = {
@@ -212,12 +282,13 @@ def _over_range(
         for k, v in last_metadata.items()
         if not k.startswith(("dagster/", "warehouse_")) and not _large_markdown(v)
     }
+    schema = output.collect_schema() if isinstance(output, pl.LazyFrame) else output.schema
     yield dg.Output(
-        frame,
+        output,
         metadata={
-            **table_metadata(frame),
-            "dagster/row_count": frame.height // len(days),
-            "rows_in_run": frame.height,
+            **table_metadata(pl.DataFrame(schema=schema)),
+            "dagster/row_count": rows.rows // len(days),
+            "rows_in_run": rows.rows,
             "days_in_run": len(days),
             **({"metadata_of_day": str(days[-1])} if metadata else {}),
             **metadata,

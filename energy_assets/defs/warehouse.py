@@ -88,12 +88,20 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             # one partition, or a range of days in one step (a single-run backfill): each
             # partition's rows go to its own file, each replaced atomically
             parts = [_partition(k) for k in context.asset_partition_keys]
-            slices = [(p, _rows_of(table, p, obj, len(parts) > 1)) for p in parts]
-            empty = [_describe(p) for p, rows in slices if rows.is_empty()]
+            if isinstance(obj, pl.LazyFrame):  # a long range's rows, spilled (defs/ranges.py)
+                present = obj.select(_COLUMN_OF.values()).unique().collect()
+                keys = {(str(d), str(r)) for d, r in present.iter_rows()}
+                empty = [_describe(p) for p in parts if (p["date"], p["region"]) not in keys]
+                # one partition's rows in memory at a time
+                slices = ((p, lambda p=p: _rows_of(table, p, obj, True).collect()) for p in parts)
+            else:
+                cut = [(p, _rows_of(table, p, obj, len(parts) > 1)) for p in parts]
+                empty = [_describe(p) for p, rows in cut if rows.is_empty()]
+                slices = ((p, lambda rows=rows: rows) for p, rows in cut)
             if empty:
                 raise ValueError(f"{table}: no rows for partition(s) {', '.join(empty)}")
             for partition, rows in slices:
-                path = warehouse.write(table, partition, rows)
+                path = warehouse.write(table, partition, rows())
         if context.has_asset_partitions and len(context.asset_partition_keys) == 1:
             context.add_output_metadata({"warehouse_file": dg.MetadataValue.path(path)})
         if new_table and self.catalog and warehouse.local:
