@@ -1,0 +1,103 @@
+"""HiGHS (highspy) on an LP given as numpy arrays: options, model passing, status, dual bound.
+
+Pure module (numpy, highspy). Shared by the fleet's chunked solve (`fleet_highs`) and its
+coordinating-price decomposition (`fleet_price`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from energy_assets.optimize.fleet_lp import BlockLp
+
+
+@dataclass(frozen=True)
+class LpResult:
+    """Column values of the all-battery LP, objective and dual bound without the constant
+    offset, `status` "optimal" or "time_limit" (then x is feasible but may not be optimal)."""
+
+    x: np.ndarray
+    status: str
+    objective: float
+    dual_bound: float
+    simplex_iterations: int
+    feeder_rows: int
+    rounds: int
+    relaxed_s: float
+    coupled_s: float
+
+
+class LpTimeLimit(RuntimeError):
+    """HiGHS stopped at the time limit without a feasible schedule."""
+
+
+def new_highs(time_limit_s: float):
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_strategy", 1)  # dual simplex
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
+    return h
+
+
+def pass_lp(h, lp: BlockLp) -> None:
+    import highspy
+
+    m = lp.matrix
+    model = highspy.HighsLp()
+    model.num_col_ = m.shape[1]
+    model.num_row_ = m.shape[0]
+    model.col_cost_ = lp.cost
+    model.col_lower_ = lp.col_lb
+    model.col_upper_ = lp.col_ub
+    model.row_lower_ = lp.row_lb
+    model.row_upper_ = lp.row_ub
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.num_col_ = m.shape[1]
+    model.a_matrix_.num_row_ = m.shape[0]
+    model.a_matrix_.start_ = m.indptr
+    model.a_matrix_.index_ = m.indices
+    model.a_matrix_.value_ = m.data
+    h.passModel(model)
+
+
+def status_name(h) -> str:
+    import highspy
+
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        return "optimal"
+    if status == highspy.HighsModelStatus.kTimeLimit:
+        return "time_limit"
+    if status in (
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    ):
+        return "infeasible"
+    return h.modelStatusToString(status)
+
+
+def dual_objective(lp: BlockLp, row_dual: np.ndarray) -> float:
+    """A proven lower bound on the LP's optimum (minimisation) from HiGHS' row duals.
+
+    The duals are first given their feasible signs (positive only on a row with a finite lower
+    bound, negative only with a finite upper bound); then, whatever their accuracy, the
+    Lagrangian `y' row bounds + sum_j min(z_j lb_j, z_j ub_j)` with `z = c - A' y` is a lower
+    bound of the LP (exact arithmetic aside), and equals the optimum at exact optimal duals.
+    A column with an infinite bound and a reduced cost pointing at it gives -inf.
+    """
+    y = np.asarray(row_dual, dtype=np.float64).copy()
+    y[(y > 0) & ~np.isfinite(lp.row_lb)] = 0.0
+    y[(y < 0) & ~np.isfinite(lp.row_ub)] = 0.0
+    z = lp.cost - lp.matrix.T @ y
+    with np.errstate(invalid="ignore"):
+        rows = np.where(y > 0, y * lp.row_lb, np.where(y < 0, y * lp.row_ub, 0.0))
+        cols = np.where(z > 0, z * lp.col_lb, np.where(z < 0, z * lp.col_ub, 0.0))
+    total = float(rows.sum() + cols.sum())
+    return total if math.isfinite(total) else -math.inf
