@@ -473,11 +473,11 @@ def run_fleet(
 
 def run_jobs(n: int, seed: int, time_limit_s: float, *, threads: int = 1) -> dict[str, Any]:
     """Solve `synthetic_job_problem(n, 9, 48, seed)` and compare with the two baselines."""
+    from energy_assets.benchmarks.job_instances import synthetic_job_problem
     from energy_assets.optimize.compute_jobs import (
         best_window_per_job,
         run_now_baseline,
         solve_jobs,
-        synthetic_job_problem,
     )
 
     problem = synthetic_job_problem(
