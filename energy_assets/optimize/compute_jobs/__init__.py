@@ -25,7 +25,7 @@ the regions it may run in and its home region. A job draws constant power
 - Objective `"carbon"`: least total CO2. Objective `"cost"`: least total cost (every region a job
   may use must then have prices), usually together with `carbon_cap_kg`.
 
-Formulation (0/1 program; CP-SAT, or HiGHS through MathOpt)
+Formulation (0/1 program; CP-SAT, or HiGHS through highspy)
 -----------------------------------------------------------
 - Non-interruptible job j: one boolean `x[j,r,s]` per allowed region r and start s with
   `earliest <= s <= deadline - duration`, pruned up front where the job's power does not fit the
@@ -55,15 +55,19 @@ Methods (`JobProblem.method`)
 - `"cp-sat"`: the whole model in CP-SAT, hinted with an LP-rounding start; the gap is CP-SAT's
   own. Proves optimality quickly up to ~100 jobs; at 1,000 jobs on 2 cores its presolve alone
   takes ~30 s and the gap stays at tens of percent after 60 s (measured).
-- `"highs-mip"`: the whole model as a MIP in HiGHS (no hint: MathOpt's HiGHS takes none). Good
+- `"highs-mip"`: the whole model as a MIP in HiGHS (highspy, no start given). Good
   bounds, but at 1,000 jobs its root cut loop used the whole 60 s (measured gap 37%).
-- `"lp-lns"`: (1) LP relaxation in HiGHS (dual simplex; ~5-10 s at 1,000 jobs x 9 regions x 48 h)
-  gives the lower bound; (2) LP rounding (jobs the LP is surest about first, each to its
-  largest-LP-value option that fits) gives the start; (3) large neighbourhood search: CP-SAT
-  re-solves ~15-100 jobs at a time with the others fixed (their load taken off the capacity, their
-  CO2 off the cap), neighbourhoods around unscheduled/high-regret jobs' best windows, busy
-  region-hours, LP disagreements and at random, accepting strict improvements. The reported gap
-  is against the LP bound, so it is honest but pessimistic (it includes the LP's integrality gap).
+- `"lp-lns"`: (1) LP relaxation in HiGHS (highspy dual simplex, ~2-3 s at 1,000 jobs x 9
+  regions x 48 h) gives the lower bound (its dual objective from the row duals); (2) the start
+  is the better of LP rounding (jobs the LP is surest about first, each to its largest-LP-value
+  option that fits) and LP diving (`rounding.py`: fix the surest jobs, re-solve the LP warm,
+  repeat); (3) large neighbourhood search: CP-SAT re-solves ~15-100 jobs at a time with the
+  others fixed (their load taken off the capacity, their CO2 off the cap), neighbourhoods around
+  unscheduled/high-regret jobs' best windows, busy region-hours, LP disagreements and at random,
+  accepting strict improvements. The reported gap is against the LP bound, so it is honest but
+  pessimistic: on the 1,000-job benchmark instance the LP bound is 90,341 kg while HiGHS' root
+  cuts lift the bound to 91,767 kg (~50 s, measured), so no schedule can be proven within 1 %
+  of optimal by the LP bound alone there.
 - `"auto"` (default): `"cp-sat"` up to `AUTO_EXACT_MAX_JOBS` jobs and `AUTO_EXACT_MAX_VARS`
   booleans, else `"lp-lns"`.
 

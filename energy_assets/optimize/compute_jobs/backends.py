@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from energy_assets.optimize.compute_jobs.model import (
     _build,
@@ -22,6 +23,7 @@ from energy_assets.optimize.compute_jobs.problem import (
     POWER_UNITS_PER_KW,
     _Prepared,
 )
+from energy_assets.optimize.fleet_lp import BlockLp
 
 
 @dataclass
@@ -116,71 +118,33 @@ def _solve_cpsat(
     return run
 
 
-def _mathopt_model(m: _Model, *, integer: bool):
-    """The rows as a MathOpt model, built through its proto (fast for 10^5 variables).
-    Capacity and cap rows are scaled (W -> kW, 0.1 g -> kg) for the LP's numerics."""
-    from ortools.math_opt import model_pb2
-    from ortools.math_opt.python import mathopt
-
-    proto = model_pb2.ModelProto()
-    proto.variables.ids.extend(range(m.n_vars))
-    proto.variables.lower_bounds.extend([0.0] * m.n_vars)
-    proto.variables.upper_bounds.extend([1.0] * m.n_vars)
-    proto.variables.integers.extend([integer] * m.n_vars)
-    nz = np.flatnonzero(m.obj)
-    proto.objective.linear_coefficients.ids.extend(nz.tolist())
-    proto.objective.linear_coefficients.values.extend(m.obj[nz].tolist())
-    n_rows = len(m.rows)
-    factor = np.array(
-        [1.0 if one or hi <= 1 else 1.0 / POWER_UNITS_PER_KW for one, _, _, _, hi in m.rows]
-    )
-    lower = np.array([r[3] for r in m.rows], dtype=float) * factor
-    upper = np.array([r[4] for r in m.rows], dtype=float) * factor
-    proto.linear_constraints.ids.extend(range(n_rows))
-    proto.linear_constraints.lower_bounds.extend(lower.tolist())
-    proto.linear_constraints.upper_bounds.extend(upper.tolist())
-    lengths = np.array([len(r[1]) for r in m.rows], dtype=np.int64)
-    cols = np.concatenate([r[1] for r in m.rows]) if n_rows else np.zeros(0, np.int64)
-    vals = np.concatenate([r[2] for r in m.rows]) if n_rows else np.zeros(0, np.int64)
-    row_ids = np.repeat(np.arange(n_rows), lengths)
-    vals = vals * factor[row_ids]
-    order = np.lexsort((cols, row_ids))  # row-major, columns sorted within a row
-    mat = proto.linear_constraint_matrix
-    mat.row_ids.extend(row_ids[order].tolist())
-    mat.column_ids.extend(cols[order].tolist())
-    mat.coefficients.extend(vals[order].tolist())
-    return mathopt.Model.from_model_proto(proto)
-
-
-def _mathopt_solve(m: _Model, prep: _Prepared, time_limit: float, *, integer: bool, log: bool):
-    from ortools.math_opt.python import mathopt
-
-    model = _mathopt_model(m, integer=integer)
-    params = mathopt.SolveParameters(
-        time_limit=timedelta(seconds=max(0.05, time_limit)),
-        relative_gap_tolerance=float(prep.problem.relative_gap_limit),
-        enable_output=log,
-        random_seed=0,
-    )
-    return mathopt, mathopt.solve(model, mathopt.SolverType.HIGHS, params=params)
-
-
 def _solve_highs_mip(m: _Model, prep: _Prepared, time_limit: float, *, log: bool) -> _Run:
-    """The same model as a MIP in HiGHS (MathOpt); MathOpt passes HiGHS no hint."""
-    mathopt, result = _mathopt_solve(m, prep, time_limit, integer=True, log=log)
-    wall = result.solve_stats.solve_time.total_seconds()
-    reason = result.termination.reason
-    bound = result.termination.objective_bounds.dual_bound
-    if result.has_primal_feasible_solution():
-        sol = result.solutions[0].primal_solution
-        values = np.zeros(m.n_vars, dtype=np.int64)
-        for var, x in sol.variable_values.items():
-            if x > 0.5:
-                values[var.id] = 1
-        status = "OPTIMAL" if reason == mathopt.TerminationReason.OPTIMAL else "FEASIBLE"
-        return _finish_run(m, status, values, float(bound) if math.isfinite(bound) else None, wall)
-    status = "INFEASIBLE" if reason == mathopt.TerminationReason.INFEASIBLE else "UNKNOWN"
-    return _finish_run(m, status, None, None, wall)
+    """The same model as a MIP in HiGHS (highspy: the same HiGHS as the LP relaxation; one
+    thread, the problem's relative gap limit)."""
+    import highspy
+
+    from energy_assets.optimize.highs_lp import new_highs, pass_lp
+
+    lp = _lp_arrays(m)
+    h = new_highs(max(0.05, time_limit))
+    h.setOptionValue("output_flag", bool(log))
+    h.setOptionValue("mip_rel_gap", float(prep.problem.relative_gap_limit))
+    h.setOptionValue("random_seed", 0)
+    pass_lp(h, lp)
+    everything = np.arange(m.n_vars, dtype=np.int32)
+    h.changeColsIntegrality(m.n_vars, everything, np.full(m.n_vars, highspy.HighsVarType.kInteger))
+    t0 = time.perf_counter()
+    h.run()
+    wall = time.perf_counter() - t0
+    status = h.getModelStatus()
+    info = h.getInfo()
+    bound = float(info.mip_dual_bound)
+    if info.primal_solution_status == 2:  # feasible
+        values = (np.asarray(h.getSolution().col_value) > 0.5).astype(np.int64)
+        name = "OPTIMAL" if status == highspy.HighsModelStatus.kOptimal else "FEASIBLE"
+        return _finish_run(m, name, values, bound if math.isfinite(bound) else None, wall)
+    name = "INFEASIBLE" if status == highspy.HighsModelStatus.kInfeasible else "UNKNOWN"
+    return _finish_run(m, name, None, None, wall)
 
 
 @dataclass
@@ -190,40 +154,63 @@ class _LP:
     values: np.ndarray | None  # global layout
     wall_s: float
     fractional_jobs: int | None
+    model: _Model | None = None  # the model solved (with skips), for the dive
+    highs: Any = None  # its HiGHS instance, at the LP optimum (re-solved warm by the dive)
 
 
-def _solve_lp(
-    prep: _Prepared,
-    jobs: np.ndarray,
-    time_limit: float,
-    *,
-    log: bool,
-    capacity_units: np.ndarray | None = None,
-    co2_budget_kg: float | None = None,
-    skips: bool = False,
-) -> _LP:
-    """LP relaxation (HiGHS dual simplex) with every job in `jobs` placed (or, with `skips`,
-    skipped at a prohibitive cost: always feasible; the bound is then not reported)."""
+def _lp_arrays(m: _Model) -> BlockLp:
+    """The rows as a column-wise LP; capacity and cap rows scaled (W -> kW, 0.1 g -> kg)."""
+    n_rows = len(m.rows)
+    factor = np.array(
+        [1.0 if one or hi <= 1 else 1.0 / POWER_UNITS_PER_KW for one, _, _, _, hi in m.rows]
+    )
+    lengths = np.array([len(r[1]) for r in m.rows], dtype=np.int64)
+    cols = np.concatenate([r[1] for r in m.rows]) if n_rows else np.zeros(0, np.int64)
+    vals = np.concatenate([r[2] for r in m.rows]) if n_rows else np.zeros(0, np.int64)
+    row_ids = np.repeat(np.arange(n_rows), lengths)
+    matrix = sparse.csc_matrix((vals * factor[row_ids], (row_ids, cols)), shape=(n_rows, m.n_vars))
+    return BlockLp(
+        cost=m.obj.astype(float),
+        col_lb=np.zeros(m.n_vars),
+        col_ub=np.ones(m.n_vars),
+        matrix=matrix,
+        row_lb=np.array([r[3] for r in m.rows], dtype=float) * factor,
+        row_ub=np.array([r[4] for r in m.rows], dtype=float) * factor,
+    )
+
+
+def _solve_lp(prep: _Prepared, jobs: np.ndarray, time_limit: float, *, log: bool) -> _LP:
+    """LP relaxation (HiGHS dual simplex through highspy) of the model with skips.
+
+    A skip costs more than every job's worst option together, so the LP skips nothing unless
+    the jobs cannot all be placed even fractionally ("INFEASIBLE": no bound). Otherwise its
+    optimum is the LP with every job placed, and the bound is its dual objective (a proven lower
+    bound computed from the row duals, `highs_lp.dual_objective`)."""
+    from energy_assets.optimize.highs_lp import dual_objective, new_highs, pass_lp, status_name
+
     if not len(jobs):
         return _LP("SKIPPED", None, None, 0.0, None)
-    m = _build(prep, jobs, skips=skips, capacity_units=capacity_units, co2_budget_kg=co2_budget_kg)
-    mathopt, result = _mathopt_solve(m, prep, time_limit, integer=False, log=log)
-    wall = result.solve_stats.solve_time.total_seconds()
-    reason = result.termination.reason
-    bound = result.termination.objective_bounds.dual_bound
-    bound = float(bound) if math.isfinite(bound) else None
-    if reason == mathopt.TerminationReason.INFEASIBLE:
-        return _LP("INFEASIBLE", None, None, wall, None)
-    if reason != mathopt.TerminationReason.OPTIMAL or not result.has_primal_feasible_solution():
-        return _LP(reason.name, bound, None, wall, None)
-    local = np.zeros(m.n_vars)
-    for var, x in result.solutions[0].primal_solution.variable_values.items():
-        local[var.id] = x
+    m = _build(prep, jobs, skips=True)
+    lp = _lp_arrays(m)
+    h = new_highs(max(0.05, time_limit))
+    h.setOptionValue("output_flag", bool(log))
+    pass_lp(h, lp)
+    t0 = time.perf_counter()
+    h.run()
+    wall = time.perf_counter() - t0
+    status = status_name(h)
+    if status != "optimal":
+        return _LP(status.upper(), None, None, wall, None, m, h)
+    sol = h.getSolution()
+    local = np.clip(np.asarray(sol.col_value), 0.0, 1.0)
     values = np.zeros(_layout(prep)[3])
     values[m.gvar] = local
-    g_ch0, g_run0, _, _ = _layout(prep)
+    g_ch0, g_run0, g_skip0, _ = _layout(prep)
+    if values[g_skip0:].sum() > 1e-6:
+        return _LP("INFEASIBLE", None, values, wall, None, m, h)
+    bound = dual_objective(lp, np.asarray(sol.row_dual))
     sure = np.zeros(prep.n_jobs)
     np.maximum.at(sure, prep.opt_job, values[:g_ch0])
     np.maximum.at(sure, prep.ch_job, values[g_ch0:g_run0])
     fractional = int(np.sum(sure[jobs] < 1 - 1e-6))
-    return _LP("OPTIMAL", None if skips else bound, values, wall, fractional)
+    return _LP("OPTIMAL", bound if math.isfinite(bound) else None, values, wall, fractional, m, h)

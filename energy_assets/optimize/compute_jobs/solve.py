@@ -48,6 +48,7 @@ from energy_assets.optimize.compute_jobs.problem import (
     _prepare,
     _Prepared,
 )
+from energy_assets.optimize.compute_jobs.rounding import dive
 
 AUTO_EXACT_MAX_JOBS = 100
 AUTO_EXACT_MAX_VARS = 12_000
@@ -149,6 +150,12 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
         alt = _greedy(prep, None, by="carbon")
         if _objective_of(prep, alt)[0] < _objective_of(prep, start)[0]:
             start, start_how = alt, "least-carbon greedy (the cost start ran out of cap)"
+    if method == "lp-lns":
+        dived = dive(
+            prep, lp, candidates, time.perf_counter() + 0.25 * (deadline - time.perf_counter())
+        )
+        if dived is not None and _objective_of(prep, dived) < _objective_of(prep, start):
+            start, start_how = dived, "LP diving"
     greedy_s = time.perf_counter() - tg
 
     info: dict[str, Any] = {
