@@ -916,40 +916,43 @@ def _frames(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     H, T = load.shape
     ts = pl.Series("interval_start_utc", starts, dtype=pl.Datetime("us", "UTC"))
-    ts_phys = ts.to_physical().to_numpy()
+    ids = np.array([h.home_id for h in problem.homes], dtype=object)
+    soc_flat = soc.ravel()
     per_home = pl.DataFrame(
-        {
-            "home_id": np.repeat(np.array([h.home_id for h in problem.homes], dtype=object), T),
-            "interval_start_utc": np.tile(ts_phys, H),
-            "load_kw": load.ravel(),
-            "pv_kw": pv.ravel(),
-            "charge_kw": charge.ravel(),
-            "discharge_kw": discharge.ravel(),
-            "soc_kwh": soc.ravel(),
-            "net_import_kw": net.ravel(),
-        }
-    ).with_columns(
-        pl.col("home_id").cast(pl.String),
-        pl.col("interval_start_utc").cast(pl.Datetime("us", "UTC")),
-        pl.col("soc_kwh").fill_nan(None),
+        [
+            pl.Series("home_id", np.repeat(ids, T), dtype=pl.String),
+            pl.Series("interval_start_utc", np.tile(ts.to_physical().to_numpy(), H)).cast(
+                pl.Datetime("us", "UTC")
+            ),
+            pl.Series("load_kw", load.ravel()),
+            pl.Series("pv_kw", pv.ravel()),
+            pl.Series("charge_kw", charge.ravel()),
+            pl.Series("discharge_kw", discharge.ravel()),
+            pl.Series("soc_kwh", soc_flat, nan_to_null=True),
+            pl.Series("net_import_kw", net.ravel()),
+        ]
     )
     has_batt = np.array([h.battery is not None for h in problem.homes])
     nan = np.full(T, np.nan)
     fleet = pl.DataFrame(
-        {
-            "interval_start_utc": ts,
-            "load_kw": load.sum(axis=0),
-            "pv_kw": pv.sum(axis=0),
-            "charge_kw": charge.sum(axis=0),
-            "discharge_kw": discharge.sum(axis=0),
-            "soc_kwh": soc[has_batt].sum(axis=0) if has_batt.any() else np.zeros(T),
-            "net_import_kw": net.sum(axis=0),
-            "baseline_net_import_kw": fixed.sum(axis=0),
-            "price_usd_per_kwh": price,
-            "export_price_usd_per_kwh": export_price,
-            "carbon_gco2_per_kwh": carbon,
-            "feeder_import_limit_kw": nan if imp_limit is None else imp_limit,
-            "feeder_export_limit_kw": nan if exp_limit is None else exp_limit,
-        }
-    ).with_columns(pl.col("feeder_import_limit_kw", "feeder_export_limit_kw").fill_nan(None))
+        [
+            ts,
+            pl.Series("load_kw", load.sum(axis=0)),
+            pl.Series("pv_kw", pv.sum(axis=0)),
+            pl.Series("charge_kw", charge.sum(axis=0)),
+            pl.Series("discharge_kw", discharge.sum(axis=0)),
+            pl.Series("soc_kwh", soc[has_batt].sum(axis=0) if has_batt.any() else np.zeros(T)),
+            pl.Series("net_import_kw", net.sum(axis=0)),
+            pl.Series("baseline_net_import_kw", fixed.sum(axis=0)),
+            pl.Series("price_usd_per_kwh", price),
+            pl.Series("export_price_usd_per_kwh", export_price),
+            pl.Series("carbon_gco2_per_kwh", carbon),
+            pl.Series(
+                "feeder_import_limit_kw", nan if imp_limit is None else imp_limit, nan_to_null=True
+            ),
+            pl.Series(
+                "feeder_export_limit_kw", nan if exp_limit is None else exp_limit, nan_to_null=True
+            ),
+        ]
+    )
     return per_home, fleet

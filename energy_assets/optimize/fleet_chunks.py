@@ -63,7 +63,7 @@ class ChunkPool:
         h = self.highs[i]
         if h is None:
             lp = block_lp(self.arrays, chunk, price)
-            h = new_highs(left)
+            h = new_highs(left, presolve=False)
             pass_lp(h, lp)
             self.lps[i], self.highs[i] = lp, h
         else:

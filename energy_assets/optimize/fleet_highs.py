@@ -124,7 +124,7 @@ def _solve_coupled(pool, relaxed, lo, hi, broken, deadline, relaxed_s) -> LpResu
         np.concatenate([whole.row_lb, lo[broken]]),
         np.concatenate([whole.row_ub, hi[broken]]),
     )
-    h = new_highs(deadline - time.perf_counter())
+    h = new_highs(deadline - time.perf_counter(), presolve=False)
     pass_lp(h, lp)
     col_status, row_status = pool.bases()
     basis = highspy.HighsBasis()

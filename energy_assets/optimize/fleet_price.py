@@ -77,7 +77,7 @@ def solve_by_price(
     # master: rows = B convexity rows (= 1), then one per slot; cols = 2 slacks per slot, then
     # schedules.
     m = slots.size
-    h = new_highs(max(deadline - time.perf_counter(), 0.01))
+    h = new_highs(max(deadline - time.perf_counter(), 0.01), presolve=False)
     h.addRows(B, np.ones(B), np.ones(B), 0, np.zeros(B + 1, np.int32), np.zeros(0, np.int32), [])
     h.addRows(m, lo[slots], hi[slots], 0, np.zeros(m + 1, np.int32), np.zeros(0, np.int32), [])
     n_cols = 0

@@ -34,7 +34,9 @@ class LpTimeLimit(RuntimeError):
     """HiGHS stopped at the time limit without a feasible schedule."""
 
 
-def new_highs(time_limit_s: float):
+def new_highs(time_limit_s: float, *, presolve: bool = True):
+    """A quiet single-thread HiGHS instance for dual simplex; `presolve=False` for the many
+    small fleet chunks (presolve costs more than it saves on them)."""
     import highspy
 
     h = highspy.Highs()
@@ -42,6 +44,7 @@ def new_highs(time_limit_s: float):
     h.setOptionValue("solver", "simplex")
     h.setOptionValue("simplex_strategy", 1)  # dual simplex
     h.setOptionValue("threads", 1)
+    h.setOptionValue("presolve", "on" if presolve else "off")
     h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
     return h
 
