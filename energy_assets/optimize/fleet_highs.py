@@ -114,8 +114,22 @@ def _solve_coupled(pool, relaxed, lo, hi, broken, deadline, relaxed_s) -> LpResu
     B = arrays.n_batteries
     iterations = relaxed.iterations
     bound = relaxed.bound
-    whole = block_lp(arrays, np.arange(B, dtype=np.int64))
     rows, _, _ = feeder_rows(arrays, broken, lo[broken], hi[broken])
+    if len(pool.chunks) == 1:
+        # one chunk is the whole LP: add the rows to its instance (its basis stays valid)
+        h, whole = pool.highs[0], pool.lps[0]
+        h.setOptionValue("simplex_strategy", 1)
+        h.addRows(
+            broken.size,
+            lo[broken],
+            hi[broken],
+            rows.nnz,
+            rows.indptr.astype(np.int32),
+            rows.indices.astype(np.int32),
+            rows.data,
+        )
+    else:
+        whole = block_lp(arrays, np.arange(B, dtype=np.int64))
     lp = BlockLp(
         whole.cost,
         whole.col_lb,
@@ -124,14 +138,15 @@ def _solve_coupled(pool, relaxed, lo, hi, broken, deadline, relaxed_s) -> LpResu
         np.concatenate([whole.row_lb, lo[broken]]),
         np.concatenate([whole.row_ub, hi[broken]]),
     )
-    h = new_highs(deadline - time.perf_counter(), presolve=False)
-    pass_lp(h, lp)
-    col_status, row_status = pool.bases()
-    basis = highspy.HighsBasis()
-    basis.col_status = col_status
-    basis.row_status = row_status + [highspy.HighsBasisStatus.kBasic] * broken.size
-    basis.valid = True
-    h.setBasis(basis)
+    if len(pool.chunks) > 1:
+        h = new_highs(deadline - time.perf_counter(), presolve=False)
+        pass_lp(h, lp)
+        col_status, row_status = pool.bases()
+        basis = highspy.HighsBasis()
+        basis.col_status = col_status
+        basis.row_status = row_status + [highspy.HighsBasisStatus.kBasic] * broken.size
+        basis.valid = True
+        h.setBasis(basis)
     added = broken
     rounds = 0
     while True:
