@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ class _Run:
     skips_proven_minimal: bool
     wall_s: float
     build_s: float = 0.0  # building the solver's own model (proto) from the rows
+    dual_bound: float | None = None  # the solver's bound on the model with skip penalties
 
 
 def _finish_run(
@@ -139,12 +140,13 @@ def _solve_highs_mip(m: _Model, prep: _Prepared, time_limit: float, *, log: bool
     status = h.getModelStatus()
     info = h.getInfo()
     bound = float(info.mip_dual_bound)
+    dual = bound if math.isfinite(bound) else None
     if info.primal_solution_status == 2:  # feasible
         values = (np.asarray(h.getSolution().col_value) > 0.5).astype(np.int64)
         name = "OPTIMAL" if status == highspy.HighsModelStatus.kOptimal else "FEASIBLE"
-        return _finish_run(m, name, values, bound if math.isfinite(bound) else None, wall)
+        return replace(_finish_run(m, name, values, dual, wall), dual_bound=dual)
     name = "INFEASIBLE" if status == highspy.HighsModelStatus.kInfeasible else "UNKNOWN"
-    return _finish_run(m, name, None, None, wall)
+    return replace(_finish_run(m, name, None, None, wall), dual_bound=dual)
 
 
 @dataclass

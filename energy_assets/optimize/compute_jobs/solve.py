@@ -5,6 +5,7 @@ bound and gap, unscheduled jobs with reasons, and the result frames and summary.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -92,6 +93,19 @@ def _unscheduled_reasons(prep: _Prepared, assign: _Assignment, proven: bool) -> 
             why = "it fits what is left, but the search stopped before placing it"
         out.append({"job_id": prep.job_ids[j], "constraint": constraint, "reason": why})
     return out
+
+
+def _bound_alongside(full, prep, deadline: float):
+    """HiGHS' MIP on the whole model in a second thread until `deadline`, for its bound (its
+    root cuts lift the LP bound) and any schedule it finds; highspy releases the GIL."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(
+        _solve_highs_mip, full, prep, max(0.05, deadline - time.perf_counter() - 0.05), log=False
+    )
+    pool.shutdown(wait=False)
+    return future
 
 
 def solve_jobs(problem: JobProblem) -> JobSchedule:
@@ -201,9 +215,24 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
         solve_s = run.wall_s
     elif method == "lp-lns":
         ts = time.perf_counter()
-        assign, stats = _lns(prep, start, candidates, deadline, lp, scale)
+        side = _bound_alongside(full, prep, deadline) if problem.num_workers >= 2 else None
+        search_prep = (
+            prep if side is None else replace(prep, problem=replace(problem, num_workers=1))
+        )
+        assign, stats = _lns(search_prep, start, candidates, deadline, lp, scale)
+        cut_run = side.result() if side is not None else None
         solve_s = time.perf_counter() - ts
         info["lns"] = stats
+        if cut_run is not None:
+            info["cut_bound"] = {
+                "status": cut_run.status,
+                "dual_bound": cut_run.dual_bound,
+                "solve_time_s": cut_run.wall_s,
+            }
+            if cut_run.values is not None:
+                found = _decode(prep, full, cut_run.values, [None] * J)
+                if _objective_of(prep, found) < _objective_of(prep, assign):
+                    assign = found
         n_left = sum(assign[j] is None for j in candidates.tolist())
         proven_skips = n_left == 0
         if n_left == 0 and stats.get("exact_bound") is not None:
@@ -212,6 +241,9 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
         elif n_left == 0 and lp.bound is not None:
             bound = lp.bound
             bound_source = "LP relaxation (HiGHS)"
+            if cut_run is not None and (cut_run.dual_bound or -np.inf) > bound:
+                bound = cut_run.dual_bound
+                bound_source = "HiGHS MIP root with cuts (second thread)"
         solver_status = "FEASIBLE"
     else:
         raise ValueError(f"unknown method {problem.method!r}")
