@@ -239,7 +239,7 @@ def _reference_cost_lp(problem: FleetProblem) -> float:
     for net in fleet_net:
         m.add_linear_constraint(net >= -problem.feeder_export_limit_kw)
     m.minimize(objective)
-    result = mathopt.solve(m, mathopt.SolverType.HIGHS)
+    result = mathopt.solve(m, mathopt.SolverType.GLOP)
     assert result.termination.reason == mathopt.TerminationReason.OPTIMAL
     return result.objective_value()
 

@@ -90,6 +90,7 @@ import polars as pl
 
 from energy_assets.optimize.fleet_highs import LpTimeLimit, solve_fleet_lp
 from energy_assets.optimize.fleet_lp import fleet_arrays, tie_break_usd, unpack
+from energy_assets.optimize.highs_lp import solve_proto
 
 if TYPE_CHECKING:
     from ortools.math_opt import model_pb2
@@ -577,28 +578,27 @@ def _net_overlaps(
     return np.clip(c - x, 0, None), np.clip(d - eta * x, 0, None)
 
 
-def _params(
-    time_limit_s: float, solver: mathopt.SolverType, method: str, mip: bool
-) -> mathopt.SolveParameters:
+def _params(time_limit_s: float) -> mathopt.SolveParameters:
+    """MathOpt parameters for GLOP / PDLP (HiGHS goes through highspy, `solve_proto`)."""
     from ortools.math_opt.python import mathopt
-    from ortools.math_opt.solvers import highs_pb2
 
-    params = mathopt.SolveParameters(time_limit=timedelta(seconds=time_limit_s))
-    if solver == mathopt.SolverType.HIGHS and not mip:
-        highs = highs_pb2.HighsOptionsProto()
-        if method == "ipm":
-            highs.string_options["solver"] = "ipm"
-            highs.string_options["run_crossover"] = "off"
-            highs.double_options["ipm_optimality_tolerance"] = 1e-6
-        else:
-            highs.string_options["solver"] = "simplex"
-        params.highs = highs
-    return params
+    return mathopt.SolveParameters(time_limit=timedelta(seconds=time_limit_s))
 
 
 def _bill(net: np.ndarray, dt: float, rate: np.ndarray, export_rate: np.ndarray) -> float:
     """Sum over homes and slots of dt * (rate * import - export_rate * export)."""
     return float(dt * (np.clip(net, 0, None) @ rate - np.clip(-net, 0, None) @ export_rate).sum())
+
+
+def _solve_highs_one_piece(built, problem, method, starts, fixed_total, imp_limit, exp_limit):
+    """The one-piece model (the MIP, or interior point) in HiGHS through highspy:
+    (x, objective, bound, status)."""
+    result = solve_proto(built.proto, problem.time_limit_s, ipm=method == "ipm")
+    if result.status == "infeasible":
+        raise _infeasible(starts, fixed_total, imp_limit, exp_limit)
+    if result.x is None:
+        raise FleetSolveError(f"highs stopped without a solution: {result.status}")
+    return result.x, result.objective, result.bound, result.status
 
 
 def _decomposed(problem: FleetProblem) -> bool:
@@ -786,36 +786,41 @@ def solve_fleet(problem: FleetProblem) -> FleetSchedule:
         method = problem.lp_method
         if method not in ("simplex", "ipm"):
             raise ValueError(f"lp_method must be 'simplex' or 'ipm', got {method!r}")
-        params = _params(problem.time_limit_s, solver, method, problem.forbid_simultaneous)
         t1 = time.perf_counter()
-        result = mathopt.solve(model, solver, params=params)
-        solve_time = time.perf_counter() - t1
-        reason = result.termination.reason
-        if reason in (
-            mathopt.TerminationReason.INFEASIBLE,
-            mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED,
-        ):
-            raise _infeasible(starts, fixed_total, imp_limit, exp_limit)
-        if not result.has_primal_feasible_solution():
-            raise FleetSolveError(
-                f"{problem.solver} stopped without a solution: {reason.name} "
-                f"({result.termination.detail})"
+        if solver == mathopt.SolverType.HIGHS:
+            x, objective, bound, status = _solve_highs_one_piece(
+                built, problem, method, starts, fixed_total, imp_limit, exp_limit
             )
-        status = reason.name.lower()
+        else:
+            params = _params(problem.time_limit_s)
+            result = mathopt.solve(model, solver, params=params)
+            reason = result.termination.reason
+            if reason in (
+                mathopt.TerminationReason.INFEASIBLE,
+                mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED,
+            ):
+                raise _infeasible(starts, fixed_total, imp_limit, exp_limit)
+            if not result.has_primal_feasible_solution():
+                raise FleetSolveError(
+                    f"{problem.solver} stopped without a solution: {reason.name} "
+                    f"({result.termination.detail})"
+                )
+            status = reason.name.lower()
+            values = result.variable_values()
+            x = np.zeros(num_vars)
+            x[np.fromiter((v.id for v in values), np.int64, len(values))] = np.fromiter(
+                values.values(), np.float64, len(values)
+            )
+            objective = float(result.objective_value())
+            bound = result.termination.objective_bounds.dual_bound
+        solve_time = time.perf_counter() - t1
         method_used = "mip" if problem.forbid_simultaneous else method
-        values = result.variable_values()
-        x = np.zeros(num_vars)
-        x[np.fromiter((v.id for v in values), np.int64, len(values))] = np.fromiter(
-            values.values(), np.float64, len(values)
-        )
         raw_c = sum(x[ids] for ids in built.charge)
         raw_d = sum(x[ids] for ids in built.discharge)
         tie_break = float(sum((x[ids] * usd).sum() for ids, usd in built.tie_break))
         overlap = float(dt * np.minimum(raw_c, raw_d).sum())
         charge[batt_idx], discharge[batt_idx] = _net_overlaps(raw_c, raw_d, batts)
         soc[batt_idx] = x[built.s]
-        objective = float(result.objective_value())
-        bound = result.termination.objective_bounds.dual_bound
         best_bound = float(bound) if math.isfinite(bound) else None
         if best_bound is not None:
             gap = abs(objective - best_bound) / max(1.0, abs(objective))

@@ -104,3 +104,68 @@ def dual_objective(lp: BlockLp, row_dual: np.ndarray) -> float:
         cols = np.where(z > 0, z * lp.col_lb, np.where(z < 0, z * lp.col_ub, 0.0))
     total = float(rows.sum() + cols.sum())
     return total if math.isfinite(total) else -math.inf
+
+
+@dataclass(frozen=True)
+class ProtoResult:
+    """`solve_proto`'s answer: status "optimal" / "time_limit" / "infeasible" / other (HiGHS'
+    model status), column values (None without a feasible solution), objective and bound."""
+
+    status: str
+    x: np.ndarray | None
+    objective: float
+    bound: float
+
+
+def solve_proto(proto, time_limit_s: float, *, ipm: bool = False) -> ProtoResult:
+    """A MathOpt `ModelProto` (ids 0..n-1 in order) solved by HiGHS through highspy: a MIP when
+    it has integer variables, else dual simplex (or interior point without crossover, `ipm`).
+
+    The one-piece fleet models use this instead of MathOpt's own HiGHS: two HiGHS libraries in
+    one process (ortools' and highspy's) crashed pytest workers."""
+    import highspy
+    from scipy import sparse
+
+    n = len(proto.variables.ids)
+    m = len(proto.linear_constraints.ids)
+    cost = np.zeros(n)
+    cost[np.asarray(proto.objective.linear_coefficients.ids, dtype=np.int64)] = np.asarray(
+        proto.objective.linear_coefficients.values
+    )
+    mat = proto.linear_constraint_matrix
+    matrix = sparse.csc_matrix(
+        (
+            np.asarray(mat.coefficients),
+            (np.asarray(mat.row_ids, dtype=np.int64), np.asarray(mat.column_ids, dtype=np.int64)),
+        ),
+        shape=(m, n),
+    )
+    lp = BlockLp(
+        cost=cost,
+        col_lb=np.asarray(proto.variables.lower_bounds, dtype=np.float64),
+        col_ub=np.asarray(proto.variables.upper_bounds, dtype=np.float64),
+        matrix=matrix,
+        row_lb=np.asarray(proto.linear_constraints.lower_bounds, dtype=np.float64),
+        row_ub=np.asarray(proto.linear_constraints.upper_bounds, dtype=np.float64),
+    )
+    integers = np.asarray(proto.variables.integers, dtype=bool)
+    h = new_highs(time_limit_s)
+    if ipm and not integers.any():
+        h.setOptionValue("solver", "ipm")
+        h.setOptionValue("run_crossover", "off")
+        h.setOptionValue("ipm_optimality_tolerance", 1e-6)
+    pass_lp(h, lp)
+    if integers.any():
+        idx = np.flatnonzero(integers).astype(np.int32)
+        h.changeColsIntegrality(idx.size, idx, np.full(idx.size, highspy.HighsVarType.kInteger))
+    h.run()
+    info = h.getInfo()
+    status = status_name(h)
+    offset = float(proto.objective.offset)
+    x = np.asarray(h.getSolution().col_value) if info.primal_solution_status == 2 else None
+    objective = offset + float(info.objective_function_value) if x is not None else math.nan
+    if integers.any():
+        bound = offset + float(info.mip_dual_bound)
+    else:
+        bound = objective if status == "optimal" else -math.inf
+    return ProtoResult(status, x, objective, bound)
