@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from energy_assets.benchmarks.job_instances import synthetic_job_problem
 from energy_assets.optimize.compute_jobs import (
     ComputeJob,
     JobProblem,
@@ -17,7 +18,6 @@ from energy_assets.optimize.compute_jobs import (
     best_window_per_job,
     run_now_baseline,
     solve_jobs,
-    synthetic_job_problem,
 )
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)

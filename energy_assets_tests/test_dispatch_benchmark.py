@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from datetime import date, time
 
 import numpy as np
@@ -182,10 +183,28 @@ def test_run_writes_json_and_prints_table(household_data, tmp_path, capsys):
     parser = dispatch.configure_parser(argparse.ArgumentParser())
     out = tmp_path / "dispatch.json"
     args = parser.parse_args(
-        ["--sizes", "1", "--kinds", "household,fleet", "--time-limit", "30", "--out", str(out)]
+        [
+            "--sizes",
+            "1",
+            "--kinds",
+            "household,fleet",
+            "--time-limit",
+            "30",
+            "--fleet-extra-sizes",
+            "none",
+            "--out",
+            str(out),
+        ]
     )
     assert dispatch.run(args) == 0
     printed = capsys.readouterr().out
+    last = printed.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"dispatch fleet1000_s=na fleet1000_gap=na fleet10000_s=na jobs1000_s=na "
+        r"jobs1000_gap=na household_ms=[0-9.]+ pulp_min_ratio=[0-9.]+",
+        last,
+    ), last
+    assert "load average before" in printed
     assert "| kind | N |" in printed
     assert "| household | 1 |" in printed and "| fleet | 1 |" in printed
     report = json.loads(out.read_text())
@@ -202,3 +221,29 @@ def test_parser_rejects_bad_kinds():
         parser.parse_args(["--kinds", "household,nope"])
     args = parser.parse_args([])
     assert args.sizes == [1, 10, 100, 1000] and args.kinds == ["household", "fleet", "jobs"]
+
+
+def test_summary_line_takes_the_named_sizes_and_the_smallest_ratio():
+    def fleet(n, wall, gap, ratio):
+        return {
+            "kind": "fleet",
+            "n": n,
+            "ours": {"wall_s": wall, "gap": gap},
+            "comparison": None if ratio is None else {"ratio_wall": ratio},
+        }
+
+    results = [
+        {
+            "kind": "household",
+            "n": 10,
+            "ours": {"wall_s": {"median": 0.0031}},
+            "comparison": {"ratio_wall": 14.0},
+        },
+        fleet(1000, 1.5, 4e-7, 9.0),
+        fleet(10_000, 12.25, 5e-7, None),
+        {"kind": "jobs", "n": 1000, "ours": {"wall_s": 30.1, "gap": 0.05}},
+    ]
+    assert dispatch.summary_line(results) == (
+        "dispatch fleet1000_s=1.500 fleet1000_gap=4.00e-07 fleet10000_s=12.250 "
+        "jobs1000_s=30.100 jobs1000_gap=0.0500 household_ms=3.100 pulp_min_ratio=9.00"
+    )

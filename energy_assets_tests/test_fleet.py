@@ -239,7 +239,7 @@ def _reference_cost_lp(problem: FleetProblem) -> float:
     for net in fleet_net:
         m.add_linear_constraint(net >= -problem.feeder_export_limit_kw)
     m.minimize(objective)
-    result = mathopt.solve(m, mathopt.SolverType.HIGHS)
+    result = mathopt.solve(m, mathopt.SolverType.GLOP)
     assert result.termination.reason == mathopt.TerminationReason.OPTIMAL
     return result.objective_value()
 
@@ -517,3 +517,75 @@ def test_fifty_home_fleet_from_real_data_solves(household):
     for home in homes:
         if home.battery is not None:
             _assert_soc_dynamics(sched, home, 0.25)
+
+
+# --------------------------------------------------------------------------------------------
+# The structured solve (chunks, lazy feeder rows, coordinating price) against the one-piece LP
+# --------------------------------------------------------------------------------------------
+
+
+def _real_fleet_problem(household, n: int, share: float, **kw) -> FleetProblem:
+    day = date(2024, 6, 20)
+    tz = "Europe/Paris"
+    homes = make_fleet(day, n, tz, household, seed=3)
+    starts = day_slot_starts(day, tz)
+    local_hour = np.array([s.astimezone(ZoneInfo(tz)).hour for s in starts])
+    price = np.where((local_hour >= 17) & (local_hour < 21), 0.34, 0.15)
+    fixed = np.sum([h.load_kw - h.pv_kw for h in homes], axis=0)
+    return FleetProblem(
+        starts,
+        15,
+        homes,
+        price,
+        np.full(len(starts), 100.0),
+        export_price_usd_per_kwh=0.06,
+        feeder_export_limit_kw=share * float(-fixed.min()),
+        **kw,
+    )
+
+
+@pytest.mark.parametrize("coupled_max", [10_000, 0])
+def test_structured_solve_matches_one_piece_lp_with_proven_gap(household, monkeypatch, coupled_max):
+    """Lazy feeder rows (exact) and the coordinating price (to its gap tolerance) give the
+    one-piece LP's optimum (GLOP's simplex through MathOpt), and a bound below it."""
+    from energy_assets.optimize import fleet_highs
+
+    monkeypatch.setattr(fleet_highs, "COUPLED_MAX_BATTERIES", coupled_max)
+    problem = _real_fleet_problem(household, 60, 0.6, gap_tolerance=1e-6)
+    ours = solve_fleet(problem).summary
+    reference = solve_fleet(replace(problem, solver="glop")).summary
+    assert ours["status"] == "optimal"
+    assert ours["feeder_rows_added"] > 0  # the limit binds
+    assert ours["feeder_limit_violation_kw"] <= 1e-4
+    assert ours["best_bound"] <= ours["objective"] + 1e-9
+    assert ours["gap"] <= 1e-6
+    assert ours["objective"] == pytest.approx(reference["objective"], rel=2e-6)
+
+
+def test_structured_solve_threads_do_not_change_the_schedule(household):
+    problem = _real_fleet_problem(household, 60, 0.6)
+    one = solve_fleet(problem)
+    two = solve_fleet(replace(problem, threads=2))
+    assert one.summary["objective"] == two.summary["objective"]
+    assert one.per_home.equals(two.per_home)
+
+
+def test_without_binding_limit_the_relaxation_is_the_answer(household):
+    problem = _real_fleet_problem(household, 30, 10.0)
+    s = solve_fleet(problem).summary
+    assert s["status"] == "optimal"
+    assert s["feeder_rows_added"] == 0 and s["coupling_rounds"] == 0
+    assert s["gap"] <= 1e-6
+
+
+def test_time_limit_is_never_reported_optimal(household):
+    from energy_assets.optimize.fleet import FleetSolveError
+
+    problem = _real_fleet_problem(household, 200, 0.6, time_limit_s=1e-4)
+    try:
+        s = solve_fleet(problem).summary
+    except FleetSolveError as error:
+        assert "time" in str(error).lower()
+    else:
+        assert s["status"] == "time_limit"
+        assert s["gap"] is not None

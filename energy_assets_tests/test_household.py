@@ -584,3 +584,94 @@ def test_schedule_plot_png():
     assert len(png) > 5_000
     empty = schedule_plot_png(slots, carbon, "gCO2/kWh", result.frame.clear(), "nothing", tz)
     assert empty.startswith(b"\x89PNG")
+
+
+# ---------------------------------------------------------------------------------------------
+# Independent appliances: the per-appliance DP against the whole-household CP-SAT model
+# ---------------------------------------------------------------------------------------------
+
+DP_APPLIANCES = [
+    Appliance("block", power_kw=1.8, duration_slots=8, allowed_slots=frozenset(range(70, 96))),
+    Appliance(
+        "pauses",
+        power_kw=2.0,
+        duration_slots=6,
+        interruptible=True,
+        min_on_slots=2,
+        min_off_slots=3,
+        startup_cost=40.0,
+    ),
+    Appliance(
+        "range_block",
+        power_kw=3.0,
+        min_power_kw=1.0,
+        energy_kwh=5.0,
+        earliest_start_slot=10,
+        latest_end_slot=60,
+    ),
+    Appliance(
+        "range_split",
+        power_kw=3.3,
+        min_power_kw=1.1,
+        energy_kwh=4.4,
+        interruptible=True,
+        min_on_slots=3,
+        min_off_slots=2,
+        startup_cost=80.0,
+        allowed_slots=frozenset([*range(0, 20), *range(30, 50)]),
+    ),
+    Appliance(
+        "range_from_zero",
+        power_kw=2.0,
+        min_power_kw=0.0,
+        energy_kwh=3.0,
+        interruptible=True,
+        min_on_slots=2,
+    ),
+]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_independent_appliances_dp_matches_cp_sat(monkeypatch, seed):
+    """Without an import limit each appliance is solved alone by dynamic programming; its
+    objective equals the CP-SAT model's (the same integer objective, both proven optimal)."""
+    from energy_assets.optimize import household
+
+    rng = random.Random(seed)
+    carbon = [round(rng.uniform(-50.0, 600.0), 1) for _ in range(N)]
+    appliances = [*DP_APPLIANCES, *default_household_appliances()]
+    dp = solve_household(problem(appliances, carbon))
+    assert dp.summary["method"] == "dp" and dp.summary["gap"] == 0.0
+    monkeypatch.setattr(household, "_solve_independent", lambda *a: None)
+    cp = solve_household(problem(appliances, carbon))
+    assert cp.summary["method"] == "cp-sat" and cp.summary["status"] == "OPTIMAL"
+    assert dp.summary["objective"] == pytest.approx(cp.summary["objective"], rel=1e-9, abs=1e-6)
+    assert dp.summary["best_bound"] == pytest.approx(cp.summary["best_bound"], rel=1e-9)
+    for app in appliances:
+        on = on_slots(dp.frame, app.name)
+        blocks = runs(on)
+        if not app.interruptible:
+            assert len(blocks) == 1
+        else:
+            if app.min_power_kw != 0.0:  # a run at 0 W is on but does not show
+                assert all(b - a >= app.min_on_slots for a, b in blocks), (app.name, blocks)
+            assert all(
+                c - b >= app.min_off_slots
+                for (_, b), (c, _) in zip(blocks, blocks[1:], strict=False)
+            )
+        energy = dp.frame.filter(pl.col("appliance") == app.name)["energy_kwh"].sum()
+        expected = app.energy_kwh or app.power_kw * app.duration_slots * 0.25
+        assert energy == pytest.approx(expected, abs=1e-9)
+
+
+def test_binding_import_limit_still_uses_cp_sat():
+    apps = default_household_appliances()
+    result = solve_household(problem(apps, [500.0 - t for t in range(N)], import_limit_kw=6.0))
+    assert result.summary["method"] == "cp-sat"
+
+
+def test_infeasible_appliance_is_still_named_without_import_limit():
+    app = Appliance("too_long", power_kw=1.0, duration_slots=10, allowed_slots=frozenset(range(5)))
+    with pytest.raises(ScheduleInfeasible) as info:
+        solve_household(problem([app]))
+    assert info.value.appliance == "too_long"

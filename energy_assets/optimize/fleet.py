@@ -58,13 +58,22 @@ before solving (profile length/NaN, soc_min > soc_max, end target above soc_max 
 max_charge_kw can reach, a feeder limit broken even with every battery at full power), and after
 a solver "infeasible" names the feeder limit and the first slot where the fixed net load breaks it.
 
-Solving: the model is built as a MathOpt `ModelProto` straight from numpy index arrays (no Python
-object per variable), loaded with `mathopt.Model.from_model_proto` and solved by HiGHS dual
-simplex (default; `lp_method="ipm"` for its interior point without crossover), or GLOP / PDLP
-(`solver=`). Feeder rows are only added for slots where the batteries could break the limit.
+Solving (default `solver="highs"`, `lp_method="simplex"`): the homes are coupled only through
+the feeder limits, so the LP is solved by its structure (`fleet_lp`: the model as numpy arrays,
+one block per battery; `fleet_chunks`: chunks of 20 batteries, each in its own HiGHS instance,
+on `threads` threads; `fleet_highs`: the relaxation without feeder rows, then lazy feeder rows
+on the whole LP from the chunks' bases up to `fleet_highs.COUPLED_MAX_BATTERIES` batteries;
+`fleet_price`: beyond that, a coordinating price on the feeder rows by column generation, to
+`gap_tolerance`). The reported `best_bound` is a Lagrangian bound computed from the duals (not
+the solver's word), `gap` = (objective - bound) / max(1, |objective|). Without a binding feeder
+limit (the graph's default) the relaxation is the answer. A time limit returns the incumbent
+with status "time_limit" and its gap, or raises `FleetSolveError` when there is none.
+GLOP / PDLP (`solver=`), HiGHS interior point (`lp_method="ipm"`) and the MIP
+(`forbid_simultaneous`) build the same model in one piece as a MathOpt `ModelProto` (`_build`).
 Size: 3 variables per battery-slot (5 with a separate export price), one row per battery-slot,
-plus one feeder row per constrained slot. 1,000 homes (766 batteries) x 96 slots from real data
-with binding feeder limits: ~1 s to build, ~15 s to solve (HiGHS simplex, 2 shared cores).
+plus one feeder row per constrained slot (lazily: only slots a solution breaks). 1,000 homes
+(766 batteries) x 96 slots from real data with a binding export limit: ~1.5-2 s (was ~10 s as
+one LP); see the README's dispatch benchmark for measured figures.
 """
 
 from __future__ import annotations
@@ -78,6 +87,10 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import polars as pl
+
+from energy_assets.optimize.fleet_highs import LpTimeLimit, solve_fleet_lp
+from energy_assets.optimize.fleet_lp import fleet_arrays, tie_break_usd, unpack
+from energy_assets.optimize.highs_lp import solve_proto
 
 if TYPE_CHECKING:
     from ortools.math_opt import model_pb2
@@ -211,6 +224,8 @@ class FleetProblem:
     solver: SolverName = "highs"
     lp_method: LpMethod = "simplex"
     tie_break_usd_per_kwh: float = 1e-5
+    gap_tolerance: float = 1e-4
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -563,28 +578,61 @@ def _net_overlaps(
     return np.clip(c - x, 0, None), np.clip(d - eta * x, 0, None)
 
 
-def _params(
-    time_limit_s: float, solver: mathopt.SolverType, method: str, mip: bool
-) -> mathopt.SolveParameters:
+def _params(time_limit_s: float) -> mathopt.SolveParameters:
+    """MathOpt parameters for GLOP / PDLP (HiGHS goes through highspy, `solve_proto`)."""
     from ortools.math_opt.python import mathopt
-    from ortools.math_opt.solvers import highs_pb2
 
-    params = mathopt.SolveParameters(time_limit=timedelta(seconds=time_limit_s))
-    if solver == mathopt.SolverType.HIGHS and not mip:
-        highs = highs_pb2.HighsOptionsProto()
-        if method == "ipm":
-            highs.string_options["solver"] = "ipm"
-            highs.string_options["run_crossover"] = "off"
-            highs.double_options["ipm_optimality_tolerance"] = 1e-6
-        else:
-            highs.string_options["solver"] = "simplex"
-        params.highs = highs
-    return params
+    return mathopt.SolveParameters(time_limit=timedelta(seconds=time_limit_s))
 
 
 def _bill(net: np.ndarray, dt: float, rate: np.ndarray, export_rate: np.ndarray) -> float:
     """Sum over homes and slots of dt * (rate * import - export_rate * export)."""
     return float(dt * (np.clip(net, 0, None) @ rate - np.clip(-net, 0, None) @ export_rate).sum())
+
+
+def _solve_highs_one_piece(built, problem, method, starts, fixed_total, imp_limit, exp_limit):
+    """The one-piece model (the MIP, or interior point) in HiGHS through highspy:
+    (x, objective, bound, status)."""
+    result = solve_proto(built.proto, problem.time_limit_s, ipm=method == "ipm")
+    if result.status == "infeasible":
+        raise _infeasible(starts, fixed_total, imp_limit, exp_limit)
+    if result.x is None:
+        raise FleetSolveError(f"highs stopped without a solution: {result.status}")
+    return result.x, result.objective, result.bound, result.status
+
+
+def _decomposed(problem: FleetProblem) -> bool:
+    """The default LP (HiGHS dual simplex) goes through `fleet_highs` (chunks + lazy feeder
+    rows); GLOP / PDLP / interior point / the MIP keep the one-piece MathOpt model."""
+    return (
+        problem.solver == "highs"
+        and problem.lp_method == "simplex"
+        and not problem.forbid_simultaneous
+    )
+
+
+def _infeasible(
+    starts: list[datetime],
+    fixed_total: np.ndarray,
+    imp_limit: np.ndarray | None,
+    exp_limit: np.ndarray | None,
+) -> FleetInfeasible:
+    """The error for a solver's "infeasible": the limits and the first breach without batteries."""
+    hint = _feeder_message(starts, fixed_total, imp_limit, exp_limit, 0.0, 0.0)
+    limits = []
+    if imp_limit is not None:
+        limits.append(f"feeder import limit (min {imp_limit.min():g} kW)")
+    if exp_limit is not None:
+        limits.append(f"feeder export limit (min {exp_limit.min():g} kW)")
+    return FleetInfeasible(
+        "solver reports the fleet infeasible"
+        + (
+            ": the batteries hold too little energy to keep to the " + " and the ".join(limits)
+            if limits
+            else ""
+        )
+        + (f"; first breach without batteries: {hint}" if hint else "")
+    )
 
 
 def solve_fleet(problem: FleetProblem) -> FleetSchedule:
@@ -668,12 +716,64 @@ def solve_fleet(problem: FleetProblem) -> FleetSchedule:
     status = "optimal"
     objective = best_bound = gap = None
     solve_time = 0.0
+    decomposition: dict = {}
     charge = np.zeros((H, T))
     discharge = np.zeros((H, T))
     soc = np.full((H, T), np.nan)
     build_time = time.perf_counter() - t0
 
-    if B > 0:
+    if B > 0 and _decomposed(problem):
+        arrays = fleet_arrays(
+            batts,
+            fixed[batt_idx],
+            dt,
+            obj_rate,
+            obj_export_rate,
+            split,
+            problem.tie_break_usd_per_kwh,
+        )
+        num_vars = B * arrays.cols_per_battery
+        num_rows = B * T
+        build_time = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        try:
+            lp = solve_fleet_lp(
+                arrays,
+                fixed_total,
+                imp_limit,
+                exp_limit,
+                problem.time_limit_s,
+                problem.gap_tolerance,
+                _bill(fixed, dt, obj_rate, obj_export_rate),
+                problem.threads,
+            )
+        except LpTimeLimit as error:
+            raise FleetSolveError(f"highs stopped without a solution: {error}") from error
+        solve_time = time.perf_counter() - t1
+        if lp.status == "infeasible":
+            raise _infeasible(starts, fixed_total, imp_limit, exp_limit)
+        num_rows += lp.feeder_rows
+        status = lp.status
+        method_used = "simplex"
+        raw_c, raw_d, soc_b = unpack(arrays, lp.x)
+        tie_break = tie_break_usd(arrays, lp.x)
+        overlap = float(dt * np.minimum(raw_c, raw_d).sum())
+        charge[batt_idx], discharge[batt_idx] = _net_overlaps(raw_c, raw_d, batts)
+        soc[batt_idx] = soc_b
+        offset = _bill(fixed, dt, obj_rate, obj_export_rate)
+        objective = offset + lp.objective
+        best_bound = offset + lp.dual_bound if math.isfinite(lp.dual_bound) else None
+        if best_bound is not None:
+            gap = max(0.0, objective - best_bound) / max(1.0, abs(objective))
+        decomposition = {
+            "simplex_iterations": lp.simplex_iterations,
+            "feeder_rows_added": lp.feeder_rows,
+            "coupling_rounds": lp.rounds,
+            "threads": problem.threads,
+            "relaxed_solve_s": lp.relaxed_s,
+            "coupled_solve_s": lp.coupled_s,
+        }
+    elif B > 0:
         built = _build(
             problem, T, fixed, batt_idx, obj_rate, obj_export_rate, split, imp_limit, exp_limit
         )
@@ -686,51 +786,41 @@ def solve_fleet(problem: FleetProblem) -> FleetSchedule:
         method = problem.lp_method
         if method not in ("simplex", "ipm"):
             raise ValueError(f"lp_method must be 'simplex' or 'ipm', got {method!r}")
-        params = _params(problem.time_limit_s, solver, method, problem.forbid_simultaneous)
         t1 = time.perf_counter()
-        result = mathopt.solve(model, solver, params=params)
-        solve_time = time.perf_counter() - t1
-        reason = result.termination.reason
-        if reason in (
-            mathopt.TerminationReason.INFEASIBLE,
-            mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED,
-        ):
-            hint = _feeder_message(starts, fixed_total, imp_limit, exp_limit, 0.0, 0.0)
-            limits = []
-            if imp_limit is not None:
-                limits.append(f"feeder import limit (min {imp_limit.min():g} kW)")
-            if exp_limit is not None:
-                limits.append(f"feeder export limit (min {exp_limit.min():g} kW)")
-            raise FleetInfeasible(
-                "solver reports the fleet infeasible"
-                + (
-                    ": the batteries hold too little energy to keep to the "
-                    + " and the ".join(limits)
-                    if limits
-                    else ""
+        if solver == mathopt.SolverType.HIGHS:
+            x, objective, bound, status = _solve_highs_one_piece(
+                built, problem, method, starts, fixed_total, imp_limit, exp_limit
+            )
+        else:
+            params = _params(problem.time_limit_s)
+            result = mathopt.solve(model, solver, params=params)
+            reason = result.termination.reason
+            if reason in (
+                mathopt.TerminationReason.INFEASIBLE,
+                mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED,
+            ):
+                raise _infeasible(starts, fixed_total, imp_limit, exp_limit)
+            if not result.has_primal_feasible_solution():
+                raise FleetSolveError(
+                    f"{problem.solver} stopped without a solution: {reason.name} "
+                    f"({result.termination.detail})"
                 )
-                + (f"; first breach without batteries: {hint}" if hint else "")
+            status = reason.name.lower()
+            values = result.variable_values()
+            x = np.zeros(num_vars)
+            x[np.fromiter((v.id for v in values), np.int64, len(values))] = np.fromiter(
+                values.values(), np.float64, len(values)
             )
-        if not result.has_primal_feasible_solution():
-            raise FleetSolveError(
-                f"{problem.solver} stopped without a solution: {reason.name} "
-                f"({result.termination.detail})"
-            )
-        status = reason.name.lower()
+            objective = float(result.objective_value())
+            bound = result.termination.objective_bounds.dual_bound
+        solve_time = time.perf_counter() - t1
         method_used = "mip" if problem.forbid_simultaneous else method
-        values = result.variable_values()
-        x = np.zeros(num_vars)
-        x[np.fromiter((v.id for v in values), np.int64, len(values))] = np.fromiter(
-            values.values(), np.float64, len(values)
-        )
         raw_c = sum(x[ids] for ids in built.charge)
         raw_d = sum(x[ids] for ids in built.discharge)
         tie_break = float(sum((x[ids] * usd).sum() for ids, usd in built.tie_break))
         overlap = float(dt * np.minimum(raw_c, raw_d).sum())
         charge[batt_idx], discharge[batt_idx] = _net_overlaps(raw_c, raw_d, batts)
         soc[batt_idx] = x[built.s]
-        objective = float(result.objective_value())
-        bound = result.termination.objective_bounds.dual_bound
         best_bound = float(bound) if math.isfinite(bound) else None
         if best_bound is not None:
             gap = abs(objective - best_bound) / max(1.0, abs(objective))
@@ -792,6 +882,7 @@ def solve_fleet(problem: FleetProblem) -> FleetSchedule:
         "feeder_limit_violation_kw": max(violation, 0.0),
         "export_price_is_import_price": not export_given,
         "carbon_credit_exports": problem.carbon_credit_exports,
+        **decomposition,
     }
     per_home, fleet = _frames(
         problem,
@@ -830,40 +921,43 @@ def _frames(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     H, T = load.shape
     ts = pl.Series("interval_start_utc", starts, dtype=pl.Datetime("us", "UTC"))
-    ts_phys = ts.to_physical().to_numpy()
+    ids = np.array([h.home_id for h in problem.homes], dtype=object)
+    soc_flat = soc.ravel()
     per_home = pl.DataFrame(
-        {
-            "home_id": np.repeat(np.array([h.home_id for h in problem.homes], dtype=object), T),
-            "interval_start_utc": np.tile(ts_phys, H),
-            "load_kw": load.ravel(),
-            "pv_kw": pv.ravel(),
-            "charge_kw": charge.ravel(),
-            "discharge_kw": discharge.ravel(),
-            "soc_kwh": soc.ravel(),
-            "net_import_kw": net.ravel(),
-        }
-    ).with_columns(
-        pl.col("home_id").cast(pl.String),
-        pl.col("interval_start_utc").cast(pl.Datetime("us", "UTC")),
-        pl.col("soc_kwh").fill_nan(None),
+        [
+            pl.Series("home_id", np.repeat(ids, T), dtype=pl.String),
+            pl.Series("interval_start_utc", np.tile(ts.to_physical().to_numpy(), H)).cast(
+                pl.Datetime("us", "UTC")
+            ),
+            pl.Series("load_kw", load.ravel()),
+            pl.Series("pv_kw", pv.ravel()),
+            pl.Series("charge_kw", charge.ravel()),
+            pl.Series("discharge_kw", discharge.ravel()),
+            pl.Series("soc_kwh", soc_flat, nan_to_null=True),
+            pl.Series("net_import_kw", net.ravel()),
+        ]
     )
     has_batt = np.array([h.battery is not None for h in problem.homes])
     nan = np.full(T, np.nan)
     fleet = pl.DataFrame(
-        {
-            "interval_start_utc": ts,
-            "load_kw": load.sum(axis=0),
-            "pv_kw": pv.sum(axis=0),
-            "charge_kw": charge.sum(axis=0),
-            "discharge_kw": discharge.sum(axis=0),
-            "soc_kwh": soc[has_batt].sum(axis=0) if has_batt.any() else np.zeros(T),
-            "net_import_kw": net.sum(axis=0),
-            "baseline_net_import_kw": fixed.sum(axis=0),
-            "price_usd_per_kwh": price,
-            "export_price_usd_per_kwh": export_price,
-            "carbon_gco2_per_kwh": carbon,
-            "feeder_import_limit_kw": nan if imp_limit is None else imp_limit,
-            "feeder_export_limit_kw": nan if exp_limit is None else exp_limit,
-        }
-    ).with_columns(pl.col("feeder_import_limit_kw", "feeder_export_limit_kw").fill_nan(None))
+        [
+            ts,
+            pl.Series("load_kw", load.sum(axis=0)),
+            pl.Series("pv_kw", pv.sum(axis=0)),
+            pl.Series("charge_kw", charge.sum(axis=0)),
+            pl.Series("discharge_kw", discharge.sum(axis=0)),
+            pl.Series("soc_kwh", soc[has_batt].sum(axis=0) if has_batt.any() else np.zeros(T)),
+            pl.Series("net_import_kw", net.sum(axis=0)),
+            pl.Series("baseline_net_import_kw", fixed.sum(axis=0)),
+            pl.Series("price_usd_per_kwh", price),
+            pl.Series("export_price_usd_per_kwh", export_price),
+            pl.Series("carbon_gco2_per_kwh", carbon),
+            pl.Series(
+                "feeder_import_limit_kw", nan if imp_limit is None else imp_limit, nan_to_null=True
+            ),
+            pl.Series(
+                "feeder_export_limit_kw", nan if exp_limit is None else exp_limit, nan_to_null=True
+            ),
+        ]
+    )
     return per_home, fleet

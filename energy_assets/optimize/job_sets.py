@@ -1,6 +1,6 @@
 """The compute-job set a data-centre operator submits for one market day.
 
-Jobs are drawn with `compute_jobs.synthetic_job_problem` (power lognormal, median 80 kW; 1-8 h;
+Jobs are drawn with `benchmarks.job_instances.synthetic_job_problem` (power lognormal, median 80 kW; 1-8 h;
 windows with slack; 30% interruptible; deterministic per seed) and re-homed onto real regions:
 each job's home is the partition's region and it may run in any region that has a carbon
 forecast for the day (the job's own `allowed_regions` draw is kept in spirit: jobs pinned to one
@@ -16,7 +16,8 @@ from datetime import datetime
 
 import numpy as np
 
-from energy_assets.optimize.compute_jobs import ComputeJob, RegionSignal, synthetic_job_problem
+from energy_assets.benchmarks.job_instances import synthetic_job_problem
+from energy_assets.optimize.compute_jobs import ComputeJob, RegionSignal
 
 
 def region_job_set(

@@ -1,0 +1,213 @@
+"""Exact single-appliance schedules by dynamic programming over the day's slots.
+
+Pure module (numpy). When a household's appliances do not interact (no import limit, or one
+that no slot can reach), the household's optimum is each appliance's own optimum, and
+`appliance_schedule` finds it exactly on the same integer objective as the CP-SAT model in
+`household.py` (`coef[t]` per W-slot, `startup` per start) in about a millisecond:
+
+- fixed power in one block: every feasible start, by a running sum (closed form);
+- everything else: a DP whose state is the run state (not started yet; on for 1..m-1 or >= m
+  slots, m = `min_on_slots`; off for 1..r-1 or >= r slots since the last stop, r =
+  `min_off_slots`, or done for a one-block appliance) and the energy delivered so far, in units
+  of `g` W-slots: one on-slot for fixed power; for a power range, g = gcd(min W, max W, energy):
+  with the on-slots fixed, the energy split is an LP whose optimal vertex has every slot at its
+  min or max but one, so the optimum is a multiple of g everywhere and no optimum is lost.
+
+Same rules as the CP-SAT model: off before the first slot, runs end inside the day and last at
+least m allowed slots, a pause after a stop lasts at least r slots (disallowed slots count as
+off), a one-block appliance starts exactly once. Ties go to the first optimum found
+walking back from the end of the day, preferring to stay in the current state (off stays off,
+a run goes on), so among equal optima runs come as early as that rule allows, and a schedule
+is a function of its inputs. CP-SAT breaks ties its own way: on ties the two may differ in
+schedule, never in objective.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INF = 1 << 60
+
+
+def appliance_schedule(
+    allowed: list[bool],
+    coef: np.ndarray,
+    *,
+    fixed: bool,
+    block: bool,
+    max_w: int,
+    min_w: int,
+    duration: int | None,
+    energy_wslots: int | None,
+    min_on: int,
+    min_off: int,
+    startup: int,
+) -> tuple[list[int], int] | None:
+    """Watts per slot and the integer objective of the best schedule, or None if none exists.
+
+    `coef`: int64 objective per W-slot; fixed power runs `duration` slots at `max_w`; a range
+    runs at `min_w`..`max_w` W and delivers `energy_wslots` W-slots in all.
+    """
+    n = len(allowed)
+    if fixed and block:
+        return _one_block(allowed, coef, max_w, int(duration), startup)
+    if fixed:
+        unit, lo, hi, target = max_w, 1, 1, int(duration)
+    else:
+        g = math.gcd(math.gcd(min_w, max_w), int(energy_wslots))
+        if g == 0:
+            return [0] * n, 0
+        unit, lo, hi, target = g, min_w // g, max_w // g, int(energy_wslots) // g
+    return _dp(allowed, coef, unit, lo, hi, target, block, max(1, min_on), min_off, startup)
+
+
+def _one_block(allowed, coef, max_w, d, startup):
+    n = len(allowed)
+    if d <= 0 or d > n:
+        return None
+    ok = np.asarray(allowed, dtype=np.int64)
+    runs = np.convolve(ok, np.ones(d, dtype=np.int64), mode="valid") == d
+    if not runs.any():
+        return None
+    csum = np.concatenate([[0], np.cumsum(coef)])
+    window = csum[d:] - csum[:-d]
+    cost = np.where(runs, max_w * window + startup, INF)
+    s = int(np.argmin(cost))
+    power = [0] * n
+    power[s : s + d] = [max_w] * d
+    return power, int(cost[s])
+
+
+def _conv(rows: np.ndarray, step_cost: int, lo: int, hi: int) -> np.ndarray:
+    """new[.., e] = min over levels l in [lo, hi] of rows[.., e - l] + l * step_cost."""
+    k, width = rows.shape
+    if lo == hi:
+        out = np.empty((k, width), dtype=np.int64)
+        out[:, : min(lo, width)] = INF
+        if lo < width:
+            np.add(rows[:, : width - lo], lo * step_cost, out=out[:, lo:])
+            np.minimum(out, INF, out=out)
+        return out
+    # w[j] = rows[j] - j*c; new[e] = e*c + min(w[e-hi .. e-lo]) (indices < 0 are INF)
+    j = np.arange(width, dtype=np.int64)
+    w = rows - j * step_cost
+    wp = np.concatenate([np.full((k, hi), INF, dtype=np.int64), w], axis=1)
+    mins = _window_min(wp[:, : width + hi - lo], hi - lo + 1)
+    return np.minimum(mins + j * step_cost, INF)
+
+
+def _window_min(x: np.ndarray, size: int) -> np.ndarray:
+    """out[:, k] = min(x[:, k : k + size]) by doubling spans (a sparse table), O(log size) ops."""
+    span, m = 1, x
+    while 2 * span <= size:
+        m = np.minimum(m[:, :-span], m[:, span:])
+        span *= 2
+    count = x.shape[1] - size + 1
+    return np.minimum(m[:, :count], m[:, size - span : size - span + count])
+
+
+def _dp(allowed, coef, unit, lo, hi, target, block, m, r, startup):
+    n = len(allowed)
+    width = target + 1
+    R = max(r, 1)
+    n_off = 1 if block else R  # block: one "done" state
+    # rows: 0 never started, 1..m on (m: >= m), then off 1..R (R: >= R) or done
+    on0, off0 = 1, 1 + m
+    S = 1 + m + n_off
+    prev = np.full((S, width), INF, dtype=np.int64)
+    prev[0, 0] = 0
+    tables = []
+    for t in range(n):
+        new = np.empty((S, width), dtype=np.int64)
+        new[0] = prev[0]
+        # off / done: a stop from "on >= m", or the pause goes on
+        if block:
+            new[off0] = np.minimum(prev[on0 + m - 1], prev[off0])
+        else:
+            if R == 1:
+                new[off0] = np.minimum(prev[on0 + m - 1], prev[off0])
+            else:
+                new[off0] = prev[on0 + m - 1]
+                new[off0 + 1 : off0 + R - 1] = prev[off0 : off0 + R - 2]
+                new[off0 + R - 1] = np.minimum(prev[off0 + R - 2], prev[off0 + R - 1])
+        if allowed[t]:
+            into = np.empty((m, width), dtype=np.int64)
+            start = into[0]
+            if block:
+                np.add(prev[0], startup, out=start)
+            else:
+                np.minimum(prev[0], prev[off0 + R - 1], out=start)
+                start += startup
+            np.minimum(start, INF, out=start)
+            if m == 1:
+                np.minimum(start, prev[on0], out=start)
+            else:
+                into[1 : m - 1] = prev[on0 : on0 + m - 2]
+                into[m - 1] = np.minimum(prev[on0 + m - 2], prev[on0 + m - 1])
+            new[on0 : on0 + m] = _conv(into, unit * int(coef[t]), lo, hi)
+        else:
+            new[on0 : on0 + m] = INF
+        tables.append(new)
+        prev = new
+    # ties: prefer ending off (so runs come as early as the optimum allows; see `_backtrack`)
+    finals = ([0] if target == 0 else []) + list(range(off0 + n_off - 1, off0 - 1, -1))
+    finals.append(on0 + m - 1)
+    best_state = min(finals, key=lambda s: prev[s, target])
+    best = int(prev[best_state, target])
+    if best >= INF // 2:
+        return None
+    return _backtrack(tables, allowed, coef, unit, lo, hi, block, m, R, startup, best_state), best
+
+
+def _backtrack(tables, allowed, coef, unit, lo, hi, block, m, R, startup, state):
+    """Walk the DP tables back from (state, target) to the watts of each slot."""
+    n = len(tables)
+    on0, off0 = 1, 1 + m
+    e = tables[-1].shape[1] - 1
+    power = [0] * n
+    empty = np.full((1 + m + (1 if block else R), e + 1), INF, dtype=np.int64)
+    empty[0, 0] = 0
+    for t in range(n - 1, -1, -1):
+        value = tables[t][state, e]
+        prev = tables[t - 1] if t else empty
+        if state == 0:
+            continue
+        if state >= off0:
+            k = state - off0
+            if block or R == 1:
+                sources = [state, on0 + m - 1]
+            elif k == 0:
+                sources = [on0 + m - 1]
+            elif k < R - 1:
+                sources = [state - 1]
+            else:
+                sources = [state, state - 1]
+            state = next(s for s in sources if prev[s, e] == value)
+            continue
+        # on: which level and which predecessor
+        i = state - on0
+        c = unit * int(coef[t])
+        if i == 0:
+            sources = [(on0, 0)] if m == 1 else []
+            starts = [0] if block else [off0 + R - 1, 0]
+            sources += [(s, startup) for s in starts]
+        elif i < m - 1:
+            sources = [(on0 + i - 1, 0)]
+        else:
+            sources = [(on0 + m - 1, 0), (on0 + m - 2, 0)]
+        found = None
+        for level in range(lo, hi + 1):
+            if level > e:
+                break
+            for s, extra in sources:
+                if prev[s, e - level] + extra + level * c == value:
+                    found = (s, level)
+                    break
+            if found:
+                break
+        state, level = found
+        power[t] = level * unit
+        e -= level
+    return power
