@@ -6,7 +6,7 @@ import polars as pl
 from energy_assets import settings
 from energy_assets.atomic import write_atomic
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
+from energy_assets.defs.ranges import RANGE_POLICY, draws_plots, per_region_day
 from energy_assets.defs.resources import ModelStoreResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.optimize.compute_jobs import JobProblem, JobsInfeasible, solve_jobs
@@ -148,18 +148,6 @@ def household_load_shift(
             ),
         ]
     )
-    png = schedule_plot_png(
-        slots,
-        signal,
-        f"carbon {config.carbon_quantile.upper()} (gCO2/kWh)",
-        schedule.frame,
-        f"Household schedule {rd.region} {rd.market_date}",
-        tz,
-    )
-    plot_path = (
-        model_store.plots_path() / "household_load_shift" / rd.region / f"{rd.market_date}.png"
-    )
-    write_atomic(plot_path, png)
     metadata = {
         "objective_kind": config.objective,
         "carbon_quantile": config.carbon_quantile,
@@ -176,9 +164,22 @@ def household_load_shift(
         "baseline_cost_usd": summary.get("baseline_cost_usd"),
         "optimized_cost_usd": summary.get("optimized_cost_usd"),
         "objective_saving_pct": summary.get("saving_pct"),
-        "schedule_plot": dg.MetadataValue.md(_png_markdown(png)),
-        "schedule_plot_path": dg.MetadataValue.path(str(plot_path)),
     }
+    if draws_plots(context):
+        png = schedule_plot_png(
+            slots,
+            signal,
+            f"carbon {config.carbon_quantile.upper()} (gCO2/kWh)",
+            schedule.frame,
+            f"Household schedule {rd.region} {rd.market_date}",
+            tz,
+        )
+        plot_path = (
+            model_store.plots_path() / "household_load_shift" / rd.region / f"{rd.market_date}.png"
+        )
+        write_atomic(plot_path, png)
+        metadata["schedule_plot"] = dg.MetadataValue.md(_png_markdown(png))
+        metadata["schedule_plot_path"] = dg.MetadataValue.path(str(plot_path))
     yield from validated_output(context, frame, HouseholdLoadShift, metadata)
 
 
@@ -276,16 +277,6 @@ def vpp_fleet_dispatch(
             pl.lit(config.feeder_export_limit_kw, dtype=pl.Float64).alias("feeder_export_limit_kw"),
         )
     )
-    png = fleet_plot_png(
-        schedule.fleet,
-        f"carbon {config.carbon_quantile.upper()} (gCO2/kWh)",
-        f"VPP fleet {rd.region} {rd.market_date}",
-        tz,
-    )
-    plot_path = (
-        model_store.plots_path() / "vpp_fleet_dispatch" / rd.region / f"{rd.market_date}.png"
-    )
-    write_atomic(plot_path, png)
     metadata = {
         key: summary[key]
         for key in (
@@ -309,8 +300,19 @@ def vpp_fleet_dispatch(
     }
     metadata["objective_kind"] = config.objective
     metadata["carbon_quantile"] = config.carbon_quantile
-    metadata["schedule_plot"] = dg.MetadataValue.md(_png_markdown(png))
-    metadata["schedule_plot_path"] = dg.MetadataValue.path(str(plot_path))
+    if draws_plots(context):
+        png = fleet_plot_png(
+            schedule.fleet,
+            f"carbon {config.carbon_quantile.upper()} (gCO2/kWh)",
+            f"VPP fleet {rd.region} {rd.market_date}",
+            tz,
+        )
+        plot_path = (
+            model_store.plots_path() / "vpp_fleet_dispatch" / rd.region / f"{rd.market_date}.png"
+        )
+        write_atomic(plot_path, png)
+        metadata["schedule_plot"] = dg.MetadataValue.md(_png_markdown(png))
+        metadata["schedule_plot_path"] = dg.MetadataValue.path(str(plot_path))
     yield from validated_output(context, frame, VppFleetDispatch, metadata)
 
 

@@ -41,9 +41,14 @@ class DayContext:
     defers_validation = True
 
     def __init__(
-        self, context: dg.AssetExecutionContext, rd: RegionDay, step_cache: dict | None = None
+        self,
+        context: dg.AssetExecutionContext,
+        rd: RegionDay,
+        step_cache: dict | None = None,
+        last: bool = False,
     ) -> None:
         self._context = context
+        self.is_last_of_range = last
         self._key = partition_key(rd.region, rd.market_date)
         self.deferred_model: type[pa.DataFrameModel] | None = None
         # shared by every day of the range: see `once_per_step`
@@ -74,6 +79,13 @@ class DayContext:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
+
+
+def draws_plots(context: Any) -> bool:
+    """Whether a schedule's plot is drawn: in a run of one partition, and for the last day of a
+    range (its file, whose path the range's materialization shows). The days before it would
+    each cost a Matplotlib figure nobody sees."""
+    return getattr(context, "is_last_of_range", True)
 
 
 def once_per_step(context: Any, key: Any, produce: Callable[[], Any]) -> Any:
@@ -228,7 +240,7 @@ def _range_events(
     first_error: Exception | None = None
     step_cache: dict = {}
     for rd in days:
-        day_context = DayContext(context, rd, step_cache)
+        day_context = DayContext(context, rd, step_cache, last=rd == days[-1])
         frame = None
         try:
             for event in _events(
@@ -275,8 +287,8 @@ def _range_events(
             allow_retries=False,
         ) from first_error
     assert output is not None
-    # the last day's metadata, less the table's own and the plots (a day's picture, which Dagster
-    # would copy onto every partition of the range)
+    # the last day's metadata, less the table's own and an embedded picture (Dagster copies a
+    # range's metadata onto every partition's materialization: a plot's path, not its pixels)
     metadata = {
         k: v
         for k, v in last_metadata.items()
