@@ -174,12 +174,10 @@ class _RangeRows:
         self.pending_bytes += frame.estimated_size()
         self.rows += frame.height
         if self.pending_bytes > self.spill_bytes:
+            day_rows = max(f.height for _, f in self.pending)
             batch = self._validated_batch(model)
             if batch is not None and not self.failures:
-                self.folder = self.folder or tempfile.TemporaryDirectory(prefix="range-rows-")
-                path = Path(self.folder.name) / f"part-{len(self.files):05d}.parquet"
-                batch.write_parquet(path)
-                self.files.append(path)
+                self._spill(batch, day_rows)
 
     def _validated_batch(self, model: type[pa.DataFrameModel] | None) -> pl.DataFrame | None:
         pending, self.pending, self.pending_bytes = self.pending, [], 0
@@ -198,10 +196,16 @@ class _RangeRows:
         if not self.files:
             return batch
         if batch is not None:
-            path = Path(self.folder.name) / f"part-{len(self.files):05d}.parquet"
-            batch.write_parquet(path)
-            self.files.append(path)
+            self._spill(batch, batch.height)
         return pl.scan_parquet(self.files)
+
+    def _spill(self, batch: pl.DataFrame, day_rows: int) -> None:
+        """A batch to Parquet, a row group about a day (its statistics let the IO manager read
+        one day without the rest)."""
+        self.folder = self.folder or tempfile.TemporaryDirectory(prefix="range-rows-")
+        path = Path(self.folder.name) / f"part-{len(self.files):05d}.parquet"
+        batch.write_parquet(path, row_group_size=max(day_rows, 1), statistics=True)
+        self.files.append(path)
 
     def close(self) -> None:
         if self.folder is not None:

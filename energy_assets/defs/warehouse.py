@@ -92,8 +92,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                 present = obj.select(_COLUMN_OF.values()).unique().collect()
                 keys = {(str(d), str(r)) for d, r in present.iter_rows()}
                 empty = [_describe(p) for p in parts if (p["date"], p["region"]) not in keys]
-                # one partition's rows in memory at a time
-                slices = ((p, lambda p=p: _rows_of(table, p, obj, True).collect()) for p in parts)
+                # one partition's rows in memory at a time, read by typed predicates (the spilled
+                # batches' row groups hold about a day each, and their statistics prune the rest)
+                slices = ((p, lambda p=p: _lazy_rows_of(obj, p)) for p in parts)
             else:
                 cut = [(p, _rows_of(table, p, obj, len(parts) > 1)) for p in parts]
                 empty = [_describe(p) for p, rows in cut if rows.is_empty()]
@@ -174,6 +175,13 @@ def _needed_by(context: dg.InputContext) -> str:
 
 
 _COLUMN_OF = {"date": "market_date", "region": "region"}
+
+
+def _lazy_rows_of(frame: pl.LazyFrame, partition: dict[str, str]) -> pl.DataFrame:
+    return frame.filter(
+        pl.col("market_date") == dt.date.fromisoformat(partition["date"]),
+        pl.col("region") == partition["region"],
+    ).collect()
 
 
 def _rows_of(table: TableName, partition: dict[str, str], frame: pl.DataFrame, split: bool):
