@@ -133,6 +133,21 @@ class Warehouse:
         frames = [self._read_file(p) for p in paths]
         return pl.concat(frames, how="vertical_relaxed"), missing
 
+    def partition_files(
+        self, table: TableName, partitions: Sequence[Partition]
+    ) -> tuple[PartitionFiles, list[Partition]]:
+        """Like `read`, without reading: each partition's file, read when asked for
+        (`PartitionFiles.rows`), and the partitions that have none."""
+        exists = os.path.exists if self.local else self.fs.exists
+        files, missing = {}, []
+        for partition in partitions:
+            path = self.partition_file(table, partition)
+            if exists(path):
+                files[(partition.get("date"), partition.get("region"))] = path
+            else:
+                missing.append(partition)
+        return PartitionFiles(self, files), missing
+
     def _read_file(self, path: str) -> pl.DataFrame:
         if self.local:
             return pl.read_parquet(path)
@@ -206,3 +221,20 @@ class Warehouse:
             tmp.unlink(missing_ok=True)
             Path(f"{tmp}.wal").unlink(missing_ok=True)
         return path
+
+
+class PartitionFiles:
+    """A range's input read one partition at a time (a long range of a large table, e.g. two
+    years of a fleet's per-home rows, never whole in memory): `rows(date, region)`."""
+
+    def __init__(self, warehouse: Warehouse, files: dict[tuple[str | None, str | None], str]):
+        self._warehouse = warehouse
+        self._files = files
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def rows(self, date: str, region: str) -> pl.DataFrame:
+        """The partition's rows; an empty frame (no columns) when it has no file."""
+        path = self._files.get((date, region))
+        return self._warehouse._read_file(path) if path else pl.DataFrame()

@@ -167,3 +167,38 @@ def test_a_long_ranges_rows_spill_to_disk_and_are_written_the_same(tmp_path, mon
         "select market_date, value_mw from raw.monthly_feed order by 1"
     )
     assert values["value_mw"].to_list() == [30.0, 31.0, 1.0, 2.0, 3.0]
+
+
+def test_an_input_read_per_day_reaches_each_day_as_its_own_rows(tmp_path):
+    """`metadata={"read": "per_day"}`: a range's step gets the days' files, the body one day's
+    rows at a time (a large table is never whole in memory)."""
+    assert _run(tmp_path, _asset([], set()), "2020-01-01", "2020-01-05").success
+    seen: list[tuple[str, int]] = []
+    key = dg.AssetKey(["evaluation", "per_day_reader"])
+
+    @dg.asset(
+        key=key,
+        partitions_def=PARTITIONS,
+        ins={"feed": dg.AssetIn(key=KEY, metadata={"read": "per_day"}, dagster_type=dg.Any)},
+        check_specs=check_specs(key),
+        backfill_policy=RANGE_POLICY,
+    )
+    @per_region_day()
+    def per_day_reader(context: dg.AssetExecutionContext, feed):
+        rd = partition_keys(context)
+        assert isinstance(feed, pl.DataFrame)
+        seen.append((str(rd), feed.height))
+        yield from validated_output(context, feed, Rows)
+
+    result = dg.materialize(
+        [_asset([], set()), per_day_reader],
+        resources={"io_manager": WarehouseIOManager(root=str(tmp_path / "warehouse"))},
+        instance=dg.DagsterInstance.ephemeral(),
+        tags={
+            "dagster/asset_partition_range_start": "2020-01-02|CAISO",
+            "dagster/asset_partition_range_end": "2020-01-04|CAISO",
+        },
+        selection=[key],
+    )
+    assert result.success
+    assert seen == [("2020-01-02|CAISO", 1), ("2020-01-03|CAISO", 1), ("2020-01-04|CAISO", 1)]

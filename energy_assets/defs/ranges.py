@@ -27,6 +27,7 @@ import polars as pl
 
 from energy_assets.defs.validation import SCHEMA_CHECK, schema_errors, table_metadata
 from energy_assets.partitions import RegionDay, partition_key, partition_label, region_days
+from energy_assets.warehouse import PartitionFiles
 
 RANGE_POLICY = dg.BackfillPolicy.single_run()
 
@@ -128,11 +129,14 @@ def _events(result: Any) -> Iterator[Any]:
 
 def _day_frames(
     kwargs: dict[str, Any], cross_region: tuple[str, ...]
-) -> dict[str, dict[tuple, pl.DataFrame]]:
-    """Each input frame split by (market_date, region), or by market_date for cross-region ones."""
+) -> dict[str, dict[tuple, pl.DataFrame] | PartitionFiles]:
+    """Each input frame split by (market_date, region), or by market_date for cross-region ones;
+    an input read per day (`PartitionFiles`) as it is."""
     split = {}
     for name, value in kwargs.items():
-        if isinstance(value, pl.DataFrame) and "market_date" in value.columns:
+        if isinstance(value, PartitionFiles):
+            split[name] = value  # read a day at a time
+        elif isinstance(value, pl.DataFrame) and "market_date" in value.columns:
             by = ["market_date"] if name in cross_region else ["market_date", "region"]
             split[name] = value.partition_by(by, as_dict=True, maintain_order=True)
     return split
@@ -140,12 +144,15 @@ def _day_frames(
 
 def _day_kwargs(
     kwargs: dict[str, Any],
-    split: dict[str, dict[tuple, pl.DataFrame]],
+    split: dict[str, dict[tuple, pl.DataFrame] | PartitionFiles],
     rd: RegionDay,
     cross_region: tuple[str, ...],
 ) -> dict[str, Any]:
     out = dict(kwargs)
     for name, parts in split.items():
+        if isinstance(parts, PartitionFiles):
+            out[name] = parts.rows(rd.market_date.isoformat(), rd.region)
+            continue
         key = (rd.market_date,) if name in cross_region else (rd.market_date, rd.region)
         out[name] = parts.get(key, kwargs[name].clear())
     return out

@@ -2,7 +2,9 @@
 written atomically, so runs of different partitions write at once with no lock.
 
 Table = asset key `[layer, dataset]`; partition = the asset's `date|region` key. Inputs are read
-from the files of the upstream partitions the partition mapping names. A missing upstream
+from the files of the upstream partitions the partition mapping names; an input declared with
+`metadata={"read": "per_day"}` (a large table) reaches a range's step as `PartitionFiles`, each
+day read when it is computed (`defs/ranges.py`). A missing upstream
 partition is bad input, never an empty table computed on silently:
 
 - a missing upstream partition of the step's own market day (the day's raw payload, features,
@@ -118,8 +120,13 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                 # A window entirely before the first partition (e.g. D-8..D-1 of 2019-01-01).
                 return pl.DataFrame()
             partitions = [_partition(k) for k in keys]
-        frame, missing = self._warehouse().read(table, partitions)
-        if partitions is None and frame.is_empty():
+        per_day = (context.definition_metadata or {}).get("read") == "per_day"
+        if per_day and partitions and len(partitions) > 1:
+            # a range's large input: each day's file read when that day is computed
+            frame, missing = self._warehouse().partition_files(table, partitions)
+        else:
+            frame, missing = self._warehouse().read(table, partitions)
+        if partitions is None and not len(frame):
             raise dg.Failure(
                 f"{_needed_by(context)}: upstream {upstream.to_user_string()} has never been"
                 f" materialized. Materialize it first.",
