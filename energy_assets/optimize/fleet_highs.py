@@ -1,20 +1,24 @@
-"""Solve the fleet LP by its structure: batteries one chunk at a time, then the feeder rows.
+"""Solve the fleet LP by its structure: batteries chunk by chunk, then the feeder rows.
 
 Pure module (numpy, scipy.sparse, highspy; no Dagster). The homes are coupled only through the
 feeder limits, so `solve_fleet_lp`:
 
-1. solves the batteries without feeder rows, in chunks of `CHUNK_BATTERIES` (small LPs: HiGHS
-   dual simplex spends ~10 us a pivot on them against ~100 us on the whole fleet's LP). That LP
-   is a relaxation of the fleet's: its optimum is a lower bound, and when it keeps to every
-   feeder limit it is the fleet's optimum (the graph's default: no feeder limit).
-2. otherwise adds the feeder rows of the slots it breaks to the whole fleet's LP, starts dual
-   simplex from the chunks' optimal bases (still dual feasible: the new rows' slacks are basic)
-   and repeats with any slot the new solution breaks (lazy rows; rows never binding are never
-   added). A few hundred to a few thousand pivots instead of the ~80,000 of a cold start.
+1. solves the batteries without feeder rows (`fleet_chunks.ChunkPool`: chunks of 20, small LPs
+   on which HiGHS' dual simplex spends ~10 us a pivot against ~100 us on the whole fleet's LP).
+   That LP is a relaxation of the fleet's: its optimum is a lower bound, and when it keeps to
+   every feeder limit it is the fleet's optimum (the graph's default: no feeder limit);
+2. otherwise, up to `COUPLED_MAX_BATTERIES` batteries, adds the feeder rows of the slots it
+   breaks to the whole fleet's LP, starts dual simplex from the chunks' optimal bases (still
+   dual feasible: the new rows' slacks are basic) and repeats with any slot the new solution
+   breaks (lazy rows; rows never binding are never added): a few hundred to a few thousand
+   pivots instead of the ~80,000 of a cold start. A one-chunk fleet adds the rows to the
+   chunk's own instance;
+3. beyond that, coordinates the chunks by a price on the broken slots (`fleet_price`), to a
+   proven relative gap.
 
-The bound is the dual objective of the last LP solved (a relaxation of the fleet's LP: it has a
-subset of the feeder rows), computed from HiGHS' row and column duals, so the gap it proves
-does not rest on the solver's status alone.
+The bound is the Lagrangian dual objective of the last LP solved (a relaxation of the fleet's
+LP: it has a subset of the feeder rows), computed from HiGHS' row duals
+(`highs_lp.dual_objective`), so the gap it proves does not rest on the solver's status alone.
 """
 
 from __future__ import annotations

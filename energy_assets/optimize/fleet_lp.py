@@ -70,8 +70,8 @@ def fleet_arrays(
 ) -> FleetArrays:
     """The LP data of `batteries` (fleet.Battery) with their homes' fixed net load (B, T).
 
-    `split`: cut each flow by what it displaces (see `fleet._build`'s docstring in git history
-    and the module docstring of `fleet.py`): charge from own PV surplus costs the export rate,
+    `split`: cut each flow by what it displaces (as `fleet._build`, see its docstring): charge
+    from own PV surplus costs the export rate,
     from the grid the import rate; discharge into own load saves the import rate, beyond it
     earns the export rate.
     """
