@@ -181,8 +181,8 @@ def load_day_ahead(
     key=_CARBON_PROFILE_KEY,
     group_name="forecasts",
     partitions_def=DAY_AHEAD_PARTITIONS,
-    # built once the day's carbon features exist (and so, by their previous-day ordering, the
-    # intensity of every earlier day); reads the intensity of D-15..D-2 from the warehouse
+    # built once the day's carbon features exist; reads the intensity of D-15..D-2 from the
+    # warehouse (a backfill wrote those days in an earlier run)
     deps=[
         dg.AssetDep(
             ["features", "carbon_features"],

@@ -87,9 +87,8 @@ class WarehouseResource(DuckDBResource):
         self, key: dg.AssetKey | Sequence[str], region: str, days: Sequence[dt.date]
     ) -> tuple[pl.DataFrame, list[dt.date]]:
         """The stored partitions of asset `key` for `region` on `days` (a trailing window), and
-        the days that have none. An asset reads the window it declares this way; its ordering in
-        a backfill comes from its same-day dependencies and its dependency on its own previous
-        day (see `energy_assets/partitions.py`)."""
+        the days that have none. An asset reads the window it declares this way; a backfill has
+        written those days in an earlier step or run (see `energy_assets/partitions.py`)."""
         path = key.path if isinstance(key, dg.AssetKey) else list(key)
         frame, missing = Warehouse(self.root).read(
             TableName(*path), [{"region": region, "date": d.isoformat()} for d in days]
