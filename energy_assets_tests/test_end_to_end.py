@@ -264,6 +264,13 @@ def test_compute_jobs_are_placed_in_cleaner_hours_than_run_now(slice_run):
     assert jobs.filter(pl.col("delay_hours") > 0)["carbon"].mean() < day_mean
 
 
+def test_a_range_draws_the_plot_of_its_last_day_only(slice_run):
+    _, data = slice_run
+    for asset in ("household_load_shift", "vpp_fleet_dispatch"):
+        drawn = sorted(p.name for p in (data / "plots" / asset / "CAISO").iterdir())
+        assert drawn == [f"{END.isoformat()}.png"], asset
+
+
 def test_household_schedule_saves_against_the_baseline(slice_run):
     _, data = slice_run
     household = household_summary(data / "warehouse", "CAISO", START, END)
@@ -544,6 +551,10 @@ def test_schedules_take_their_objective_and_forecast_quantile_from_config(slice_
     assert meta[keys[1]]["carbon_quantile"].value == "p90"
     fleet = meta[keys[2]]
     assert fleet["objective_kind"].value == "carbon" and fleet["num_homes"].value == 10
+    # a day's own run shows its schedules' plots (a range draws only its last day's: below)
+    for schedule in (house, fleet):
+        assert schedule["schedule_plot"].value.startswith("![")
+        assert Path(schedule["schedule_plot_path"].value).exists()
     plan = _query(
         copy,
         """select h.carbon_forecast_gco2_per_kwh as planned, c.carbon_p90_gco2_per_kwh as p90

@@ -23,7 +23,7 @@ from energy_assets.optimize.household import (
 )
 from energy_assets.optimize.job_sets import region_job_set
 from energy_assets.optimize.plots import fleet_plot_png, schedule_plot_png
-from energy_assets.partitions import all_regions_same_day_mapping, partition_keys
+from energy_assets.partitions import RegionDay, all_regions_same_day_mapping, partition_keys
 from energy_assets.regions import region
 from energy_assets.schemas.dispatch import ComputeJobPlacement, HouseholdLoadShift, VppFleetDispatch
 
@@ -174,12 +174,7 @@ def household_load_shift(
             f"Household schedule {rd.region} {rd.market_date}",
             tz,
         )
-        plot_path = (
-            model_store.plots_path() / "household_load_shift" / rd.region / f"{rd.market_date}.png"
-        )
-        write_atomic(plot_path, png)
-        metadata["schedule_plot"] = dg.MetadataValue.md(_png_markdown(png))
-        metadata["schedule_plot_path"] = dg.MetadataValue.path(str(plot_path))
+        metadata |= _plot_metadata(model_store, "household_load_shift", rd, png)
     yield from validated_output(context, frame, HouseholdLoadShift, metadata)
 
 
@@ -307,12 +302,7 @@ def vpp_fleet_dispatch(
             f"VPP fleet {rd.region} {rd.market_date}",
             tz,
         )
-        plot_path = (
-            model_store.plots_path() / "vpp_fleet_dispatch" / rd.region / f"{rd.market_date}.png"
-        )
-        write_atomic(plot_path, png)
-        metadata["schedule_plot"] = dg.MetadataValue.md(_png_markdown(png))
-        metadata["schedule_plot_path"] = dg.MetadataValue.path(str(plot_path))
+        metadata |= _plot_metadata(model_store, "vpp_fleet_dispatch", rd, png)
     yield from validated_output(context, frame, VppFleetDispatch, metadata)
 
 
@@ -433,6 +423,18 @@ def compute_job_placement(
             ]
     metadata["optimized_co2_kg"] = float(frame["co2_kg"].sum())
     yield from validated_output(context, frame, ComputeJobPlacement, metadata)
+
+
+def _plot_metadata(
+    model_store: ModelStoreResource, asset: str, rd: RegionDay, png: bytes
+) -> dict[str, dg.MetadataValue]:
+    """Write a schedule's plot to `data/plots/<asset>/<region>/<day>.png`; its metadata."""
+    path = model_store.plots_path() / asset / rd.region / f"{rd.market_date}.png"
+    write_atomic(path, png)
+    return {
+        "schedule_plot": dg.MetadataValue.md(_png_markdown(png)),
+        "schedule_plot_path": dg.MetadataValue.path(str(path)),
+    }
 
 
 def _png_markdown(png: bytes) -> str:
