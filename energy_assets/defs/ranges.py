@@ -160,7 +160,7 @@ def _day_kwargs(
 
 # A range's rows past this size go to Parquet files in a temporary folder (a fleet's per-home
 # rows are about 1 MB a day): the step then holds one batch at a time, not the whole range.
-SPILL_BYTES = 96 * 1024**2
+SPILL_BYTES = 32 * 1024**2
 
 
 class _RangeRows:
