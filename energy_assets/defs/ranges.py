@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import inspect
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ from energy_assets.partitions import RegionDay, partition_key, partition_label, 
 from energy_assets.warehouse import PartitionFiles
 
 RANGE_POLICY = dg.BackfillPolicy.single_run()
+
+# requests a range keeps for its later days (the latest used; a month of each of 16 regions)
+_STEP_CACHE_ENTRIES = 16
 
 # failed days named in a range's failure (the rest are counted)
 _NAMED_FAILURES = 20
@@ -45,7 +49,7 @@ class DayContext:
         self,
         context: dg.AssetExecutionContext,
         rd: RegionDay,
-        step_cache: dict | None = None,
+        step_cache: OrderedDict | None = None,
         last: bool = False,
     ) -> None:
         self._context = context
@@ -53,7 +57,7 @@ class DayContext:
         self._key = partition_key(rd.region, rd.market_date)
         self.deferred_model: type[pa.DataFrameModel] | None = None
         # shared by every day of the range: see `once_per_step`
-        self.step_cache = {} if step_cache is None else step_cache
+        self.step_cache = OrderedDict() if step_cache is None else step_cache
 
     @property
     def partition_key(self) -> dg.MultiPartitionKey:
@@ -97,8 +101,12 @@ def once_per_step(context: Any, key: Any, produce: Callable[[], Any]) -> Any:
     cache = getattr(context, "step_cache", None)
     if cache is None:
         return produce()
-    if key not in cache:
+    if key in cache:
+        cache.move_to_end(key)
+    else:
         cache[key] = produce()
+        if len(cache) > _STEP_CACHE_ENTRIES:  # days come in date order: old requests are done
+            cache.popitem(last=False)
     return cache[key]
 
 
@@ -249,7 +257,7 @@ def _range_events(
     checks: dict[str, list[tuple[RegionDay, dg.AssetCheckResult]]] = {}
     failures: list[tuple[RegionDay, str]] = []
     first_error: Exception | None = None
-    step_cache: dict = {}
+    step_cache: OrderedDict = OrderedDict()
     for rd in days:
         day_context = DayContext(context, rd, step_cache, last=rd == days[-1])
         frame = None
