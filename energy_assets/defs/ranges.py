@@ -198,7 +198,9 @@ class _RangeRows:
         pending, self.pending, self.pending_bytes = self.pending, [], 0
         if not pending:
             return None
-        batch = pl.concat([f for _, f in pending], how="vertical_relaxed")
+        # one chunk: a range of days' frames concatenated stays in as many chunks as it has
+        # days (several each), and writing it a day at a time then costs ~2 MB a day of memory
+        batch = pl.concat([f for _, f in pending], how="vertical_relaxed", rechunk=True)
         if model is not None and schema_errors(batch, model) is not None:
             named = [(rd, e) for rd, f in pending if (e := schema_errors(f, model))]
             self.failures += [(rd, f"{model.__name__}: {e}") for rd, e in named] or [
