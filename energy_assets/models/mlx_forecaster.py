@@ -153,14 +153,15 @@ class MLXForecaster:
         bs = min(cfg.batch_size, n)
         n_batches = max(1, n // bs)
         for _ in range(cfg.epochs if epochs is None else epochs):
+            # an epoch's batches gathered and noised at once: the same draws in the same order
+            # as batch by batch (numpy's generator fills arrays sequentially), fewer calls
             order = mx.array(self._rng.permutation(n)[: n_batches * bs].astype(np.uint32))
+            x_epoch, y_epoch = xs[order], ys[order]
+            if cfg.input_noise > 0:
+                noise = self._rng.standard_normal((n_batches * bs, X.shape[1]))
+                x_epoch = x_epoch + cfg.input_noise * mx.array(noise.astype(np.float32))
             for b in range(n_batches):
-                idx = order[b * bs : (b + 1) * bs]
-                xb = xs[idx]
-                if cfg.input_noise > 0:
-                    noise = self._rng.standard_normal(xb.shape).astype(np.float32)
-                    xb = xb + cfg.input_noise * mx.array(noise)
-                self._step(xb, ys[idx])
+                self._step(x_epoch[b * bs : (b + 1) * bs], y_epoch[b * bs : (b + 1) * bs])
             mx.eval(self._model.parameters(), self._optimizer.state)
             self.epochs_trained += 1
         return self
