@@ -8,6 +8,7 @@ the carbon signal they are given. Price is the illustrative time-of-use tariff.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import numpy as np
 import polars as pl
@@ -73,4 +74,7 @@ def fleet_day_problem(
         objective=objective,  # type: ignore[arg-type]
         feeder_import_limit_kw=feeder_import_limit_kw,
         feeder_export_limit_kw=feeder_export_limit_kw,
+        # the chunks of batteries are independent LPs until the feeder price couples them: one
+        # per core at a time (each chunk's optimum does not depend on which thread solved it)
+        threads=os.cpu_count() or 1,
     )
