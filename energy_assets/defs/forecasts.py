@@ -7,7 +7,7 @@ import polars as pl
 
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
+from energy_assets.defs.ranges import RANGE_POLICY, per_region_day, read_days
 from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
@@ -204,7 +204,9 @@ def carbon_day_ahead_profile(context: dg.AssetExecutionContext, warehouse: Wareh
     `energy_assets/models/carbon_profile.py`). Scored beside the LightGBM forecast."""
     rd = partition_keys(context)
     history_days = window_days(rd.market_date, -CARBON_HISTORY_DAYS - 1, -2)
-    history, _ = warehouse.read_days(["harmonized", "carbon_intensity"], rd.region, history_days)
+    history, _ = read_days(
+        context, warehouse, ["harmonized", "carbon_intensity"], rd.region, history_days
+    )
     tz = region(rd.region).timezone
     issued_at = forecast_issue_time(rd.market_date, tz)
     try:

@@ -30,7 +30,7 @@ import dagster as dg
 import polars as pl
 
 from energy_assets.defs.harmonized import GRID_REGIONS
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
+from energy_assets.defs.ranges import RANGE_POLICY, per_region_day, read_days
 from energy_assets.defs.resources import ModelStoreResource, WarehouseResource
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
@@ -103,8 +103,8 @@ def _training_data(
     the missing days."""
     rd = fit
     window = window_days(rd.market_date, -TRAINING_WINDOW_DAYS, -2)
-    features, missing_features = warehouse.read_days(features_key, rd.region, window)
-    actuals, missing_actuals = warehouse.read_days(actuals_key, rd.region, window)
+    features, missing_features = read_days(context, warehouse, features_key, rd.region, window)
+    actuals, missing_actuals = read_days(context, warehouse, actuals_key, rd.region, window)
     if not features.width or not actuals.width:
         x, y = pl.DataFrame(), pl.Series(dtype=pl.Float64)
     else:

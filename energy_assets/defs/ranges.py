@@ -14,11 +14,12 @@ and why, and nothing of the range is stored (each day's previous file stays as i
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
 import tempfile
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ class DayContext:
         self.is_last_of_range = last
         self._key = partition_key(rd.region, rd.market_date)
         self.deferred_model: type[pa.DataFrameModel] | None = None
-        # shared by every day of the range: see `once_per_step`
+        # shared by every day of the range: see `once_per_step` and `read_days`
         self.step_cache = OrderedDict() if step_cache is None else step_cache
 
     @property
@@ -108,6 +109,36 @@ def once_per_step(context: Any, key: Any, produce: Callable[[], Any]) -> Any:
         if len(cache) > _STEP_CACHE_ENTRIES:  # days come in date order: old requests are done
             cache.popitem(last=False)
     return cache[key]
+
+
+def read_days(
+    context: Any,
+    warehouse: Any,
+    key: dg.AssetKey | Sequence[str],
+    region: str,
+    days: Sequence[dt.date],
+) -> tuple[pl.DataFrame, list[dt.date]]:
+    """`warehouse.read_days(key, region, days)` for a window reader (a model's training
+    window, a profile's history). In a range, the days of consecutive windows overlap (55 of 56
+    for a model): each day's file is read once per step and kept while later windows still
+    cover it (days come in date order); a day missing so far is looked for again. The rows are
+    those of reading the window's files at once, in the same order."""
+    cache = getattr(context, "step_cache", None)
+    if cache is None or not days:
+        return warehouse.read_days(key, region, days)
+    path = tuple(key.path if isinstance(key, dg.AssetKey) else key)
+    frames: dict[dt.date, pl.DataFrame | None] = cache.setdefault(("read_days", path, region), {})
+    for day in [d for d in frames if d < days[0]]:
+        del frames[day]
+    for day in days:
+        if frames.get(day) is None:
+            frame, missing = warehouse.read_days(key, region, [day])
+            frames[day] = None if missing else frame
+    found = [frames[d] for d in days if frames[d] is not None]
+    missing = [d for d in days if frames[d] is None]
+    if not found:
+        return pl.DataFrame(), missing
+    return pl.concat(found, how="vertical_relaxed"), missing
 
 
 def per_region_day(cross_region: tuple[str, ...] = ()) -> Callable:
