@@ -56,12 +56,13 @@ from __future__ import annotations
 
 import math
 import time as time_module
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import polars as pl
 
 from energy_assets.timeutil import intervals_utc
@@ -73,14 +74,18 @@ __all__ = [
     "OBJECTIVE_UNITS",
     "SIGNAL_STEPS",
     "Appliance",
+    "HouseholdOutcome",
     "HouseholdProblem",
     "HouseholdSchedule",
     "ScheduleInfeasible",
     "ScheduleTimeout",
     "default_household_appliances",
     "expand_hourly_to_slots",
+    "household_outcome",
+    "household_schedule",
     "local_day_slots",
     "local_window_slots",
+    "slot_starts_us",
     "solve_household",
 ]
 
@@ -947,57 +952,56 @@ def _explain_infeasible(
 # ---------------------------------------------------------------------------------------------
 
 
-def _frame(
-    slot_starts_utc: Sequence[datetime],
-    hours: float,
-    signal: Sequence[float],
-    rows: Iterable[tuple[str, list[int]]],
-) -> pl.DataFrame:
-    import numpy as np
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+_ONE_US = timedelta(microseconds=1)
 
-    rows = list(rows)
-    watts = np.array([w for _, w in rows], dtype=np.int64).reshape(len(rows), -1)
+
+def _frame(
+    slot_us: np.ndarray,
+    hours: float,
+    signal: np.ndarray,
+    names: Sequence[str],
+    watts: np.ndarray,
+) -> pl.DataFrame:
+    """Rows (appliance, slot) with power > 0, appliance by appliance in slot order.
+
+    `slot_us`: slot starts in microseconds since the epoch (UTC); `watts`: (appliances, slots)."""
     app_idx, slot_idx = np.nonzero(watts > 0)
-    names = [rows[i][0] for i in app_idx.tolist()]
-    starts = [slot_starts_utc[t] for t in slot_idx.tolist()]
     kw = watts[app_idx, slot_idx] / 1000.0
     return pl.DataFrame(
         {
-            "appliance": pl.Series(names, dtype=pl.String),
-            "interval_start_utc": pl.Series(starts, dtype=pl.Datetime("us", "UTC")),
+            "appliance": pl.Series(np.asarray(names, dtype=object)[app_idx], dtype=pl.String),
+            "interval_start_utc": pl.Series(slot_us[slot_idx], dtype=pl.Int64).cast(
+                pl.Datetime("us", "UTC")
+            ),
             "power_kw": pl.Series(kw, dtype=pl.Float64),
             "energy_kwh": pl.Series(kw * hours, dtype=pl.Float64),
-            "signal": pl.Series(np.asarray(signal, dtype=np.float64)[slot_idx], dtype=pl.Float64),
+            "signal": pl.Series(signal[slot_idx], dtype=pl.Float64),
         }
     )
 
 
+def _starts_per_row(watts: np.ndarray) -> np.ndarray:
+    """Number of starts (power > 0 after a slot at 0, or in the first slot) per appliance."""
+    on = watts > 0
+    return on[:, 0].astype(np.int64) + (on[:, 1:] & ~on[:, :-1]).sum(axis=1)
+
+
 def _evaluate(
-    powers: dict[str, list[int]],
-    specs: Sequence[_Spec],
-    hours: float,
-    signal: Sequence[float],
+    watts: np.ndarray, startup_costs: np.ndarray, hours: float, signal: np.ndarray
 ) -> tuple[float, int]:
     """Objective (signal energy + start-up costs) and number of starts of a schedule."""
-    total = 0.0
-    n_starts = 0
-    for spec in specs:
-        watts = powers[spec.name]
-        total += sum(w * s for w, s in zip(watts, signal, strict=True)) * hours / 1000.0
-        k = _count_starts(watts)
-        n_starts += k
-        total += k * spec.app.startup_cost
-    return total, n_starts
+    starts = _starts_per_row(watts)
+    energy = float((watts @ signal).sum()) * hours / 1000.0
+    return energy + float(starts @ startup_costs), int(starts.sum())
 
 
-def _energy_dot(powers: dict[str, list[int]], hours: float, values: Sequence[float]) -> float:
-    return sum(
-        sum(w * v for w, v in zip(watts, values, strict=True)) for watts in powers.values()
-    ) * (hours / 1000.0)
+def _energy_dot(watts: np.ndarray, hours: float, values: np.ndarray) -> float:
+    return float((watts @ values).sum()) * (hours / 1000.0)
 
 
-def _peak_kw(powers: dict[str, list[int]], n: int) -> float:
-    return max((sum(w[t] for w in powers.values()) for t in range(n)), default=0) / 1000.0
+def _peak_kw(watts: np.ndarray) -> float:
+    return float(watts.sum(axis=0).max(initial=0)) / 1000.0
 
 
 @dataclass(frozen=True)
@@ -1029,8 +1033,6 @@ def _solve_independent(
     None when the appliances interact or one has no schedule (CP-SAT then explains why)."""
     if not _independent(specs, n, limit_w):
         return None
-    import numpy as np
-
     from energy_assets.optimize.household_dp import appliance_schedule
 
     t0 = time_module.perf_counter()
@@ -1123,7 +1125,46 @@ def solve_household(problem: HouseholdProblem) -> HouseholdSchedule:
 
     Raises `ScheduleTimeout` when no schedule is found within `time_limit_s`.
     """
+    return household_schedule(problem, household_outcome(problem))
 
+
+@dataclass(frozen=True)
+class HouseholdOutcome:
+    """A solved household without its frames (numpy and scalars only, cheap to pickle).
+
+    `watts` / `baseline_watts`: W per appliance (rows, in the problem's order) and slot;
+    `signal`: the objective signal per slot; `summary`: as `HouseholdSchedule.summary`."""
+
+    names: tuple[str, ...]
+    watts: np.ndarray
+    baseline_watts: np.ndarray
+    signal: np.ndarray
+    hours: float
+    summary: dict[str, Any]
+
+
+def slot_starts_us(slot_starts_utc: Sequence[datetime]) -> np.ndarray:
+    """Slot starts as int64 microseconds since the epoch (UTC)."""
+    return np.array([(s - _EPOCH_UTC) // _ONE_US for s in slot_starts_utc], dtype=np.int64)
+
+
+def household_schedule(
+    problem: HouseholdProblem, outcome: HouseholdOutcome, slot_us: np.ndarray | None = None
+) -> HouseholdSchedule:
+    """The schedule's frames from a solved outcome (`slot_us`: `slot_starts_us` of the
+    problem's slots, when the caller has it already)."""
+    if slot_us is None:
+        slot_us = slot_starts_us(problem.slot_starts_utc)
+    o = outcome
+    return HouseholdSchedule(
+        frame=_frame(slot_us, o.hours, o.signal, o.names, o.watts),
+        summary=dict(o.summary),
+        baseline_frame=_frame(slot_us, o.hours, o.signal, o.names, o.baseline_watts),
+    )
+
+
+def household_outcome(problem: HouseholdProblem) -> HouseholdOutcome:
+    """`solve_household` up to the frames: validation, the solve and the summary (no polars)."""
     _check_problem(problem)
     n = len(problem.slot_starts_utc)
     hours = problem.slot_minutes / 60.0
@@ -1162,10 +1203,12 @@ def solve_household(problem: HouseholdProblem) -> HouseholdSchedule:
     solved = _solve_independent(specs, n, coef, limit_w)
     if solved is None:
         solved = _solve_cp_sat(specs, n, coef, limit_w, problem, clock)
-    powers = solved.powers
-    baseline = {s.name: _baseline_power(s, n) for s in specs}
-    objective, opt_starts = _evaluate(powers, specs, hours, signal)
-    base_objective, base_starts = _evaluate(baseline, specs, hours, signal)
+    watts = np.array([solved.powers[s.name] for s in specs], dtype=np.int64).reshape(-1, n)
+    baseline = np.array([_baseline_power(s, n) for s in specs], dtype=np.int64).reshape(-1, n)
+    signal_arr = np.asarray(signal, dtype=np.float64)
+    startup_costs = np.array([s.app.startup_cost for s in specs], dtype=np.float64)
+    objective, opt_starts = _evaluate(watts, startup_costs, hours, signal_arr)
+    base_objective, base_starts = _evaluate(baseline, startup_costs, hours, signal_arr)
 
     summary: dict[str, Any] = {
         "status": solved.status,
@@ -1186,24 +1229,27 @@ def solve_household(problem: HouseholdProblem) -> HouseholdSchedule:
         ),
     }
     if carbon is not None:
-        summary["baseline_co2_g"] = _energy_dot(baseline, hours, carbon)
-        summary["optimized_co2_g"] = _energy_dot(powers, hours, carbon)
+        carbon_arr = np.asarray(carbon, dtype=np.float64)
+        summary["baseline_co2_g"] = _energy_dot(baseline, hours, carbon_arr)
+        summary["optimized_co2_g"] = _energy_dot(watts, hours, carbon_arr)
     if price is not None:
-        summary["baseline_cost_usd"] = _energy_dot(baseline, hours, price)
-        summary["optimized_cost_usd"] = _energy_dot(powers, hours, price)
+        price_arr = np.asarray(price, dtype=np.float64)
+        summary["baseline_cost_usd"] = _energy_dot(baseline, hours, price_arr)
+        summary["optimized_cost_usd"] = _energy_dot(watts, hours, price_arr)
     summary.update(
-        baseline_peak_kw=_peak_kw(baseline, n),
-        optimized_peak_kw=_peak_kw(powers, n),
+        baseline_peak_kw=_peak_kw(baseline),
+        optimized_peak_kw=_peak_kw(watts),
         baseline_starts=base_starts,
         optimized_starts=opt_starts,
         num_slots=n,
         slot_minutes=problem.slot_minutes,
         num_appliances=len(specs),
     )
-    order = [(s.name, powers[s.name]) for s in specs]
-    base_order = [(s.name, baseline[s.name]) for s in specs]
-    return HouseholdSchedule(
-        frame=_frame(problem.slot_starts_utc, hours, signal, order),
+    return HouseholdOutcome(
+        names=tuple(s.name for s in specs),
+        watts=watts,
+        baseline_watts=baseline,
+        signal=signal_arr,
+        hours=hours,
         summary=summary,
-        baseline_frame=_frame(problem.slot_starts_utc, hours, signal, base_order),
     )
