@@ -992,12 +992,12 @@ def _evaluate(
 ) -> tuple[float, int]:
     """Objective (signal energy + start-up costs) and number of starts of a schedule."""
     starts = _starts_per_row(watts)
-    energy = float((watts @ signal).sum()) * hours / 1000.0
+    energy = float((watts * signal).sum()) * hours / 1000.0  # no BLAS: safe in forked workers
     return energy + float(starts @ startup_costs), int(starts.sum())
 
 
 def _energy_dot(watts: np.ndarray, hours: float, values: np.ndarray) -> float:
-    return float((watts @ values).sum()) * (hours / 1000.0)
+    return float((watts * values).sum()) * (hours / 1000.0)
 
 
 def _peak_kw(watts: np.ndarray) -> float:
