@@ -82,6 +82,7 @@ __all__ = [
     "default_household_appliances",
     "expand_hourly_to_slots",
     "household_outcome",
+    "household_outcomes",
     "household_schedule",
     "local_day_slots",
     "local_window_slots",
@@ -1026,23 +1027,45 @@ def _independent(specs: Sequence[_Spec], n: int, limit_w: int | None) -> bool:
     return all(sum(s.cap_w for s in specs if s.allowed[t]) <= limit_w for t in range(n))
 
 
-def _solve_independent(
-    specs: Sequence[_Spec], n: int, coef: Sequence[int], limit_w: int | None
-) -> _Solved | None:
-    """Each appliance by `household_dp` (exact, same integer objective as the CP-SAT model);
-    None when the appliances interact or one has no schedule (CP-SAT then explains why)."""
-    if not _independent(specs, n, limit_w):
-        return None
-    from energy_assets.optimize.household_dp import appliance_schedule
+def _dp_key(spec: _Spec) -> tuple:
+    """Everything but the signal that `household_dp` sees: appliances with equal keys share a
+    DP pass."""
+    return (
+        tuple(spec.allowed),
+        spec.fixed,
+        spec.block,
+        spec.max_w if spec.fixed else spec.cap_w,
+        spec.min_w,
+        spec.duration,
+        spec.energy_wslots,
+        spec.app.min_on_slots,
+        spec.app.min_off_slots,
+        spec.startup_int,
+    )
 
-    t0 = time_module.perf_counter()
-    coef_arr = np.asarray(coef, dtype=np.int64)
-    powers: dict[str, list[int]] = {}
-    total = 0
-    for spec in specs:
-        found = appliance_schedule(
+
+def _solve_independent(preps: Sequence[_Prepared]) -> list[_Solved | None]:
+    """Each appliance of each household by `household_dp` (exact, same integer objective as the
+    CP-SAT model); None for a household whose appliances interact or where one has no schedule
+    (CP-SAT then explains why). Equal appliances of different households share one DP pass
+    (each household's answer is the one it gets alone); a household's `solve_time_s` is its
+    share of the passes it took part in."""
+    from energy_assets.optimize.household_dp import appliance_schedules
+
+    todo = [k for k, p in enumerate(preps) if _independent(p.specs, p.n, p.limit_w)]
+    groups: dict[tuple, list[tuple[int, int]]] = {}
+    for k in todo:
+        for j, spec in enumerate(preps[k].specs):
+            groups.setdefault(_dp_key(spec), []).append((k, j))
+    found: dict[tuple[int, int], tuple[list[int], int] | None] = {}
+    seconds = [0.0] * len(preps)
+    for members in groups.values():
+        t0 = time_module.perf_counter()
+        k0, j0 = members[0]
+        spec = preps[k0].specs[j0]
+        results = appliance_schedules(
             spec.allowed,
-            coef_arr,
+            np.array([preps[k].coef for k, _ in members], dtype=np.int64),
             fixed=spec.fixed,
             block=spec.block,
             max_w=spec.max_w if spec.fixed else spec.cap_w,
@@ -1053,20 +1076,32 @@ def _solve_independent(
             min_off=spec.app.min_off_slots,
             startup=spec.startup_int,
         )
-        if found is None:
-            return None
-        powers[spec.name], value = found
-        total += value
-    return _Solved(
-        powers=powers,
-        status="OPTIMAL",
-        method="dp",
-        bound_int=float(total),
-        gap=0.0,
-        solve_time_s=time_module.perf_counter() - t0,
-        num_variables=0,
-        num_constraints=0,
-    )
+        share = (time_module.perf_counter() - t0) / len(members)
+        for member, result in zip(members, results, strict=True):
+            found[member] = result
+            seconds[member[0]] += share
+    out: list[_Solved | None] = [None] * len(preps)
+    for k in todo:
+        powers: dict[str, list[int]] = {}
+        total = 0
+        for j, spec in enumerate(preps[k].specs):
+            result = found[(k, j)]
+            if result is None:
+                break
+            powers[spec.name], value = result
+            total += value
+        else:
+            out[k] = _Solved(
+                powers=powers,
+                status="OPTIMAL",
+                method="dp",
+                bound_int=float(total),
+                gap=0.0,
+                solve_time_s=seconds[k],
+                num_variables=0,
+                num_constraints=0,
+            )
+    return out
 
 
 def _solve_cp_sat(
@@ -1165,6 +1200,68 @@ def household_schedule(
 
 def household_outcome(problem: HouseholdProblem) -> HouseholdOutcome:
     """`solve_household` up to the frames: validation, the solve and the summary (no polars)."""
+    prep = _prepare(problem)
+    solved = _solve_independent([prep])[0]
+    if solved is None:
+        solved = _solve_cp_sat(prep.specs, prep.n, prep.coef, prep.limit_w, problem, prep.clock)
+    return _finish(prep, solved)
+
+
+def household_outcomes(
+    problems: Sequence[HouseholdProblem],
+) -> list[tuple[HouseholdOutcome | Exception, float]]:
+    """`household_outcome` of each problem, with the exception it raises in its place, and the
+    seconds it took (its own validation and summary, its share of the DP passes shared by
+    equal appliances of different households, its CP-SAT solve if it needs one)."""
+    preps: list[_Prepared | Exception] = []
+    seconds: list[float] = []
+    for problem in problems:
+        t0 = time_module.perf_counter()
+        try:
+            preps.append(_prepare(problem))
+        except Exception as error:  # noqa: BLE001 - returned in the problem's place
+            preps.append(error)
+        seconds.append(time_module.perf_counter() - t0)
+    ready = [p for p in preps if isinstance(p, _Prepared)]
+    solved_dp = iter(_solve_independent(ready))
+    out: list[tuple[HouseholdOutcome | Exception, float]] = []
+    for prep, spent in zip(preps, seconds, strict=True):
+        if isinstance(prep, Exception):
+            out.append((prep, spent))
+            continue
+        solved = next(solved_dp)
+        t0 = time_module.perf_counter()
+        try:
+            if solved is None:
+                solved = _solve_cp_sat(
+                    prep.specs, prep.n, prep.coef, prep.limit_w, prep.problem, prep.clock
+                )
+            result: HouseholdOutcome | Exception = _finish(prep, solved)
+        except Exception as error:  # noqa: BLE001 - returned in the problem's place
+            result = error
+        dp_s = solved.solve_time_s if solved is not None and solved.method == "dp" else 0.0
+        out.append((result, spent + dp_s + time_module.perf_counter() - t0))
+    return out
+
+
+@dataclass
+class _Prepared:
+    """A validated problem in the integer units of the solvers."""
+
+    problem: HouseholdProblem
+    n: int
+    hours: float
+    clock: _Clock
+    price: list[float] | None
+    carbon: list[float] | None
+    signal: list[float]
+    limit_w: int | None
+    specs: list[_Spec]
+    coef: list[int]
+    scale: float
+
+
+def _prepare(problem: HouseholdProblem) -> _Prepared:
     _check_problem(problem)
     n = len(problem.slot_starts_utc)
     hours = problem.slot_minutes / 60.0
@@ -1200,9 +1297,12 @@ def household_outcome(problem: HouseholdProblem) -> HouseholdOutcome:
     for spec in specs:
         spec.startup_int = int(round(spec.app.startup_cost / scale))
 
-    solved = _solve_independent(specs, n, coef, limit_w)
-    if solved is None:
-        solved = _solve_cp_sat(specs, n, coef, limit_w, problem, clock)
+    return _Prepared(problem, n, hours, clock, price, carbon, signal, limit_w, specs, coef, scale)
+
+
+def _finish(prep: _Prepared, solved: _Solved) -> HouseholdOutcome:
+    problem, n, hours, specs, scale = prep.problem, prep.n, prep.hours, prep.specs, prep.scale
+    signal, carbon, price = prep.signal, prep.carbon, prep.price
     watts = np.array([solved.powers[s.name] for s in specs], dtype=np.int64).reshape(-1, n)
     baseline = np.array([_baseline_power(s, n) for s in specs], dtype=np.int64).reshape(-1, n)
     signal_arr = np.asarray(signal, dtype=np.float64)

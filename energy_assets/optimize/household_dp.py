@@ -217,18 +217,21 @@ def _dp(allowed, coefs, unit, lo, hi, target, block, m, r, startup):
 
 
 def _backtrack(tables, allowed, coef, unit, lo, hi, block, m, R, startup, state):
-    """Walk the DP tables back from (state, target) to the watts of each slot."""
+    """Walk the DP tables (slot, state, energy) back from (state, target) to the watts of each
+    slot; among equal predecessors the first in the order below (levels from `lo` up, then
+    sources in their listed order)."""
     n = len(tables)
     on0, off0 = 1, 1 + m
-    e = tables[-1].shape[1] - 1
+    e = tables.shape[2] - 1
     power = [0] * n
-    empty = np.full((1 + m + (1 if block else R), e + 1), INF, dtype=np.int64)
+    empty = np.full(tables.shape[1:], INF, dtype=np.int64)
     empty[0, 0] = 0
-    for t in range(n - 1, -1, -1):
-        value = tables[t][state, e]
-        prev = tables[t - 1] if t else empty
+    t = n
+    while t > 0:
+        t -= 1
         if state == 0:
-            continue
+            break  # "never started" is only reached from itself: off from here back
+        value = int(tables[t, state, e])
         if state >= off0:
             k = state - off0
             if block or R == 1:
@@ -239,8 +242,15 @@ def _backtrack(tables, allowed, coef, unit, lo, hi, block, m, R, startup, state)
                 sources = [state - 1]
             else:
                 sources = [state, state - 1]
+            if sources[0] == state:
+                # staying off comes first: skip back over the slots it explains at once
+                moved = np.flatnonzero(tables[:t, state, e] != value)
+                t = int(moved[-1]) + 1 if moved.size else 0
+                sources = sources[1:]
+            prev = tables[t - 1] if t else empty
             state = next(s for s in sources if prev[s, e] == value)
             continue
+        prev = tables[t - 1] if t else empty
         # on: which level and which predecessor
         i = state - on0
         c = unit * int(coef[t])
@@ -252,17 +262,16 @@ def _backtrack(tables, allowed, coef, unit, lo, hi, block, m, R, startup, state)
             sources = [(on0 + i - 1, 0)]
         else:
             sources = [(on0 + m - 1, 0), (on0 + m - 2, 0)]
-        found = None
-        for level in range(lo, hi + 1):
-            if level > e:
-                break
-            for s, extra in sources:
-                if prev[s, e - level] + extra + level * c == value:
-                    found = (s, level)
-                    break
-            if found:
-                break
-        state, level = found
+        if lo == hi:
+            state = next(s for s, extra in sources if prev[s, e - lo] + extra + lo * c == value)
+            level = lo
+        else:
+            levels = np.arange(lo, min(hi, e) + 1)
+            rows = np.array([s for s, _ in sources])
+            extra = np.array([x for _, x in sources], dtype=np.int64)
+            match = prev[rows[:, None], e - levels] + extra[:, None] + levels * c == value
+            first = int(np.argmax(match.T.ravel()))  # level by level, sources in order
+            level, state = int(levels[first // len(sources)]), int(rows[first % len(sources)])
         power[t] = level * unit
         e -= level
     return power
