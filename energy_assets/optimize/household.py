@@ -54,6 +54,7 @@ its start), i.e. uninterrupted whenever its window allows. The baseline ignores 
 
 from __future__ import annotations
 
+import copy
 import math
 import time as time_module
 from collections.abc import Sequence
@@ -84,6 +85,7 @@ __all__ = [
     "household_outcome",
     "household_outcomes",
     "household_schedule",
+    "household_schedules",
     "local_day_slots",
     "local_window_slots",
     "slot_starts_us",
@@ -481,6 +483,26 @@ def _check_problem(problem: HouseholdProblem) -> None:
         )
     if problem.time_limit_s <= 0 or problem.num_workers < 1:
         raise _fail(None, "malformed", "time_limit_s must be > 0 and num_workers >= 1")
+
+
+_SPECS: dict[tuple, _Spec] = {}
+_SPECS_MAX = 1024
+
+
+def _normalized(
+    app: Appliance, n: int, slot_minutes: int, limit_w: int | None, clock: _Clock
+) -> _Spec:
+    """`_normalize`, remembered per (appliance, slots, slot length, limit): a spec depends on
+    nothing else (the clock only words the errors, which are never remembered). A fresh copy
+    each time, as `startup_int` is set per problem."""
+    key = (app, n, slot_minutes, limit_w)
+    spec = _SPECS.get(key)
+    if spec is None:
+        spec = _normalize(app, n, slot_minutes, limit_w, clock)
+        if len(_SPECS) >= _SPECS_MAX:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return copy.copy(spec)
 
 
 def _normalize(
@@ -957,29 +979,45 @@ _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
 _ONE_US = timedelta(microseconds=1)
 
 
-def _frame(
-    slot_us: np.ndarray,
-    hours: float,
-    signal: np.ndarray,
-    names: Sequence[str],
-    watts: np.ndarray,
-) -> pl.DataFrame:
-    """Rows (appliance, slot) with power > 0, appliance by appliance in slot order.
+_FRAME_SCHEMA = {
+    "appliance": pl.String,
+    "interval_start_utc": pl.Datetime("us", "UTC"),
+    "power_kw": pl.Float64,
+    "energy_kwh": pl.Float64,
+    "signal": pl.Float64,
+}
 
-    `slot_us`: slot starts in microseconds since the epoch (UTC); `watts`: (appliances, slots)."""
-    app_idx, slot_idx = np.nonzero(watts > 0)
-    kw = watts[app_idx, slot_idx] / 1000.0
-    return pl.DataFrame(
+
+def _frames(
+    parts: Sequence[tuple[np.ndarray, float, np.ndarray, Sequence[str], np.ndarray]],
+) -> list[pl.DataFrame]:
+    """One frame per part `(slot_us, hours, signal, names, watts)`: rows (appliance, slot) with
+    power > 0, appliance by appliance in slot order (`slot_us`: slot starts in microseconds
+    since the epoch, UTC; `watts`: appliances × slots). Built as one polars frame, then sliced."""
+    names, starts, kw, energy, signal, lengths = [], [], [], [], [], []
+    for slot_us, hours, sig, part_names, watts in parts:
+        app_idx, slot_idx = np.nonzero(watts > 0)
+        power = watts[app_idx, slot_idx] / 1000.0
+        names.append(np.asarray(part_names, dtype=object)[app_idx])
+        starts.append(slot_us[slot_idx])
+        kw.append(power)
+        energy.append(power * hours)
+        signal.append(sig[slot_idx])
+        lengths.append(len(slot_idx))
+    whole = pl.DataFrame(
         {
-            "appliance": pl.Series(np.asarray(names, dtype=object)[app_idx], dtype=pl.String),
-            "interval_start_utc": pl.Series(slot_us[slot_idx], dtype=pl.Int64).cast(
+            "appliance": pl.Series(np.concatenate(names), dtype=pl.String),
+            "interval_start_utc": pl.Series(np.concatenate(starts), dtype=pl.Int64).cast(
                 pl.Datetime("us", "UTC")
             ),
-            "power_kw": pl.Series(kw, dtype=pl.Float64),
-            "energy_kwh": pl.Series(kw * hours, dtype=pl.Float64),
-            "signal": pl.Series(signal[slot_idx], dtype=pl.Float64),
-        }
+            "power_kw": pl.Series(np.concatenate(kw), dtype=pl.Float64),
+            "energy_kwh": pl.Series(np.concatenate(energy), dtype=pl.Float64),
+            "signal": pl.Series(np.concatenate(signal), dtype=pl.Float64),
+        },
+        schema=_FRAME_SCHEMA,
     )
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+    return [whole.slice(a, b - a) for a, b in zip(offsets, offsets[1:], strict=False)]
 
 
 def _starts_per_row(watts: np.ndarray) -> np.ndarray:
@@ -1188,14 +1226,34 @@ def household_schedule(
 ) -> HouseholdSchedule:
     """The schedule's frames from a solved outcome (`slot_us`: `slot_starts_us` of the
     problem's slots, when the caller has it already)."""
-    if slot_us is None:
-        slot_us = slot_starts_us(problem.slot_starts_utc)
-    o = outcome
-    return HouseholdSchedule(
-        frame=_frame(slot_us, o.hours, o.signal, o.names, o.watts),
-        summary=dict(o.summary),
-        baseline_frame=_frame(slot_us, o.hours, o.signal, o.names, o.baseline_watts),
-    )
+    return household_schedules([problem], [outcome], slot_us)[0]
+
+
+def household_schedules(
+    problems: Sequence[HouseholdProblem],
+    outcomes: Sequence[HouseholdOutcome],
+    slot_us: np.ndarray | None = None,
+) -> list[HouseholdSchedule]:
+    """`household_schedule` of each (problem, outcome), the frames of all built at once.
+    `slot_us` (optional) must be the slots of every problem."""
+    cache: dict[int, np.ndarray] = {}
+    parts = []
+    for problem, o in zip(problems, outcomes, strict=True):
+        us = slot_us
+        if us is None:
+            key = id(problem.slot_starts_utc)
+            if key not in cache:
+                cache[key] = slot_starts_us(problem.slot_starts_utc)
+            us = cache[key]
+        parts.append((us, o.hours, o.signal, o.names, o.watts))
+        parts.append((us, o.hours, o.signal, o.names, o.baseline_watts))
+    frames = _frames(parts)
+    return [
+        HouseholdSchedule(
+            frame=frames[2 * i], summary=dict(o.summary), baseline_frame=frames[2 * i + 1]
+        )
+        for i, o in enumerate(outcomes)
+    ]
 
 
 def household_outcome(problem: HouseholdProblem) -> HouseholdOutcome:
@@ -1271,7 +1329,7 @@ def _prepare(problem: HouseholdProblem) -> _Prepared:
     signal = _objective_signal(problem, price, carbon)
     limit_w = None if problem.import_limit_kw is None else _w(problem.import_limit_kw)
 
-    specs = [_normalize(a, n, problem.slot_minutes, limit_w, clock) for a in problem.appliances]
+    specs = [_normalized(a, n, problem.slot_minutes, limit_w, clock) for a in problem.appliances]
     if limit_w is not None:
         need = sum(
             s.duration * s.max_w if s.fixed else s.energy_wslots  # type: ignore[operator]

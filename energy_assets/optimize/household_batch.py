@@ -25,8 +25,7 @@ from energy_assets.optimize.household import (
     HouseholdProblem,
     HouseholdSchedule,
     household_outcomes,
-    household_schedule,
-    slot_starts_us,
+    household_schedules,
 )
 
 __all__ = ["CHUNKS_PER_WORKER", "HouseholdBatch", "solve_households"]
@@ -85,16 +84,12 @@ def solve_households(
     outcomes = [result for result, _ in solved]
     seconds = [s for _, s in solved]
 
-    slot_us: dict[int, object] = {}
-    schedules: list[HouseholdSchedule | Exception] = []
-    for problem, result in zip(problems, outcomes, strict=True):
-        if isinstance(result, Exception):
-            if not return_exceptions:
-                raise result
-            schedules.append(result)
-            continue
-        key = id(problem.slot_starts_utc)
-        if key not in slot_us:
-            slot_us[key] = slot_starts_us(problem.slot_starts_utc)
-        schedules.append(household_schedule(problem, result, slot_us[key]))
+    failed = [k for k, result in enumerate(outcomes) if isinstance(result, Exception)]
+    if failed and not return_exceptions:
+        raise outcomes[failed[0]]
+    solved_at = [k for k, result in enumerate(outcomes) if not isinstance(result, Exception)]
+    built = household_schedules([problems[k] for k in solved_at], [outcomes[k] for k in solved_at])
+    schedules: list[HouseholdSchedule | Exception] = list(outcomes)
+    for k, schedule in zip(solved_at, built, strict=True):
+        schedules[k] = schedule
     return HouseholdBatch(schedules=schedules, seconds=seconds, workers=used)
