@@ -720,8 +720,8 @@ def _row(res: dict[str, Any]) -> list[str]:
         workers = ours.get("workers", 1)
         build = None if solve is None or workers > 1 else max(0.0, wall - solve)
         notes = (
-            f"{ours['solver']}; {n} households on {workers} worker process"
-            f"{'es' if workers > 1 else ''}, {wall:.3f} s end to end"
+            f"{ours['solver']}; {n} household{'s' if n > 1 else ''} on {workers} worker "
+            f"process{'es' if workers > 1 else ''}, {wall:.3f} s end to end"
             f"{' (solve: DP seconds summed over the workers)' if workers > 1 else ''}; "
             f"per household in its worker {1000 * ours['wall_s']['median']:.2f} ms median, "
             f"{1000 * ours['wall_s']['max']:.1f} ms max"
