@@ -818,7 +818,9 @@ def _find(results: Sequence[dict[str, Any]], kind: str, n: int) -> dict[str, Any
 def summary_line(results: Sequence[dict[str, Any]]) -> str:
     """`dispatch fleet1000_s=.. fleet1000_gap=.. fleet10000_s=.. jobs1000_s=.. jobs1000_gap=..
     household_ms=.. pulp_min_ratio=..`: wall seconds, gaps as fractions, the household's median
-    end-to-end ms at its largest N, and the smallest CBC/ours wall-time ratio over every kind and
+    ms at its largest N (its time in its batch worker: solve and summary, its share of the shared
+    DP passes; at N = 1 that is the whole solve but the frames), and the smallest CBC/ours
+    wall-time ratio over every kind and
     size PuLP ran at ("na" where a figure was not measured)."""
 
     def num(value: float | None, fmt: str) -> str:
