@@ -820,8 +820,8 @@ def summary_line(results: Sequence[dict[str, Any]]) -> str:
     household_ms=.. pulp_min_ratio=..`: wall seconds, gaps as fractions, the household's median
     ms at its largest N (its time in its batch worker: solve and summary, its share of the shared
     DP passes; at N = 1 that is the whole solve but the frames), and the smallest CBC/ours
-    wall-time ratio over every kind and
-    size PuLP ran at ("na" where a figure was not measured)."""
+    wall-time ratio over every kind and size PuLP ran at ("na" where a figure was not
+    measured)."""
 
     def num(value: float | None, fmt: str) -> str:
         return "na" if value is None else format(value, fmt)
