@@ -139,8 +139,9 @@ def _conv(rows: np.ndarray, step_cost: np.ndarray, lo: int, hi: int) -> np.ndarr
         return out
     # w[j] = rows[j] - j*c; new[e] = e*c + min(w[e-hi .. e-lo]) (indices < 0 are INF)
     jc = np.arange(width, dtype=np.int64) * c
-    w = rows - jc
-    wp = np.concatenate([np.full((h, k, hi), INF, dtype=np.int64), w], axis=2)
+    wp = np.empty((h, k, hi + width), dtype=np.int64)
+    wp[..., :hi] = INF
+    np.subtract(rows, jc, out=wp[..., hi:])
     mins = _window_min(wp[..., : width + hi - lo], hi - lo + 1)
     return np.minimum(mins + jc, INF)
 
@@ -169,7 +170,9 @@ def _dp(allowed, coefs, unit, lo, hi, target, block, m, r, startup):
     tables = np.empty((n, h, S, width), dtype=np.int64)
     prev = np.full((h, S, width), INF, dtype=np.int64)
     prev[:, 0, 0] = 0
-    for t in range(n):
+    first = next((t for t in range(n) if allowed[t]), n)
+    tables[:first] = prev  # nothing can start before the first allowed slot: still "never"
+    for t in range(first, n):
         new = tables[t]
         new[:, 0] = prev[:, 0]
         # off / done: a stop from "on >= m", or the pause goes on
