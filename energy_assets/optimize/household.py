@@ -54,14 +54,16 @@ its start), i.e. uninterrupted whenever its window allows. The baseline ignores 
 
 from __future__ import annotations
 
+import copy
 import math
 import time as time_module
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import polars as pl
 
 from energy_assets.timeutil import intervals_utc
@@ -73,14 +75,20 @@ __all__ = [
     "OBJECTIVE_UNITS",
     "SIGNAL_STEPS",
     "Appliance",
+    "HouseholdOutcome",
     "HouseholdProblem",
     "HouseholdSchedule",
     "ScheduleInfeasible",
     "ScheduleTimeout",
     "default_household_appliances",
     "expand_hourly_to_slots",
+    "household_outcome",
+    "household_outcomes",
+    "household_schedule",
+    "household_schedules",
     "local_day_slots",
     "local_window_slots",
+    "slot_starts_us",
     "solve_household",
 ]
 
@@ -475,6 +483,26 @@ def _check_problem(problem: HouseholdProblem) -> None:
         )
     if problem.time_limit_s <= 0 or problem.num_workers < 1:
         raise _fail(None, "malformed", "time_limit_s must be > 0 and num_workers >= 1")
+
+
+_SPECS: dict[tuple, _Spec] = {}
+_SPECS_MAX = 1024
+
+
+def _normalized(
+    app: Appliance, n: int, slot_minutes: int, limit_w: int | None, clock: _Clock
+) -> _Spec:
+    """`_normalize`, remembered per (appliance, slots, slot length, limit): a spec depends on
+    nothing else (the clock only words the errors, which are never remembered). A fresh copy
+    each time, as `startup_int` is set per problem."""
+    key = (app, n, slot_minutes, limit_w)
+    spec = _SPECS.get(key)
+    if spec is None:
+        spec = _normalize(app, n, slot_minutes, limit_w, clock)
+        if len(_SPECS) >= _SPECS_MAX:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return copy.copy(spec)
 
 
 def _normalize(
@@ -947,57 +975,72 @@ def _explain_infeasible(
 # ---------------------------------------------------------------------------------------------
 
 
-def _frame(
-    slot_starts_utc: Sequence[datetime],
-    hours: float,
-    signal: Sequence[float],
-    rows: Iterable[tuple[str, list[int]]],
-) -> pl.DataFrame:
-    import numpy as np
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+_ONE_US = timedelta(microseconds=1)
 
-    rows = list(rows)
-    watts = np.array([w for _, w in rows], dtype=np.int64).reshape(len(rows), -1)
-    app_idx, slot_idx = np.nonzero(watts > 0)
-    names = [rows[i][0] for i in app_idx.tolist()]
-    starts = [slot_starts_utc[t] for t in slot_idx.tolist()]
-    kw = watts[app_idx, slot_idx] / 1000.0
-    return pl.DataFrame(
+
+_FRAME_SCHEMA = {
+    "appliance": pl.String,
+    "interval_start_utc": pl.Datetime("us", "UTC"),
+    "power_kw": pl.Float64,
+    "energy_kwh": pl.Float64,
+    "signal": pl.Float64,
+}
+
+
+def _frames(
+    parts: Sequence[tuple[np.ndarray, float, np.ndarray, Sequence[str], np.ndarray]],
+) -> list[pl.DataFrame]:
+    """One frame per part `(slot_us, hours, signal, names, watts)`: rows (appliance, slot) with
+    power > 0, appliance by appliance in slot order (`slot_us`: slot starts in microseconds
+    since the epoch, UTC; `watts`: appliances × slots). Built as one polars frame, then sliced."""
+    names, starts, kw, energy, signal, lengths = [], [], [], [], [], []
+    for slot_us, hours, sig, part_names, watts in parts:
+        app_idx, slot_idx = np.nonzero(watts > 0)
+        power = watts[app_idx, slot_idx] / 1000.0
+        names.append(np.asarray(part_names, dtype=object)[app_idx])
+        starts.append(slot_us[slot_idx])
+        kw.append(power)
+        energy.append(power * hours)
+        signal.append(sig[slot_idx])
+        lengths.append(len(slot_idx))
+    whole = pl.DataFrame(
         {
-            "appliance": pl.Series(names, dtype=pl.String),
-            "interval_start_utc": pl.Series(starts, dtype=pl.Datetime("us", "UTC")),
-            "power_kw": pl.Series(kw, dtype=pl.Float64),
-            "energy_kwh": pl.Series(kw * hours, dtype=pl.Float64),
-            "signal": pl.Series(np.asarray(signal, dtype=np.float64)[slot_idx], dtype=pl.Float64),
-        }
+            "appliance": pl.Series(np.concatenate(names), dtype=pl.String),
+            "interval_start_utc": pl.Series(np.concatenate(starts), dtype=pl.Int64).cast(
+                pl.Datetime("us", "UTC")
+            ),
+            "power_kw": pl.Series(np.concatenate(kw), dtype=pl.Float64),
+            "energy_kwh": pl.Series(np.concatenate(energy), dtype=pl.Float64),
+            "signal": pl.Series(np.concatenate(signal), dtype=pl.Float64),
+        },
+        schema=_FRAME_SCHEMA,
     )
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+    return [whole.slice(a, b - a) for a, b in zip(offsets, offsets[1:], strict=False)]
+
+
+def _starts_per_row(watts: np.ndarray) -> np.ndarray:
+    """Number of starts (power > 0 after a slot at 0, or in the first slot) per appliance."""
+    on = watts > 0
+    return on[:, 0].astype(np.int64) + (on[:, 1:] & ~on[:, :-1]).sum(axis=1)
 
 
 def _evaluate(
-    powers: dict[str, list[int]],
-    specs: Sequence[_Spec],
-    hours: float,
-    signal: Sequence[float],
+    watts: np.ndarray, startup_costs: np.ndarray, hours: float, signal: np.ndarray
 ) -> tuple[float, int]:
     """Objective (signal energy + start-up costs) and number of starts of a schedule."""
-    total = 0.0
-    n_starts = 0
-    for spec in specs:
-        watts = powers[spec.name]
-        total += sum(w * s for w, s in zip(watts, signal, strict=True)) * hours / 1000.0
-        k = _count_starts(watts)
-        n_starts += k
-        total += k * spec.app.startup_cost
-    return total, n_starts
+    starts = _starts_per_row(watts)
+    energy = float((watts * signal).sum()) * hours / 1000.0  # no BLAS: safe in forked workers
+    return energy + float(starts @ startup_costs), int(starts.sum())
 
 
-def _energy_dot(powers: dict[str, list[int]], hours: float, values: Sequence[float]) -> float:
-    return sum(
-        sum(w * v for w, v in zip(watts, values, strict=True)) for watts in powers.values()
-    ) * (hours / 1000.0)
+def _energy_dot(watts: np.ndarray, hours: float, values: np.ndarray) -> float:
+    return float((watts * values).sum()) * (hours / 1000.0)
 
 
-def _peak_kw(powers: dict[str, list[int]], n: int) -> float:
-    return max((sum(w[t] for w in powers.values()) for t in range(n)), default=0) / 1000.0
+def _peak_kw(watts: np.ndarray) -> float:
+    return float(watts.sum(axis=0).max(initial=0)) / 1000.0
 
 
 @dataclass(frozen=True)
@@ -1022,25 +1065,45 @@ def _independent(specs: Sequence[_Spec], n: int, limit_w: int | None) -> bool:
     return all(sum(s.cap_w for s in specs if s.allowed[t]) <= limit_w for t in range(n))
 
 
-def _solve_independent(
-    specs: Sequence[_Spec], n: int, coef: Sequence[int], limit_w: int | None
-) -> _Solved | None:
-    """Each appliance by `household_dp` (exact, same integer objective as the CP-SAT model);
-    None when the appliances interact or one has no schedule (CP-SAT then explains why)."""
-    if not _independent(specs, n, limit_w):
-        return None
-    import numpy as np
+def _dp_key(spec: _Spec) -> tuple:
+    """Everything but the signal that `household_dp` sees: appliances with equal keys share a
+    DP pass."""
+    return (
+        tuple(spec.allowed),
+        spec.fixed,
+        spec.block,
+        spec.max_w if spec.fixed else spec.cap_w,
+        spec.min_w,
+        spec.duration,
+        spec.energy_wslots,
+        spec.app.min_on_slots,
+        spec.app.min_off_slots,
+        spec.startup_int,
+    )
 
-    from energy_assets.optimize.household_dp import appliance_schedule
 
-    t0 = time_module.perf_counter()
-    coef_arr = np.asarray(coef, dtype=np.int64)
-    powers: dict[str, list[int]] = {}
-    total = 0
-    for spec in specs:
-        found = appliance_schedule(
+def _solve_independent(preps: Sequence[_Prepared]) -> list[_Solved | None]:
+    """Each appliance of each household by `household_dp` (exact, same integer objective as the
+    CP-SAT model); None for a household whose appliances interact or where one has no schedule
+    (CP-SAT then explains why). Equal appliances of different households share one DP pass
+    (each household's answer is the one it gets alone); a household's `solve_time_s` is its
+    share of the passes it took part in."""
+    from energy_assets.optimize.household_dp import appliance_schedules
+
+    todo = [k for k, p in enumerate(preps) if _independent(p.specs, p.n, p.limit_w)]
+    groups: dict[tuple, list[tuple[int, int]]] = {}
+    for k in todo:
+        for j, spec in enumerate(preps[k].specs):
+            groups.setdefault(_dp_key(spec), []).append((k, j))
+    found: dict[tuple[int, int], tuple[list[int], int] | None] = {}
+    seconds = [0.0] * len(preps)
+    for members in groups.values():
+        t0 = time_module.perf_counter()
+        k0, j0 = members[0]
+        spec = preps[k0].specs[j0]
+        results = appliance_schedules(
             spec.allowed,
-            coef_arr,
+            np.array([preps[k].coef for k, _ in members], dtype=np.int64),
             fixed=spec.fixed,
             block=spec.block,
             max_w=spec.max_w if spec.fixed else spec.cap_w,
@@ -1051,20 +1114,32 @@ def _solve_independent(
             min_off=spec.app.min_off_slots,
             startup=spec.startup_int,
         )
-        if found is None:
-            return None
-        powers[spec.name], value = found
-        total += value
-    return _Solved(
-        powers=powers,
-        status="OPTIMAL",
-        method="dp",
-        bound_int=float(total),
-        gap=0.0,
-        solve_time_s=time_module.perf_counter() - t0,
-        num_variables=0,
-        num_constraints=0,
-    )
+        share = (time_module.perf_counter() - t0) / len(members)
+        for member, result in zip(members, results, strict=True):
+            found[member] = result
+            seconds[member[0]] += share
+    out: list[_Solved | None] = [None] * len(preps)
+    for k in todo:
+        powers: dict[str, list[int]] = {}
+        total = 0
+        for j, spec in enumerate(preps[k].specs):
+            result = found[(k, j)]
+            if result is None:
+                break
+            powers[spec.name], value = result
+            total += value
+        else:
+            out[k] = _Solved(
+                powers=powers,
+                status="OPTIMAL",
+                method="dp",
+                bound_int=float(total),
+                gap=0.0,
+                solve_time_s=seconds[k],
+                num_variables=0,
+                num_constraints=0,
+            )
+    return out
 
 
 def _solve_cp_sat(
@@ -1123,7 +1198,128 @@ def solve_household(problem: HouseholdProblem) -> HouseholdSchedule:
 
     Raises `ScheduleTimeout` when no schedule is found within `time_limit_s`.
     """
+    return household_schedule(problem, household_outcome(problem))
 
+
+@dataclass(frozen=True)
+class HouseholdOutcome:
+    """A solved household without its frames (numpy and scalars only, cheap to pickle).
+
+    `watts` / `baseline_watts`: W per appliance (rows, in the problem's order) and slot;
+    `signal`: the objective signal per slot; `summary`: as `HouseholdSchedule.summary`."""
+
+    names: tuple[str, ...]
+    watts: np.ndarray
+    baseline_watts: np.ndarray
+    signal: np.ndarray
+    hours: float
+    summary: dict[str, Any]
+
+
+def slot_starts_us(slot_starts_utc: Sequence[datetime]) -> np.ndarray:
+    """Slot starts as int64 microseconds since the epoch (UTC)."""
+    return np.array([(s - _EPOCH_UTC) // _ONE_US for s in slot_starts_utc], dtype=np.int64)
+
+
+def household_schedule(
+    problem: HouseholdProblem, outcome: HouseholdOutcome, slot_us: np.ndarray | None = None
+) -> HouseholdSchedule:
+    """The schedule's frames from a solved outcome (`slot_us`: `slot_starts_us` of the
+    problem's slots, when the caller has it already)."""
+    return household_schedules([problem], [outcome], slot_us)[0]
+
+
+def household_schedules(
+    problems: Sequence[HouseholdProblem],
+    outcomes: Sequence[HouseholdOutcome],
+    slot_us: np.ndarray | None = None,
+) -> list[HouseholdSchedule]:
+    """`household_schedule` of each (problem, outcome), the frames of all built at once.
+    `slot_us` (optional) must be the slots of every problem."""
+    cache: dict[int, np.ndarray] = {}
+    parts = []
+    for problem, o in zip(problems, outcomes, strict=True):
+        us = slot_us
+        if us is None:
+            key = id(problem.slot_starts_utc)
+            if key not in cache:
+                cache[key] = slot_starts_us(problem.slot_starts_utc)
+            us = cache[key]
+        parts.append((us, o.hours, o.signal, o.names, o.watts))
+        parts.append((us, o.hours, o.signal, o.names, o.baseline_watts))
+    frames = _frames(parts)
+    return [
+        HouseholdSchedule(
+            frame=frames[2 * i], summary=dict(o.summary), baseline_frame=frames[2 * i + 1]
+        )
+        for i, o in enumerate(outcomes)
+    ]
+
+
+def household_outcome(problem: HouseholdProblem) -> HouseholdOutcome:
+    """`solve_household` up to the frames: validation, the solve and the summary (no polars)."""
+    prep = _prepare(problem)
+    solved = _solve_independent([prep])[0]
+    if solved is None:
+        solved = _solve_cp_sat(prep.specs, prep.n, prep.coef, prep.limit_w, problem, prep.clock)
+    return _finish(prep, solved)
+
+
+def household_outcomes(
+    problems: Sequence[HouseholdProblem],
+) -> list[tuple[HouseholdOutcome | Exception, float]]:
+    """`household_outcome` of each problem, with the exception it raises in its place, and the
+    seconds it took (its own validation and summary, its share of the DP passes shared by
+    equal appliances of different households, its CP-SAT solve if it needs one)."""
+    preps: list[_Prepared | Exception] = []
+    seconds: list[float] = []
+    for problem in problems:
+        t0 = time_module.perf_counter()
+        try:
+            preps.append(_prepare(problem))
+        except Exception as error:  # noqa: BLE001 - returned in the problem's place
+            preps.append(error)
+        seconds.append(time_module.perf_counter() - t0)
+    ready = [p for p in preps if isinstance(p, _Prepared)]
+    solved_dp = iter(_solve_independent(ready))
+    out: list[tuple[HouseholdOutcome | Exception, float]] = []
+    for prep, spent in zip(preps, seconds, strict=True):
+        if isinstance(prep, Exception):
+            out.append((prep, spent))
+            continue
+        solved = next(solved_dp)
+        t0 = time_module.perf_counter()
+        try:
+            if solved is None:
+                solved = _solve_cp_sat(
+                    prep.specs, prep.n, prep.coef, prep.limit_w, prep.problem, prep.clock
+                )
+            result: HouseholdOutcome | Exception = _finish(prep, solved)
+        except Exception as error:  # noqa: BLE001 - returned in the problem's place
+            result = error
+        dp_s = solved.solve_time_s if solved is not None and solved.method == "dp" else 0.0
+        out.append((result, spent + dp_s + time_module.perf_counter() - t0))
+    return out
+
+
+@dataclass
+class _Prepared:
+    """A validated problem in the integer units of the solvers."""
+
+    problem: HouseholdProblem
+    n: int
+    hours: float
+    clock: _Clock
+    price: list[float] | None
+    carbon: list[float] | None
+    signal: list[float]
+    limit_w: int | None
+    specs: list[_Spec]
+    coef: list[int]
+    scale: float
+
+
+def _prepare(problem: HouseholdProblem) -> _Prepared:
     _check_problem(problem)
     n = len(problem.slot_starts_utc)
     hours = problem.slot_minutes / 60.0
@@ -1133,7 +1329,7 @@ def solve_household(problem: HouseholdProblem) -> HouseholdSchedule:
     signal = _objective_signal(problem, price, carbon)
     limit_w = None if problem.import_limit_kw is None else _w(problem.import_limit_kw)
 
-    specs = [_normalize(a, n, problem.slot_minutes, limit_w, clock) for a in problem.appliances]
+    specs = [_normalized(a, n, problem.slot_minutes, limit_w, clock) for a in problem.appliances]
     if limit_w is not None:
         need = sum(
             s.duration * s.max_w if s.fixed else s.energy_wslots  # type: ignore[operator]
@@ -1159,13 +1355,18 @@ def solve_household(problem: HouseholdProblem) -> HouseholdSchedule:
     for spec in specs:
         spec.startup_int = int(round(spec.app.startup_cost / scale))
 
-    solved = _solve_independent(specs, n, coef, limit_w)
-    if solved is None:
-        solved = _solve_cp_sat(specs, n, coef, limit_w, problem, clock)
-    powers = solved.powers
-    baseline = {s.name: _baseline_power(s, n) for s in specs}
-    objective, opt_starts = _evaluate(powers, specs, hours, signal)
-    base_objective, base_starts = _evaluate(baseline, specs, hours, signal)
+    return _Prepared(problem, n, hours, clock, price, carbon, signal, limit_w, specs, coef, scale)
+
+
+def _finish(prep: _Prepared, solved: _Solved) -> HouseholdOutcome:
+    problem, n, hours, specs, scale = prep.problem, prep.n, prep.hours, prep.specs, prep.scale
+    signal, carbon, price = prep.signal, prep.carbon, prep.price
+    watts = np.array([solved.powers[s.name] for s in specs], dtype=np.int64).reshape(-1, n)
+    baseline = np.array([_baseline_power(s, n) for s in specs], dtype=np.int64).reshape(-1, n)
+    signal_arr = np.asarray(signal, dtype=np.float64)
+    startup_costs = np.array([s.app.startup_cost for s in specs], dtype=np.float64)
+    objective, opt_starts = _evaluate(watts, startup_costs, hours, signal_arr)
+    base_objective, base_starts = _evaluate(baseline, startup_costs, hours, signal_arr)
 
     summary: dict[str, Any] = {
         "status": solved.status,
@@ -1186,24 +1387,27 @@ def solve_household(problem: HouseholdProblem) -> HouseholdSchedule:
         ),
     }
     if carbon is not None:
-        summary["baseline_co2_g"] = _energy_dot(baseline, hours, carbon)
-        summary["optimized_co2_g"] = _energy_dot(powers, hours, carbon)
+        carbon_arr = np.asarray(carbon, dtype=np.float64)
+        summary["baseline_co2_g"] = _energy_dot(baseline, hours, carbon_arr)
+        summary["optimized_co2_g"] = _energy_dot(watts, hours, carbon_arr)
     if price is not None:
-        summary["baseline_cost_usd"] = _energy_dot(baseline, hours, price)
-        summary["optimized_cost_usd"] = _energy_dot(powers, hours, price)
+        price_arr = np.asarray(price, dtype=np.float64)
+        summary["baseline_cost_usd"] = _energy_dot(baseline, hours, price_arr)
+        summary["optimized_cost_usd"] = _energy_dot(watts, hours, price_arr)
     summary.update(
-        baseline_peak_kw=_peak_kw(baseline, n),
-        optimized_peak_kw=_peak_kw(powers, n),
+        baseline_peak_kw=_peak_kw(baseline),
+        optimized_peak_kw=_peak_kw(watts),
         baseline_starts=base_starts,
         optimized_starts=opt_starts,
         num_slots=n,
         slot_minutes=problem.slot_minutes,
         num_appliances=len(specs),
     )
-    order = [(s.name, powers[s.name]) for s in specs]
-    base_order = [(s.name, baseline[s.name]) for s in specs]
-    return HouseholdSchedule(
-        frame=_frame(problem.slot_starts_utc, hours, signal, order),
+    return HouseholdOutcome(
+        names=tuple(s.name for s in specs),
+        watts=watts,
+        baseline_watts=baseline,
+        signal=signal_arr,
+        hours=hours,
         summary=summary,
-        baseline_frame=_frame(problem.slot_starts_utc, hours, signal, base_order),
     )
