@@ -38,11 +38,14 @@ END = FIRST_FORECAST + dt.timedelta(days=DAY_AHEAD_DAYS - 1)
 
 
 @pytest.fixture(scope="module")
-def slice_run(tmp_path_factory, recordings):
+def slice_instance():
+    return dg.DagsterInstance.ephemeral()
+
+
+@pytest.fixture(scope="module")
+def slice_run(tmp_path_factory, recordings, slice_instance):
     data = tmp_path_factory.mktemp("data")
-    outcome = materialize_window(
-        START, END, "CAISO", dg.DagsterInstance.ephemeral(), data, recordings, "replay"
-    )
+    outcome = materialize_window(START, END, "CAISO", slice_instance, data, recordings, "replay")
     return outcome, data
 
 
@@ -269,6 +272,30 @@ def test_a_range_draws_the_plot_of_its_last_day_only(slice_run):
     for asset in ("household_load_shift", "vpp_fleet_dispatch"):
         drawn = sorted(p.name for p in (data / "plots" / asset / "CAISO").iterdir())
         assert drawn == [f"{END.isoformat()}.png"], asset
+
+
+def _latest_metadata(instance: dg.DagsterInstance, key: list[str]) -> dict:
+    event = instance.get_latest_materialization_event(dg.AssetKey(key))
+    assert event is not None, key
+    return event.asset_materialization.metadata
+
+
+def test_results_are_tables_on_the_asset_page(slice_run, slice_instance):
+    """The report's rows and a model's feature importances are table metadata (rendered on the
+    asset's page), rounded; importances largest first."""
+    _, data = slice_run
+    report = _latest_metadata(slice_instance, ["evaluation", "load_forecast_report"])["results"]
+    assert isinstance(report, dg.TableMetadataValue)
+    stored = _query(data, "select * from evaluation.load_forecast_report")
+    assert len(report.records) == stored.height
+    types = {c.name: c.type for c in report.schema.columns}
+    assert types["mape_pct"] == "float" and types["days"] == "int" and types["region"] == "string"
+    assert all(r.data["mape_pct"] == round(r.data["mape_pct"], 3) for r in report.records)
+    gains = _latest_metadata(slice_instance, ["models", "load_lightgbm"])["feature_importance_gain"]
+    assert isinstance(gains, dg.TableMetadataValue)
+    values = [r.data["gain"] for r in gains.records]
+    assert values == sorted(values, reverse=True) and values[0] > 0
+    assert sum(r.data["share_pct"] for r in gains.records) == pytest.approx(100, abs=0.5)
 
 
 def test_household_schedule_saves_against_the_baseline(slice_run):

@@ -10,7 +10,7 @@ from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
 from energy_assets.defs.resources import WarehouseResource
-from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
+from energy_assets.defs.validation import PARTITION_EXPR, check_specs, table_value, validated_output
 from energy_assets.evaluation.carbon_score import CARBON, score_carbon_forecasts
 from energy_assets.evaluation.dispatch_value import (
     dispatch_value_frame,
@@ -122,6 +122,8 @@ def _report(
         report,
         model,
         {
+            # the whole report on the asset's page: per region, period and forecaster
+            "results": table_value(report.drop("period_kind")),
             "days_scored": int(overall["days"].max()),
             **{
                 f"mape_pct_{r['region']}_{r['forecaster']}": round(r["mape_pct"], 3)

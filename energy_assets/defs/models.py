@@ -37,6 +37,7 @@ from energy_assets.defs.validation import (
     WindowHistory,
     check_specs,
     history_result,
+    table_value,
     validated_output,
 )
 from energy_assets.features import carbon as carbon_features
@@ -248,11 +249,20 @@ def _lightgbm_output(
         extra = {"reuses_model_of": fit.market_date.isoformat()}
     else:
         sha256 = save_model_atomic(model, path)
-        top = sorted(model.feature_importance.items(), key=lambda kv: -kv[1])[:10]
+        gains = pl.DataFrame(
+            {
+                "feature": list(model.feature_importance),
+                "gain": [float(g) for g in model.feature_importance.values()],
+            },
+            schema={"feature": pl.String, "gain": pl.Float64},
+        )
+        total = gains["gain"].sum() or 1.0
+        importance = gains.sort("gain", descending=True).with_columns(
+            share_pct=100 * pl.col("gain") / total
+        )
         extra = {
-            "feature_importance_gain": dg.MetadataValue.json(
-                {name: round(gain, 1) for name, gain in top}
-            ),
+            # the P50 booster's gain per feature, largest first
+            "feature_importance_gain": table_value(importance, digits=1),
             "calibration": dg.MetadataValue.json(model.trained_on["calibration"]),
         }
     yield from validated_output(
