@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,6 +49,12 @@ class HouseholdBatch:
     workers: int
 
 
+def _worker_signals() -> None:
+    """A forked worker takes the default SIGTERM back: a handler the parent installed (a test
+    runner, a Dagster run) would otherwise keep `Pool.terminate` from stopping it."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _solve_range(bounds: tuple[int, int]) -> list[tuple[HouseholdOutcome | Exception, float]]:
     lo, hi = bounds
     return household_outcomes(_PROBLEMS[lo:hi])
@@ -75,10 +82,15 @@ def solve_households(
         solved = household_outcomes(problems)
     else:
         _PROBLEMS = problems
+        pool = multiprocessing.get_context("fork").Pool(used, initializer=_worker_signals)
         try:
-            with multiprocessing.get_context("fork").Pool(used) as pool:
-                parts = pool.map(_solve_range, _ranges(n, used * CHUNKS_PER_WORKER), chunksize=1)
+            parts = pool.map(_solve_range, _ranges(n, used * CHUNKS_PER_WORKER), chunksize=1)
+            pool.close()  # the workers leave when the queue is drained: no signal needed
+        except BaseException:
+            pool.terminate()
+            raise
         finally:
+            pool.join()
             _PROBLEMS = ()
         solved = [item for part in parts for item in part]
     outcomes = [result for result, _ in solved]
