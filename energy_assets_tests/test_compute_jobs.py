@@ -139,6 +139,16 @@ def test_interruptible_job_picks_the_cheapest_hours():
     assert p["start_utc"] == T0 + timedelta(hours=1) and p["end_utc"] == T0 + timedelta(hours=6)
 
 
+def test_lp_bound_of_an_interruptible_job_split_over_regions_is_the_integral_optimum():
+    # Without z <= y, the LP takes half of region a and half of b, each running its one clean
+    # hour at full power: 10 kW x (10 + 10) g = 0.2 kg. With it, the bound is the true 10.1 kg.
+    regions = [region("a", [10, 1000]), region("b", [10, 1000])]
+    flexible = job("flex", energy=20.0, duration=2, deadline=2, interruptible=True)
+    s = solve_jobs(problem([flexible], regions, n_hours=2, method="lp-lns", num_workers=1))
+    assert s.summary["details"]["lp"]["bound"] == pytest.approx(10.1)
+    assert s.summary["objective_value"] == pytest.approx(10.1)
+
+
 def test_cost_objective_under_carbon_cap_differs_from_carbon_objective():
     # "clean" is low-carbon but expensive, "cheap" is dirty but cheap
     regions = [

@@ -161,8 +161,10 @@ class _LP:
 
 
 def _lp_arrays(m: _Model) -> BlockLp:
-    """The rows as a column-wise LP; capacity and cap rows scaled (W -> kW, 0.1 g -> kg)."""
+    """The rows, then the z <= y links (`_Model.links`), as a column-wise LP; capacity and cap
+    rows scaled (W -> kW, 0.1 g -> kg)."""
     n_rows = len(m.rows)
+    n_links = len(m.links)
     factor = np.array(
         [1.0 if one or hi <= 1 else 1.0 / POWER_UNITS_PER_KW for one, _, _, _, hi in m.rows]
     )
@@ -170,14 +172,25 @@ def _lp_arrays(m: _Model) -> BlockLp:
     cols = np.concatenate([r[1] for r in m.rows]) if n_rows else np.zeros(0, np.int64)
     vals = np.concatenate([r[2] for r in m.rows]) if n_rows else np.zeros(0, np.int64)
     row_ids = np.repeat(np.arange(n_rows), lengths)
-    matrix = sparse.csc_matrix((vals * factor[row_ids], (row_ids, cols)), shape=(n_rows, m.n_vars))
+    link_rows = np.repeat(np.arange(n_rows, n_rows + n_links), 2)
+    matrix = sparse.csc_matrix(
+        (
+            np.concatenate([vals * factor[row_ids], np.tile([1.0, -1.0], n_links)]),
+            (np.concatenate([row_ids, link_rows]), np.concatenate([cols, m.links.reshape(-1)])),
+        ),
+        shape=(n_rows + n_links, m.n_vars),
+    )
     return BlockLp(
         cost=m.obj.astype(float),
         col_lb=np.zeros(m.n_vars),
         col_ub=np.ones(m.n_vars),
         matrix=matrix,
-        row_lb=np.array([r[3] for r in m.rows], dtype=float) * factor,
-        row_ub=np.array([r[4] for r in m.rows], dtype=float) * factor,
+        row_lb=np.concatenate(
+            [np.array([r[3] for r in m.rows], dtype=float) * factor, np.full(n_links, -1.0)]
+        ),
+        row_ub=np.concatenate(
+            [np.array([r[4] for r in m.rows], dtype=float) * factor, np.zeros(n_links)]
+        ),
     )
 
 

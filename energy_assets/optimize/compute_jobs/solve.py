@@ -238,10 +238,12 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
         if n_left == 0 and stats.get("exact_bound") is not None:
             bound = stats["exact_bound"]
             bound_source = "cp-sat (neighbourhood = whole problem)"
-        elif n_left == 0 and lp.bound is not None:
-            bound = lp.bound
-            bound_source = "LP relaxation (HiGHS)"
-            if cut_run is not None and (cut_run.dual_bound or -np.inf) > bound:
+        elif n_left == 0:
+            # the LP's bound, or (if the LP ran out of its time share, e.g. under load) the MIP's
+            # on the second thread: whichever is higher
+            if lp.bound is not None:
+                bound, bound_source = lp.bound, "LP relaxation (HiGHS)"
+            if cut_run is not None and (cut_run.dual_bound or -np.inf) > (bound or -np.inf):
                 bound = cut_run.dual_bound
                 bound_source = "HiGHS MIP root with cuts (second thread)"
         solver_status = "FEASIBLE"
