@@ -86,18 +86,12 @@ def table_metadata(frame: pl.DataFrame) -> dict[str, Any]:
     return {"dagster/row_count": frame.height, "dagster/column_schema": schema}
 
 
-_TABLE_TYPES = {"i": "int", "u": "int", "f": "float", "b": "bool"}
-
-
 def table_value(frame: pl.DataFrame, digits: int = 3, limit: int = 500) -> dg.TableMetadataValue:
     """`frame` as a table the asset's page renders (typed columns, floats rounded to `digits`,
-    the first `limit` rows): results people read in the UI, not behind a JSON or Markdown
-    pop-up."""
-    shown = frame.head(limit).with_columns(pl.selectors.float().round(digits))
-    columns = [
-        dg.TableColumn(name, _TABLE_TYPES.get(_kind(dtype), "string"))
-        for name, dtype in shown.schema.items()
-    ]
+    NaN as empty, the first `limit` rows): results people read in the UI, not behind a JSON or
+    Markdown pop-up."""
+    shown = frame.head(limit).with_columns(pl.selectors.float().round(digits).fill_nan(None))
+    columns = [dg.TableColumn(name, _column_type(dtype)) for name, dtype in shown.schema.items()]
     records = [
         dg.TableRecord(
             {
@@ -110,12 +104,12 @@ def table_value(frame: pl.DataFrame, digits: int = 3, limit: int = 500) -> dg.Ta
     return dg.MetadataValue.table(records, dg.TableSchema(columns=columns))
 
 
-def _kind(dtype: pl.DataType) -> str:
+def _column_type(dtype: pl.DataType) -> str:
     if dtype.is_integer():
-        return "u" if dtype.is_unsigned_integer() else "i"
+        return "int"
     if dtype.is_float():
-        return "f"
-    return "b" if dtype == pl.Boolean else "s"
+        return "float"
+    return "bool" if dtype == pl.Boolean else "string"
 
 
 def _failure_table(errors: pandera.errors.SchemaErrors, limit: int = 20) -> str:
