@@ -17,6 +17,7 @@ import pandera.polars as pa
 import polars as pl
 
 from energy_assets.partitions import partition_label
+from energy_assets.schemas.descriptions import column_description
 
 SCHEMA_CHECK = "schema"
 COMPLETENESS_CHECK = "completeness"
@@ -80,8 +81,13 @@ def history_result(declared: Mapping[str, tuple[Any, pl.DataFrame]]) -> dg.Asset
 
 
 def table_metadata(frame: pl.DataFrame) -> dict[str, Any]:
+    """Row count and the table schema, each column with its meaning and unit
+    (`energy_assets/schemas/descriptions.py`)."""
     schema = dg.TableSchema(
-        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()]
+        columns=[
+            dg.TableColumn(name, str(dtype), description=column_description(name))
+            for name, dtype in frame.schema.items()
+        ]
     )
     return {"dagster/row_count": frame.height, "dagster/column_schema": schema}
 
