@@ -41,7 +41,7 @@ import dagster as dg
 
 DATE_DIMENSION = "date"
 REGION_DIMENSION = "region"
-FIRST_DATE = "2019-01-01"
+FIRST_DATE = "2015-07-01"  # the first day of EIA-930 history; each feed has its own
 # Day-ahead assets (models, forecasts, dispatch, evaluation) need a training history: their
 # first market day leaves MIN_TRAINING_DAYS of data (D-2 and earlier) after FIRST_DATE, so that
 # every one of their partitions can be filled.

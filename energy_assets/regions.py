@@ -2,9 +2,14 @@
 
 `timezone` is the clock of the region's market (operating) day. Most ISOs use local prevailing
 time; MISO settles on Eastern Standard Time all year (a fixed offset, `Etc/GMT+5`).
-`providers` maps a feed to the provider module that serves it for this region; a region with no
-provider for a feed gets no partitions for that feed's assets (see `partitions.py`).
+`providers` maps a feed to the providers that serve it for this region, in order of preference
+(a provider is a module under `energy_assets/sources/`, registered in `sources/registry.py`): for
+a market day, the harmonized tables use the first provider that publishes that day (its feeds'
+`first_date`), e.g. CAISO's grid comes from CAISO's own Today's Outlook from 2019 on and from
+EIA-930 before. A region with no provider for a feed gets no partitions for that feed's assets.
+`first_date` is the first market day of data for the region (the earliest of its providers).
 `demand_mw_range` is the plausible hourly system demand, used by the physical-bounds checks.
+`fuels` are the generation columns its providers publish (harmonized names).
 """
 
 from __future__ import annotations
@@ -31,7 +36,12 @@ class Region:
     eia_ba_code: str | None
     demand_mw_range: tuple[float, float]
     weather_points: tuple[WeatherPoint, ...]
-    providers: Mapping[str, str] = field(default_factory=dict)
+    providers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    first_date: str = "2015-07-01"
+    fuels: tuple[str, ...] = ()
+
+    def providers_of(self, feed: str) -> tuple[str, ...]:
+        return self.providers.get(feed, ())
 
 
 def _points(*points: tuple[str, float, float]) -> tuple[WeatherPoint, ...]:
@@ -58,9 +68,9 @@ _REGIONS = (
         ),
         providers=MappingProxyType(
             {
-                "grid": "caiso_outlook",
-                "operator_load_forecast": "caiso_outlook",
-                "price": "caiso_oasis",
+                "grid": ("caiso_outlook", "eia930"),
+                "operator_load_forecast": ("caiso_outlook", "eia930"),
+                "weather": ("gfs_regional",),
             }
         ),
     ),
@@ -78,7 +88,13 @@ _REGIONS = (
             ("Austin", 30.27, -97.74),
             ("San Antonio", 29.42, -98.49),
         ),
-        providers=MappingProxyType({"grid": "ercot", "operator_load_forecast": "ercot"}),
+        providers=MappingProxyType(
+            {
+                "grid": ("eia930",),
+                "operator_load_forecast": ("eia930",),
+                "weather": ("gfs_regional",),
+            }
+        ),
     ),
     Region(
         code="PJM",
@@ -95,7 +111,11 @@ _REGIONS = (
             ("Columbus", 39.96, -83.00),
         ),
         providers=MappingProxyType(
-            {"grid": "pjm", "operator_load_forecast": "pjm", "price": "pjm"}
+            {
+                "grid": ("eia930",),
+                "operator_load_forecast": ("eia930",),
+                "weather": ("gfs_regional",),
+            }
         ),
     ),
     Region(
@@ -109,7 +129,7 @@ _REGIONS = (
         weather_points=_points(
             ("New York", 40.71, -74.01), ("Albany", 42.65, -73.76), ("Buffalo", 42.89, -78.88)
         ),
-        providers=MappingProxyType({"grid": "nyiso", "operator_load_forecast": "nyiso"}),
+        providers=MappingProxyType({"grid": ("eia930",), "operator_load_forecast": ("eia930",)}),
     ),
     Region(
         code="ISONE",
@@ -122,7 +142,13 @@ _REGIONS = (
         weather_points=_points(
             ("Boston", 42.36, -71.06), ("Hartford", 41.76, -72.69), ("Portland ME", 43.66, -70.26)
         ),
-        providers=MappingProxyType({"grid": "isone", "operator_load_forecast": "isone"}),
+        providers=MappingProxyType(
+            {
+                "grid": ("eia930",),
+                "operator_load_forecast": ("eia930",),
+                "weather": ("gfs_regional",),
+            }
+        ),
     ),
     Region(
         code="MISO",
@@ -138,7 +164,13 @@ _REGIONS = (
             ("Detroit", 42.33, -83.05),
             ("New Orleans", 29.95, -90.07),
         ),
-        providers=MappingProxyType({"grid": "eia"}),
+        providers=MappingProxyType(
+            {
+                "grid": ("eia930",),
+                "operator_load_forecast": ("eia930",),
+                "weather": ("gfs_regional",),
+            }
+        ),
     ),
     Region(
         code="SPP",
@@ -151,7 +183,7 @@ _REGIONS = (
         weather_points=_points(
             ("Oklahoma City", 35.47, -97.52), ("Wichita", 37.69, -97.34), ("Omaha", 41.26, -95.93)
         ),
-        providers=MappingProxyType({"grid": "eia", "price": "spp"}),
+        providers=MappingProxyType({"grid": ("eia930",), "operator_load_forecast": ("eia930",)}),
     ),
     Region(
         code="BPA",
@@ -162,7 +194,7 @@ _REGIONS = (
         eia_ba_code="BPAT",
         demand_mw_range=(3_000, 13_000),
         weather_points=_points(("Portland", 45.52, -122.68), ("Seattle", 47.61, -122.33)),
-        providers=MappingProxyType({"grid": "eia"}),
+        providers=MappingProxyType({"grid": ("eia930",), "operator_load_forecast": ("eia930",)}),
     ),
     Region(
         code="GB",
@@ -176,7 +208,11 @@ _REGIONS = (
             ("London", 51.51, -0.13), ("Birmingham", 52.49, -1.89), ("Glasgow", 55.86, -4.25)
         ),
         providers=MappingProxyType(
-            {"grid": "neso", "operator_load_forecast": "neso", "carbon_intensity": "gb_carbon"}
+            {
+                "grid": ("neso",),
+                "operator_load_forecast": ("neso",),
+                "carbon_intensity": ("gb_carbon",),
+            }
         ),
     ),
     # GB nations as the GB Carbon Intensity API publishes them (regionid 15, 16, 17).
@@ -189,7 +225,7 @@ _REGIONS = (
         eia_ba_code=None,
         demand_mw_range=(8_000, 50_000),
         weather_points=_points(("London", 51.51, -0.13), ("Manchester", 53.48, -2.24)),
-        providers=MappingProxyType({"carbon_intensity": "gb_carbon"}),
+        providers=MappingProxyType({"carbon_intensity": ("gb_carbon",)}),
     ),
     Region(
         code="GB-SCT",
@@ -200,7 +236,7 @@ _REGIONS = (
         eia_ba_code=None,
         demand_mw_range=(1_000, 8_000),
         weather_points=_points(("Glasgow", 55.86, -4.25), ("Aberdeen", 57.15, -2.09)),
-        providers=MappingProxyType({"carbon_intensity": "gb_carbon"}),
+        providers=MappingProxyType({"carbon_intensity": ("gb_carbon",)}),
     ),
     Region(
         code="GB-WLS",
@@ -211,7 +247,7 @@ _REGIONS = (
         eia_ba_code=None,
         demand_mw_range=(500, 5_000),
         weather_points=_points(("Cardiff", 51.48, -3.18)),
-        providers=MappingProxyType({"carbon_intensity": "gb_carbon"}),
+        providers=MappingProxyType({"carbon_intensity": ("gb_carbon",)}),
     ),
 )
 
@@ -230,5 +266,14 @@ def regions_served_by(provider: str, feed: str | None = None) -> list[str]:
     return [
         r.code
         for r in _REGIONS
-        if (provider in r.providers.values() if feed is None else r.providers.get(feed) == provider)
+        if any(
+            provider in providers
+            for name, providers in r.providers.items()
+            if feed is None or name == feed
+        )
     ]
+
+
+def regions_with(feed: str) -> list[str]:
+    """Region codes with at least one provider for `feed`, in registry order."""
+    return [r.code for r in _REGIONS if r.providers_of(feed)]

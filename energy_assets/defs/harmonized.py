@@ -1,33 +1,101 @@
-"""harmonized/*: one schema for every region: hourly UTC intervals, MW, gCO2/kWh.
+"""harmonized/*: one schema for every region: hourly UTC intervals, MW and gCO2/kWh.
 
-Which raw feeds feed which region is in the region registry; today the grid tables are built
-from CAISO Today's Outlook (`harmonize/caiso.py`), the carbon intensity from the fuel mix
-(`harmonize/carbon.py`, factors documented there).
+Which provider builds a region's tables on a market day is in the region registry
+(`energy_assets/regions.py`, `providers`, in order of preference) and `harmonize/sources.py`
+(the raw feeds each provider's harmonizer reads): CAISO from its Today's Outlook from 2019 on and
+from EIA-930 before, every other US region from EIA-930. The carbon intensity comes from the
+fuel mix (`harmonize/carbon.py`, factors documented there).
+
+The raw feeds are declared as dependencies (lineage, backfill order) and read from the warehouse
+for the provider that serves the day; a day whose provider's feeds are not stored fails naming
+them, and a feed a day can do without (EIA's fuel mix, EIA's demand) leaves its columns null with
+coverage 0, which the completeness check reports.
 """
 
 import dagster as dg
 import polars as pl
 
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
-from energy_assets.defs.raw import CAISO_OUTLOOK_PARTITIONS, CAISO_OUTLOOK_REGIONS
+from energy_assets.defs.ranges import RANGE_POLICY, per_region_day, read_days
+from energy_assets.defs.raw import feed_regions, raw_key
+from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import (
     PARTITION_EXPR,
     check_specs,
     completeness_result,
     validated_output,
 )
-from energy_assets.harmonize import caiso as caiso_harmonize
 from energy_assets.harmonize.carbon import METHOD, carbon_intensity_from_mix
-from energy_assets.partitions import partition_keys
-from energy_assets.regions import region
+from energy_assets.harmonize.sources import GRID_SOURCES, GridSource, grid_source
+from energy_assets.partitions import (
+    RegionDay,
+    partition_keys,
+    region_day_partitions,
+    same_day_mapping,
+)
+from energy_assets.regions import Region, region, regions_with
 from energy_assets.schemas import harmonized as schemas
+from energy_assets.sources.registry import feed as registered_feed
 
-GRID_REGIONS = CAISO_OUTLOOK_REGIONS
-GRID_PARTITIONS = CAISO_OUTLOOK_PARTITIONS
+GRID_REGIONS = [
+    code
+    for code in regions_with("grid")
+    if any(p in GRID_SOURCES for p in region(code).providers_of("grid"))
+]
+GRID_PARTITIONS = region_day_partitions(GRID_REGIONS)
 
 _GRID_KEY = dg.AssetKey(["harmonized", "grid_hourly"])
 _CARBON_KEY = dg.AssetKey(["harmonized", "carbon_intensity"])
 _OPERATOR_KEY = dg.AssetKey(["harmonized", "operator_load_forecast"])
+
+
+def _raw_deps(feeds: str) -> list[dg.AssetDep]:
+    """Every raw feed any provider of the regions' `feeds` reads, same market day and region."""
+    deps = {}
+    for code in GRID_REGIONS:
+        for provider in region(code).providers_of(feeds):
+            source = GRID_SOURCES.get(provider)
+            for name in () if source is None else source.feeds:
+                key = raw_key(provider, name)
+                upstream = feed_regions(registered_feed(provider, name))
+                deps[key] = dg.AssetDep(
+                    key, partition_mapping=same_day_mapping(upstream, GRID_REGIONS)
+                )
+    return list(deps.values())
+
+
+def _source(feed: str, rd: RegionDay) -> tuple[Region, GridSource]:
+    the_region = region(rd.region)
+    source = grid_source(the_region, feed, rd.market_date)
+    if source is None:
+        raise dg.Failure(
+            f"partition {rd}: no provider of {rd.region}'s {feed} publishes"
+            f" {rd.market_date} (providers: {', '.join(the_region.providers_of(feed))})",
+            allow_retries=False,
+        )
+    return the_region, source
+
+
+def _inputs(
+    context, warehouse: WarehouseResource, source: GridSource, feeds, rd: RegionDay
+) -> dict[str, pl.DataFrame | None]:
+    """The day's rows of each raw feed (None where not stored); fails naming the feeds when a
+    required group has none."""
+    inputs: dict[str, pl.DataFrame | None] = {}
+    for name in feeds:
+        frame, missing = read_days(
+            context, warehouse, raw_key(source.provider, name), rd.region, [rd.market_date]
+        )
+        inputs[name] = None if missing or frame.is_empty() else frame
+    for group in source.required:
+        group = tuple(g for g in group if g in feeds)
+        if group and all(inputs[name] is None for name in group):
+            names = " or ".join(f"raw/{source.provider}_{g}" for g in group)
+            raise dg.Failure(
+                f"partition {rd}: the upstream input {names} for {rd} is not stored; materialize"
+                " it first (or backfill it with this asset), nothing was computed",
+                allow_retries=False,
+            )
+    return inputs
 
 
 def _hour_completeness(frame: pl.DataFrame, coverage_column: str) -> dg.AssetCheckResult:
@@ -42,25 +110,23 @@ def _hour_completeness(frame: pl.DataFrame, coverage_column: str) -> dg.AssetChe
     key=_GRID_KEY,
     group_name="harmonized",
     partitions_def=GRID_PARTITIONS,
-    ins={
-        "demand": dg.AssetIn(key=["raw", "caiso_outlook_demand"]),
-        "fuel_mix": dg.AssetIn(key=["raw", "caiso_outlook_fuel_mix"]),
-    },
+    deps=_raw_deps("grid"),
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_GRID_KEY, completeness=True),
     kinds={"duckdb", "polars"},
     backfill_policy=RANGE_POLICY,
 )
 @per_region_day()
-def grid_hourly(context: dg.AssetExecutionContext, demand: pl.DataFrame, fuel_mix: pl.DataFrame):
-    """Hourly system demand and generation by fuel (MW, hourly mean = MWh), every hour of the
-    local market day in UTC (23/24/25 rows), with the share of 5-minute readings behind each hour
-    (`demand_coverage`, `fuel_mix_coverage`). Missing hours stay visible as coverage 0."""
+def grid_hourly(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Hourly system demand, net imports and generation by fuel (MW, hourly mean = MWh), every
+    hour of the local market day in UTC (23/24/25 rows), with the share of readings behind each
+    hour (`demand_coverage`, `fuel_mix_coverage`). Missing hours stay visible as coverage 0.
+    Built from the region's first provider that publishes the day (metadata `provider`)."""
     rd = partition_keys(context)
-    frame = caiso_harmonize.grid_hourly(
-        rd.region, rd.market_date, region(rd.region).timezone, demand, fuel_mix
-    )
-    yield from validated_output(context, frame, schemas.GridHourly)
+    the_region, source = _source("grid", rd)
+    inputs = _inputs(context, warehouse, source, source.feeds, rd)
+    frame = source.grid_hourly(the_region, rd.market_date, inputs)
+    yield from validated_output(context, frame, schemas.GridHourly, {"provider": source.provider})
     yield _hour_completeness(frame, "demand_coverage")
 
 
@@ -77,35 +143,56 @@ def grid_hourly(context: dg.AssetExecutionContext, demand: pl.DataFrame, fuel_mi
 @per_region_day()
 def carbon_intensity(context: dg.AssetExecutionContext, grid: pl.DataFrame):
     """Hourly carbon intensity of supply in gCO2eq/kWh, from the fuel mix with lifecycle emission
-    factors (IPCC AR5 medians); imports at CARB's unspecified-power factor (428 g/kWh); batteries
-    excluded. See `energy_assets/harmonize/carbon.py` for the table."""
-    frame = carbon_intensity_from_mix(grid)
+    factors (IPCC AR5 medians); batteries and storage excluded. Imports: CAISO's Outlook days at
+    CARB's unspecified-power factor (428 g/kWh); EIA-930 days production-based (imports not
+    counted, as the published EIA-930 carbon data sets do). See
+    `energy_assets/harmonize/carbon.py` for the table."""
+    rd = partition_keys(context)
+    _, source = _source("grid", rd)
+    frame = carbon_intensity_from_mix(grid, source.imports_gco2_per_kwh)
     mean = frame["carbon_gco2_per_kwh"].mean()
+    method = METHOD if source.imports_gco2_per_kwh is not None else _PRODUCTION_METHOD
     yield from validated_output(
         context,
         frame,
         schemas.CarbonIntensity,
-        {"method": METHOD, "mean_gco2_per_kwh": round(mean, 1) if mean is not None else None},
+        {
+            "method": method,
+            "provider": source.provider,
+            "mean_gco2_per_kwh": round(mean, 1) if mean is not None else None,
+        },
     )
+
+
+_PRODUCTION_METHOD = "lifecycle IPCC AR5 medians; production-based (imports not counted)"
 
 
 @dg.asset(
     key=_OPERATOR_KEY,
     group_name="harmonized",
     partitions_def=GRID_PARTITIONS,
-    ins={"demand": dg.AssetIn(key=["raw", "caiso_outlook_demand"])},
+    deps=_raw_deps("operator_load_forecast"),
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_OPERATOR_KEY),
     kinds={"duckdb", "polars"},
     backfill_policy=RANGE_POLICY,
 )
 @per_region_day()
-def operator_load_forecast(context: dg.AssetExecutionContext, demand: pl.DataFrame):
-    """The operator's own day-ahead hourly load forecast (MW) with `issued_at_utc`. CAISO's
-    history files carry no issue time; it is set to D-1 10:00 Pacific, the day-ahead market
-    close, the latest it can have been issued."""
+def operator_load_forecast(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """The operator's own day-ahead hourly load forecast (MW) with `issued_at_utc`. Neither
+    CAISO's history files nor EIA-930 carry an issue time; it is set to D-1 10:00 local, the
+    day-ahead market close, the latest it can have been issued (see `harmonize/eia930.py`).
+    Hours whose forecast is outside the region's plausible demand range are dropped and counted
+    (`implausible_hours_dropped`)."""
     rd = partition_keys(context)
-    frame = caiso_harmonize.operator_load_forecast(
-        rd.region, rd.market_date, region(rd.region).timezone, demand
+    the_region, source = _source("operator_load_forecast", rd)
+    inputs = _inputs(context, warehouse, source, (source.operator_feed,), rd)
+    frame, dropped = source.operator_load_forecast(
+        the_region, rd.market_date, inputs[source.operator_feed]
     )
-    yield from validated_output(context, frame, schemas.OperatorLoadForecast)
+    yield from validated_output(
+        context,
+        frame,
+        schemas.OperatorLoadForecast,
+        {"provider": source.provider, "implausible_hours_dropped": dropped},
+    )

@@ -1,11 +1,17 @@
 """raw/*: provider payloads archived verbatim, plus the parsed rows in the provider's own terms.
 
+One asset per registered feed (`energy_assets/sources/registry.py`): `raw/<provider>_<feed>` is
+built by `raw_asset` from the feed's declaration in its provider module
+(`energy_assets/sources/<provider>.py`, `FEEDS`), which is where its code lives.
+
 Each row carries the sha256 of the payload it came from (the blob is under
 `data/raw_archive/<provider>/`), the URL and when it was fetched, so any table downstream can be
 rebuilt offline and audited. Re-materializing a partition replaces it whole.
 """
 
-from collections.abc import Callable
+import inspect
+import sys
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -18,62 +24,42 @@ from energy_assets.defs.validation import (
     completeness_result,
     validated_output,
 )
-from energy_assets.partitions import partition_keys, region_day_partitions
-from energy_assets.regions import regions_served_by
-from energy_assets.schemas import raw as schemas
-from energy_assets.sources import caiso_outlook
+from energy_assets.partitions import RegionDay, partition_keys, region_day_partitions
+from energy_assets.regions import region, regions_served_by
 from energy_assets.sources.errors import FetchError, PayloadError, SourceError
-
-CAISO_OUTLOOK_REGIONS = regions_served_by("caiso_outlook", "grid")
-CAISO_OUTLOOK_PARTITIONS = region_day_partitions(CAISO_OUTLOOK_REGIONS)
+from energy_assets.sources.feeds import Feed, FeedSource
+from energy_assets.sources.registry import FEEDS
 
 FETCH_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
 
-def _fetch_parse_archive(
-    context: dg.AssetExecutionContext,
-    http: HttpResource,
-    archive: ArchiveResource,
-    url: str,
-    parse: Callable,
-) -> tuple[pl.DataFrame, dict]:
-    rd = partition_keys(context)
-    payload, stored = once_per_step(context, url, lambda: _fetch_archive(http, archive, rd, url))
-    try:
-        rows = parse(payload.body, rd.market_date)
-    except PayloadError as error:
-        # A bad payload is not transient: fail without the fetch retries, naming what was wrong.
-        problem = SourceError(payload.provider, payload.url, str(rd), str(error))
-        raise dg.Failure(
-            description=str(problem),
-            metadata={"source_url": payload.url, "payload_sha256": stored.sha256},
-            allow_retries=False,
-        ) from problem
-    rows = rows.with_columns(
-        region=pl.lit(rd.region),
-        market_date=pl.lit(rd.market_date, dtype=pl.Date),
-        payload_sha256=pl.lit(stored.sha256),
-        source_url=pl.lit(payload.url),
-        fetched_at_utc=pl.lit(payload.fetched_at, dtype=pl.Datetime("us", "UTC")),
-    )
-    metadata = {
-        "source_url": dg.MetadataValue.url(payload.url),
-        "payload_sha256": stored.sha256,
-        "payload_bytes": stored.size_bytes,
-        "payload_path": dg.MetadataValue.path(str(stored.path)),
-        "http_status": payload.status,
-        "fetched_at_utc": payload.fetched_at.isoformat(),
-        "transport": payload.transport,
-    }
-    return rows, metadata
+def raw_key(provider: str, feed: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", f"{provider}_{feed}"])
 
 
-def _fetch_archive(http: HttpResource, archive: ArchiveResource, rd, url: str):
-    """Fetch `url` and archive the payload verbatim: (payload, stored blob). Once per step and
-    URL (`once_per_step`): a provider serving many days per request is fetched once per range."""
+def feed_regions(feed: Feed) -> list[str]:
+    return regions_served_by(feed.provider)
+
+
+def feed_partitions(feed: Feed) -> dg.MultiPartitionsDefinition:
+    return region_day_partitions(feed_regions(feed), feed.first_date)
+
+
+class _Request:
+    """A feed's request for a step: its payloads archived, and their rows parsed once."""
+
+    def __init__(self, feed: Feed, payloads: list, stored: list, rows: pl.DataFrame) -> None:
+        self.feed = feed
+        self.payloads = payloads
+        self.stored = stored
+        self.rows = rows
+
+
+def _request(feed: Feed, http: HttpResource, archive: ArchiveResource, rd: RegionDay) -> _Request:
+    the_region = region(rd.region)
     try:
         with http.client() as client:
-            payload = client.get(caiso_outlook.PROVIDER, url)
+            payloads = feed.fetch(FeedSource(client, http.datasets()), the_region, rd.market_date)
     except FetchError as error:
         # The client already retried 429/5xx and timeouts; retry the step later (RetryPolicy)
         # only when the failure can be transient: not in replay, and not a definite 4xx.
@@ -85,78 +71,127 @@ def _fetch_archive(http: HttpResource, archive: ArchiveResource, rd, url: str):
             metadata={"source_url": error.url, "http_status": error.status},
             allow_retries=not definite,
         ) from error
-    stored = archive.archive().put(
-        provider=payload.provider,
-        body=payload.body,
-        url=payload.url,
-        status=payload.status,
-        content_type=payload.content_type,
-        fetched_at=payload.fetched_at,
-        transport=payload.transport,
+    except (FileNotFoundError, KeyError) as error:
+        raise dg.Failure(
+            description=f"{feed.provider} {feed.name}, partition {rd}: {error}",
+            allow_retries=False,
+        ) from error
+    if not payloads:
+        raise dg.Failure(
+            description=f"{feed.provider} {feed.name}, partition {rd}: the request returned"
+            " no payload",
+            allow_retries=False,
+        )
+    archived = archive.archive()
+    stored = [
+        archived.put(
+            provider=p.provider,
+            body=p.body,
+            url=p.url,
+            status=p.status,
+            content_type=p.content_type,
+            fetched_at=p.fetched_at,
+            transport=p.transport,
+        )
+        for p in payloads
+    ]
+    try:
+        rows = feed.parse(payloads, rd.market_date)
+    except PayloadError as error:
+        # A bad payload is not transient: fail without the fetch retries, naming what was wrong.
+        problem = SourceError(feed.provider, payloads[0].url, str(rd), str(error))
+        raise dg.Failure(
+            description=str(problem),
+            metadata={"source_url": payloads[0].url, "payload_sha256": stored[0].sha256},
+            allow_retries=False,
+        ) from problem
+    return _Request(feed, payloads, stored, rows)
+
+
+def _with_provenance(rows: pl.DataFrame, request: _Request, rd: RegionDay) -> pl.DataFrame:
+    """Each row names the payload it came from: `payload_index` (when the parse says) or the
+    first payload of the request."""
+    if "payload_index" in rows.columns:
+        index = pl.col("payload_index")
+        pick = lambda values, dtype: pl.lit(pl.Series(values, dtype=dtype)).gather(index)  # noqa: E731
+    else:
+        pick = lambda values, dtype: pl.lit(values[0], dtype=dtype)  # noqa: E731
+    payloads = request.payloads
+    out = rows.with_columns(
+        region=pl.lit(rd.region),
+        market_date=pl.lit(rd.market_date, dtype=pl.Date),
+        payload_sha256=pick([s.sha256 for s in request.stored], pl.String),
+        source_url=pick([p.url for p in payloads], pl.String),
+        fetched_at_utc=pick([p.fetched_at for p in payloads], pl.Datetime("us", "UTC")),
     )
-    return payload, stored
+    return out.drop("payload_index", strict=False)
 
 
-def _completeness(rows: pl.DataFrame, market_day, columns: str = "^.*_mw$") -> dg.AssetCheckResult:
-    """5-minute readings present vs expected for the market day (288, or 276/300 on DST days);
-    a reading counts when any of `columns` (a name or regex) is non-null."""
-    expected = caiso_outlook.expected_intervals(market_day)
-    present = rows.filter(pl.any_horizontal(pl.col(columns).is_not_null())).height
-    return completeness_result(expected, present, "5min_readings")
+def _completeness(feed: Feed, rows: pl.DataFrame, rd: RegionDay) -> dg.AssetCheckResult:
+    """Readings present vs expected for the market day (e.g. 288 five-minute readings, 276/300 on
+    DST days; 24 hours, 23/25); a reading counts when any of the feed's columns is non-null."""
+    assert feed.expected_rows is not None
+    expected = feed.expected_rows(region(rd.region), rd.market_date)
+    present = rows.filter(pl.any_horizontal(pl.col(feed.completeness_columns).is_not_null()))
+    return completeness_result(expected, present.height, feed.row_unit)
 
 
-_DEMAND_KEY = dg.AssetKey(["raw", "caiso_outlook_demand"])
-_FUEL_KEY = dg.AssetKey(["raw", "caiso_outlook_fuel_mix"])
+def _code_reference(feed: Feed) -> dict:
+    module = sys.modules[feed.parse.__module__]
+    path = Path(inspect.getsourcefile(module) or "")
+    return {
+        "dagster/code_references": dg.CodeReferencesMetadataValue(
+            code_references=[dg.LocalFileCodeReference(file_path=str(path), line_number=1)]
+        )
+    }
 
 
-@dg.asset(
-    key=_DEMAND_KEY,
-    group_name="raw",
-    partitions_def=CAISO_OUTLOOK_PARTITIONS,
-    metadata={"partition_expr": PARTITION_EXPR},
-    check_specs=check_specs(_DEMAND_KEY, completeness=True),
-    retry_policy=FETCH_RETRY,
-    kinds={"duckdb", "polars"},
-    backfill_policy=RANGE_POLICY,
-)
-@per_region_day()
-def caiso_outlook_demand(
-    context: dg.AssetExecutionContext, http: HttpResource, archive: ArchiveResource
-):
-    """CAISO Today's Outlook `demand.csv` for one market day: 5-minute system demand, CAISO's
-    day-ahead and hour-ahead load forecasts, in MW, Pacific clock converted to UTC."""
-    rd = partition_keys(context)
-    rows, metadata = _fetch_parse_archive(
-        context, http, archive, caiso_outlook.demand_url(rd.market_date), caiso_outlook.parse_demand
+def raw_asset(feed: Feed) -> dg.AssetsDefinition:
+    """The raw asset of one feed: fetch (or read the offline history), archive verbatim, parse,
+    keep the market day's rows with their provenance, validate, check completeness."""
+    key = raw_key(feed.provider, feed.name)
+
+    @dg.asset(
+        key=key,
+        description=feed.description,
+        group_name="raw",
+        partitions_def=feed_partitions(feed),
+        metadata={
+            "partition_expr": PARTITION_EXPR,
+            "provider": feed.provider,
+            "first_date": feed.first_date,
+            **_code_reference(feed),
+        },
+        check_specs=check_specs(key, completeness=feed.expected_rows is not None),
+        retry_policy=FETCH_RETRY,
+        kinds={"duckdb", "polars"},
+        backfill_policy=RANGE_POLICY,
     )
-    yield from validated_output(context, rows, schemas.CaisoOutlookDemand, metadata)
-    yield _completeness(rows, rd.market_date, "demand_mw")  # actual demand, not the forecasts
+    @per_region_day()
+    def _raw(context: dg.AssetExecutionContext, http: HttpResource, archive: ArchiveResource):
+        rd = partition_keys(context)
+        request_key = (feed.asset_name, feed.request_key(region(rd.region), rd.market_date))
+        request = once_per_step(context, request_key, lambda: _request(feed, http, archive, rd))
+        day = feed.day_rows(request.rows, region(rd.region), rd.market_date)
+        rows = _with_provenance(day, request, rd)
+        first, stored = request.payloads[0], request.stored[0]
+        metadata = {
+            "source_url": dg.MetadataValue.url(first.url)
+            if first.url.startswith("http")
+            else first.url,
+            "payload_sha256": stored.sha256,
+            "payload_bytes": stored.size_bytes,
+            "payload_path": dg.MetadataValue.path(str(stored.path)),
+            "payloads": len(request.payloads),
+            "http_status": first.status,
+            "fetched_at_utc": first.fetched_at.isoformat(),
+            "transport": first.transport,
+        }
+        yield from validated_output(context, rows, feed.schema, metadata)
+        if feed.expected_rows is not None:
+            yield _completeness(feed, rows, rd)
+
+    return _raw
 
 
-@dg.asset(
-    key=_FUEL_KEY,
-    group_name="raw",
-    partitions_def=CAISO_OUTLOOK_PARTITIONS,
-    metadata={"partition_expr": PARTITION_EXPR},
-    check_specs=check_specs(_FUEL_KEY, completeness=True),
-    retry_policy=FETCH_RETRY,
-    kinds={"duckdb", "polars"},
-    backfill_policy=RANGE_POLICY,
-)
-@per_region_day()
-def caiso_outlook_fuel_mix(
-    context: dg.AssetExecutionContext, http: HttpResource, archive: ArchiveResource
-):
-    """CAISO Today's Outlook `fuelsource.csv` for one market day: 5-minute generation by fuel in
-    MW (solar, wind, geothermal, biomass, biogas, small/large hydro, coal, nuclear, natural gas,
-    batteries, imports, other)."""
-    rd = partition_keys(context)
-    rows, metadata = _fetch_parse_archive(
-        context,
-        http,
-        archive,
-        caiso_outlook.fuel_mix_url(rd.market_date),
-        caiso_outlook.parse_fuel_mix,
-    )
-    yield from validated_output(context, rows, schemas.CaisoOutlookFuelMix, metadata)
-    yield _completeness(rows, rd.market_date)
+RAW_ASSETS = [raw_asset(feed) for feed in FEEDS]

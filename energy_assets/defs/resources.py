@@ -27,10 +27,13 @@ TRANSPORTS = ("live", "replay", "record")
 class HttpResource(dg.ConfigurableResource):
     """HTTP client for every provider. `transport`: `live` (the real services), `replay` (serve
     recorded payloads from `recordings_dir`, never the network), or `record` (live, and write what
-    came back in replay layout). API keys come from the environment, never from config."""
+    came back in replay layout). API keys come from the environment, never from config.
+    `datasets_dir`: offline history files (EIA-930, GFS regional forecasts) that replay serves
+    for providers whose history is a bulk file rather than recorded responses."""
 
     transport: str = "replay"
     recordings_dir: str | None = None
+    datasets_dir: str | None = None
 
     @contextmanager
     def client(self) -> Iterator[HttpClient]:
@@ -39,6 +42,9 @@ class HttpResource(dg.ConfigurableResource):
         recordings = Path(self.recordings_dir) if self.recordings_dir else settings.recordings_dir()
         with HttpClient(mode=self.transport, recordings_dir=recordings) as client:  # type: ignore[arg-type]
             yield client
+
+    def datasets(self) -> Path:
+        return Path(self.datasets_dir) if self.datasets_dir else settings.datasets_dir()
 
 
 class ArchiveResource(dg.ConfigurableResource):

@@ -8,14 +8,17 @@ import polars as pl
 from energy_assets.schemas.common import UtcTimestamp
 
 
-class RawPayloadColumns(pa.DataFrameModel):
+class RawProvenance(pa.DataFrameModel):
     region: str
     market_date: pl.Date
     interval_start_utc: UtcTimestamp
-    local_clock: str
     payload_sha256: str = pa.Field(str_length=64)
     source_url: str
     fetched_at_utc: UtcTimestamp
+
+
+class RawPayloadColumns(RawProvenance):
+    local_clock: str
 
 
 class CaisoOutlookDemand(RawPayloadColumns):
@@ -50,6 +53,55 @@ class CaisoOutlookFuelMix(RawPayloadColumns):
     batteries_mw: pl.Float64 = pa.Field(**_MW)
     imports_mw: pl.Float64 = pa.Field(**_MW)
     other_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = True
+
+
+_EIA_MW = {"nullable": True, "ge": -100_000, "le": 1_000_000}
+
+
+class Eia930RegionData(RawProvenance):
+    """EIA-930 region data, hourly (MWh in the hour = mean MW): demand (D), the balancing
+    authority's day-ahead demand forecast (DF), net generation (NG), total interchange (TI).
+    The history files carry D and DF only (NG and TI null). Values as published: negative or
+    implausible readings are kept here and judged by the harmonized layer's checks."""
+
+    respondent: str
+    demand_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    day_ahead_forecast_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    net_generation_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    total_interchange_mw: pl.Float64 = pa.Field(**_EIA_MW)
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = True
+
+
+class Eia930FuelType(RawProvenance):
+    """EIA-930 net generation by energy source, hourly MW (EIA codes mapped to names: COL coal,
+    NG natural gas, NUC nuclear, OIL oil, WAT hydro, SUN solar, WND wind, GEO geothermal, BAT
+    batteries, PS pumped storage, SNB solar with storage, OTH other, UNK unknown). A fuel the
+    region does not publish is null. `published_direct_gco2_per_kwh`: the intensity the
+    EIA-930 carbon data set (history files) states, null for the live API."""
+
+    respondent: str
+    coal_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    natural_gas_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    nuclear_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    oil_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    hydro_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    solar_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    wind_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    geothermal_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    biomass_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    batteries_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    pumped_storage_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    solar_with_storage_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    other_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    unknown_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    published_direct_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
 
     class Config:
         unique = ["region", "interval_start_utc"]

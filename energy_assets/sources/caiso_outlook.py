@@ -77,7 +77,9 @@ from functools import lru_cache
 
 import polars as pl
 
+from energy_assets.schemas import raw as schemas
 from energy_assets.sources.errors import PayloadError
+from energy_assets.sources.feeds import Feed, whole_payload
 from energy_assets.timeutil import market_day_bounds_utc, wall_time_to_utc
 
 PROVIDER = "caiso"
@@ -368,3 +370,61 @@ def _parse(
             **{name: data.get(name, missing) for name in known.values()},
         }
     )
+
+
+# --- feeds (the provider seam: energy_assets/sources/feeds.py) --------------------------------
+
+
+def _get(url_of):
+    def fetch(source, region, day: date):
+        return [source.client.get(PROVIDER, url_of(day))]
+
+    return fetch
+
+
+def _one_day(parse):
+    def parse_payloads(payloads, day: date) -> pl.DataFrame:
+        return parse(payloads[0].body, day)
+
+    return parse_payloads
+
+
+def _feeds() -> tuple[Feed, ...]:
+    def expected(region, day: date) -> int:
+        return expected_intervals(day)
+
+    common = {
+        "provider": "caiso_outlook",
+        "first_date": "2019-01-01",
+        "day_rows": whole_payload,
+        "expected_rows": expected,
+        "row_unit": "5min_readings",
+    }
+    return (
+        Feed(
+            name="demand",
+            description="CAISO Today's Outlook `demand.csv` for one market day: 5-minute system"
+            " demand, CAISO's day-ahead and hour-ahead load forecasts, in MW, Pacific clock"
+            " converted to UTC.",
+            schema=schemas.CaisoOutlookDemand,
+            request_key=lambda region, day: demand_url(day),
+            fetch=_get(demand_url),
+            parse=_one_day(parse_demand),
+            completeness_columns="demand_mw",  # actual demand, not the forecasts
+            **common,
+        ),
+        Feed(
+            name="fuel_mix",
+            description="CAISO Today's Outlook `fuelsource.csv` for one market day: 5-minute"
+            " generation by fuel in MW (solar, wind, geothermal, biomass, biogas, small/large"
+            " hydro, coal, nuclear, natural gas, batteries, imports, other).",
+            schema=schemas.CaisoOutlookFuelMix,
+            request_key=lambda region, day: fuel_mix_url(day),
+            fetch=_get(fuel_mix_url),
+            parse=_one_day(parse_fuel_mix),
+            **common,
+        ),
+    )
+
+
+FEEDS = _feeds()

@@ -1,0 +1,98 @@
+"""Which provider's raw feeds build a region's harmonized tables on a given market day.
+
+A region lists its providers per feed in order of preference (`energy_assets/regions.py`); the
+first whose feeds publish the day (the feed's `first_date`) builds it. Each provider that can
+build the grid tables has a `GridSource` here: the raw feeds it reads (`raw/<provider>_<feed>`),
+which of them a day cannot do without, and its pure harmonize functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import polars as pl
+
+from energy_assets.harmonize import caiso, eia930
+from energy_assets.harmonize.carbon import UNSPECIFIED_IMPORTS_GCO2_PER_KWH
+from energy_assets.regions import Region
+from energy_assets.sources.registry import feed as registered_feed
+
+Inputs = Mapping[str, pl.DataFrame | None]
+
+
+@dataclass(frozen=True)
+class GridSource:
+    provider: str
+    feeds: tuple[str, ...]  # raw feeds read: raw/<provider>_<feed>
+    required: tuple[tuple[str, ...], ...]  # a day needs at least one feed of each group
+    grid_hourly: Callable[[Region, dt.date, Inputs], pl.DataFrame]
+    operator_feed: str
+    # -> (forecast rows, hours dropped as implausible)
+    operator_load_forecast: Callable[[Region, dt.date, pl.DataFrame], tuple[pl.DataFrame, int]]
+    # the factor for net imports in carbon intensity (None: production-based, imports ignored)
+    imports_gco2_per_kwh: float | None
+
+    @property
+    def first_date(self) -> dt.date:
+        return min(
+            dt.date.fromisoformat(registered_feed(self.provider, f).first_date) for f in self.feeds
+        )
+
+
+def _caiso_grid(region: Region, day: dt.date, inputs: Inputs) -> pl.DataFrame:
+    return caiso.grid_hourly(
+        region.code, day, region.timezone, inputs["demand"], inputs["fuel_mix"]
+    )
+
+
+def _caiso_operator(region: Region, day: dt.date, demand: pl.DataFrame):
+    return caiso.operator_load_forecast(region.code, day, region.timezone, demand), 0
+
+
+def _eia_grid(region: Region, day: dt.date, inputs: Inputs) -> pl.DataFrame:
+    return eia930.grid_hourly(
+        region.code, day, region.timezone, inputs.get("region_data"), inputs.get("fuel_type")
+    )
+
+
+def _eia_operator(region: Region, day: dt.date, region_data: pl.DataFrame):
+    return eia930.operator_load_forecast(
+        region.code, day, region.timezone, region_data, region.demand_mw_range
+    )
+
+
+GRID_SOURCES: Mapping[str, GridSource] = MappingProxyType(
+    {
+        "caiso_outlook": GridSource(
+            provider="caiso_outlook",
+            feeds=("demand", "fuel_mix"),
+            required=(("demand",), ("fuel_mix",)),
+            grid_hourly=_caiso_grid,
+            operator_feed="demand",
+            operator_load_forecast=_caiso_operator,
+            imports_gco2_per_kwh=UNSPECIFIED_IMPORTS_GCO2_PER_KWH,
+        ),
+        "eia930": GridSource(
+            provider="eia930",
+            feeds=("region_data", "fuel_type"),
+            # demand, or the fuel mix alone (the carbon history outlasts the demand history)
+            required=(("region_data", "fuel_type"),),
+            grid_hourly=_eia_grid,
+            operator_feed="region_data",
+            operator_load_forecast=_eia_operator,
+            imports_gco2_per_kwh=None,
+        ),
+    }
+)
+
+
+def grid_source(region: Region, feed: str, day: dt.date) -> GridSource | None:
+    """The provider that builds `feed` ("grid" or "operator_load_forecast") for the day."""
+    for provider in region.providers_of(feed):
+        source = GRID_SOURCES.get(provider)
+        if source is not None and day >= source.first_date:
+            return source
+    return None

@@ -1,0 +1,158 @@
+"""One contract for every provider's feeds, run on every recording of that provider.
+
+Each provider has one class here (subclassing `ProviderContract`) that says where its recorded
+payloads are and where the asset reads a payload from; the promises are the same for all:
+
+- interval starts are tz-aware UTC (`interval_start_utc`, `Datetime("us", "UTC")`);
+- every numeric column names its unit (`_mw`, `_gco2_per_kwh`, ...);
+- a market day's rows fall inside the region's local day, and the feed expects 23 or 25 hours
+  on the DST days (never more rows than that);
+- an empty, HTML or truncated payload gives a clear error naming provider, URL and partition,
+  and stores nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from energy_assets.defs import raw
+from energy_assets.defs.resources import ArchiveResource, HttpResource
+from energy_assets.partitions import RegionDay
+from energy_assets.regions import region
+from energy_assets.sources import caiso_outlook
+from energy_assets.sources.feeds import Feed
+from energy_assets.sources.http_client import FetchedPayload
+from energy_assets.sources.registry import PROVIDERS
+from energy_assets.timeutil import market_day_bounds_utc
+
+UNIT = re.compile(
+    r"_(mw|mwh|kw|kwh|gco2_per_kwh|k|c|m_per_s|w_per_m2|mm|kg_per_m2|usd_per_mwh|pct|coverage)$"
+)
+NOT_QUANTITIES = {"payload_index"}
+HTML = b"<!DOCTYPE html><html><body>Service unavailable</body></html>\n"
+
+
+def payload(body: bytes, url: str, transport: str = "replay") -> FetchedPayload:
+    return FetchedPayload(
+        provider="test",
+        url=url,
+        status=200,
+        content_type="text/csv",
+        body=body,
+        fetched_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        sha256=hashlib.sha256(body).hexdigest(),
+        transport=transport,
+    )
+
+
+class ProviderContract:
+    provider: str
+    region: str
+    transport = "replay"
+    spring_forward: dt.date
+    fall_back: dt.date
+
+    def recorded(
+        self, recordings: Path, datasets: Path, only: dt.date | None = None
+    ) -> Iterator[tuple[Feed, dt.date, list]]:
+        """(feed, market day, payloads) for every recording of the provider."""
+        raise NotImplementedError
+
+    def place(self, recordings: Path, datasets: Path, feed: Feed, day: dt.date, body: bytes):
+        """Put `body` where the feed's asset reads the day's payload from (replay/offline)."""
+        raise NotImplementedError
+
+    def bad_bodies(self, good: bytes) -> dict[str, bytes]:
+        cut = good[: len(good) // 2]
+        cut = cut[: cut.rfind(b",") + 2]  # inside a line, after a separator
+        return {"empty": b"", "html": HTML, "truncated": cut}
+
+    # --- the promises -------------------------------------------------------------------------
+
+    def test_registered(self) -> None:
+        assert self.provider in PROVIDERS
+        assert all(f.provider == self.provider for f in PROVIDERS[self.provider])
+
+    def test_every_recording_parses_to_utc_rows_with_units(self, recordings, datasets) -> None:
+        seen = 0
+        for feed, day, payloads in self.recorded(recordings, datasets):
+            rows = feed.parse(payloads, day)
+            assert rows.schema["interval_start_utc"] == pl.Datetime("us", "UTC"), feed.name
+            numeric = [n for n, t in rows.schema.items() if t.is_numeric()]
+            unitless = [n for n in numeric if not UNIT.search(n) and n not in NOT_QUANTITIES]
+            assert not unitless, f"{feed.asset_name}: numeric columns without a unit: {unitless}"
+            seen += 1
+        assert seen > 0
+
+    @pytest.mark.parametrize("which", ["spring_forward", "fall_back"])
+    def test_dst_days(self, recordings, datasets, which) -> None:
+        day = getattr(self, which)
+        the_region = region(self.region)
+        hours = 23 if which == "spring_forward" else 25
+        start, end = market_day_bounds_utc(day, the_region.timezone)
+        assert (end - start) == dt.timedelta(hours=hours)
+        found = False
+        for feed, recorded_day, payloads in self.recorded(recordings, datasets, day):
+            if recorded_day != day:
+                continue
+            rows = feed.day_rows(feed.parse(payloads, day), the_region, day)
+            assert rows.height > 0
+            assert rows["interval_start_utc"].min() >= start
+            assert rows["interval_start_utc"].max() < end
+            assert rows["interval_start_utc"].is_unique().all()
+            assert feed.expected_rows is not None
+            per_hour = feed.expected_rows(the_region, day) / hours
+            assert per_hour == int(per_hour), "expected rows are whole intervals per hour"
+            assert rows.height <= feed.expected_rows(the_region, day)
+            found = True
+        assert found, f"no recording of {self.provider} for {day}"
+
+    @pytest.mark.parametrize("kind", ["empty", "html", "truncated"])
+    def test_bad_payload_names_provider_url_and_partition(
+        self, recordings, datasets, tmp_path, kind
+    ) -> None:
+        feed, day, payloads = next(iter(self.recorded(recordings, datasets)))
+        body = self.bad_bodies(payloads[0].body)[kind]
+        rec, data = tmp_path / "recordings", tmp_path / "datasets"
+        self.place(rec, data, feed, day, body)
+        http = HttpResource(
+            transport=self.transport, recordings_dir=str(rec), datasets_dir=str(data)
+        )
+        archive = ArchiveResource(root=str(tmp_path / "archive"))
+        rd = RegionDay(self.region, day)
+        with pytest.raises(dg.Failure) as failure:
+            raw._request(feed, http, archive, rd)
+        text = failure.value.description or ""
+        assert self.provider.split("_")[0] in text.lower(), text
+        assert str(rd) in text, text
+        assert payloads[0].url.split("/")[-1].split("?")[0] in text, text
+
+
+class TestCaisoOutlook(ProviderContract):
+    provider = "caiso_outlook"
+    region = "CAISO"
+    spring_forward = dt.date(2020, 3, 8)
+    fall_back = dt.date(2020, 11, 1)
+    FILES = {"demand": "demand.csv", "fuel_mix": "fuelsource.csv"}
+
+    def recorded(self, recordings, datasets, only: dt.date | None = None):
+        for folder in sorted((recordings / "caiso_outlook").iterdir()):
+            day = dt.datetime.strptime(folder.name, "%Y%m%d").date()
+            if only is not None and day != only:
+                continue
+            for feed in PROVIDERS[self.provider]:
+                path = folder / self.FILES[feed.name]
+                yield feed, day, [payload(path.read_bytes(), caiso_outlook.demand_url(day))]
+
+    def place(self, recordings, datasets, feed, day, body):
+        path = recordings / "caiso_outlook" / day.strftime("%Y%m%d") / self.FILES[feed.name]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
