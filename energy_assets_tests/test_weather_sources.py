@@ -1,18 +1,26 @@
-"""Weather providers: the GFS regional forecast history (all five real files)."""
+"""Weather providers: the GFS regional forecast history (all five real files) and Open-Meteo.
+
+There are no Open-Meteo recordings, so its payloads are built here by hand in the documented
+multi-location shape (a JSON list of per-location objects); see `open_meteo`'s docstring.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import polars as pl
 import pytest
 
-from energy_assets.regions import region
+from energy_assets.regions import REGIONS, WeatherPoint, region
 from energy_assets.sources import gfs_regional as gfs
+from energy_assets.sources import open_meteo as om
 from energy_assets.sources.errors import PayloadError
+from energy_assets.timeutil import market_day_bounds_utc
 
 HARMONIZED_SCHEMA = {
     "interval_start_utc": pl.Datetime("us", "UTC"),
@@ -298,3 +306,213 @@ def test_history_file(datasets: Path, tmp_path: Path) -> None:
         gfs.history_file(tmp_path, "CISO")
     with pytest.raises(ValueError, match="not an EIA-930 respondent"):
         gfs.history_file(datasets, "../CISO")
+
+
+# --- Open-Meteo: URL --------------------------------------------------------------------------
+
+
+def _query(url: str) -> tuple[str, dict[str, str]]:
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query, strict_parsing=True).items()}
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", query
+
+
+def test_forecast_url_for_a_past_day_uses_the_historical_forecast_api() -> None:
+    points = region("CAISO").weather_points
+    url = om.forecast_url(points, date(2024, 5, 1), issued_day=date(2024, 6, 1))
+    base, query = _query(url)
+    assert base == "https://historical-forecast-api.open-meteo.com/v1/forecast"
+    assert query == {
+        "latitude": "34.05,37.77,38.58,36.74,32.72",
+        "longitude": "-118.24,-122.42,-121.49,-119.79,-117.16",
+        "hourly": "temperature_2m,dew_point_2m,wind_speed_10m,shortwave_radiation,precipitation",
+        "timezone": "UTC",
+        "wind_speed_unit": "ms",
+        "start_date": "2024-04-30",
+        "end_date": "2024-05-02",
+    }
+    assert "latitude=34.05,37.77" in url  # commas literal, as Open-Meteo documents its lists
+
+
+def test_forecast_url_for_a_coming_day_uses_the_forecast_api() -> None:
+    points = region("ERCOT").weather_points
+    base, query = _query(om.forecast_url(points, date(2024, 5, 2), issued_day=date(2024, 5, 1)))
+    assert base == "https://api.open-meteo.com/v1/forecast"
+    assert (query["start_date"], query["end_date"]) == ("2024-05-01", "2024-05-03")
+    with pytest.raises(ValueError, match="too far ahead"):
+        om.forecast_url(points, date(2024, 5, 20), issued_day=date(2024, 5, 1))
+    with pytest.raises(ValueError, match="no weather points"):
+        om.forecast_url((), date(2024, 5, 2), issued_day=date(2024, 5, 1))
+
+
+@pytest.mark.parametrize(
+    "day", [date(2024, 3, 10), date(2024, 3, 31), date(2024, 6, 21), date(2024, 11, 3)]
+)
+def test_forecast_url_covers_the_market_day_in_every_registry_zone(day: date) -> None:
+    """Labels run from start_date 00:00 to end_date 23:00 UTC, i.e. hour starts from
+    start_date - 1 h to end_date 22:00: every region's market day (DST days included) is inside."""
+    for code, reg in REGIONS.items():
+        _, query = _query(om.forecast_url(reg.weather_points, day, issued_day=day))
+        first = datetime.fromisoformat(query["start_date"]).replace(tzinfo=UTC) - timedelta(hours=1)
+        last = datetime.fromisoformat(query["end_date"]).replace(tzinfo=UTC) + timedelta(hours=22)
+        start, end = market_day_bounds_utc(day, reg.timezone)
+        assert first <= start and end - timedelta(hours=1) <= last, code
+
+
+# --- Open-Meteo: parsing the documented multi-location shape ----------------------------------
+
+POINTS = (
+    WeatherPoint("Houston", 29.76, -95.37),
+    WeatherPoint("Dallas", 32.78, -96.80),
+)
+TIMES = ["2024-05-01T00:00", "2024-05-01T01:00", "2024-05-01T02:00"]
+TIMES_START = [
+    datetime(2024, 4, 30, 23, tzinfo=UTC),
+    *(datetime(2024, 5, 1, h, tzinfo=UTC) for h in (0, 1)),
+]
+
+
+def _location(i: int, point: WeatherPoint, temperature: list) -> dict:
+    obj = {
+        "latitude": round(point.latitude + 0.01, 2),  # the model cell's, not quite the request
+        "longitude": round(point.longitude - 0.02, 2),
+        "generationtime_ms": 0.4,
+        "utc_offset_seconds": 0,
+        "timezone": "GMT",
+        "timezone_abbreviation": "GMT",
+        "elevation": 12.0,
+        "hourly_units": {
+            "time": "iso8601",
+            "temperature_2m": "°C",
+            "dew_point_2m": "°C",
+            "wind_speed_10m": "m/s",
+            "shortwave_radiation": "W/m²",
+            "precipitation": "mm",
+        },
+        "hourly": {
+            "time": list(TIMES),
+            "temperature_2m": temperature,
+            "dew_point_2m": [None if t is None else t - 5 for t in temperature],
+            "wind_speed_10m": [3.1, 2.9, 2.5],
+            "shortwave_radiation": [120.0, 15.0, 0.0],
+            "precipitation": [0.0, 0.2, 1.4],
+        },
+    }
+    if i:
+        obj["location_id"] = i
+    return obj
+
+
+def _payload(*objects: dict) -> bytes:
+    return json.dumps(list(objects), ensure_ascii=False).encode()
+
+
+def _good() -> list[dict]:
+    return [
+        _location(0, POINTS[0], [25.0, 24.0, 23.5]),
+        _location(1, POINTS[1], [21.0, 20.0, 19.0]),
+    ]
+
+
+def test_parse_forecast_multi_location_shape() -> None:
+    frame = om.parse_forecast(_payload(*_good()), POINTS)
+    assert tuple(frame.columns) == om.POINT_COLUMNS
+    assert frame.schema["interval_start_utc"] == pl.Datetime("us", "UTC")
+    assert frame["point"].to_list() == ["Houston"] * 3 + ["Dallas"] * 3
+    # The label is the END of the hour: 00:00 -> the hour starting 23:00 the day before.
+    assert frame["interval_start_utc"].to_list() == TIMES_START * 2
+    assert frame["temperature_c"].to_list() == [25.0, 24.0, 23.5, 21.0, 20.0, 19.0]
+    assert frame["precipitation_mm"].to_list()[:3] == [0.0, 0.2, 1.4]
+
+
+def test_parse_forecast_one_point_gets_one_object_and_nulls_stay() -> None:
+    obj = _location(0, POINTS[0], [25.0, None, 23.5])
+    frame = om.parse_forecast(json.dumps(obj).encode(), POINTS[:1])
+    assert frame.height == 3 and frame["temperature_c"].null_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"", "empty body"),
+        (b"<html><body>502</body></html>", "HTML page"),
+        (_payload(*_good())[:-40], "not valid JSON"),
+        (b'{"error": true, "reason": "Latitude must be in range of -90 to 90"}', "Latitude must"),
+        (_payload(_good()[0]), "1 location objects for 2 requested points"),
+        (_payload(*reversed(_good())), "responses out of order?"),
+        (
+            _payload(_good()[0], {**_good()[1], "location_id": 5}),
+            "has location_id 5, expected 1",
+        ),
+        (
+            _payload(_good()[0], {**_good()[1], "utc_offset_seconds": -18000}),
+            "times are not UTC",
+        ),
+        (
+            _payload(
+                _good()[0],
+                {
+                    **_good()[1],
+                    "hourly_units": {**_good()[1]["hourly_units"], "temperature_2m": "°F"},
+                },
+            ),
+            "temperature_2m in '°F', expected '°C'",
+        ),
+        (
+            _payload(
+                _good()[0],
+                {**_good()[1], "hourly": {**_good()[1]["hourly"], "precipitation": [0.0, 0.1]}},
+            ),
+            "hourly.precipitation has 2 values for 3 times",
+        ),
+        (
+            _payload(
+                _good()[0],
+                {**_good()[1], "hourly": {**_good()[1]["hourly"], "wind_speed_10m": [1, "x", 2]}},
+            ),
+            "hourly.wind_speed_10m[1] (2024-05-01T01:00) is 'x'",
+        ),
+        (
+            _payload(
+                _good()[0],
+                {
+                    **_good()[1],
+                    "hourly": {
+                        **_good()[1]["hourly"],
+                        "time": [TIMES[0], TIMES[2], "2024-05-01T03:00"],
+                    },
+                },
+            ),
+            "does not follow",
+        ),
+    ],
+)
+def test_broken_open_meteo_payloads_raise(payload: bytes, message: str) -> None:
+    with pytest.raises(PayloadError) as raised:
+        om.parse_forecast(payload, POINTS)
+    assert message in str(raised.value)
+
+
+# --- Open-Meteo: regional mean in gfs_regional's terms ----------------------------------------
+
+
+def test_regional_mean_has_gfs_regional_columns_and_units(history: dict[str, pl.DataFrame]) -> None:
+    frame = om.parse_forecast(_payload(*_good()), POINTS)
+    mean = om.regional_mean(frame)
+    assert mean.schema == history["ERCO"].schema == HARMONIZED_SCHEMA
+    assert mean.height == 3
+    first = mean.row(0, named=True)
+    assert first["temperature_k"] == pytest.approx((25.0 + 21.0) / 2 + 273.15)
+    assert first["dewpoint_k"] == pytest.approx((20.0 + 16.0) / 2 + 273.15)
+    assert mean["precipitation_kg_per_m2_per_h"].to_list() == pytest.approx([0.0, 0.2, 1.4])
+    # A point missing an hour makes that hour's mean null, not the other points' mean.
+    holes = om.parse_forecast(
+        _payload(_good()[0], _location(1, POINTS[1], [21.0, None, 19.0])), POINTS
+    )
+    assert om.regional_mean(holes)["temperature_k"].is_null().to_list() == [False, True, False]
+    # So does a point with no row for an hour (Dallas has only the first hour here).
+    dallas_first_hour_only = holes.filter(
+        (pl.col("point") == "Houston") | (pl.col("interval_start_utc") == TIMES_START[0])
+    )
+    wind = om.regional_mean(dallas_first_hour_only)["wind_speed_m_per_s"]
+    assert wind.is_null().to_list() == [False, True, True]
