@@ -921,6 +921,39 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     return parser
 
 
+def _one_provider_raw(
+    chosen: list[dict], regions: list[str], start: dt.date, end: dt.date
+) -> list[dict]:
+    """Of the raw layer, the feeds of the provider that builds the regions' grid over the window.
+    Dagster plans an asset backfill only when its root assets share one partitions definition,
+    and each provider's feeds have their own (the regions it serves, from its first day): a
+    window or regions served by two providers are two backfills (`--assets` for each)."""
+    if not any(n["group"] == "raw" for n in chosen):
+        return chosen
+    from energy_assets.harmonize.sources import grid_source
+    from energy_assets.regions import region
+
+    providers = set()
+    for code in regions:
+        for day in (start, end):
+            for kind in ("grid", "operator_load_forecast"):
+                source = grid_source(region(code), kind, day)
+                if source is not None:
+                    providers.add(source.provider)
+    if len(providers) > 1:
+        raise ValueError(
+            f"{', '.join(regions)} {start}..{end} is served by {len(providers)} providers"
+            f" ({', '.join(sorted(providers))}): Dagster backfills one provider's raw feeds at"
+            " a time; launch one backfill per provider (--assets raw/<provider>_<feed>,...) or"
+            " a window within one provider's days"
+        )
+    return [
+        n
+        for n in chosen
+        if n["group"] != "raw" or any(n["path"][1].startswith(f"{p}_") for p in providers)
+    ]
+
+
 def _select_assets(nodes: list[dict], args: argparse.Namespace) -> list[dict]:
     by_key = {n["key"]: n for n in nodes}
     if args.assets:
@@ -933,7 +966,12 @@ def _select_assets(nodes: list[dict], args: argparse.Namespace) -> list[dict]:
         unknown = sorted(set(layers) - {n["group"] for n in nodes})
         if unknown:
             raise ValueError(f"unknown layer(s) {unknown}")
-        chosen = [n for n in nodes if n["group"] in layers]
+        chosen = _one_provider_raw(
+            [n for n in nodes if n["group"] in layers],
+            args.region or list(DEFAULT_REGIONS),
+            args.start,
+            args.end,
+        )
     else:
         chosen = list(nodes)
     if args.job:

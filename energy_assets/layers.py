@@ -8,11 +8,18 @@ from __future__ import annotations
 INGEST_LAYERS = ("raw", "harmonized", "features")
 DAY_AHEAD_LAYERS = ("models", "forecasts", "dispatch", "evaluation")
 
-# The job that materializes each layer, named in "missing upstream" errors.
+# The job that materializes each layer, named in "missing upstream" errors (a raw feed has a
+# job of its own: `raw_job_name`).
 JOB_FOR_LAYER = {
-    **{layer: "ingest_job" for layer in INGEST_LAYERS},
+    **{layer: "ingest_job" for layer in INGEST_LAYERS if layer != "raw"},
     **{layer: "day_ahead_job" for layer in DAY_AHEAD_LAYERS},
 }
+
+
+def raw_job_name(provider: str, feed: str) -> str:
+    """The job that materializes `raw/<provider>_<feed>`."""
+    return f"raw_{provider}_{feed}_job"
+
 
 # workspace.yaml serves `energy_assets.definitions` as this code location; a `Definitions` object
 # is served as the repository `__repository__`. The UI files a run under its job by this tag.

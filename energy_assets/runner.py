@@ -2,7 +2,8 @@
 
 Used by `energy-assets run` (the main job) and `energy-assets benchmark caiso`. The same runs a
 backfill of the window launches from the UI (every region-day asset runs a range in one run,
-`defs/ranges.py`): `ingest_job` (raw -> harmonized -> features) over the window, then, from the
+`defs/ranges.py`): each raw feed's job over the days its provider serves the region
+(`raw_plan`), `ingest_job` (harmonized -> features) over the window, then, from the
 first day with enough history, `day_ahead_job` (model -> forecasts -> dispatch -> evaluation),
 `cross_region_job`, and `report_job`. Each is one in-process run over a range of days, recorded
 in the Dagster instance under the workspace's code location (`recorded_runs`), so the UI lists
@@ -28,8 +29,11 @@ from energy_assets.definitions import build_definitions
 from energy_assets.defs.resources import default_resources
 from energy_assets.evaluation.load_score import LOAD
 from energy_assets.evaluation.report import rollup
+from energy_assets.harmonize.sources import grid_source
+from energy_assets.layers import raw_job_name
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, MIN_TRAINING_DAYS, partition_key
 from energy_assets.recorded_runs import execute_recorded
+from energy_assets.regions import region as registry_region
 from energy_assets.warehouse import TableName, Warehouse
 
 # Console logging of every Dagster event costs time and drowns the summary; the events are still
@@ -51,6 +55,9 @@ class WindowResult:
     checks: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     run_ids: list[str] = field(default_factory=list)
+    # raw feeds that failed on days the harmonized layer could do without them
+    optional_failed: list[tuple[str, str, str]] = field(default_factory=list)
+    raw_failures: dict = field(default_factory=dict)
 
     @property
     def runs(self) -> int:
@@ -188,8 +195,10 @@ def materialize_window(
     )
     outcome = WindowResult()
     began = time.perf_counter()
-    failed = _run_days(
-        defs.resolve_job_def(INGEST), days_between(start, end), region, instance, outcome, progress
+    unusable = ingest_raw(defs, days_between(start, end), region, instance, outcome, progress)
+    ingest_days = [d for d in days_between(start, end) if d not in unusable]
+    failed = unusable | _run_days(
+        defs.resolve_job_def(INGEST), ingest_days, region, instance, outcome, progress
     )
     if progress:
         progress(f"{INGEST} {start}..{end}: {dict(outcome.partitions_ok)} ok, {len(failed)} failed")
@@ -211,6 +220,63 @@ def materialize_window(
             outcome.partitions_failed.append(("report_job", "-", _failure(result)[0][0]))
     outcome.seconds = time.perf_counter() - began
     return outcome
+
+
+def raw_plan(region: str, days: list[dt.date]) -> dict[tuple[str, str], list[dt.date]]:
+    """The raw feeds (provider, feed) the region's harmonized tables read, and for which days:
+    each day's grid and operator-forecast provider (`harmonize/sources.py`)."""
+    plan: dict[tuple[str, str], list[dt.date]] = {}
+    the_region = registry_region(region)
+    for day in days:
+        for kind in ("grid", "operator_load_forecast"):
+            source = grid_source(the_region, kind, day)
+            for name in () if source is None else source.feeds:
+                wanted = plan.setdefault((source.provider, name), [])
+                if not wanted or wanted[-1] != day:
+                    wanted.append(day)
+    return plan
+
+
+def ingest_raw(
+    defs: dg.Definitions,
+    days: list[dt.date],
+    region: str,
+    instance: dg.DagsterInstance,
+    outcome: WindowResult,
+    progress: Callable[[str], None] | None,
+) -> set[dt.date]:
+    """Run each raw feed's job over the days it serves; returns the days the harmonized layer
+    cannot be built for (a required feed failed). A feed a day can do without (EIA's fuel mix
+    before the offline carbon history begins) is reported in `optional_failed`, not failed."""
+    failed_by_feed: dict[tuple[str, str], set[dt.date]] = {}
+    for (provider, name), feed_days in raw_plan(region, days).items():
+        job = defs.resolve_job_def(raw_job_name(provider, name))
+        before = len(outcome.partitions_failed)
+        failed_by_feed[(provider, name)] = _run_days(
+            job, feed_days, region, instance, outcome, progress
+        )
+        if progress:
+            bad = len(failed_by_feed[(provider, name)])
+            progress(f"{job.name}: {len(feed_days) - bad} ok, {bad} failed")
+        # hold the failures back until the required groups say whether they matter
+        failed_by_feed_rows = outcome.partitions_failed[before:]
+        del outcome.partitions_failed[before:]
+        outcome.raw_failures[(provider, name)] = failed_by_feed_rows
+    unusable: set[dt.date] = set()
+    the_region = registry_region(region)
+    for day in days:
+        source = grid_source(the_region, "grid", day)
+        if source is None:
+            unusable.add(day)
+            continue
+        for group in source.required:
+            if all(day in failed_by_feed.get((source.provider, g), set()) for g in group):
+                unusable.add(day)
+    for rows in outcome.raw_failures.values():
+        for row in rows:
+            day = dt.date.fromisoformat(row[1].split("|")[0])
+            (outcome.partitions_failed if day in unusable else outcome.optional_failed).append(row)
+    return unusable
 
 
 @dataclass

@@ -8,7 +8,7 @@ import dagster as dg
 
 from energy_assets.definitions import build_definitions
 from energy_assets.defs.harmonized import GRID_PARTITIONS
-from energy_assets.defs.jobs import daily_ingest_schedule, day_ahead_sensor
+from energy_assets.defs.jobs import RAW_SCHEDULES, daily_ingest_schedule, day_ahead_sensor
 from energy_assets.defs.resources import default_resources
 from energy_assets.partitions import partition_key
 
@@ -19,8 +19,21 @@ def test_daily_schedule_ingests_yesterday_for_every_region(tmp_path):
         repository_def=build_definitions(default_resources(tmp_path)).get_repository_def(),
     )
     requests = list(daily_ingest_schedule.evaluate_tick(context).run_requests or [])
-    assert [r.partition_key for r in requests] == ["2026-11-21|CAISO"]
+    regions = ["CAISO", "ERCOT", "PJM", "NYISO", "ISONE", "MISO", "SPP", "BPA"]
+    assert [r.partition_key for r in requests] == [f"2026-11-21|{r}" for r in regions]
     assert requests[0].run_key == "ingest:2026-11-21|CAISO"
+
+
+def test_each_raw_feed_schedule_fetches_yesterday_for_the_regions_it_serves(tmp_path):
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 11, 22, 6, 0, tzinfo=dt.UTC),
+        repository_def=build_definitions(default_resources(tmp_path)).get_repository_def(),
+    )
+    by_name = {s.name: s for s in RAW_SCHEDULES}
+    caiso = by_name["raw_caiso_outlook_demand_schedule"].evaluate_tick(context).run_requests
+    assert [r.partition_key for r in caiso] == ["2026-11-21|CAISO"]
+    eia = by_name["raw_eia930_region_data_schedule"].evaluate_tick(context).run_requests
+    assert len(eia) == 8 and eia[1].partition_key == "2026-11-21|ERCOT"
 
 
 def _features_event(instance: dg.DagsterInstance, day: str) -> None:
@@ -34,11 +47,11 @@ def _features_event(instance: dg.DagsterInstance, day: str) -> None:
 def test_sensor_requests_day_ahead_for_the_features_day_and_skips_early_days(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     defs = build_definitions(default_resources(tmp_path))
-    _features_event(instance, "2019-01-10")  # before the first day-ahead day
+    _features_event(instance, "2015-07-10")  # before the first day-ahead day
     context = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
     result = day_ahead_sensor.evaluate_tick(context)
     assert not result.run_requests
-    assert "2019-01-10|CAISO" in str(result.skip_message)
+    assert "2015-07-10|CAISO" in str(result.skip_message)
 
     _features_event(instance, "2020-08-14")
     context = dg.build_sensor_context(

@@ -10,6 +10,7 @@ import time
 
 import dagster as dg
 import pytest
+from dagster._core.errors import DagsterBackfillFailedError
 from dagster._core.execution.asset_backfill import AssetBackfillData
 
 from energy_assets.definitions import defs
@@ -18,6 +19,10 @@ from energy_assets.partitions import FIRST_DAY_AHEAD_DATE
 GRAPH = defs.resolve_asset_graph()
 ALL = sorted(GRAPH.get_all_asset_keys(), key=lambda k: k.to_user_string())
 DAY_AHEAD = [k for k in ALL if k.path[0] in ("models", "forecasts", "dispatch", "evaluation")]
+# Dagster plans an asset backfill only when the roots of the selection share one partitions
+# definition: each provider's raw feeds have their own (the regions it serves, from its first
+# day), so a backfill from the raw layer takes one provider's feeds and everything downstream.
+CAISO_GRAPH = [k for k in ALL if not (k.path[0] == "raw" and k.path[1].startswith("eia930"))]
 
 
 def _targets(selection, partition_names) -> dict[str, list[str] | None]:
@@ -42,7 +47,11 @@ def _targets(selection, partition_names) -> dict[str, list[str] | None]:
 
 @pytest.mark.parametrize(
     "selection",
-    [ALL, DAY_AHEAD, [k for k in ALL if k.path[0] in ("raw", "harmonized", "features")]],
+    [
+        CAISO_GRAPH,
+        DAY_AHEAD,
+        [k for k in CAISO_GRAPH if k.path[0] in ("raw", "harmonized", "features")],
+    ],
     ids=["whole-graph", "day-ahead-layers", "ingest-layers"],
 )
 def test_a_selection_of_days_targets_exactly_those_days(selection):
@@ -58,7 +67,7 @@ def test_a_selection_of_days_targets_exactly_those_days(selection):
 
 def test_days_before_the_first_day_ahead_day_target_only_what_exists():
     days = ["2019-01-28|CAISO", "2019-01-29|CAISO", "2019-01-30|CAISO", "2019-01-31|CAISO"]
-    targets = _targets(ALL, days)
+    targets = _targets(CAISO_GRAPH, days)
     assert targets["raw/caiso_outlook_demand"] == sorted(days)
     assert targets["forecasts/load_day_ahead"] == [
         d for d in sorted(days) if d.split("|")[0] >= FIRST_DAY_AHEAD_DATE
@@ -69,7 +78,7 @@ def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
     """Same policy everywhere, and no self-dependency: Dagster then groups the assets of a
     selection that share a partitions definition into one run over the range."""
     partitioned = [key for key in ALL if GRAPH.get(key).partitions_def is not None]
-    assert len(partitioned) == 22
+    assert len(partitioned) == 24
     for key in partitioned:
         assert GRAPH.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
         assert key not in GRAPH.get(key).parent_keys, key
@@ -89,3 +98,18 @@ def test_no_asset_declares_a_multi_day_window_to_dagster():
                 day, child_def, parent_def
             ).partitions_subset
             assert sorted(upstream.get_partition_keys()) == ["2020-09-05|CAISO"], (key, parent)
+
+
+def test_a_backfill_of_mixed_raw_roots_is_refused_by_dagster():
+    """Why the selections above take one provider's raw feeds: Dagster refuses the others."""
+    with pytest.raises(DagsterBackfillFailedError, match="same PartitionsDefinition"):
+        _targets(ALL, ["2020-09-01|CAISO"])
+
+
+def test_eia_feeds_and_the_graph_backfill_every_us_region():
+    graph = [k for k in ALL if not (k.path[0] == "raw" and k.path[1].startswith("caiso"))]
+    days = ["2018-03-10|PJM", "2018-03-11|PJM"]  # spring forward in the middle
+    targets = _targets([k for k in graph if k.path[0] in ("raw", "harmonized", "features")], days)
+    assert targets["raw/eia930_region_data"] == days
+    assert targets["harmonized/grid_hourly"] == days
+    assert targets["features/load_features"] == days

@@ -59,6 +59,47 @@ def _copy_warehouse(data: Path, copy: Path) -> Path:
     return copy
 
 
+RAW_JOBS = ("raw_caiso_outlook_demand_job", "raw_caiso_outlook_fuel_mix_job")
+
+
+class IngestRuns:
+    """What ingesting a CAISO day takes: each raw feed's job, then `ingest_job` if they all
+    succeeded (feeds have their own partitions, so their own jobs); read as one result."""
+
+    def __init__(self, defs: dg.Definitions) -> None:
+        self.defs = defs
+        self.results: list = []
+
+    def execute_in_process(self, **kwargs) -> IngestRuns:
+        raise_on_error = kwargs.pop("raise_on_error", True)
+        selection = kwargs.pop("asset_selection", None)
+        self.results = [
+            self.defs.resolve_job_def(name).execute_in_process(
+                raise_on_error=raise_on_error, **kwargs
+            )
+            for name in RAW_JOBS
+        ]
+        if self.success:
+            self.results.append(
+                self.defs.resolve_job_def("ingest_job").execute_in_process(
+                    raise_on_error=raise_on_error, **kwargs
+                )
+            )
+        assert selection is None
+        return self
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.results)
+
+    @property
+    def all_events(self) -> list:
+        return [e for r in self.results for e in r.all_events]
+
+    def get_asset_check_evaluations(self) -> list:
+        return [e for r in self.results for e in r.get_asset_check_evaluations()]
+
+
 def _drop_partition(data: Path, table: str, day: dt.date) -> None:
     layer, dataset = table.split("/")
     path = Warehouse(data / "warehouse").partition_file(
@@ -72,19 +113,22 @@ def test_every_partition_materializes_and_every_check_passes(slice_run):
     days = (END - START).days + 1
     assert outcome.partitions_failed == []
     assert outcome.partitions_ok == {
+        "raw_caiso_outlook_demand_job": days,
+        "raw_caiso_outlook_fuel_mix_job": days,
         "ingest_job": days,
         "day_ahead_job": DAY_AHEAD_DAYS,
         "cross_region_job": DAY_AHEAD_DAYS,
         "report_job": 1,
     }
     assert outcome.checks["failed"] == 0
-    # one run per job over the window, one result per check per run (a range's result fails if
+    # one run per job over the window (a raw feed has a job of its own), one result per check
+    # per run (a range's result fails if
     # any of its days failed it). ingest: schema on 7 assets + completeness on 3 pass; history on
     # the 2 feature tables warns (the first 8 days' D-8..D-1 start before the window). day-ahead:
     # schema on 4 models, 5 forecasts, 2 schedules and 3 scores + history on the carbon profile
     # (D-15..D-2, inside the window) pass, while the 3 models (D-56..D-2) and the ensemble
     # (members of D-15..D-2) warn; cross-region: compute jobs' schema; the two reports
-    assert outcome.runs == 4
+    assert outcome.runs == 6
     assert outcome.checks["passed"] == 10 + 15 + 1 + 2
     assert outcome.checks["warned"] == 2 + 4
 
@@ -349,7 +393,7 @@ def test_broken_payload_fails_clearly_and_keeps_stored_rows(recordings, tmp_path
     recs = _single_day_recordings(recordings, tmp_path, day)
     data = tmp_path / "data"
     defs = build_definitions(default_resources(data, recs, "replay"))
-    job = defs.resolve_job_def("ingest_job")
+    job = IngestRuns(defs)
     instance = dg.DagsterInstance.ephemeral()
     key = partition_key("CAISO", "2020-07-01")
     assert job.execute_in_process(partition_key=key, instance=instance, run_config=QUIET).success
@@ -394,11 +438,13 @@ def test_two_concurrent_writers_with_overlapping_windows_keep_every_partition_on
         "from energy_assets.partitions import partition_key\n"
         "from energy_assets.runner import QUIET\n"
         "defs = build_definitions(default_resources(Path(sys.argv[1]), Path(sys.argv[2]), 'replay'))\n"
-        "job = defs.resolve_job_def('ingest_job')\n"
+        "jobs = ['raw_caiso_outlook_demand_job', 'raw_caiso_outlook_fuel_mix_job', 'ingest_job']\n"
         "ok = True\n"
         "for day in sys.argv[3:]:\n"
-        "    ok &= job.execute_in_process(partition_key=partition_key('CAISO', day),"
-        " instance=dg.DagsterInstance.ephemeral(), run_config=QUIET, raise_on_error=False).success\n"
+        "    for name in jobs:\n"
+        "        ok &= defs.resolve_job_def(name).execute_in_process(partition_key=partition_key("
+        "'CAISO', day), instance=dg.DagsterInstance.ephemeral(), run_config=QUIET,"
+        " raise_on_error=False).success\n"
         "sys.exit(0 if ok else 1)\n"
     )
     data = tmp_path / "data"
@@ -444,7 +490,7 @@ def test_dagster_definitions_validate(tmp_path):
 def test_first_partition_has_no_history_and_still_materializes(recordings, tmp_path):
     """Features for 2019-01-01 read a window (D-8..D-1) wholly before the first partition."""
     defs = build_definitions(default_resources(tmp_path, recordings, "replay"))
-    result = defs.resolve_job_def("ingest_job").execute_in_process(
+    result = IngestRuns(defs).execute_in_process(
         partition_key=partition_key("CAISO", "2019-01-01"),
         instance=dg.DagsterInstance.ephemeral(),
         run_config=QUIET,
@@ -460,7 +506,7 @@ def test_dst_and_short_days_materialize_with_completeness_warnings(recordings, t
     """Spring-forward (23 h), fall-back (25 h, one hour unreported) and a day missing three
     readings of demand and of fuel mix: every run succeeds; incomplete days warn, not fail."""
     defs = build_definitions(default_resources(tmp_path, recordings, "replay"))
-    job = defs.resolve_job_def("ingest_job")
+    job = IngestRuns(defs)
     instance = dg.DagsterInstance.ephemeral()
     warnings: dict[str, set[str]] = {}
     for day in ("2019-03-10", "2019-11-03", "2019-05-10"):
@@ -507,7 +553,7 @@ def test_unrecorded_day_fails_at_once_naming_the_url(tmp_path):
     empty = tmp_path / "recordings"
     empty.mkdir()
     defs = build_definitions(default_resources(tmp_path / "data", empty, "replay"))
-    result = defs.resolve_job_def("ingest_job").execute_in_process(
+    result = IngestRuns(defs).execute_in_process(
         partition_key=partition_key("CAISO", "2021-03-01"),
         instance=dg.DagsterInstance.ephemeral(),
         run_config=QUIET,
@@ -607,7 +653,7 @@ def test_real_corrupt_fuel_mix_day_is_rejected_naming_the_readings(recordings, t
     natural gas -280,718 MW at 10:40): the raw asset refuses the day, saying which columns and
     how many rows, and stores nothing; the demand of the same day is kept."""
     defs = build_definitions(default_resources(tmp_path / "data", recordings, "replay"))
-    result = defs.resolve_job_def("ingest_job").execute_in_process(
+    result = IngestRuns(defs).execute_in_process(
         partition_key=partition_key("CAISO", "2019-10-01"),
         instance=dg.DagsterInstance.ephemeral(),
         run_config=QUIET,
@@ -691,8 +737,12 @@ def test_command_line_runs_are_recorded_under_the_code_location(recordings, tmp_
     instance = dg.DagsterInstance.ephemeral()
     day = dt.date(2020, 7, 1)
     outcome = materialize_window(day, day, "CAISO", instance, tmp_path, recordings, "replay")
-    assert outcome.partitions_ok == {"ingest_job": 1}
-    run = instance.get_run_by_id(outcome.run_ids[0])
+    assert outcome.partitions_ok == {
+        "raw_caiso_outlook_demand_job": 1,
+        "raw_caiso_outlook_fuel_mix_job": 1,
+        "ingest_job": 1,
+    }
+    run = instance.get_run_by_id(outcome.run_ids[2])
     origin = run.remote_job_origin
     assert origin is not None
     assert (origin.location_name, origin.repository_origin.repository_name, origin.job_name) == (
@@ -769,22 +819,34 @@ def test_a_window_with_bad_days_runs_again_without_them(recordings, tmp_path):
     outcome = materialize_window(
         first, last, "CAISO", instance, tmp_path, recordings, "replay", report=False
     )
-    assert outcome.partitions_ok == {"ingest_job": 2}
+    # each raw feed's job refuses its own bad day; the other feed's day is then unusable too
+    assert outcome.partitions_ok == {
+        "raw_caiso_outlook_demand_job": 3,
+        "raw_caiso_outlook_fuel_mix_job": 3,
+        "ingest_job": 2,
+    }
     assert [(job, key) for job, key, _ in outcome.partitions_failed] == [
-        ("ingest_job", "2019-10-01|CAISO"),
-        ("ingest_job", "2019-10-02|CAISO"),
+        ("raw_caiso_outlook_demand_job", "2019-10-02|CAISO"),
+        ("raw_caiso_outlook_fuel_mix_job", "2019-10-01|CAISO"),
     ]
     messages = dict((key, message) for _, key, message in outcome.partitions_failed)
     assert "natural_gas_mw" in messages["2019-10-01|CAISO"]
     assert "demand_mw" in messages["2019-10-02|CAISO"]
     runs = [instance.get_run_by_id(run_id) for run_id in outcome.run_ids]
+    # per feed: the range fails naming its bad day, then the days around it run; then ingest
+    # runs the two days both feeds delivered (09-30 and 10-03), each a range of one
     assert [r.status for r in runs] == [
         dg.DagsterRunStatus.FAILURE,
         dg.DagsterRunStatus.SUCCESS,
         dg.DagsterRunStatus.SUCCESS,
+        dg.DagsterRunStatus.FAILURE,
+        dg.DagsterRunStatus.SUCCESS,
+        dg.DagsterRunStatus.SUCCESS,
+        dg.DagsterRunStatus.SUCCESS,
+        dg.DagsterRunStatus.SUCCESS,
     ]
     assert runs[0].tags["dagster/asset_partition_range_start"] == "2019-09-30|CAISO"
-    assert [r.tags.get("dagster/partition") for r in runs[1:]] == [
+    assert [r.tags.get("dagster/partition") for r in runs[-2:]] == [
         "2019-09-30|CAISO",
         "2019-10-03|CAISO",
     ]

@@ -5,9 +5,10 @@ import polars as pl
 
 from energy_assets import settings
 from energy_assets.atomic import write_atomic
+from energy_assets.defs.harmonized import GRID_REGIONS as DAY_AHEAD_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
-from energy_assets.defs.ranges import RANGE_POLICY, draws_plots, per_region_day
-from energy_assets.defs.resources import ModelStoreResource
+from energy_assets.defs.ranges import RANGE_POLICY, draws_plots, per_region_day, read_days
+from energy_assets.defs.resources import ModelStoreResource, WarehouseResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.optimize.compute_jobs import JobProblem, JobsInfeasible, solve_jobs
 from energy_assets.optimize.day_problems import (
@@ -23,7 +24,7 @@ from energy_assets.optimize.household import (
 )
 from energy_assets.optimize.job_sets import region_job_set
 from energy_assets.optimize.plots import fleet_plot_png, schedule_plot_png
-from energy_assets.partitions import RegionDay, all_regions_same_day_mapping, partition_keys
+from energy_assets.partitions import RegionDay, partition_keys
 from energy_assets.regions import region
 from energy_assets.schemas.dispatch import ComputeJobPlacement, HouseholdLoadShift, VppFleetDispatch
 
@@ -320,25 +321,31 @@ class JobsConfig(dg.Config):
 
 
 _JOBS_KEY = dg.AssetKey(["dispatch", "compute_job_placement"])
+_CARBON_FORECAST = dg.AssetKey(["forecasts", "carbon_day_ahead"])
 
 
 @dg.asset(
     key=_JOBS_KEY,
     group_name="dispatch",
     partitions_def=DAY_AHEAD_PARTITIONS,
-    ins={
-        "carbon": dg.AssetIn(
-            key=["forecasts", "carbon_day_ahead"], partition_mapping=all_regions_same_day_mapping()
-        )
+    # declared to Dagster: the home region's forecast of the day (a backfill of some regions
+    # then places those regions' jobs only); every other region's forecast of the day is read
+    # from the warehouse, and a region without one is left out (`regions_with_forecasts`)
+    ins={"carbon": dg.AssetIn(key=["forecasts", "carbon_day_ahead"])},
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "reads": "forecasts/carbon_day_ahead of every region, day D",
     },
-    metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_JOBS_KEY),
     kinds={"ortools", "duckdb"},
     backfill_policy=RANGE_POLICY,
 )
-@per_region_day(cross_region=("carbon",))
+@per_region_day()
 def compute_job_placement(
-    context: dg.AssetExecutionContext, config: JobsConfig, carbon: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    config: JobsConfig,
+    warehouse: WarehouseResource,
+    carbon: pl.DataFrame,
 ):
     """Carbon-aware placement of the compute jobs homed in this region for market day D: each
     job (energy, duration, earliest start, deadline, allowed regions, interruptible or not) gets
@@ -351,13 +358,29 @@ def compute_job_placement(
     column = _carbon_column(
         "dispatch/compute_job_placement", context.partition_key, config.carbon_quantile
     )
-    forecasts = carbon.filter(pl.col("market_date") == rd.market_date).sort("interval_start_utc")
-    home = forecasts.filter(pl.col("region") == rd.region)
+    others = [
+        frame
+        for code in DAY_AHEAD_REGIONS
+        if code != rd.region
+        for frame, missing in [
+            read_days(context, warehouse, _CARBON_FORECAST, code, [rd.market_date])
+        ]
+        if not missing and frame.height
+    ]
+    carbon = pl.concat([carbon, *others], how="vertical_relaxed") if carbon.height else carbon
+    forecasts = (
+        carbon.filter(pl.col("market_date") == rd.market_date).sort("interval_start_utc")
+        if "market_date" in carbon.columns
+        else carbon
+    )
+    home = forecasts.filter(pl.col("region") == rd.region) if forecasts.width else forecasts
     if home.is_empty():
         raise dg.Failure(
-            f"dispatch/compute_job_placement partition {context.partition_key}: no"
-            f" forecasts/carbon_day_ahead for {rd.region} on {rd.market_date}, the jobs' home"
-            " region. Materialize day_ahead_job for it first (or see why it failed).",
+            f"dispatch/compute_job_placement partition {context.partition_key}: upstream"
+            f" forecasts/carbon_day_ahead has no partition for {context.partition_key}, the jobs'"
+            " home region and day. Materialize day_ahead_job for it first (or see why it"
+            " failed).",
+            metadata={"failed_partitions": [str(context.partition_key)]},
             allow_retries=False,
         )
     hours = home["interval_start_utc"].to_list()

@@ -26,6 +26,7 @@ from energy_assets.defs.validation import (
 )
 from energy_assets.harmonize.carbon import METHOD, carbon_intensity_from_mix
 from energy_assets.harmonize.sources import GRID_SOURCES, GridSource, grid_source
+from energy_assets.layers import raw_job_name
 from energy_assets.partitions import (
     RegionDay,
     partition_keys,
@@ -90,9 +91,12 @@ def _inputs(
         group = tuple(g for g in group if g in feeds)
         if group and all(inputs[name] is None for name in group):
             names = " or ".join(f"raw/{source.provider}_{g}" for g in group)
+            jobs = " or ".join(raw_job_name(source.provider, g) for g in group)
             raise dg.Failure(
-                f"partition {rd}: the upstream input {names} for {rd} is not stored; materialize"
-                " it first (or backfill it with this asset), nothing was computed",
+                f"partition {rd}: upstream {names} has no partition for {rd} (never"
+                f" materialized, or its run failed). Materialize it for that day first ({jobs},"
+                " or backfill it with this asset); nothing was computed.",
+                metadata={"failed_partitions": [str(rd)]},
                 allow_retries=False,
             )
     return inputs

@@ -1,12 +1,15 @@
-"""Jobs, the schedule and the sensor.
+"""Jobs, the schedules and the sensor.
 
-- `ingest_job`: raw -> harmonized -> features for one region and market day.
+- `raw_<provider>_<feed>_job`: one raw feed for one region and market day (feeds have their own
+  partitions: the regions their provider serves, from its first day), one job per feed.
+- `ingest_job`: harmonized -> features for one region and market day, from the raw feeds stored.
 - `day_ahead_job`: model -> forecasts -> dispatch -> evaluation for one region and market day.
 - `cross_region_job`: decisions that read every region's forecasts of the day (compute jobs).
 - `report_job`: `evaluation/load_forecast_report` and `evaluation/carbon_forecast_report`,
   every scored day rolled up.
-- `daily_ingest_schedule`: every morning, yesterday's market day for every region (06:30 UTC,
-  after the Pacific day has ended).
+- `raw_<provider>_<feed>_schedule`: every morning, yesterday's market day for every region the
+  feed serves (06:00 UTC, after the Pacific day has ended); `daily_ingest_schedule` half an hour
+  later, yesterday for every region.
 - `day_ahead_sensor`: when `features/carbon_features` (the last asset of an ingest run, built
   from `features/load_features`) is materialized for a day that has day-ahead partitions,
   request `day_ahead_job` for the same region and day.
@@ -17,16 +20,28 @@ import datetime as dt
 import dagster as dg
 
 from energy_assets.defs.harmonized import GRID_PARTITIONS
-from energy_assets.layers import DAY_AHEAD_LAYERS, INGEST_LAYERS
+from energy_assets.defs.raw import feed_regions, raw_key
+from energy_assets.layers import DAY_AHEAD_LAYERS, INGEST_LAYERS, raw_job_name
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, partition_key
+from energy_assets.sources.feeds import Feed
+from energy_assets.sources.registry import FEEDS
 
-INGEST_GROUPS = INGEST_LAYERS
+INGEST_GROUPS = tuple(layer for layer in INGEST_LAYERS if layer != "raw")
 DAY_AHEAD_GROUPS = DAY_AHEAD_LAYERS
+
+RAW_JOBS = {
+    feed.asset_name: dg.define_asset_job(
+        raw_job_name(feed.provider, feed.name),
+        selection=dg.AssetSelection.assets(raw_key(feed.provider, feed.name)),
+        description=f"Fetch, archive and parse {feed.provider} {feed.name} for one region-day.",
+    )
+    for feed in FEEDS
+}
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.groups(*INGEST_GROUPS),
-    description="Fetch, archive, parse, harmonize and build features for one region-day.",
+    description="Harmonize the stored raw feeds and build features for one region-day.",
 )
 
 CROSS_REGION = dg.AssetSelection.assets(dg.AssetKey(["dispatch", "compute_job_placement"]))
@@ -53,6 +68,25 @@ report_job = dg.define_asset_job(
     selection=REPORTS,
     description="Roll every scored day up per region, year and month (unpartitioned).",
 )
+
+
+def _raw_schedule(feed: Feed) -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name=f"{raw_job_name(feed.provider, feed.name).removesuffix('_job')}_schedule",
+        job=RAW_JOBS[feed.asset_name],
+        cron_schedule="0 6 * * *",
+        execution_timezone="UTC",
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext):
+        day = (context.scheduled_execution_time.date() - dt.timedelta(days=1)).isoformat()
+        for code in feed_regions(feed):
+            key = partition_key(code, day)
+            yield dg.RunRequest(run_key=f"{feed.asset_name}:{key}", partition_key=key)
+
+    return _schedule
+
+
+RAW_SCHEDULES = [_raw_schedule(feed) for feed in FEEDS]
 
 
 @dg.schedule(job=ingest_job, cron_schedule="30 6 * * *", execution_timezone="UTC")

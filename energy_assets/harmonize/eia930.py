@@ -7,7 +7,8 @@ hour-ending labels into starts). Every hour of the local market day is present i
 
 Fuel mapping (EIA-930 energy-source codes -> harmonized columns): COL -> coal, NG -> natural gas,
 NUC -> nuclear, OIL -> oil, WAT -> hydro, SUN and SNB (solar with storage) -> solar, WND -> wind,
-GEO -> geothermal, BAT and PS (pumped storage, negative while pumping) -> batteries (storage:
+WNB (wind with storage) -> wind, GEO -> geothermal, BAT, PS (pumped storage, negative while
+pumping), OES and UES (other and unknown storage) -> batteries (storage:
 excluded from carbon intensity, as batteries are), OTH and UNK -> other. `net_imports_mw` is
 minus EIA's total interchange (TI, positive for net exports).
 
@@ -48,10 +49,15 @@ FUEL_SOURCES: Mapping[str, tuple[str, ...]] = {
     "oil_mw": ("oil_mw",),
     "hydro_mw": ("hydro_mw",),
     "solar_mw": ("solar_mw", "solar_with_storage_mw"),
-    "wind_mw": ("wind_mw",),
+    "wind_mw": ("wind_mw", "wind_with_storage_mw"),
     "geothermal_mw": ("geothermal_mw",),
     "biomass_mw": ("biomass_mw",),
-    "batteries_mw": ("batteries_mw", "pumped_storage_mw"),
+    "batteries_mw": (
+        "batteries_mw",
+        "pumped_storage_mw",
+        "other_storage_mw",
+        "unknown_storage_mw",
+    ),
     "other_mw": ("other_mw", "unknown_mw"),
 }
 

@@ -59,7 +59,19 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "coverage": "Share of the hour's fuel-mix readings behind the value, fraction 0-1.",
     "imports_share": "Share of supply that is imported, fraction 0-1.",
     # carbon
-    "carbon_gco2_per_kwh": "Carbon intensity of supply, gCO2eq/kWh (direct emissions).",
+    "carbon_gco2_per_kwh": "Carbon intensity of supply, gCO2eq/kWh (lifecycle factors).",
+    "published_direct_gco2_per_kwh": "Direct carbon intensity the EIA-930 carbon data set"
+    " states for the hour, gCO2eq/kWh (its factors: coal 760, gas 370, oil 406, other 575).",
+    # EIA-930
+    "respondent": "EIA-930 balancing-authority code (e.g. CISO, PJM).",
+    "net_generation_mw": "Net generation in the balancing authority, MW (EIA-930 NG).",
+    "total_interchange_mw": "Total net interchange, MW (EIA-930 TI; positive: net exports).",
+    "pumped_storage_mw": "Pumped-storage hydro, MW (negative while pumping).",
+    "solar_with_storage_mw": "Solar with integrated battery storage, MW.",
+    "wind_with_storage_mw": "Wind with integrated battery storage, MW.",
+    "other_storage_mw": "Other energy storage, MW (negative while charging).",
+    "unknown_storage_mw": "Unknown energy storage, MW (negative while charging).",
+    "unknown_mw": "Generation of unknown source, MW.",
     "carbon_forecast_gco2_per_kwh": "Carbon intensity the schedule planned against, gCO2eq/kWh.",
     "carbon_p10_gco2_per_kwh": "Day-ahead carbon intensity, 10th percentile, gCO2eq/kWh.",
     "carbon_p50_gco2_per_kwh": "Day-ahead carbon intensity, median, gCO2eq/kWh.",

@@ -82,7 +82,8 @@ class Eia930RegionData(RawProvenance):
 class Eia930FuelType(RawProvenance):
     """EIA-930 net generation by energy source, hourly MW (EIA codes mapped to names: COL coal,
     NG natural gas, NUC nuclear, OIL oil, WAT hydro, SUN solar, WND wind, GEO geothermal, BAT
-    batteries, PS pumped storage, SNB solar with storage, OTH other, UNK unknown). A fuel the
+    batteries, PS pumped storage, SNB solar with storage, WNB wind with storage, OES/UES other/unknown storage, OTH other,
+    UNK unknown). A fuel the
     region does not publish is null. `published_direct_gco2_per_kwh`: the intensity the
     EIA-930 carbon data set (history files) states, null for the live API."""
 
@@ -101,6 +102,9 @@ class Eia930FuelType(RawProvenance):
     solar_with_storage_mw: pl.Float64 = pa.Field(**_EIA_MW)
     other_mw: pl.Float64 = pa.Field(**_EIA_MW)
     unknown_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    wind_with_storage_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    other_storage_mw: pl.Float64 = pa.Field(**_EIA_MW)
+    unknown_storage_mw: pl.Float64 = pa.Field(**_EIA_MW)
     published_direct_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
 
     class Config:

@@ -169,7 +169,10 @@ from urllib.parse import quote
 
 import polars as pl
 
+from energy_assets.regions import Region
+from energy_assets.schemas import raw as raw_schemas
 from energy_assets.sources.errors import PayloadError
+from energy_assets.sources.feeds import Feed, FeedSource, history_payload, hours_in_market_day
 from energy_assets.sources.http_client import FetchedPayload, HttpClient
 
 PROVIDER = "eia930"
@@ -825,3 +828,144 @@ def direct_carbon_intensity(fuel_mix: pl.DataFrame) -> pl.Series:
     emitted = pl.sum_horizontal([pl.col(c) * DIRECT_FACTORS_G_PER_KWH.get(c, 0.0) for c in fuels])
     generated = pl.sum_horizontal([pl.col(c) for c in fuels])
     return fuel_mix.select((emitted / generated).alias("direct_gco2_per_kwh")).to_series()
+
+
+# --- feeds (the provider seam: energy_assets/sources/feeds.py) --------------------------------
+
+REGION_DATA_FIELDS = (
+    "demand_mw",
+    "day_ahead_forecast_mw",
+    "net_generation_mw",
+    "total_interchange_mw",
+)
+FUEL_TYPE_FIELDS = (
+    "coal_mw",
+    "natural_gas_mw",
+    "nuclear_mw",
+    "oil_mw",
+    "hydro_mw",
+    "solar_mw",
+    "wind_mw",
+    "geothermal_mw",
+    "biomass_mw",
+    "batteries_mw",
+    "pumped_storage_mw",
+    "solar_with_storage_mw",
+    "other_mw",
+    "unknown_mw",
+    "wind_with_storage_mw",
+    "other_storage_mw",
+    "unknown_storage_mw",
+)
+_ROUTES = {"region_data": "region-data", "fuel_type": "fuel-type-data"}
+
+
+def _respondent(region: Region) -> str:
+    if region.eia_ba_code is None:
+        raise KeyError(f"region {region.code} has no EIA balancing-authority code")
+    return region.eia_ba_code
+
+
+def _request_key(region: Region, day: date) -> str:
+    return f"{_respondent(region)}/{request_month(day).isoformat()}"
+
+
+def _fetcher(feed: str):
+    def fetch(source: FeedSource, region: Region, day: date) -> list[FetchedPayload]:
+        respondent = _respondent(region)
+        if source.offline:
+            path = history_file(source.datasets_dir, feed, respondent)
+            return [history_payload(PROVIDER, path, source.datasets_dir)]
+        return fetch_month(
+            source.client, _ROUTES[feed], respondent, request_month(day), api_key_from_env()
+        )
+
+    return fetch
+
+
+def _api_rows(payloads: Sequence[FetchedPayload], pivot) -> pl.DataFrame:
+    """Every page's long rows, pivoted to one row per hour; `payload_index` names the page that
+    holds the hour's first series (pages are sorted by period first, so an hour spans two pages
+    only at a page boundary)."""
+    long = pl.concat(
+        [
+            parse_api(p.body).with_columns(payload_index=pl.lit(i, dtype=pl.Int64))
+            for i, p in enumerate(payloads)
+        ],
+        how="vertical_relaxed",
+    )
+    wide = pivot(long.drop("payload_index"))
+    pages = long.group_by("interval_start_utc").agg(pl.col("payload_index").min())
+    return wide.join(pages, on="interval_start_utc", how="left")
+
+
+def _with_columns(frame: pl.DataFrame, columns: Sequence[str], respondent: str) -> pl.DataFrame:
+    missing = [c for c in columns if c not in frame.columns]
+    frame = frame.with_columns(
+        *[pl.lit(None, dtype=pl.Float64).alias(c) for c in missing],
+    )
+    if "respondent" not in frame.columns:
+        frame = frame.with_columns(respondent=pl.lit(respondent))
+    keep = ["interval_start_utc", "respondent", *columns]
+    keep += [c for c in ("published_direct_gco2_per_kwh", "payload_index") if c in frame.columns]
+    return frame.select(keep)
+
+
+def _parse_region_data(payloads: Sequence[FetchedPayload], day: date) -> pl.DataFrame:
+    if payloads[0].transport == "history":
+        rows = parse_history_demand(payloads[0].body)
+        respondent = payloads[0].url.rsplit("/", 1)[-1].removesuffix(".csv")
+    else:
+        rows = _api_rows(payloads, pivot_region_data)
+        respondent = ""
+    return _with_columns(rows, REGION_DATA_FIELDS, respondent)
+
+
+def _parse_fuel_type(payloads: Sequence[FetchedPayload], day: date) -> pl.DataFrame:
+    if payloads[0].transport == "history":
+        rows = parse_history_fuel_mix(payloads[0].body)
+        respondent = payloads[0].url.rsplit("/", 1)[-1].split("_", 1)[0]
+    else:
+        rows = _api_rows(payloads, pivot_fuel_type)
+        respondent = ""
+    frame = _with_columns(rows, FUEL_TYPE_FIELDS, respondent)
+    if "published_direct_gco2_per_kwh" not in frame.columns:
+        frame = frame.with_columns(published_direct_gco2_per_kwh=pl.lit(None, dtype=pl.Float64))
+    return frame
+
+
+def _feeds() -> tuple[Feed, ...]:
+    common = {
+        "provider": "eia930",
+        "first_date": "2015-07-01",
+        "request_key": _request_key,
+        "expected_rows": hours_in_market_day,
+    }
+    return (
+        Feed(
+            name="region_data",
+            description="EIA-930 hourly demand, the balancing authority's own day-ahead demand"
+            " forecast, net generation and total interchange (MWh in the hour = mean MW), UTC"
+            " interval starts. Live: the EIA API v2 `electricity/rto/region-data`, a month per"
+            " request (`EIA_API_KEY`); offline: the EIA-930 history files.",
+            schema=raw_schemas.Eia930RegionData,
+            fetch=_fetcher("region_data"),
+            parse=_parse_region_data,
+            completeness_columns="demand_mw",
+            **common,
+        ),
+        Feed(
+            name="fuel_type",
+            description="EIA-930 hourly net generation by energy source (MW), UTC interval"
+            " starts. Live: the EIA API v2 `electricity/rto/fuel-type-data`, a month per request"
+            " (`EIA_API_KEY`); offline: the EIA-930 carbon data set's history files (with the"
+            " direct intensity it states).",
+            schema=raw_schemas.Eia930FuelType,
+            fetch=_fetcher("fuel_type"),
+            parse=_parse_fuel_type,
+            **common,
+        ),
+    )
+
+
+FEEDS = _feeds()

@@ -64,6 +64,7 @@ DEFAULT_MIN_INTERVAL_S: Mapping[str, float] = {
     "pjm": 10.0,
     "ercot": 2.0,
     "eia": 1.0,
+    "eia930": 1.0,
     "isone": 1.0,
     "nyiso": 1.0,
     "miso": 1.0,
