@@ -31,6 +31,22 @@ from energy_assets import settings
 
 DEFAULT_START = dt.date(2020, 7, 1)
 DEFAULT_END = dt.date(2020, 8, 31)
+# The main job's regions and their default windows, all offline: CAISO from its Today's Outlook
+# recordings; ERCOT and PJM from the EIA-930 history, whose demand ends 2019-06-30 (its last two
+# months). `--start`/`--end` set one window for every region.
+DEFAULT_REGIONS = ("CAISO", "ERCOT", "PJM")
+DEFAULT_WINDOWS = {"CAISO": (DEFAULT_START, DEFAULT_END)}
+EIA_DEFAULT_WINDOW = (dt.date(2019, 5, 1), dt.date(2019, 6, 30))
+
+
+def default_windows(
+    regions, start: dt.date | None, end: dt.date | None
+) -> dict[str, tuple[dt.date, dt.date]]:
+    windows = {}
+    for region in regions:
+        first, last = DEFAULT_WINDOWS.get(region, EIA_DEFAULT_WINDOW)
+        windows[region] = (start or first, end or last)
+    return windows
 
 
 def _date(text: str) -> dt.date:
@@ -45,10 +61,8 @@ def _instance(home: Path):
 
 
 def _print_summary(
-    outcome, scores, household_warehouse: Path | None, region: str, start: dt.date, end: dt.date
+    outcome, scores, household_warehouse, windows: dict[str, tuple[dt.date, dt.date]]
 ) -> None:
-    from energy_assets.runner import forecast_summary, household_summary
-
     print()
     print(
         f"partitions materialized: {dict(outcome.partitions_ok)}; failed: {len(outcome.partitions_failed)}"
@@ -59,7 +73,14 @@ def _print_summary(
     print(
         f"checks: {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed"
     )
-    from energy_assets.runner import CARBON_SCORES, LOAD_SCORES
+    for region, (start, end) in windows.items():
+        if len(windows) > 1:
+            print(f"{region} {start}..{end}:")
+        _print_region(scores, household_warehouse, region, start, end)
+
+
+def _print_region(scores, household_warehouse, region: str, start: dt.date, end: dt.date) -> None:
+    from energy_assets.runner import CARBON_SCORES, LOAD_SCORES, forecast_summary, household_summary
 
     load, carbon = scores[LOAD_SCORES], scores[CARBON_SCORES]
     summary = forecast_summary(load, region, start, end).get("all") if load.height else None
@@ -128,31 +149,26 @@ def _refit_setting(args: argparse.Namespace) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _refit_setting(args)
-    from energy_assets.runner import materialize_window
+    from energy_assets.runner import materialize_regions
 
     data_dir = Path(args.data_dir).resolve() if args.data_dir else settings.data_dir()
     os.environ.setdefault("DAGSTER_HOME", str(settings.REPO_ROOT))
     instance = _instance(Path(os.environ["DAGSTER_HOME"]))
+    windows = default_windows(args.region or DEFAULT_REGIONS, args.start, args.end)
+    shown = ", ".join(f"{r} {a}..{b}" for r, (a, b) in windows.items())
     print(
-        f"materializing {args.region} {args.start}..{args.end} ({args.transport}"
+        f"materializing {shown} ({args.transport}"
         f"{', recordings ' + str(args.recordings) if args.transport == 'replay' else ''}) into {data_dir}"
     )
-    outcome = materialize_window(
-        args.start,
-        args.end,
-        args.region,
-        instance,
-        data_dir,
-        Path(args.recordings),
-        args.transport,
-        print,
+    outcome = materialize_regions(
+        windows, instance, data_dir, Path(args.recordings), args.transport, print
     )
     from energy_assets.warehouse import Warehouse
 
     warehouse = Warehouse(settings.warehouse_root(data_dir))
     if warehouse.local:
         warehouse.write_catalog(data_dir / "warehouse.duckdb")
-    _print_summary(outcome, _scores(warehouse), warehouse, args.region, args.start, args.end)
+    _print_summary(outcome, _scores(warehouse), warehouse, windows)
     print(f"wall time {outcome.seconds:.0f} s. Open the UI: DAGSTER_HOME=$PWD uv run dagster dev")
     return 1 if outcome.partitions_failed else 0
 
@@ -220,7 +236,7 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
             )
             / 1024
         )
-        _print_summary(outcome, scores, None, args.region, args.start, args.end)
+        _print_summary(outcome, scores, None, {args.region: (args.start, args.end)})
         kinds = ("all", "year", "month") if args.monthly else ("all", "year")
         window = pl.col("market_date").is_between(args.start, args.end)
         tables = (
@@ -329,12 +345,35 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="energy-assets", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def window(p: argparse.ArgumentParser, start: dt.date, end: dt.date) -> None:
+    def window(
+        p: argparse.ArgumentParser,
+        start: dt.date | None,
+        end: dt.date | None,
+        many_regions: bool = False,
+    ) -> None:
         p.add_argument(
-            "--start", type=_date, default=start, help=f"first market day (default {start})"
+            "--start",
+            type=_date,
+            default=start,
+            help=f"first market day (default {start or 'per region'})",
         )
-        p.add_argument("--end", type=_date, default=end, help=f"last market day (default {end})")
-        p.add_argument("--region", default="CAISO")
+        p.add_argument(
+            "--end",
+            type=_date,
+            default=end,
+            help=f"last market day (default {end or 'per region'})",
+        )
+        if many_regions:
+            p.add_argument(
+                "--region",
+                action="append",
+                default=None,
+                help=f"a region, repeatable (default {' '.join(DEFAULT_REGIONS)}, each over its"
+                " default offline window: CAISO 2020-07-01..2020-08-31, the others 2019-05-01.."
+                "2019-06-30, the last two months of the EIA-930 demand history)",
+            )
+        else:
+            p.add_argument("--region", default="CAISO")
         p.add_argument(
             "--recordings",
             default=str(settings.recordings_dir()),
@@ -352,7 +391,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="materialize a window of days through every asset (the main job)"
     )
-    window(run, DEFAULT_START, DEFAULT_END)
+    window(run, None, None, many_regions=True)
     run.add_argument(
         "--transport",
         choices=("replay", "live", "record"),

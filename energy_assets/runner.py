@@ -58,6 +58,14 @@ class WindowResult:
     # raw feeds that failed on days the harmonized layer could do without them
     optional_failed: list[tuple[str, str, str]] = field(default_factory=list)
     raw_failures: dict = field(default_factory=dict)
+    day_ahead_days: list[dt.date] = field(default_factory=list)
+
+    def add(self, other: WindowResult) -> None:
+        self.partitions_ok.update(other.partitions_ok)
+        self.partitions_failed += other.partitions_failed
+        self.optional_failed += other.optional_failed
+        self.checks.update(other.checks)
+        self.run_ids += other.run_ids
 
     @property
     def runs(self) -> int:
@@ -185,6 +193,7 @@ def materialize_window(
     progress: Callable[[str], None] | None = None,
     day_ahead_from: dt.date | None = None,
     report: bool = True,
+    cross_region: bool = True,
 ) -> WindowResult:
     """Ingest every day of start..end; day-ahead jobs from `day_ahead_from` (default: the first
     day with MIN_TRAINING_DAYS of history in the window; earlier where the warehouse already holds
@@ -203,13 +212,14 @@ def materialize_window(
     if progress:
         progress(f"{INGEST} {start}..{end}: {dict(outcome.partitions_ok)} ok, {len(failed)} failed")
     day_ahead_days = [d for d in days_between(first_forecast, end) if d not in failed]
-    for name in DAY_AHEAD:
+    for name in DAY_AHEAD if cross_region else DAY_AHEAD[:1]:
         failed_now = _run_days(
             defs.resolve_job_def(name), day_ahead_days, region, instance, outcome, progress
         )
         day_ahead_days = [d for d in day_ahead_days if d not in failed_now]
         if progress:
             progress(f"{name}: {dict(outcome.partitions_ok)} ok")
+    outcome.day_ahead_days = day_ahead_days
     if report and outcome.partitions_ok["day_ahead_job"]:
         result = execute_recorded(defs.resolve_job_def("report_job"), instance, None, QUIET)
         _tally_checks(result, outcome.checks)
@@ -277,6 +287,52 @@ def ingest_raw(
             day = dt.date.fromisoformat(row[1].split("|")[0])
             (outcome.partitions_failed if day in unusable else outcome.optional_failed).append(row)
     return unusable
+
+
+def materialize_regions(
+    windows: dict[str, tuple[dt.date, dt.date]],
+    instance: dg.DagsterInstance,
+    data_dir: Path,
+    recordings_dir: Path,
+    transport: str = "replay",
+    progress: Callable[[str], None] | None = None,
+) -> WindowResult:
+    """`materialize_window` for each region over its own window, then the decisions across
+    regions (`cross_region_job`: every region's forecasts of the day are stored by then), then
+    `report_job` once."""
+    began = time.perf_counter()
+    total = WindowResult()
+    day_ahead_days: dict[str, list[dt.date]] = {}
+    for region, (start, end) in windows.items():
+        if progress:
+            progress(f"-- {region} {start}..{end}")
+        outcome = materialize_window(
+            start,
+            end,
+            region,
+            instance,
+            data_dir,
+            recordings_dir,
+            transport,
+            progress,
+            report=False,
+            cross_region=False,
+        )
+        total.add(outcome)
+        day_ahead_days[region] = outcome.day_ahead_days
+    defs = build_definitions(default_resources(data_dir, recordings_dir, transport))
+    for region, days in day_ahead_days.items():
+        _run_days(defs.resolve_job_def(DAY_AHEAD[1]), days, region, instance, total, progress)
+    if total.partitions_ok["day_ahead_job"]:
+        result = execute_recorded(defs.resolve_job_def("report_job"), instance, None, QUIET)
+        _tally_checks(result, total.checks)
+        total.run_ids.append(result.run_id)
+        if result.success:
+            total.partitions_ok["report_job"] += 1
+        else:
+            total.partitions_failed.append(("report_job", "-", _failure(result)[0][0]))
+    total.seconds = time.perf_counter() - began
+    return total
 
 
 @dataclass
