@@ -3,6 +3,7 @@
     energy-assets run [--start D] [--end D] [--region CAISO] [--recordings PATH] [--transport T]
     energy-assets backfill --start D --end D [--region R] [--layers L,...] [--url URL]
     energy-assets benchmark caiso [--start D] [--end D] [--recordings PATH]
+    energy-assets benchmark regions [--start D] [--end D] [--region R ...] [--datasets PATH]
     energy-assets benchmark epf --data PATH [--published PATH]
     energy-assets benchmark dispatch [--sizes 1,10,100,1000]
     energy-assets benchmark warehouse [--days 730]
@@ -194,6 +195,13 @@ def _print_table(report, kinds, lead: str, header: str, cells) -> None:
             if lead in by:
                 values = " | ".join(cells(by))
                 print(f"| {period} | {by[lead]['days']} | {by[lead]['hours']} | {values} |")
+
+
+def cmd_benchmark_regions(args: argparse.Namespace) -> int:
+    _refit_setting(args)
+    from energy_assets.benchmarks.regions import main
+
+    return main(args)
 
 
 def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
@@ -414,6 +422,18 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
     bench = sub.add_parser("benchmark", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="benchmark", required=True)
+    regions = bench_sub.add_parser(
+        "regions",
+        help="day-ahead load for every US region against each operator's own forecast",
+    )
+    window(regions, dt.date(2017, 7, 1), dt.date(2019, 6, 30), many_regions=True)
+    regions.add_argument(
+        "--datasets",
+        default=None,
+        help="the history files' folder (default: ENERGY_ASSETS_DATASETS or ../shared/datasets)",
+    )
+    regions.add_argument("--history-days", type=int, default=56)
+    regions.set_defaults(func=cmd_benchmark_regions)
     caiso = bench_sub.add_parser("caiso", help="backfill CAISO through the slice in replay mode")
     window(caiso, dt.date(2019, 1, 1), dt.date(2020, 12, 31))
     caiso.add_argument("--monthly", action="store_true", help="also print MAPE per month")

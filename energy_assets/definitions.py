@@ -18,6 +18,7 @@ from energy_assets.defs.jobs import (
     day_ahead_job,
     day_ahead_sensor,
     ingest_job,
+    load_day_ahead_job,
     report_job,
 )
 from energy_assets.defs.resources import default_resources
@@ -29,7 +30,14 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     assets = [a for module in ASSET_MODULES for a in dg.load_assets_from_modules([module])]
     return dg.Definitions(
         assets=assets,
-        jobs=[*RAW_JOBS.values(), ingest_job, day_ahead_job, cross_region_job, report_job],
+        jobs=[
+            *RAW_JOBS.values(),
+            ingest_job,
+            day_ahead_job,
+            load_day_ahead_job,
+            cross_region_job,
+            report_job,
+        ],
         schedules=[*RAW_SCHEDULES, daily_ingest_schedule],
         sensors=[day_ahead_sensor],
         resources=resources if resources is not None else default_resources(),

@@ -194,6 +194,8 @@ def materialize_window(
     day_ahead_from: dt.date | None = None,
     report: bool = True,
     cross_region: bool = True,
+    day_ahead_job: str = "day_ahead_job",
+    raw_feeds: frozenset[str] | None = None,
 ) -> WindowResult:
     """Ingest every day of start..end; day-ahead jobs from `day_ahead_from` (default: the first
     day with MIN_TRAINING_DAYS of history in the window; earlier where the warehouse already holds
@@ -204,7 +206,9 @@ def materialize_window(
     )
     outcome = WindowResult()
     began = time.perf_counter()
-    unusable = ingest_raw(defs, days_between(start, end), region, instance, outcome, progress)
+    unusable = ingest_raw(
+        defs, days_between(start, end), region, instance, outcome, progress, raw_feeds
+    )
     ingest_days = [d for d in days_between(start, end) if d not in unusable]
     failed = unusable | _run_days(
         defs.resolve_job_def(INGEST), ingest_days, region, instance, outcome, progress
@@ -212,7 +216,7 @@ def materialize_window(
     if progress:
         progress(f"{INGEST} {start}..{end}: {dict(outcome.partitions_ok)} ok, {len(failed)} failed")
     day_ahead_days = [d for d in days_between(first_forecast, end) if d not in failed]
-    for name in DAY_AHEAD if cross_region else DAY_AHEAD[:1]:
+    for name in (day_ahead_job, DAY_AHEAD[1]) if cross_region else (day_ahead_job,):
         failed_now = _run_days(
             defs.resolve_job_def(name), day_ahead_days, region, instance, outcome, progress
         )
@@ -220,7 +224,7 @@ def materialize_window(
         if progress:
             progress(f"{name}: {dict(outcome.partitions_ok)} ok")
     outcome.day_ahead_days = day_ahead_days
-    if report and outcome.partitions_ok["day_ahead_job"]:
+    if report and outcome.partitions_ok[day_ahead_job]:
         result = execute_recorded(defs.resolve_job_def("report_job"), instance, None, QUIET)
         _tally_checks(result, outcome.checks)
         outcome.run_ids.append(result.run_id)
@@ -254,12 +258,16 @@ def ingest_raw(
     instance: dg.DagsterInstance,
     outcome: WindowResult,
     progress: Callable[[str], None] | None,
+    feeds: frozenset[str] | None = None,
 ) -> set[dt.date]:
-    """Run each raw feed's job over the days it serves; returns the days the harmonized layer
+    """Run each raw feed's job over the days it serves (only `feeds`, feed names, if given);
+    returns the days the harmonized layer
     cannot be built for (a required feed failed). A feed a day can do without (EIA's fuel mix
     before the offline carbon history begins) is reported in `optional_failed`, not failed."""
     failed_by_feed: dict[tuple[str, str], set[dt.date]] = {}
     for (provider, name), feed_days in raw_plan(region, days).items():
+        if feeds is not None and name not in feeds:
+            continue
         job = defs.resolve_job_def(raw_job_name(provider, name))
         before = len(outcome.partitions_failed)
         failed_by_feed[(provider, name)] = _run_days(

@@ -55,7 +55,10 @@ def _raw_deps(feeds: str) -> list[dg.AssetDep]:
     for code in GRID_REGIONS:
         for provider in region(code).providers_of(feeds):
             source = GRID_SOURCES.get(provider)
-            for name in () if source is None else source.feeds:
+            if source is None:
+                continue
+            names = source.feeds if feeds == "grid" else (source.operator_feed,)
+            for name in names:
                 key = raw_key(provider, name)
                 upstream = feed_regions(registered_feed(provider, name))
                 deps[key] = dg.AssetDep(

@@ -4,6 +4,7 @@
   partitions: the regions their provider serves, from its first day), one job per feed.
 - `ingest_job`: harmonized -> features for one region and market day, from the raw feeds stored.
 - `day_ahead_job`: model -> forecasts -> dispatch -> evaluation for one region and market day.
+- `load_day_ahead_job`: the load part of `day_ahead_job` (models, forecasts, score).
 - `cross_region_job`: decisions that read every region's forecasts of the day (compute jobs).
 - `report_job`: `evaluation/load_forecast_report` and `evaluation/carbon_forecast_report`,
   every scored day rolled up.
@@ -54,6 +55,30 @@ day_ahead_job = dg.define_asset_job(
     "day_ahead_job",
     selection=dg.AssetSelection.groups(*DAY_AHEAD_GROUPS) - CROSS_REGION - REPORTS,
     description="Train, forecast, schedule and score one region-day.",
+)
+
+# The load slice of the day-ahead layers (models, forecasts, score): what `benchmark regions`
+# runs over years where a region has demand but no fuel mix (EIA-930 before 2019).
+LOAD_DAY_AHEAD = dg.AssetSelection.assets(
+    *[
+        dg.AssetKey(path)
+        for path in (
+            ["models", "load_lightgbm"],
+            ["models", "load_mlx"],
+            ["forecasts", "load_day_ahead_lightgbm"],
+            ["forecasts", "load_day_ahead_mlx"],
+            ["models", "load_ensemble"],
+            ["forecasts", "load_day_ahead"],
+            ["evaluation", "load_forecast_score"],
+        )
+    ]
+)
+
+load_day_ahead_job = dg.define_asset_job(
+    "load_day_ahead_job",
+    selection=LOAD_DAY_AHEAD,
+    description="Train, forecast and score day-ahead load (no carbon, no schedules) for one"
+    " region-day.",
 )
 
 cross_region_job = dg.define_asset_job(
