@@ -11,6 +11,7 @@ rebuilt offline and audited. Re-materializing a partition replaces it whole.
 
 import inspect
 import sys
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -137,13 +138,15 @@ def _completeness(feed: Feed, rows: pl.DataFrame, rd: RegionDay) -> dg.AssetChec
 
 
 def _code_reference(feed: Feed) -> dict:
+    """The asset's page links to the provider module that declares the feed (its code)."""
     module = sys.modules[feed.parse.__module__]
     path = Path(inspect.getsourcefile(module) or "")
-    return {
-        "dagster/code_references": dg.CodeReferencesMetadataValue(
-            code_references=[dg.LocalFileCodeReference(file_path=str(path), line_number=1)]
-        )
-    }
+    with warnings.catch_warnings():  # both marked beta by Dagster 1.13
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        reference = dg.LocalFileCodeReference(file_path=str(path), line_number=1)
+        return {
+            "dagster/code_references": dg.CodeReferencesMetadataValue(code_references=[reference])
+        }
 
 
 def raw_asset(feed: Feed) -> dg.AssetsDefinition:

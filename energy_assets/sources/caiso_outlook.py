@@ -68,8 +68,6 @@ fall-back days it carries a value of its own (18723 vs 19301 MW on 2020-11-01, 1
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -78,6 +76,7 @@ from functools import lru_cache
 import polars as pl
 
 from energy_assets.schemas import raw as schemas
+from energy_assets.sources.csv_text import csv_rows, decode_csv
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.feeds import Feed, whole_payload
 from energy_assets.timeutil import market_day_bounds_utc, wall_time_to_utc
@@ -177,53 +176,6 @@ def _normalize_header(name: str) -> str:
     return " ".join(name.replace("\ufeff", "").split()).lower()
 
 
-def _decode(body: bytes, what: str) -> str:
-    if not body or not body.strip():
-        raise PayloadError(f"CAISO {what}: empty body")
-    if b"\x00" in body:
-        raise PayloadError(f"CAISO {what}: binary data (NUL bytes), not a CSV file")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PayloadError(f"CAISO {what}: not UTF-8 text ({exc})") from None
-    head = text.lstrip()[:2048].lower()
-    if head.startswith("<") or "<html" in head or "<!doctype" in head:
-        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        hint = f" titled {' '.join(title.group(1).split())!r}" if title else ""
-        raise PayloadError(
-            f"CAISO {what}: got an HTML page{hint} instead of CSV (an error or maintenance page?)"
-        )
-    return text
-
-
-def _rows(text: str, what: str) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header, data rows and their 1-based line numbers; ragged or cut lines raise."""
-    if not text.endswith("\n"):
-        last = text.rsplit("\n", 1)[-1]
-        raise PayloadError(
-            f"CAISO {what}: body does not end with a line break, so its last line {last[:60]!r} "
-            "may be cut mid-line (truncated download); the files always end with one"
-        )
-    try:
-        parsed = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise PayloadError(f"CAISO {what}: not parseable as CSV ({exc})") from None
-    numbered = [(i + 1, row) for i, row in enumerate(parsed) if any(c.strip() for c in row)]
-    if not numbered:
-        raise PayloadError(f"CAISO {what}: no header and no rows")
-    _, header = numbered[0]
-    rows, lines = [], []
-    for line_no, row in numbered[1:]:
-        if len(row) != len(header):
-            raise PayloadError(
-                f"CAISO {what}: line {line_no} has {len(row)} fields, the header has "
-                f"{len(header)} (cut or malformed line: {','.join(row)[:80]!r})"
-            )
-        rows.append(row)
-        lines.append(line_no)
-    return header, rows, lines
-
-
 def _map_header(
     header: Sequence[str], known: dict[str, str], what: str, all_required: bool
 ) -> dict[int, str]:
@@ -290,8 +242,8 @@ def _number(cell: str) -> float | None:
 def _parse(
     body: bytes, market_day: date, known: dict[str, str], *, what: str, all_required: bool
 ) -> pl.DataFrame:
-    text = _decode(body, what)
-    header, rows, lines = _rows(text, what)
+    text = decode_csv(body, f"CAISO {what}")
+    header, rows, lines = csv_rows(text, f"CAISO {what}")
     mapping = _map_header(header, known, what, all_required)
     if not rows:
         raise PayloadError(f"CAISO {what}: header only, no data rows")

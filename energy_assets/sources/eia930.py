@@ -171,6 +171,7 @@ import polars as pl
 
 from energy_assets.regions import Region
 from energy_assets.schemas import raw as raw_schemas
+from energy_assets.sources.csv_text import decode_csv, require_final_line_break
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.feeds import Feed, FeedSource, history_payload, hours_in_market_day
 from energy_assets.sources.http_client import FetchedPayload, HttpClient
@@ -624,24 +625,9 @@ def history_file(datasets_dir: Path, feed: str, respondent: str) -> Path:
     return path
 
 
-def _decode(body: bytes, what: str) -> str:
-    if not body or not body.strip():
-        raise PayloadError(f"EIA-930 {what}: empty body")
-    if b"\x00" in body:
-        raise PayloadError(f"EIA-930 {what}: binary data (NUL bytes), not a CSV file")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PayloadError(f"EIA-930 {what}: not UTF-8 text ({exc})") from None
-    head = text.lstrip()[:2048].lower()
-    if head.startswith("<") or "<html" in head or "<!doctype" in head:
-        raise PayloadError(f"EIA-930 {what}: got an HTML page instead of CSV (an error page?)")
-    if not text.endswith("\n"):
-        last = text.rsplit("\n", 1)[-1]
-        raise PayloadError(
-            f"EIA-930 {what}: body does not end with a line break, so its last line "
-            f"{last[:60]!r} may be cut mid-line (truncated download); the files always end with one"
-        )
+def _decoded(body: bytes, what: str) -> str:
+    text = decode_csv(body, f"EIA-930 {what}")
+    require_final_line_break(text, f"EIA-930 {what}")
     return text
 
 
@@ -712,7 +698,7 @@ def parse_history_demand(body: bytes) -> pl.DataFrame:
     mid-line, or times that repeat or go back raise PayloadError naming the line and column.
     """
     what = "region-data history"
-    text = _decode(body, what)
+    text = _decoded(body, what)
     header, rows = _lines(text, what, HISTORY_DEMAND_HEADER)
     stamps: list[int] = []
     numbers: list[int] = []
@@ -758,7 +744,7 @@ def parse_history_fuel_mix(body: bytes) -> pl.DataFrame:
     an empty body, an HTML page, a cut body, or times that repeat or go back: PayloadError.
     """
     what = "fuel-mix history"
-    text = _decode(body, what)
+    text = _decoded(body, what)
     header, rows = _lines(text, what, None)
     names = [h.strip().lower() for h in header]
     if len(names) < 4 or names[:3] != ["", "utc time", "carbon_intensity"]:

@@ -101,14 +101,13 @@ What the five files show (2019-01-01 00:00 .. 2021-06-30 23:00 UTC labels)
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
+from energy_assets.sources.csv_text import csv_rows, decode_csv
 from energy_assets.sources.errors import PayloadError
 
 PROVIDER = "gfs_regional"
@@ -168,8 +167,7 @@ def parse_history(body: bytes) -> pl.DataFrame:
     `interval_start_utc` is the file's `datetime` minus one hour; precipitation is the GFS window
     amount divided by the window's hours; the copied 09 UTC radiation and precipitation are null.
     """
-    text = _decode(body)
-    header, rows, lines = _rows(text)
+    header, rows, lines = csv_rows(decode_csv(body, _WHAT), _WHAT)
     mapping = _map_header(header)
     if not rows:
         raise PayloadError(f"{_WHAT}: header only, no data rows")
@@ -239,52 +237,6 @@ def _null_copied_09utc(labels: list[int], columns: dict[str, list[float | None]]
         if sw[k] == sw[six] and pr[k] == pr[six]:
             sw[k] = None
             pr[k] = None
-
-
-def _decode(body: bytes) -> str:
-    if not body or not body.strip():
-        raise PayloadError(f"{_WHAT}: empty body")
-    if b"\x00" in body:
-        raise PayloadError(f"{_WHAT}: binary data (NUL bytes), not a CSV file")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PayloadError(f"{_WHAT}: not UTF-8 text ({exc})") from None
-    head = text.lstrip()[:2048].lower()
-    if head.startswith("<") or "<html" in head or "<!doctype" in head:
-        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        hint = f" titled {' '.join(title.group(1).split())!r}" if title else ""
-        raise PayloadError(f"{_WHAT}: got an HTML page{hint} instead of CSV")
-    return text
-
-
-def _rows(text: str) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header, data rows and their 1-based line numbers; ragged or cut lines raise."""
-    if not text.endswith("\n"):
-        last = text.rsplit("\n", 1)[-1]
-        line_no = text.count("\n") + 1
-        raise PayloadError(
-            f"{_WHAT}: line {line_no} {last[:60]!r} does not end with a line break: the body "
-            "was cut mid-line (truncated download); the files end with one"
-        )
-    try:
-        parsed = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise PayloadError(f"{_WHAT}: not parseable as CSV ({exc})") from None
-    numbered = [(i + 1, row) for i, row in enumerate(parsed) if any(c.strip() for c in row)]
-    if not numbered:
-        raise PayloadError(f"{_WHAT}: no header and no rows")
-    _, header = numbered[0]
-    rows, lines = [], []
-    for line_no, row in numbered[1:]:
-        if len(row) != len(header):
-            raise PayloadError(
-                f"{_WHAT}: line {line_no} has {len(row)} fields, the header has {len(header)} "
-                f"(cut or malformed line: {','.join(row)[:80]!r})"
-            )
-        rows.append(row)
-        lines.append(line_no)
-    return header, rows, lines
 
 
 def _map_header(header: list[str]) -> dict[int, str]:
