@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import dagster as dg
 
-from energy_assets.defs import dispatch, evaluation, features, forecasts, harmonized, models, raw
+from energy_assets.defs import (
+    dispatch,
+    evaluation,
+    features,
+    forecasts,
+    harmonized,
+    models,
+    raw,
+    reconciliation,
+)
 from energy_assets.defs.jobs import (
     RAW_JOBS,
     RAW_SCHEDULES,
@@ -19,11 +28,12 @@ from energy_assets.defs.jobs import (
     day_ahead_sensor,
     ingest_job,
     load_day_ahead_job,
+    reconciliation_job,
     report_job,
 )
 from energy_assets.defs.resources import default_resources
 
-ASSET_MODULES = (raw, harmonized, features, models, forecasts, dispatch, evaluation)
+ASSET_MODULES = (raw, harmonized, features, models, forecasts, dispatch, evaluation, reconciliation)
 
 
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
@@ -37,6 +47,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
             load_day_ahead_job,
             cross_region_job,
             report_job,
+            reconciliation_job,
         ],
         schedules=[*RAW_SCHEDULES, daily_ingest_schedule],
         sensors=[day_ahead_sensor],

@@ -8,6 +8,8 @@
 - `cross_region_job`: decisions that read every region's forecasts of the day (compute jobs).
 - `report_job`: `evaluation/load_forecast_report` and `evaluation/carbon_forecast_report`,
   every scored day rolled up.
+- `reconciliation_job`: `reconciliation/demand_outlook_vs_eia930` for one region and market day,
+  from the two raw demand feeds stored.
 - `raw_<provider>_<feed>_schedule`: every morning, yesterday's market day for every region the
   feed serves (06:00 UTC, after the Pacific day has ended); `daily_ingest_schedule` half an hour
   later, yesterday for every region.
@@ -22,6 +24,7 @@ import dagster as dg
 
 from energy_assets.defs.harmonized import GRID_PARTITIONS
 from energy_assets.defs.raw import feed_regions, raw_key
+from energy_assets.defs.reconciliation import DEMAND_KEY as RECONCILED_DEMAND
 from energy_assets.layers import DAY_AHEAD_LAYERS, INGEST_LAYERS, raw_job_name
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, partition_key
 from energy_assets.sources.feeds import Feed
@@ -92,6 +95,13 @@ report_job = dg.define_asset_job(
     "report_job",
     selection=REPORTS,
     description="Roll every scored day up per region, year and month (unpartitioned).",
+)
+
+reconciliation_job = dg.define_asset_job(
+    "reconciliation_job",
+    selection=dg.AssetSelection.assets(RECONCILED_DEMAND),
+    description="CAISO demand, Today's Outlook against EIA-930, for one region-day (reads both"
+    " raw demand feeds stored).",
 )
 
 

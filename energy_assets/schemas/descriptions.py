@@ -58,6 +58,14 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "fuel_mix_coverage": "Share of the hour's fuel-mix readings present, fraction 0-1.",
     "coverage": "Share of the hour's fuel-mix readings behind the value, fraction 0-1.",
     "imports_share": "Share of supply that is imported, fraction 0-1.",
+    # reconciliation (two providers' values of the same hour)
+    "outlook_demand_mw": "System demand per CAISO's Today's Outlook, MW (hourly mean of the"
+    " 5-minute readings).",
+    "outlook_coverage": "Share of the hour's 12 five-minute Outlook readings present, fraction 0-1.",
+    "eia_demand_mw": "System demand per EIA-930 for the same UTC hour, MW (MWh in the hour).",
+    "difference_mw": "EIA-930 minus Outlook demand, MW (null where either is missing).",
+    "difference_pct": "EIA-930 minus Outlook demand in % of the Outlook's (null where either is"
+    " missing).",
     # carbon
     "carbon_gco2_per_kwh": "Carbon intensity of supply, gCO2eq/kWh (lifecycle factors).",
     "published_direct_gco2_per_kwh": "Direct carbon intensity the EIA-930 carbon data set"
