@@ -197,6 +197,15 @@ def operator_load_forecast(context: dg.AssetExecutionContext, warehouse: Warehou
     frame, dropped = source.operator_load_forecast(
         the_region, rd.market_date, inputs[source.operator_feed]
     )
+    if frame.is_empty():
+        raise dg.Failure(
+            f"harmonized/operator_load_forecast partition {rd}: raw/{source.provider}_"
+            f"{source.operator_feed} has no usable day-ahead forecast for the day (every hour"
+            f" missing{f', or {dropped} implausible' if dropped else ''}); nothing was stored,"
+            " and the day's load features, which read it, are not built.",
+            metadata={"failed_partitions": [str(rd)], "implausible_hours_dropped": dropped},
+            allow_retries=False,
+        )
     yield from validated_output(
         context,
         frame,
