@@ -921,10 +921,13 @@ def _parse_fuel_type(payloads: Sequence[FetchedPayload], day: date) -> pl.DataFr
 
 
 def _feeds() -> tuple[Feed, ...]:
-    # EIA-930 begins on 2015-07-01 for demand and the day-ahead forecast, on 2018-07-01 for
-    # net generation by energy source
+    # EIA-930 begins on 2015-07-01 for demand and the day-ahead forecast, on 2018-07-01 for net
+    # generation by energy source. Both feeds keep the same partitions all the same: Dagster plans
+    # a backfill only when its root assets share one partitions definition, so the provider's
+    # two feeds can be backfilled together (a day before a feed's data fails naming it).
     common = {
         "provider": "eia930",
+        "first_date": "2015-07-01",
         "request_key": _request_key,
         "expected_rows": hours_in_market_day,
     }
@@ -936,7 +939,6 @@ def _feeds() -> tuple[Feed, ...]:
             " interval starts. Live: the EIA API v2 `electricity/rto/region-data`, a month per"
             " request (`EIA_API_KEY`); offline: the EIA-930 history files.",
             schema=raw_schemas.Eia930RegionData,
-            first_date="2015-07-01",
             fetch=_fetcher("region_data"),
             parse=_parse_region_data,
             completeness_columns="demand_mw",
@@ -949,7 +951,6 @@ def _feeds() -> tuple[Feed, ...]:
             " (`EIA_API_KEY`); offline: the EIA-930 carbon data set's history files (with the"
             " direct intensity it states).",
             schema=raw_schemas.Eia930FuelType,
-            first_date="2018-07-01",
             fetch=_fetcher("fuel_type"),
             parse=_parse_fuel_type,
             **common,
