@@ -16,9 +16,11 @@ import httpx
 import polars as pl
 import pytest
 
+from energy_assets.regions import region
 from energy_assets.sources import caiso_outlook as co
 from energy_assets.sources import eia930
 from energy_assets.sources.errors import PayloadError
+from energy_assets.sources.feeds import FeedSource
 from energy_assets.sources.http_client import HttpClient
 from energy_assets.timeutil import market_day_bounds_utc
 
@@ -522,3 +524,22 @@ def test_direct_factors_reproduce_the_published_intensity(fuel_history) -> None:
         diff = (computed - published).abs()
         assert diff.max() <= 0.005 + 1e-9, ba  # the published two-decimal rounding
         assert (computed.round(2) == published).all(), ba
+
+
+def test_the_feed_uses_the_key_it_is_given_else_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A live fetch sends `FeedSource.keys["EIA_API_KEY"]` (the Dagster resource's config) and
+    falls back to the variable itself; the handler refuses any other key."""
+    feed = next(f for f in eia930.FEEDS if f.name == "region_data")
+    caiso = region("CAISO")
+    monkeypatch.delenv("EIA_API_KEY", raising=False)
+    with _client(_fake_eia(3_100)) as client:
+        given = FeedSource(client, tmp_path, keys={"EIA_API_KEY": KEY})
+        assert KEY not in repr(given)
+        pages = feed.fetch(given, caiso, date(2020, 1, 15))
+        assert len(pages) == 1 and KEY not in pages[0].url
+        with pytest.raises(eia930.MissingApiKeyError, match="EIA_API_KEY"):
+            feed.fetch(FeedSource(client, tmp_path), caiso, date(2020, 1, 15))
+        monkeypatch.setenv("EIA_API_KEY", KEY)
+        assert len(feed.fetch(FeedSource(client, tmp_path), caiso, date(2020, 1, 15))) == 1

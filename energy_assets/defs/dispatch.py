@@ -1,5 +1,7 @@
 """dispatch/*: optimized schedules (OR-Tools) against the day-ahead forecasts."""
 
+from enum import StrEnum
+
 import dagster as dg
 import polars as pl
 
@@ -29,10 +31,38 @@ from energy_assets.regions import region
 from energy_assets.schemas.dispatch import ComputeJobPlacement, HouseholdLoadShift, VppFleetDispatch
 
 _KEY = dg.AssetKey(["dispatch", "household_load_shift"])
-CARBON_QUANTILES = ("p10", "p50", "p90")
 
 
-def _carbon_column(asset: str, partition: str, quantile: str) -> str:
+# Enums as config fields: Dagster's config schema lists their values (the launchpad offers them)
+# and refuses any other before a run starts. Each name is its value (config is the name).
+class CarbonQuantile(StrEnum):
+    """Which quantile of the carbon forecast a schedule plans against."""
+
+    p10 = "p10"
+    p50 = "p50"
+    p90 = "p90"
+
+
+class HouseholdObjective(StrEnum):
+    """What the household schedule minimizes (`optimize/household.py`'s `ObjectiveKind`)."""
+
+    carbon = "carbon"
+    cost = "cost"
+    blend = "blend"
+
+
+class FleetObjective(StrEnum):
+    """What the VPP fleet dispatch minimizes (`optimize/fleet.py`'s `Objective`)."""
+
+    cost = "cost"
+    carbon = "carbon"
+
+
+CARBON_QUANTILES = tuple(q.value for q in CarbonQuantile)
+
+
+def _carbon_column(asset: str, partition: str, quantile: CarbonQuantile | str) -> str:
+    quantile = quantile.value if isinstance(quantile, CarbonQuantile) else quantile
     if quantile not in CARBON_QUANTILES:
         raise dg.Failure(
             f"{asset} partition {partition}: carbon_quantile must be one of {CARBON_QUANTILES},"
@@ -51,9 +81,9 @@ class HouseholdConfig(dg.Config):
     `carbon_quantile`: which quantile of the carbon forecast to plan against: "p50" (expected),
     "p90" (risk-averse: hours that could turn dirty count as dirty) or "p10"."""
 
-    objective: str = "carbon"
+    objective: HouseholdObjective = HouseholdObjective.carbon
     blend_weight_carbon: float = 0.5
-    carbon_quantile: str = "p50"
+    carbon_quantile: CarbonQuantile = CarbonQuantile.p50
 
 
 def _slot_signals(slots: list, carbon: list[float], price: list[float]) -> pl.DataFrame:
@@ -95,7 +125,7 @@ def _plan_rows(
             "energy_kwh",
             "carbon_forecast_gco2_per_kwh",
             "price_usd_per_kwh",
-            pl.lit(config.objective).alias("objective"),
+            pl.lit(config.objective.value).alias("objective"),
             pl.lit(config.blend_weight_carbon, dtype=pl.Float64).alias("blend_weight_carbon"),
         )
     )
@@ -131,7 +161,9 @@ def household_load_shift(
     )
     carbon = carbon.sort("interval_start_utc")
     slots, signal = slot_signal(carbon["interval_start_utc"].to_list(), carbon[column].to_list())
-    problem = household_day_problem(slots, signal, tz, config.objective, config.blend_weight_carbon)
+    problem = household_day_problem(
+        slots, signal, tz, config.objective.value, config.blend_weight_carbon
+    )
     price = problem.price_usd_per_kwh
     try:
         schedule = solve_household(problem)
@@ -150,8 +182,8 @@ def household_load_shift(
         ]
     )
     metadata = {
-        "objective_kind": config.objective,
-        "carbon_quantile": config.carbon_quantile,
+        "objective_kind": config.objective.value,
+        "carbon_quantile": config.carbon_quantile.value,
         "solver_status": summary["status"],
         "objective_value": summary["objective"],
         "objective_unit": summary.get("objective_unit"),
@@ -170,7 +202,7 @@ def household_load_shift(
         png = schedule_plot_png(
             slots,
             signal,
-            f"carbon {config.carbon_quantile.upper()} (gCO2/kWh)",
+            f"carbon {config.carbon_quantile.value.upper()} (gCO2/kWh)",
             schedule.frame,
             f"Household schedule {rd.region} {rd.market_date}",
             tz,
@@ -187,9 +219,9 @@ class FleetConfig(dg.Config):
     # "carbon": CO2 under the P50 carbon forecast valued at 0.19 USD/kg. With CAISO's daily
     # carbon spread (~150 g/kWh) that is worth ~0.03 USD/kWh, less than a cycle's degradation
     # (0.02 USD/kWh) plus losses, so batteries rightly stay idle under "carbon".
-    objective: str = "cost"
+    objective: FleetObjective = FleetObjective.cost
     # which quantile of the carbon forecast the carbon objective (and the reported CO2) uses
-    carbon_quantile: str = "p50"
+    carbon_quantile: CarbonQuantile = CarbonQuantile.p50
     feeder_export_limit_kw: float | None = None
     feeder_import_limit_kw: float | None = None
     seed: int = 0
@@ -235,7 +267,7 @@ def vpp_fleet_dispatch(
         load_household_year(household_path(settings.datasets_dir())),
         config.n_homes,
         config.seed,
-        config.objective,
+        config.objective.value,
         config.feeder_import_limit_kw,
         config.feeder_export_limit_kw,
     )
@@ -267,7 +299,7 @@ def vpp_fleet_dispatch(
             "baseline_net_import_kw",
             "carbon_forecast_gco2_per_kwh",
             "price_usd_per_kwh",
-            pl.lit(config.objective).alias("objective"),
+            pl.lit(config.objective.value).alias("objective"),
             pl.lit(config.seed, dtype=pl.Int64).alias("fleet_seed"),
             pl.lit(config.feeder_import_limit_kw, dtype=pl.Float64).alias("feeder_import_limit_kw"),
             pl.lit(config.feeder_export_limit_kw, dtype=pl.Float64).alias("feeder_export_limit_kw"),
@@ -294,12 +326,12 @@ def vpp_fleet_dispatch(
             "cost_saving_usd",
         )
     }
-    metadata["objective_kind"] = config.objective
-    metadata["carbon_quantile"] = config.carbon_quantile
+    metadata["objective_kind"] = config.objective.value
+    metadata["carbon_quantile"] = config.carbon_quantile.value
     if draws_plots(context):
         png = fleet_plot_png(
             schedule.fleet,
-            f"carbon {config.carbon_quantile.upper()} (gCO2/kWh)",
+            f"carbon {config.carbon_quantile.value.upper()} (gCO2/kWh)",
             f"VPP fleet {rd.region} {rd.market_date}",
             tz,
         )
@@ -314,7 +346,7 @@ class JobsConfig(dg.Config):
 
     n_jobs: int = 100
     seed: int = 0
-    carbon_quantile: str = "p50"
+    carbon_quantile: CarbonQuantile = CarbonQuantile.p50
     carbon_cap_kg: float | None = None
     time_limit_s: float = 10.0
     relative_gap_limit: float = 0.005
@@ -425,7 +457,7 @@ def compute_job_placement(
         k: summary.get(k)
         for k in ("status", "objective", "best_bound", "gap", "solve_time_s", "build_time_s")
     }
-    metadata["carbon_quantile"] = config.carbon_quantile
+    metadata["carbon_quantile"] = config.carbon_quantile.value
     if config.carbon_cap_kg is not None:
         metadata["carbon_cap_kg"] = config.carbon_cap_kg
         metadata["carbon_cap_exceeded_kg"] = summary.get("carbon_cap_exceeded_kg")

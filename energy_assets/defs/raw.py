@@ -60,7 +60,8 @@ def _request(feed: Feed, http: HttpResource, archive: ArchiveResource, rd: Regio
     the_region = region(rd.region)
     try:
         with http.client() as client:
-            payloads = feed.fetch(FeedSource(client, http.datasets()), the_region, rd.market_date)
+            source = FeedSource(client, http.datasets(), keys=http.api_keys())
+            payloads = feed.fetch(source, the_region, rd.market_date)
     except FetchError as error:
         # The client already retried 429/5xx and timeouts; retry the step later (RetryPolicy)
         # only when the failure can be transient: not in replay, and not a definite 4xx.

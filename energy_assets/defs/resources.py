@@ -22,18 +22,22 @@ from energy_assets.sources.http_client import HttpClient
 from energy_assets.warehouse import TableName, Warehouse
 
 TRANSPORTS = ("live", "replay", "record")
+EIA_API_KEY_ENV = "EIA_API_KEY"
 
 
 class HttpResource(dg.ConfigurableResource):
     """HTTP client for every provider. `transport`: `live` (the real services), `replay` (serve
     recorded payloads from `recordings_dir`, never the network), or `record` (live, and write what
-    came back in replay layout). API keys come from the environment, never from config.
-    `datasets_dir`: offline history files (EIA-930, GFS regional forecasts) that replay serves
-    for providers whose history is a bulk file rather than recorded responses."""
+    came back in replay layout). `datasets_dir`: offline history files (EIA-930, GFS regional
+    forecasts) that replay serves for providers whose history is a bulk file rather than recorded
+    responses. `eia_api_key`: the EIA API v2 key for live EIA-930 requests; `default_resources`
+    sets it as `dg.EnvVar("EIA_API_KEY")` when that variable is set, so Dagster shows the
+    variable's name, never its value. Unset, the provider reads `EIA_API_KEY` itself."""
 
     transport: str = "replay"
     recordings_dir: str | None = None
     datasets_dir: str | None = None
+    eia_api_key: str | None = None
 
     @contextmanager
     def client(self) -> Iterator[HttpClient]:
@@ -45,6 +49,11 @@ class HttpResource(dg.ConfigurableResource):
 
     def datasets(self) -> Path:
         return Path(self.datasets_dir) if self.datasets_dir else settings.datasets_dir()
+
+    def api_keys(self) -> dict[str, str]:
+        """API keys by the environment variable they stand for (`FeedSource.keys`). Not named
+        `keys`: Dagster reads a resource with `dict(self)`, which would take it for a mapping."""
+        return {EIA_API_KEY_ENV: self.eia_api_key} if self.eia_api_key else {}
 
 
 class ArchiveResource(dg.ConfigurableResource):
@@ -108,8 +117,9 @@ def default_resources(
     """Resources; what is not given comes from the environment: `ENERGY_ASSETS_DATA`,
     `ENERGY_ASSETS_WAREHOUSE` (default `<data>/warehouse`; a folder or an fsspec URL such as
     `s3://bucket/prefix`), `ENERGY_ASSETS_RECORDINGS`, `ENERGY_ASSETS_TRANSPORT` (default
-    `replay`). In `record` mode, payloads are recorded under `<data>/recordings`, never into the
-    shared recordings."""
+    `replay`), `EIA_API_KEY` (passed as an `EnvVar`: resolved when a run starts, and shown as the
+    variable's name in the UI). In `record` mode, payloads are recorded under `<data>/recordings`,
+    never into the shared recordings."""
     data = Path(data_dir) if data_dir else settings.data_dir()
     warehouse = settings.warehouse_root(data)
     transport = transport or os.environ.get("ENERGY_ASSETS_TRANSPORT", "replay")
@@ -120,7 +130,12 @@ def default_resources(
     return {
         "io_manager": WarehouseIOManager(root=warehouse, catalog=str(data / "warehouse.duckdb")),
         "warehouse": WarehouseResource(root=warehouse),
-        "http": HttpResource(transport=transport, recordings_dir=str(recordings)),
+        "http": HttpResource(
+            transport=transport,
+            recordings_dir=str(recordings),
+            # an EnvVar only when set: an unset EnvVar fails every run at resource init, replay too
+            eia_api_key=dg.EnvVar(EIA_API_KEY_ENV) if os.environ.get(EIA_API_KEY_ENV) else None,
+        ),
         "archive": ArchiveResource(root=str(data / "raw_archive")),
         "model_store": ModelStoreResource(
             root=str(data / "models"), refit_every_days=settings.refit_every_days()

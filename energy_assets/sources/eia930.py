@@ -33,7 +33,8 @@ region-data types (~3,200 rows, one page), 8-16 fuels (two or three pages), inte
 per neighbour-hour. `fetch_month` requires every page to agree on `response.total` and to be
 full (5,000 rows) but the last; otherwise PayloadError naming the URL and offset.
 
-The key (`EIA_API_KEY`, `api_key_from_env`) is sent as the `api_key` query parameter through
+The key (`FeedSource.keys["EIA_API_KEY"]`, which the Dagster `http` resource fills from the
+environment variable, else `api_key_from_env`) is sent as the `api_key` query parameter through
 `HttpClient.get(secret_params=...)`, so it is on the wire only, never in `FetchedPayload.url`,
 logs or recordings. EIA's published limit is about 5,000 requests an hour; `HttpClient`'s
 default rate table knows "eia" but not "eia930", so give the client
@@ -862,9 +863,8 @@ def _fetcher(feed: str):
         if source.offline:
             path = history_file(source.datasets_dir, feed, respondent)
             return [history_payload(PROVIDER, path, source.datasets_dir)]
-        return fetch_month(
-            source.client, _ROUTES[feed], respondent, request_month(day), api_key_from_env()
-        )
+        api_key = source.key(API_KEY_ENV) or api_key_from_env()
+        return fetch_month(source.client, _ROUTES[feed], respondent, request_month(day), api_key)
 
     return fetch
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,10 +40,17 @@ from energy_assets.timeutil import market_day_bounds_utc
 @dataclass(frozen=True)
 class FeedSource:
     """Where a feed's payloads come from in this run: the HTTP client (its `mode` is `live`,
-    `replay` or `record`) and the folder of offline history files (`ENERGY_ASSETS_DATASETS`)."""
+    `replay` or `record`), the folder of offline history files (`ENERGY_ASSETS_DATASETS`) and the
+    API keys the run was given, by the environment variable they stand for (`EIA_API_KEY`); a
+    provider falls back to that variable when its key is not here."""
 
     client: HttpClient
     datasets_dir: Path
+    keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def key(self, env_var: str) -> str | None:
+        """The key given for `env_var`, or None (the provider then reads the environment)."""
+        return self.keys.get(env_var) or None
 
     @property
     def offline(self) -> bool:

@@ -1,0 +1,48 @@
+"""Every asset's UI page links to its code: `dagster/code_references` names the file that holds
+it (a raw asset's provider module; otherwise `energy_assets/defs/<layer>.py`, at its function)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.remote_representation.external_data import RepositorySnap
+
+from energy_assets.definitions import CODE_REFERENCES, build_definitions
+from energy_assets.defs.resources import default_resources
+
+PACKAGE = Path(__file__).resolve().parents[1] / "energy_assets"
+
+
+def test_every_asset_links_to_its_code(tmp_path):
+    defs = build_definitions(default_resources(tmp_path))
+    graph = defs.resolve_asset_graph()
+    keys = list(graph.get_all_asset_keys())
+    assert len(keys) > 20
+    for key in keys:
+        node = graph.get(key)
+        value = node.metadata.get(CODE_REFERENCES)
+        assert isinstance(value, dg.CodeReferencesMetadataValue), key
+        (reference,) = value.code_references  # one: the asset's own, not a factory's too
+        assert isinstance(reference, dg.LocalFileCodeReference), key
+        path = Path(reference.file_path)
+        assert path.is_absolute() and path.is_file(), key
+        layer, name = key.path
+        if layer == "raw":
+            provider = node.metadata["provider"]
+            assert path == PACKAGE / "sources" / f"{provider}.py", key
+            assert reference.line_number == 1
+        else:
+            assert path == PACKAGE / "defs" / f"{layer}.py", key
+            # the line is the asset function's (its decorator or its def)
+            lines = path.read_text().splitlines()
+            text = "\n".join(lines[reference.line_number - 1 :])
+            first_def = text[text.index("def ") :].split("(", 1)[0]
+            assert first_def == f"def {name}", (key, reference.line_number)
+
+
+def test_the_ui_snapshot_carries_the_references(tmp_path):
+    defs = build_definitions(default_resources(tmp_path))
+    snap = RepositorySnap.from_def(defs.get_repository_def())
+    nodes = [n for n in snap.asset_nodes if n.asset_key.path[0] == "dispatch"]
+    assert nodes and all(CODE_REFERENCES in n.metadata for n in nodes)
