@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 text = page.inner_text("body")
                 absent = [e for e in expected if e not in text]
                 missing += [f"{name}: {e}" for e in absent]
-                print(f"{name}: {out / (name + '.png')} {'ok' if not absent else absent}")
+                print(f"{name}: {out / (name + '.png')} {absent or 'ok'}")
             browser.close()
     finally:
         os.killpg(dev.pid, signal.SIGTERM)
