@@ -123,13 +123,13 @@ def test_every_partition_materializes_and_every_check_passes(slice_run):
     assert outcome.checks["failed"] == 0
     # one run per job over the window (a raw feed has a job of its own), one result per check
     # per run (a range's result fails if
-    # any of its days failed it). ingest: schema on 7 assets + completeness on 3 pass; history on
+    # any of its days failed it). ingest: schema on 7 assets + completeness on 3 + plausible demand pass; history on
     # the 2 feature tables warns (the first 8 days' D-8..D-1 start before the window). day-ahead:
     # schema on 4 models, 5 forecasts, 2 schedules and 3 scores + history on the carbon profile
     # (D-15..D-2, inside the window) pass, while the 3 models (D-56..D-2) and the ensemble
     # (members of D-15..D-2) warn; cross-region: compute jobs' schema; the two reports
     assert outcome.runs == 6
-    assert outcome.checks["passed"] == 10 + 15 + 1 + 2
+    assert outcome.checks["passed"] == 11 + 15 + 1 + 2
     assert outcome.checks["warned"] == 2 + 4
 
 

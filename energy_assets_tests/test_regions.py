@@ -90,3 +90,31 @@ def test_days_past_the_offline_history_fail_naming_the_file_and_what_to_do(recor
     grid = Warehouse(tmp_path / "warehouse").query("select * from harmonized.grid_hourly")
     assert grid.height == 24 and grid["demand_mw"].is_null().all()
     assert pl.Series(grid["fuel_mix_coverage"]).min() == 1.0
+
+
+def _day(datasets, ba: str, code: str, day: dt.date) -> pl.DataFrame:
+    from energy_assets.sources import eia930
+    from energy_assets.sources.feeds import market_day_rows
+
+    rows = eia930.parse_history_demand((datasets / "eia930" / f"{ba}.csv").read_bytes())
+    return market_day_rows(rows, region(code), day)
+
+
+def test_implausible_demand_hours_are_named_not_changed(datasets):
+    from energy_assets.harmonize.plausibility import implausible_demand_hours
+
+    # SWPP's demand is stuck at one value from the hour ending 2019-04-05 22:00 UTC
+    stuck = implausible_demand_hours(
+        _day(datasets, "SWPP", "SPP", dt.date(2019, 4, 6)), region("SPP").demand_mw_range
+    )
+    assert stuck.height >= 4 and stuck["reason"].str.contains("the same value").all()
+    assert stuck["demand_mw"].n_unique() == 1
+    # BPAT: 2,600 MW in the hour ending 2016-05-09 04:00 UTC, about 5,600 around it
+    low = implausible_demand_hours(
+        _day(datasets, "BPAT", "BPA", dt.date(2016, 5, 8)), region("BPA").demand_mw_range
+    )
+    assert low["demand_mw"].to_list() == [2600.0]
+    assert low["reason"][0] == "outside 3,000..13,000 MW"
+    # an ordinary day: nothing
+    normal = _day(datasets, "PJM", "PJM", dt.date(2019, 3, 9))
+    assert implausible_demand_hours(normal, region("PJM").demand_mw_range).is_empty()

@@ -361,7 +361,8 @@ def test_asset_graph_backfill_materializes_each_partition_once_and_every_check_p
         for key, result in partitions.items()
         for name, check in result["checks"].items()
     ]
-    assert len(checks) == 2 * (7 + 3 + 2)  # schema x7, completeness x3, history x2, per day
+    # schema x7, completeness x3, history x2, plausible demand x1, per day
+    assert len(checks) == 2 * (7 + 3 + 2 + 1)
     assert _blocking_checks_pass(b["pure_results"]) == []
 
 

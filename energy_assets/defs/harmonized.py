@@ -25,6 +25,7 @@ from energy_assets.defs.validation import (
     validated_output,
 )
 from energy_assets.harmonize.carbon import METHOD, carbon_intensity_from_mix
+from energy_assets.harmonize.plausibility import implausible_demand_hours
 from energy_assets.harmonize.sources import GRID_SOURCES, GridSource, grid_source
 from energy_assets.layers import raw_job_name
 from energy_assets.partitions import (
@@ -45,6 +46,7 @@ GRID_REGIONS = [
 GRID_PARTITIONS = region_day_partitions(GRID_REGIONS)
 
 _GRID_KEY = dg.AssetKey(["harmonized", "grid_hourly"])
+PLAUSIBLE_CHECK = "plausible_demand"
 _CARBON_KEY = dg.AssetKey(["harmonized", "carbon_intensity"])
 _OPERATOR_KEY = dg.AssetKey(["harmonized", "operator_load_forecast"])
 
@@ -119,7 +121,15 @@ def _hour_completeness(frame: pl.DataFrame, coverage_column: str) -> dg.AssetChe
     partitions_def=GRID_PARTITIONS,
     deps=_raw_deps("grid"),
     metadata={"partition_expr": PARTITION_EXPR},
-    check_specs=check_specs(_GRID_KEY, completeness=True),
+    check_specs=[
+        *check_specs(_GRID_KEY, completeness=True),
+        dg.AssetCheckSpec(
+            PLAUSIBLE_CHECK,
+            asset=_GRID_KEY,
+            description="Demand is within the region's plausible range and not stuck at one"
+            " value for hours (warns naming the hours; see harmonize/plausibility.py).",
+        ),
+    ],
     kinds={"duckdb", "polars"},
     backfill_policy=RANGE_POLICY,
 )
@@ -135,6 +145,26 @@ def grid_hourly(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     frame = source.grid_hourly(the_region, rd.market_date, inputs)
     yield from validated_output(context, frame, schemas.GridHourly, {"provider": source.provider})
     yield _hour_completeness(frame, "demand_coverage")
+    yield _plausibility(frame, the_region)
+
+
+def _plausibility(frame: pl.DataFrame, the_region: Region) -> dg.AssetCheckResult:
+    bad = implausible_demand_hours(frame, the_region.demand_mw_range)
+    return dg.AssetCheckResult(
+        check_name=PLAUSIBLE_CHECK,
+        passed=bad.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "implausible_hours": bad.height,
+            "plausible_range_mw": f"{the_region.demand_mw_range[0]:,.0f}..{the_region.demand_mw_range[1]:,.0f}",
+            "hours": dg.MetadataValue.json(
+                [
+                    f"{row['interval_start_utc'].isoformat()} {row['demand_mw']:,.0f} MW: {row['reason']}"
+                    for row in bad.head(24).iter_rows(named=True)
+                ]
+            ),
+        },
+    )
 
 
 @dg.asset(
