@@ -57,7 +57,6 @@ class WindowResult:
     run_ids: list[str] = field(default_factory=list)
     # raw feeds that failed on days the harmonized layer could do without them
     optional_failed: list[tuple[str, str, str]] = field(default_factory=list)
-    raw_failures: dict = field(default_factory=dict)
     day_ahead_days: list[dt.date] = field(default_factory=list)
 
     def add(self, other: WindowResult) -> None:
@@ -261,10 +260,11 @@ def ingest_raw(
     feeds: frozenset[str] | None = None,
 ) -> set[dt.date]:
     """Run each raw feed's job over the days it serves (only `feeds`, feed names, if given);
-    returns the days the harmonized layer
-    cannot be built for (a required feed failed). A feed a day can do without (EIA's fuel mix
-    before the offline carbon history begins) is reported in `optional_failed`, not failed."""
+    returns the days the harmonized layer cannot be built for (a required feed failed). A feed
+    a day can do without (EIA's fuel mix before the offline carbon history begins) is reported
+    in `optional_failed`, not failed."""
     failed_by_feed: dict[tuple[str, str], set[dt.date]] = {}
+    held: list[tuple[str, str, str]] = []
     for (provider, name), feed_days in raw_plan(region, days).items():
         if feeds is not None and name not in feeds:
             continue
@@ -277,9 +277,8 @@ def ingest_raw(
             bad = len(failed_by_feed[(provider, name)])
             progress(f"{job.name}: {len(feed_days) - bad} ok, {bad} failed")
         # hold the failures back until the required groups say whether they matter
-        failed_by_feed_rows = outcome.partitions_failed[before:]
+        held += outcome.partitions_failed[before:]
         del outcome.partitions_failed[before:]
-        outcome.raw_failures[(provider, name)] = failed_by_feed_rows
     unusable: set[dt.date] = set()
     the_region = registry_region(region)
     for day in days:
@@ -290,10 +289,9 @@ def ingest_raw(
         for group in source.required:
             if all(day in failed_by_feed.get((source.provider, g), set()) for g in group):
                 unusable.add(day)
-    for rows in outcome.raw_failures.values():
-        for row in rows:
-            day = dt.date.fromisoformat(row[1].split("|")[0])
-            (outcome.partitions_failed if day in unusable else outcome.optional_failed).append(row)
+    for row in held:
+        day = dt.date.fromisoformat(row[1].split("|")[0])
+        (outcome.partitions_failed if day in unusable else outcome.optional_failed).append(row)
     return unusable
 
 
