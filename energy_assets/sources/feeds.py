@@ -88,8 +88,7 @@ class Feed:
     expected_rows: Callable[[Region, dt.date], int] | None = None
     # a row counts as present when any of these (a name or a regex) is non-null
     completeness_columns: str = "^.*_mw$"
-    row_unit: str = "hours"
-    checks: tuple[str, ...] = field(default=())
+    row_unit: str = "hours"  # what the completeness check counts (e.g. "5min_readings")
 
     @property
     def asset_name(self) -> str:
