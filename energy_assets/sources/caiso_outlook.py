@@ -76,7 +76,7 @@ from functools import lru_cache
 import polars as pl
 
 from energy_assets.schemas import raw as schemas
-from energy_assets.sources.csv_text import csv_rows, decode_csv
+from energy_assets.sources.csv_text import csv_rows, decode_csv, plain_number
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.feeds import Feed, whole_payload
 from energy_assets.timeutil import market_day_bounds_utc, wall_time_to_utc
@@ -228,17 +228,6 @@ def _us(ts: datetime) -> int:
     return (ts - _EPOCH) // timedelta(microseconds=1)
 
 
-def _number(cell: str) -> float | None:
-    """A finite plain decimal (ASCII, no `_`, `nan` or `inf`), or None if it is not one."""
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    if value - value != 0 or "_" in cell or not cell.isascii():  # nan/inf fail value - value
-        return None
-    return value
-
-
 def _parse(
     body: bytes, market_day: date, known: dict[str, str], *, what: str, all_required: bool
 ) -> pl.DataFrame:
@@ -306,7 +295,7 @@ def _parse(
             cell = rows[k][i].strip()
             if not cell:
                 values.append(None)
-            elif (value := _number(cell)) is not None:
+            elif (value := plain_number(cell)) is not None:
                 values.append(value)
             else:
                 raise PayloadError(

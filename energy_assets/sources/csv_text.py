@@ -65,3 +65,14 @@ def csv_rows(text: str, what: str) -> tuple[list[str], list[list[str]], list[int
         rows.append(row)
         lines.append(line_no)
     return header, rows, lines
+
+
+def plain_number(cell: str) -> float | None:
+    """A finite plain decimal (ASCII, no `_`, `nan` or `inf`), or None if it is not one."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    if value - value != 0 or "_" in cell or not cell.isascii():  # nan/inf fail value - value
+        return None
+    return value

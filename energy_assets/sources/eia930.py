@@ -172,7 +172,7 @@ import polars as pl
 
 from energy_assets.regions import Region
 from energy_assets.schemas import raw as raw_schemas
-from energy_assets.sources.csv_text import decode_csv, require_final_line_break
+from energy_assets.sources.csv_text import decode_csv, plain_number, require_final_line_break
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.feeds import Feed, FeedSource, history_payload, hours_in_market_day
 from energy_assets.sources.http_client import FetchedPayload, HttpClient
@@ -450,7 +450,7 @@ def _api_value(value: Any, where: str) -> float | None:
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):
-        number = _number(value.strip())
+        number = plain_number(value.strip())
         if number is None:
             raise PayloadError(f"EIA-930 API: {where}: value {value!r} is not a number")
     else:
@@ -661,17 +661,6 @@ def _lines(
     return cells, rows
 
 
-def _number(cell: str) -> float | None:
-    """A finite plain decimal (ASCII, no `_`, `nan` or `inf`), or None if it is not one."""
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    if value - value != 0 or "_" in cell or not cell.isascii():  # nan/inf fail value - value
-        return None
-    return value
-
-
 def _hour_us(m: re.Match[str], what: str, number: int, column: str, cell: str) -> int:
     try:
         stamp = datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), tzinfo=UTC)
@@ -717,7 +706,7 @@ def parse_history_demand(body: bytes) -> pl.DataFrame:
         for cell, out, column in ((d, demand, header[1]), (f, forecast, header[2])):
             if cell in HISTORY_GAP_MARKERS:
                 out.append(None)
-            elif (value := _number(cell)) is not None:
+            elif (value := plain_number(cell)) is not None:
                 out.append(value)
             else:
                 raise PayloadError(
@@ -780,7 +769,7 @@ def parse_history_fuel_mix(body: bytes) -> pl.DataFrame:
         stamps.append(_hour_us(m, what, number, "UTC time", row[1]))
         numbers.append(number)
         for i, out in values.items():
-            value = _number(row[i].strip())
+            value = plain_number(row[i].strip())
             if value is None:
                 raise PayloadError(
                     f"EIA-930 {what}: line {number}, column {header[i].strip()!r}: {row[i]!r} "

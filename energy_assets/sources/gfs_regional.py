@@ -107,7 +107,7 @@ from pathlib import Path
 
 import polars as pl
 
-from energy_assets.sources.csv_text import csv_rows, decode_csv
+from energy_assets.sources.csv_text import csv_rows, decode_csv, plain_number
 from energy_assets.sources.errors import PayloadError
 
 PROVIDER = "gfs_regional"
@@ -187,7 +187,7 @@ def parse_history(body: bytes) -> pl.DataFrame:
             cell = row[i].strip()
             if not cell:
                 values.append(None)
-            elif (value := _number(cell)) is not None:
+            elif (value := plain_number(cell)) is not None:
                 values.append(value)
             else:
                 raise PayloadError(
@@ -279,14 +279,3 @@ def _label_us(cell: str, line: int) -> int:
     if offset_min % 60:
         raise PayloadError(f"{_WHAT}: line {line}: datetime {cell!r} is not a whole UTC hour")
     return ((ordinal - _EPOCH_ORDINAL) * 24 + int(h)) * _HOUR_US - offset_min * 60_000_000
-
-
-def _number(cell: str) -> float | None:
-    """A finite plain decimal (ASCII, no `_`, `nan` or `inf`), or None if it is not one."""
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    if value - value != 0 or "_" in cell or not cell.isascii():  # nan/inf fail value - value
-        return None
-    return value
