@@ -224,15 +224,20 @@ def materialize_window(
             progress(f"{name}: {dict(outcome.partitions_ok)} ok")
     outcome.day_ahead_days = day_ahead_days
     if report and outcome.partitions_ok[day_ahead_job]:
-        result = execute_recorded(defs.resolve_job_def("report_job"), instance, None, QUIET)
-        _tally_checks(result, outcome.checks)
-        outcome.run_ids.append(result.run_id)
-        if result.success:
-            outcome.partitions_ok["report_job"] += 1
-        else:
-            outcome.partitions_failed.append(("report_job", "-", _failure(result)[0][0]))
+        _run_report(defs, instance, outcome)
     outcome.seconds = time.perf_counter() - began
     return outcome
+
+
+def _run_report(defs: dg.Definitions, instance: dg.DagsterInstance, outcome: WindowResult) -> None:
+    """`report_job` once (the roll-ups of every scored day), tallied into `outcome`."""
+    result = execute_recorded(defs.resolve_job_def("report_job"), instance, None, QUIET)
+    _tally_checks(result, outcome.checks)
+    outcome.run_ids.append(result.run_id)
+    if result.success:
+        outcome.partitions_ok["report_job"] += 1
+    else:
+        outcome.partitions_failed.append(("report_job", "-", _failure(result)[0][0]))
 
 
 def raw_plan(region: str, days: list[dt.date]) -> dict[tuple[str, str], list[dt.date]]:
@@ -330,13 +335,7 @@ def materialize_regions(
     for region, days in day_ahead_days.items():
         _run_days(defs.resolve_job_def(DAY_AHEAD[1]), days, region, instance, total, progress)
     if total.partitions_ok["day_ahead_job"]:
-        result = execute_recorded(defs.resolve_job_def("report_job"), instance, None, QUIET)
-        _tally_checks(result, total.checks)
-        total.run_ids.append(result.run_id)
-        if result.success:
-            total.partitions_ok["report_job"] += 1
-        else:
-            total.partitions_failed.append(("report_job", "-", _failure(result)[0][0]))
+        _run_report(defs, instance, total)
     total.seconds = time.perf_counter() - began
     return total
 
