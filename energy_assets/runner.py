@@ -29,7 +29,7 @@ from energy_assets.definitions import build_definitions
 from energy_assets.defs.resources import default_resources
 from energy_assets.evaluation.load_score import LOAD
 from energy_assets.evaluation.report import rollup
-from energy_assets.harmonize.sources import grid_source
+from energy_assets.harmonize.sources import WEATHER_FEED, grid_source, weather_provider
 from energy_assets.layers import raw_job_name
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, MIN_TRAINING_DAYS, partition_key
 from energy_assets.recorded_runs import execute_recorded
@@ -242,7 +242,7 @@ def _run_report(defs: dg.Definitions, instance: dg.DagsterInstance, outcome: Win
 
 def raw_plan(region: str, days: list[dt.date]) -> dict[tuple[str, str], list[dt.date]]:
     """The raw feeds (provider, feed) the region's harmonized tables read, and for which days:
-    each day's grid and operator-forecast provider (`harmonize/sources.py`)."""
+    each day's grid, operator-forecast and weather provider (`harmonize/sources.py`)."""
     plan: dict[tuple[str, str], list[dt.date]] = {}
     the_region = registry_region(region)
     for day in days:
@@ -252,6 +252,9 @@ def raw_plan(region: str, days: list[dt.date]) -> dict[tuple[str, str], list[dt.
                 wanted = plan.setdefault((source.provider, name), [])
                 if not wanted or wanted[-1] != day:
                     wanted.append(day)
+        weather = weather_provider(the_region, day)
+        if weather is not None:
+            plan.setdefault((weather, WEATHER_FEED), []).append(day)
     return plan
 
 
@@ -294,6 +297,9 @@ def ingest_raw(
         for group in source.required:
             if all(day in failed_by_feed.get((source.provider, g), set()) for g in group):
                 unusable.add(day)
+        weather = weather_provider(the_region, day)  # the weather table needs its feed
+        if weather is not None and day in failed_by_feed.get((weather, WEATHER_FEED), set()):
+            unusable.add(day)
     for row in held:
         day = dt.date.fromisoformat(row[1].split("|")[0])
         (outcome.partitions_failed if day in unusable else outcome.optional_failed).append(row)

@@ -34,7 +34,7 @@ from energy_assets.sources.registry import PROVIDERS
 from energy_assets.timeutil import market_day_bounds_utc
 
 UNIT = re.compile(
-    r"_(mw|mwh|kw|kwh|gco2_per_kwh|k|c|m_per_s|w_per_m2|mm|kg_per_m2|usd_per_mwh|pct|coverage)$"
+    r"_(mw|mwh|kw|kwh|gco2_per_kwh|k|c|m_per_s|w_per_m2|mm|mm_per_h|kg_per_m2|kg_per_m2_per_h|usd_per_mwh|pct|coverage)$"
 )
 NOT_QUANTITIES = {"payload_index"}
 HTML = b"<!DOCTYPE html><html><body>Service unavailable</body></html>\n"
@@ -196,3 +196,28 @@ class TestEia930(ProviderContract):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
         return f"datasets:{folder}/{path.name}"
+
+
+class TestGfsRegional(ProviderContract):
+    """The GFS regional weather forecasts offline: every region's history file through the
+    feed's own parse. (The live Open-Meteo payload shape is tested in `test_weather_sources.py`;
+    no Open-Meteo recording exists.)"""
+
+    provider = "gfs_regional"
+    region = "ISONE"
+    spring_forward = dt.date(2019, 3, 10)
+    fall_back = dt.date(2020, 11, 1)
+
+    def recorded(self, recordings, datasets, only: dt.date | None = None):
+        from energy_assets.sources.feeds import history_payload
+
+        (feed,) = PROVIDERS[self.provider]
+        day = only or self.spring_forward
+        for path in sorted((datasets / "carbon_eia930").glob("*_weather_forecast.csv")):
+            yield feed, day, [history_payload(self.provider, path, datasets)]
+
+    def place(self, recordings, datasets, feed, day, body):
+        path = datasets / "carbon_eia930" / "ISNE_weather_forecast.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        return f"datasets:carbon_eia930/{path.name}"

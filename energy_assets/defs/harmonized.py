@@ -19,6 +19,7 @@ from energy_assets.defs.ranges import RANGE_POLICY, per_region_day, read_days
 from energy_assets.defs.raw import feed_regions, raw_key
 from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import (
+    COMPLETENESS_CHECK,
     PARTITION_EXPR,
     check_specs,
     completeness_result,
@@ -26,7 +27,14 @@ from energy_assets.defs.validation import (
 )
 from energy_assets.harmonize.carbon import METHOD, carbon_intensity_from_mix
 from energy_assets.harmonize.plausibility import implausible_demand_hours
-from energy_assets.harmonize.sources import GRID_SOURCES, GridSource, grid_source
+from energy_assets.harmonize.sources import (
+    GRID_SOURCES,
+    WEATHER_FEED,
+    GridSource,
+    grid_source,
+    weather_provider,
+)
+from energy_assets.harmonize.weather import weather_hourly as harmonize_weather
 from energy_assets.layers import raw_job_name
 from energy_assets.partitions import (
     RegionDay,
@@ -49,6 +57,7 @@ _GRID_KEY = dg.AssetKey(["harmonized", "grid_hourly"])
 PLAUSIBLE_CHECK = "plausible_demand"
 _CARBON_KEY = dg.AssetKey(["harmonized", "carbon_intensity"])
 _OPERATOR_KEY = dg.AssetKey(["harmonized", "operator_load_forecast"])
+_WEATHER_KEY = dg.AssetKey(["harmonized", "weather_hourly"])
 
 
 def _raw_deps(feeds: str) -> list[dg.AssetDep]:
@@ -242,3 +251,72 @@ def operator_load_forecast(context: dg.AssetExecutionContext, warehouse: Warehou
         schemas.OperatorLoadForecast,
         {"provider": source.provider, "implausible_hours_dropped": dropped},
     )
+
+
+def _weather_deps() -> list[dg.AssetDep]:
+    providers = {p for code in GRID_REGIONS for p in region(code).providers_of("weather")}
+    deps = []
+    for provider in sorted(providers):
+        key = raw_key(provider, WEATHER_FEED)
+        upstream = feed_regions(registered_feed(provider, WEATHER_FEED))
+        deps.append(dg.AssetDep(key, partition_mapping=same_day_mapping(upstream, GRID_REGIONS)))
+    return deps
+
+
+@dg.asset(
+    key=_WEATHER_KEY,
+    group_name="harmonized",
+    partitions_def=GRID_PARTITIONS,
+    deps=_weather_deps(),
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(_WEATHER_KEY, completeness=True),
+    kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def weather_hourly(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Day-ahead weather forecast averaged over the region, every hour of the local market day:
+    temperature and dew point (C), 10 m wind (m/s), shortwave radiation (W/m2), precipitation
+    (mm/h), from the region's weather provider (GFS regional forecasts offline, Open-Meteo at
+    the registry's weather points live). A region-day no weather provider serves (a region
+    without one, or a day before its first) is stored with every hour at coverage 0 and
+    metadata `provider: none`; the features then leave their weather columns null. A day a
+    provider serves but whose raw feed is not stored fails naming it."""
+    rd = partition_keys(context)
+    the_region = region(rd.region)
+    provider = weather_provider(the_region, rd.market_date)
+    raw = None
+    if provider is not None:
+        raw, missing = read_days(
+            context, warehouse, raw_key(provider, WEATHER_FEED), rd.region, [rd.market_date]
+        )
+        if missing or raw.is_empty():
+            raise dg.Failure(
+                f"partition {rd}: upstream raw/{provider}_{WEATHER_FEED} has no partition for"
+                f" {rd} (never materialized, or its run failed). Materialize it for that day"
+                f" first ({raw_job_name(provider, WEATHER_FEED)}); nothing was computed.",
+                metadata={"failed_partitions": [str(rd)]},
+                allow_retries=False,
+            )
+    frame = harmonize_weather(
+        rd.region, rd.market_date, the_region.timezone, raw, provider or "none"
+    )
+    yield from validated_output(
+        context,
+        frame,
+        schemas.WeatherHourly,
+        {
+            "provider": provider or "none",
+            "mean_temperature_c": round(frame["temperature_c"].mean(), 1)
+            if frame["temperature_c"].is_not_null().any()
+            else None,
+        },
+    )
+    if provider is None:
+        yield dg.AssetCheckResult(
+            check_name=COMPLETENESS_CHECK,
+            passed=True,
+            metadata={"note": f"no weather provider serves {rd.region} on {rd.market_date}"},
+        )
+    else:
+        yield _hour_completeness(frame, "coverage")

@@ -96,3 +96,14 @@ def grid_source(region: Region, feed: str, day: dt.date) -> GridSource | None:
         if source is not None and day >= source.first_date:
             return source
     return None
+
+
+WEATHER_FEED = "weather_forecast"  # the feed every weather provider declares
+
+
+def weather_provider(region: Region, day: dt.date) -> str | None:
+    """The region's first weather provider (registry order) that publishes `day`, or None."""
+    for provider in region.providers_of("weather"):
+        if registered_feed(provider, WEATHER_FEED).first_date <= day.isoformat():
+            return provider
+    return None

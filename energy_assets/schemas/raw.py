@@ -110,3 +110,19 @@ class Eia930FuelType(RawProvenance):
     class Config:
         unique = ["region", "interval_start_utc"]
         strict = True
+
+
+class WeatherForecast(RawProvenance):
+    """Day-ahead weather forecast averaged over the region, hourly (GFS regional history files
+    offline, Open-Meteo at the region's weather points live): 10 m wind speed, 2 m temperature
+    and dew point in kelvin, downward shortwave radiation, precipitation rate."""
+
+    wind_speed_m_per_s: pl.Float64 = pa.Field(nullable=True, ge=0, le=80)
+    temperature_k: pl.Float64 = pa.Field(nullable=True, ge=190, le=340)
+    dewpoint_k: pl.Float64 = pa.Field(nullable=True, ge=180, le=320)
+    shortwave_radiation_w_per_m2: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
+    precipitation_kg_per_m2_per_h: pl.Float64 = pa.Field(nullable=True, ge=0, le=200)
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = True

@@ -8,6 +8,12 @@ them as day-ahead forecasts, never as observed weather.
     datetime,forecast_avg_wind_speed_wMean,forecast_avg_temperature_wMean,
     forecast_avg_dewpoint_wMean,forecast_avg_dswrf_wMean,forecast_avg_precipitation_wMean
 
+The graph's feed (`FEEDS`, the raw asset `raw/gfs_regional_weather_forecast`): offline, the
+region's history file (archived verbatim, one request serving every day); live, the Open-Meteo
+forecast at the region's weather points (`energy_assets/sources/open_meteo.py`, one request per
+market day, averaged over the points into the same columns and units). Either way the rows are
+day-ahead FORECASTS of the hour, not observations.
+
 `parse_history` is a pure `bytes -> polars.DataFrame` parser that raises `PayloadError` for
 anything that is not a normal file (empty, HTML, another header, text in a numeric column, a
 repeated or out-of-order hour, a body cut mid-line). Output, one row per hour, in GFS units with
@@ -101,14 +107,21 @@ What the five files show (2019-01-01 00:00 .. 2021-06-30 23:00 UTC labels)
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import date
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import polars as pl
 
+from energy_assets.regions import Region, WeatherPoint
+from energy_assets.schemas import raw as raw_schemas
 from energy_assets.sources.csv_text import csv_rows, decode_csv, plain_number
 from energy_assets.sources.errors import PayloadError
+from energy_assets.sources.feeds import Feed, FeedSource, history_payload, hours_in_market_day
+from energy_assets.sources.http_client import FetchedPayload
 
 PROVIDER = "gfs_regional"
 
@@ -279,3 +292,86 @@ def _label_us(cell: str, line: int) -> int:
     if offset_min % 60:
         raise PayloadError(f"{_WHAT}: line {line}: datetime {cell!r} is not a whole UTC hour")
     return ((ordinal - _EPOCH_ORDINAL) * 24 + int(h)) * _HOUR_US - offset_min * 60_000_000
+
+
+# --- the graph's feed -------------------------------------------------------------------------
+
+#: The first market day of the GFS history files.
+FIRST_DATE = "2019-01-01"
+
+
+def _respondent(region: Region) -> str:
+    if region.eia_ba_code is None:
+        raise KeyError(f"region {region.code} has no EIA balancing-authority code")
+    return region.eia_ba_code
+
+
+def _request_key(region: Region, day: date) -> str:
+    # one request per market day (live: the Open-Meteo window around the day; offline: the
+    # region's file, parsed once per process, `_parsed_history`)
+    return f"{_respondent(region)}/{day.isoformat()}"
+
+
+def _fetch(source: FeedSource, region: Region, day: date) -> list[FetchedPayload]:
+    if source.offline:
+        path = history_file(source.datasets_dir, _respondent(region))
+        return [history_payload(PROVIDER, path, source.datasets_dir)]
+    from energy_assets.sources import open_meteo  # it imports this module's COLUMNS
+
+    url = open_meteo.forecast_url(region.weather_points, day, datetime.now(UTC).date())
+    return [source.client.get(PROVIDER, url)]
+
+
+def _points_of(url: str) -> list[WeatherPoint]:
+    """The weather points an Open-Meteo URL asked for, in request order (its `latitude` and
+    `longitude` lists), named by position."""
+    query = parse_qs(urlsplit(url).query)
+    try:
+        lats = [float(v) for v in query["latitude"][0].split(",")]
+        lons = [float(v) for v in query["longitude"][0].split(",")]
+    except (KeyError, ValueError):
+        raise PayloadError(f"{_WHAT}: no latitude/longitude list in {url[:160]!r}") from None
+    if len(lats) != len(lons):
+        raise PayloadError(f"{_WHAT}: {len(lats)} latitudes for {len(lons)} longitudes in the URL")
+    return [
+        WeatherPoint(f"point {i}", lat, lon)
+        for i, (lat, lon) in enumerate(zip(lats, lons, strict=False))
+    ]
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_history(sha256: str, body: bytes) -> pl.DataFrame:
+    """`parse_history` once per file content (every market day of a backfill reads the same
+    file); polars frames are immutable, so sharing the result is safe."""
+    return parse_history(body)
+
+
+def _parse(payloads: Sequence[FetchedPayload], day: date) -> pl.DataFrame:
+    payload = payloads[0]
+    if payload.transport == "history":
+        return _parsed_history(payload.sha256, payload.body)
+    from energy_assets.sources import open_meteo
+
+    return open_meteo.regional_mean(
+        open_meteo.parse_forecast(payload.body, _points_of(payload.url))
+    )
+
+
+FEEDS: tuple[Feed, ...] = (
+    Feed(
+        provider=PROVIDER,
+        name="weather_forecast",
+        description="Day-ahead weather FORECASTS averaged over the region, hourly UTC interval"
+        " starts: 10 m wind speed (m/s), 2 m temperature and dew point (K), downward shortwave"
+        " radiation (W/m2), precipitation rate (kg/m2 per hour). Offline: the GFS regional"
+        " forecasts of the EIA-930 carbon data set (2019-01..2021-06); live: Open-Meteo at the"
+        " region's weather points. Never observed weather.",
+        schema=raw_schemas.WeatherForecast,
+        first_date=FIRST_DATE,
+        request_key=_request_key,
+        fetch=_fetch,
+        parse=_parse,
+        expected_rows=hours_in_market_day,
+        completeness_columns="^temperature_k$",
+    ),
+)

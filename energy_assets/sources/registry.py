@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from energy_assets.sources import caiso_outlook, eia930
+from energy_assets.sources import caiso_outlook, eia930, gfs_regional
 from energy_assets.sources.feeds import Feed
 
-PROVIDERS = MappingProxyType({"caiso_outlook": caiso_outlook.FEEDS, "eia930": eia930.FEEDS})
+PROVIDERS = MappingProxyType(
+    {
+        "caiso_outlook": caiso_outlook.FEEDS,
+        "eia930": eia930.FEEDS,
+        "gfs_regional": gfs_regional.FEEDS,
+    }
+)
 
 FEEDS: tuple[Feed, ...] = tuple(feed for feeds in PROVIDERS.values() for feed in feeds)
 
