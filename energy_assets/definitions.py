@@ -52,7 +52,12 @@ def _source_reference(assets_def: dg.AssetsDefinition) -> dg.LocalFileCodeRefere
     compute_fn = assets_def.op.compute_fn
     fn = inspect.unwrap(getattr(compute_fn, "decorated_fn", compute_fn))
     path = Path(inspect.getsourcefile(fn) or "").resolve()
-    return dg.LocalFileCodeReference(file_path=str(path), line_number=inspect.getsourcelines(fn)[1])
+    line = inspect.getsourcelines(fn)[1]
+    name = assets_def.key.path[-1]
+    if fn.__name__ != name:  # made by a factory in its module: `<name> = _factory(...)`
+        lines = path.read_text().splitlines()
+        line = next((i + 1 for i, text in enumerate(lines) if text.startswith(f"{name} = ")), line)
+    return dg.LocalFileCodeReference(file_path=str(path), line_number=line)
 
 
 def with_code_references(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:

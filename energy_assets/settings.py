@@ -11,6 +11,8 @@ One setting each, read from the environment:
   a folder or an fsspec URL (`s3://bucket/prefix`, `gs://...`).
 - `ENERGY_ASSETS_REFIT_EVERY_DAYS` (default 1): how often the models are trained (see
   `defs/models.py`); the days between reuse the latest model trained.
+- `ENERGY_ASSETS_CARBON_TRAINING_DAYS` (default 56): the days the carbon models learn from
+  (D-N..D-2).
 """
 
 from __future__ import annotations
@@ -46,15 +48,22 @@ def warehouse_root(data: Path | None = None) -> str:
     return str((data or data_dir()) / "warehouse")
 
 
-def refit_every_days() -> int:
-    """`ENERGY_ASSETS_REFIT_EVERY_DAYS`, at least 1 (default 1: every day)."""
-    value = os.environ.get("ENERGY_ASSETS_REFIT_EVERY_DAYS", "1")
+def _whole_days(name: str, default: int, least: int) -> int:
+    value = os.environ.get(name, str(default))
     try:
         days = int(value)
     except ValueError:
-        raise ValueError(
-            f"ENERGY_ASSETS_REFIT_EVERY_DAYS must be a whole number, not {value!r}"
-        ) from None
-    if days < 1:
-        raise ValueError(f"ENERGY_ASSETS_REFIT_EVERY_DAYS must be 1 or more, not {days}")
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if days < least:
+        raise ValueError(f"{name} must be {least} or more, not {days}")
     return days
+
+
+def refit_every_days() -> int:
+    """`ENERGY_ASSETS_REFIT_EVERY_DAYS`, at least 1 (default 1: every day)."""
+    return _whole_days("ENERGY_ASSETS_REFIT_EVERY_DAYS", 1, 1)
+
+
+def carbon_training_days() -> int:
+    """`ENERGY_ASSETS_CARBON_TRAINING_DAYS`, at least 14 (default 56)."""
+    return _whole_days("ENERGY_ASSETS_CARBON_TRAINING_DAYS", 56, 14)

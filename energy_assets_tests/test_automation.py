@@ -36,27 +36,42 @@ def test_each_raw_feed_schedule_fetches_yesterday_for_the_regions_it_serves(tmp_
     assert len(eia) == 8 and eia[1].partition_key == "2026-11-21|ERCOT"
 
 
-def _features_event(instance: dg.DagsterInstance, day: str) -> None:
-    @dg.asset(key=["features", "carbon_features"], partitions_def=GRID_PARTITIONS)
-    def stand_in() -> None:  # records a materialization event only
-        return None
+def _features_event(instance: dg.DagsterInstance, day: str, *names: str) -> None:
+    for name in names or ("load_features", "carbon_features"):
 
-    dg.materialize([stand_in], partition_key=partition_key("CAISO", day), instance=instance)
+        @dg.asset(key=["features", name], partitions_def=GRID_PARTITIONS)
+        def stand_in() -> None:  # records a materialization event only
+            return None
+
+        dg.materialize([stand_in], partition_key=partition_key("CAISO", day), instance=instance)
+
+
+def _sensor_context(instance, defs, cursor=None):
+    return dg.build_multi_asset_sensor_context(
+        monitored_assets=[
+            dg.AssetKey(["features", "load_features"]),
+            dg.AssetKey(["features", "carbon_features"]),
+        ],
+        instance=instance,
+        repository_def=defs.get_repository_def(),
+        cursor=cursor,
+    )
 
 
 def test_sensor_requests_day_ahead_for_the_features_day_and_skips_early_days(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     defs = build_definitions(default_resources(tmp_path))
     _features_event(instance, "2015-07-10")  # before the first day-ahead day
-    context = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
-    result = day_ahead_sensor.evaluate_tick(context)
+    result = day_ahead_sensor.evaluate_tick(_sensor_context(instance, defs))
     assert not result.run_requests
     assert "2015-07-10|CAISO" in str(result.skip_message)
 
-    _features_event(instance, "2020-08-14")
-    context = dg.build_sensor_context(
-        instance=instance, repository_def=defs.get_repository_def(), cursor=result.cursor
-    )
-    result = day_ahead_sensor.evaluate_tick(context)
+    # one feature table of the day so far: wait for the other
+    _features_event(instance, "2020-08-14", "carbon_features")
+    result = day_ahead_sensor.evaluate_tick(_sensor_context(instance, defs, result.cursor))
+    assert not result.run_requests
+
+    _features_event(instance, "2020-08-14", "load_features")
+    result = day_ahead_sensor.evaluate_tick(_sensor_context(instance, defs, result.cursor))
     assert [r.partition_key for r in result.run_requests] == ["2020-08-14|CAISO"]
     assert result.run_requests[0].run_key == "day_ahead:2020-08-14|CAISO"

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from energy_assets.evaluation.carbon_score import CARBON, FORECASTERS, score_carbon_forecasts
+from energy_assets.evaluation.carbon_score import CARBON, score_carbon_forecasts
 from energy_assets.evaluation.report import rollup
 from energy_assets.features.carbon import FEATURE_COLUMNS, build_carbon_features
 from energy_assets.features.load import build_load_features, forecast_issue_time
@@ -181,7 +181,7 @@ def test_scores_are_exact_and_roll_up():
     days = [dt.date(2020, 7, 1), dt.date(2020, 7, 2)]
     scores = pl.concat([_scored_day(d, 10.0 * (i + 1)) for i, d in enumerate(days)])
     CarbonForecastScore.validate(scores)
-    assert scores["forecaster"].to_list()[:3] == list(FORECASTERS)
+    assert scores["forecaster"].to_list()[:3] == list(CARBON.forecasters)
     assert (scores["hours"] == 23).all()  # the half-covered hour is left out for everyone
     first = scores.filter(pl.col("market_date") == days[0])
     by = {r["forecaster"]: r for r in first.iter_rows(named=True)}

@@ -11,7 +11,7 @@ from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
 from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
 from energy_assets.defs.resources import WarehouseResource
 from energy_assets.defs.validation import PARTITION_EXPR, check_specs, table_value, validated_output
-from energy_assets.evaluation.carbon_score import CARBON, score_carbon_forecasts
+from energy_assets.evaluation.carbon_score import TARGETS, score_carbon_forecasts
 from energy_assets.evaluation.dispatch_value import (
     dispatch_value_frame,
     fleet_value,
@@ -100,10 +100,13 @@ def _report(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     scores_table: str,
-    target: Target,
+    targets: Target | tuple[Target, ...],
     model: type[pa.DataFrameModel],
 ):
-    """Roll every stored day score of `scores_table` up (`energy_assets/evaluation/report.py`)."""
+    """Roll every stored day score of `scores_table` up (`energy_assets/evaluation/report.py`),
+    each target's forecasters against its own naive."""
+    targets = targets if isinstance(targets, tuple) else (targets,)
+    target = targets[0]
     asset = context.asset_key.to_user_string()
     try:
         scores = warehouse.query(f"select * from {scores_table}")
@@ -112,7 +115,13 @@ def _report(
             f"{asset}: no scored days yet ({error}). Materialize"
             f" {scores_table.replace('.', '/')} for some region-days first."
         ) from error
-    report = rollup(scores, target)
+    report = pl.concat(
+        [
+            rollup(scores.filter(pl.col("forecaster").is_in(list(t.forecasters))), t)
+            for t in targets
+        ],
+        how="vertical_relaxed",
+    ).sort("region", "period_kind", "period", "forecaster")
     if report.is_empty():
         raise dg.Failure(f"{asset}: no scored hours to roll up")
     overall = report.filter(pl.col("period_kind") == "all")
@@ -160,6 +169,7 @@ def load_forecast_report(context: dg.AssetExecutionContext, warehouse: Warehouse
     partitions_def=DAY_AHEAD_PARTITIONS,
     ins={
         "lightgbm": dg.AssetIn(key=["forecasts", "carbon_day_ahead"]),
+        "direct": dg.AssetIn(key=["forecasts", "carbon_direct_day_ahead"]),
         "profile": dg.AssetIn(key=["forecasts", "carbon_day_ahead_profile"]),
         "actuals": dg.AssetIn(key=["harmonized", "carbon_intensity"], partition_mapping=_SAME_DAY),
         "features": dg.AssetIn(key=["features", "carbon_features"], partition_mapping=_SAME_DAY),
@@ -173,16 +183,20 @@ def load_forecast_report(context: dg.AssetExecutionContext, warehouse: Warehouse
 def carbon_forecast_score(
     context: dg.AssetExecutionContext,
     lightgbm: pl.DataFrame,
+    direct: pl.DataFrame,
     profile: pl.DataFrame,
     actuals: pl.DataFrame,
     features: pl.DataFrame,
 ):
     """Scores of the day-ahead carbon-intensity forecasts for market day D once D happened:
     MAE, RMSE (gCO2eq/kWh), MAPE, sMAPE (%), rMAE against the seasonal naive, pinball loss and
-    P10-P90 coverage of the LightGBM forecast and the seasonal-profile baseline, beside the
-    seasonal naive (same hour a week before), all on the same hours."""
+    P10-P90 coverage. Lifecycle intensity: the LightGBM forecast and the seasonal-profile
+    baseline beside the seasonal naive (same hour a week before); direct intensity: its
+    LightGBM forecast beside its seasonal naive. Same hours within each."""
     rd = partition_keys(context)
-    frame = score_carbon_forecasts(rd.region, rd.market_date, lightgbm, profile, actuals, features)
+    frame = score_carbon_forecasts(
+        rd.region, rd.market_date, lightgbm, profile, actuals, features, direct
+    )
     by = {r["forecaster"]: r for r in frame.iter_rows(named=True)}
     yield from validated_output(
         context,
@@ -208,7 +222,7 @@ def carbon_forecast_report(context: dg.AssetExecutionContext, warehouse: Warehou
     Diebold-Mariano tests against the seasonal naive and the seasonal profile. Rebuilt whole
     on each materialization."""
     yield from _report(
-        context, warehouse, "evaluation.carbon_forecast_score", CARBON, CarbonForecastReport
+        context, warehouse, "evaluation.carbon_forecast_score", TARGETS, CarbonForecastReport
     )
 
 

@@ -30,6 +30,7 @@ _CARBON_KEY = dg.AssetKey(["features", "carbon_features"])
 
 _GRID = dg.AssetKey(["harmonized", "grid_hourly"])
 _CARBON = dg.AssetKey(["harmonized", "carbon_intensity"])
+_WEATHER = dg.AssetKey(["harmonized", "weather_hourly"])
 
 
 @dg.asset(
@@ -37,12 +38,9 @@ _CARBON = dg.AssetKey(["harmonized", "carbon_intensity"])
     group_name="features",
     partitions_def=GRID_PARTITIONS,
     ins={"operator_forecast": dg.AssetIn(key=["harmonized", "operator_load_forecast"])},
-    # the day's grid and carbon intensity (the window D-8..D-1 is read from the warehouse: a
-    # backfill builds those days in the same run, in an earlier step; see partitions.py)
-    deps=[
-        dg.AssetDep(_GRID, partition_mapping=same_day_mapping()),
-        dg.AssetDep(_CARBON, partition_mapping=same_day_mapping()),
-    ],
+    # the day's grid (the window D-8..D-1 is read from the warehouse: a backfill builds those
+    # days in the same run, in an earlier step; see partitions.py)
+    deps=[dg.AssetDep(_GRID, partition_mapping=same_day_mapping())],
     metadata={"partition_expr": PARTITION_EXPR, "reads": "harmonized/grid_hourly D-8..D-1"},
     check_specs=check_specs(_KEY, history=True),
     backfill_policy=RANGE_POLICY,
@@ -96,44 +94,60 @@ def load_features(
     key=_CARBON_KEY,
     group_name="features",
     partitions_def=GRID_PARTITIONS,
-    ins={"load_features": dg.AssetIn(key=["features", "load_features"])},
-    # ordered through `features/load_features` of the day (see its dependencies)
-    deps=[dg.AssetDep(_CARBON, partition_mapping=same_day_mapping())],
+    # the day's intensity, grid and weather (the windows D-8..D-1 and D-2 are read from the
+    # warehouse: a backfill builds those days in the same run, in an earlier step)
+    deps=[
+        dg.AssetDep(_CARBON, partition_mapping=same_day_mapping()),
+        dg.AssetDep(_GRID, partition_mapping=same_day_mapping()),
+        dg.AssetDep(_WEATHER, partition_mapping=same_day_mapping()),
+    ],
     metadata={
         "partition_expr": PARTITION_EXPR,
-        "reads": "harmonized/carbon_intensity D-8..D-1, harmonized/grid_hourly D-2",
+        "reads": "harmonized/carbon_intensity D-8..D-1, harmonized/grid_hourly D-2,"
+        " harmonized/weather_hourly D",
     },
     check_specs=check_specs(_CARBON_KEY, history=True),
     backfill_policy=RANGE_POLICY,
     kinds={"duckdb", "polars"},
 )
-def carbon_features(
-    context: dg.AssetExecutionContext,
-    warehouse: WarehouseResource,
-    load_features: pl.DataFrame,
-):
+def carbon_features(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Day-ahead carbon-intensity features for each hour of market day D, as known at D-1 12:00
-    local: the day's calendar, operator load forecast and D-2 demand (from
-    `features/load_features`), carbon intensity at the same local hour on D-1 (hours that had
-    ended), D-2 and D-7, its D-8..D-2 same-hour mean, D-1's known mean and D-2's daily mean
-    (gCO2eq/kWh), and solar + wind output at the same hour on D-2 (MW). Reads
-    `harmonized/carbon_intensity` for D-8..D-1 and `harmonized/grid_hourly` for D-2; the
-    `history` check names any missing day."""
+    local: the day's calendar and D-2 demand, the lifecycle and the direct intensity at the same
+    local hour on D-1 (hours that had ended), D-2 and D-7, their D-8..D-2 same-hour means, D-1's
+    known mean and D-2's daily mean (gCO2eq/kWh), solar + wind output at the same hour on D-2
+    (MW) and the day-ahead weather forecast of the hour. Independent of the load slice (no
+    operator forecast), so a region's carbon is forecast on days its demand is not published.
+    Reads `harmonized/carbon_intensity` for D-8..D-1, `harmonized/grid_hourly` for D-2 and
+    `harmonized/weather_hourly` for D; the `history` check names any missing day."""
     frames, history = [], WindowHistory()
     for rd in region_days(context):
+        reg = region(rd.region)
         carbon_days = window_days(rd.market_date, -8, -1)
         grid_days = window_days(rd.market_date, -2, -2)
         carbon_history, _ = warehouse.read_days(_CARBON, rd.region, carbon_days)
         grid_history, _ = warehouse.read_days(_GRID, rd.region, grid_days)
+        weather, _ = warehouse.read_days(_WEATHER, rd.region, [rd.market_date])
         history.add("carbon_history", carbon_days, carbon_history)
         history.add("grid_history", grid_days, grid_history)
+        issued_at = forecast_issue_time(rd.market_date, reg.timezone)
+        calendar = build_load_features(
+            rd.market_date,
+            rd.region,
+            reg.timezone,
+            reg.holiday_country,
+            reg.holiday_subdivision,
+            grid_history if grid_history.width else None,
+            None,
+            issued_at,
+        )
         try:
             frames.append(
                 build_carbon_features(
-                    _day(load_features, rd),
+                    calendar,
                     carbon_history if carbon_history.width else None,
                     grid_history if grid_history.width else None,
-                    region(rd.region).timezone,
+                    reg.timezone,
+                    weather if weather.width else None,
                 )
             )
         except ValueError as error:
@@ -150,6 +164,7 @@ def carbon_features(
             "hours_with_carbon_lag_7d": int(
                 frame["carbon_lag_7d_gco2_per_kwh"].is_not_null().sum()
             ),
+            "hours_with_weather": int(frame["weather_temperature_c"].is_not_null().sum()),
         },
     )
     yield history.result()

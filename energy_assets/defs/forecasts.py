@@ -21,7 +21,7 @@ from energy_assets.models.load_mlx import load_load_mlx, predict_load_mlx
 from energy_assets.models.quantile_lgbm import load_model, predict_quantiles
 from energy_assets.partitions import day_window_mapping, partition_keys, window_days
 from energy_assets.regions import region
-from energy_assets.schemas.forecasts import CarbonDayAhead, LoadDayAhead
+from energy_assets.schemas.forecasts import CarbonDayAhead, CarbonDirectDayAhead, LoadDayAhead
 
 _LOAD_KEY = dg.AssetKey(["forecasts", "load_day_ahead"])
 _LIGHTGBM_KEY = dg.AssetKey(["forecasts", "load_day_ahead_lightgbm"])
@@ -232,55 +232,74 @@ def carbon_day_ahead_profile(context: dg.AssetExecutionContext, warehouse: Wareh
     yield history_result({"harmonized/carbon_intensity": (history_days, history)})
 
 
-@dg.asset(
-    key=_CARBON_KEY,
-    group_name="forecasts",
-    partitions_def=DAY_AHEAD_PARTITIONS,
-    ins={
-        "model": dg.AssetIn(key=["models", "carbon_lightgbm"]),
-        "features": dg.AssetIn(
-            key=["features", "carbon_features"],
-            partition_mapping=day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS),
-        ),
-    },
-    metadata={"partition_expr": PARTITION_EXPR},
-    check_specs=check_specs(_CARBON_KEY),
-    kinds={"lightgbm", "duckdb"},
-    backfill_policy=RANGE_POLICY,
-)
-@per_region_day()
-def carbon_day_ahead(
-    context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame
-):
-    """Day-ahead hourly carbon intensity for market day D, P10/P50/P90 in gCO2eq/kWh, by the
-    LightGBM model trained for D, issued at D-1 12:00 local (artifact checked by sha256). What
-    the schedules read; `history_days` is the number of days the model was trained on."""
-    if features.is_empty():
-        raise dg.Failure(
-            f"forecasts/carbon_day_ahead partition {context.partition_key}: no"
-            " features/carbon_features rows for the day. Materialize raw, harmonized and"
-            " features for it first (or see why they failed).",
-            allow_retries=False,
-        )
-    record = model.row(0, named=True)
-    forecaster = load_model(Path(record["artifact_path"]), record["artifact_sha256"])
-    quantiles = predict_quantiles(forecaster, features)
-    frame = features.select(
-        "region", "market_date", "interval_start_utc", "issued_at_utc"
-    ).with_columns(
-        model_version=pl.lit(record["model_version"]),
-        carbon_p10_gco2_per_kwh=quantiles["p10"].clip(lower_bound=0.0),
-        carbon_p50_gco2_per_kwh=quantiles["p50"].clip(lower_bound=0.0),
-        carbon_p90_gco2_per_kwh=quantiles["p90"].clip(lower_bound=0.0),
-        history_days=pl.lit(record["training_days"], dtype=pl.Int32),
-    )
-    yield from validated_output(
-        context,
-        frame,
-        CarbonDayAhead,
-        {
-            "model_version": record["model_version"],
-            "issued_at_utc": frame["issued_at_utc"][0].isoformat(),
-            "mean_p50_gco2_per_kwh": round(frame["carbon_p50_gco2_per_kwh"].mean(), 1),
+def _carbon_forecast(
+    key: dg.AssetKey, model_key: list[str], prefix: str, schema: type, what: str
+) -> dg.AssetsDefinition:
+    """The day-ahead forecast of one carbon model: its quantiles as `<prefix>_pNN_gco2_per_kwh`."""
+
+    @dg.asset(
+        key=key,
+        group_name="forecasts",
+        partitions_def=DAY_AHEAD_PARTITIONS,
+        ins={
+            "model": dg.AssetIn(key=model_key),
+            "features": dg.AssetIn(
+                key=["features", "carbon_features"],
+                partition_mapping=day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS),
+            ),
         },
+        metadata={"partition_expr": PARTITION_EXPR},
+        check_specs=check_specs(key),
+        kinds={"lightgbm", "duckdb"},
+        backfill_policy=RANGE_POLICY,
+        description=f"Day-ahead hourly {what} carbon intensity for market day D, P10/P50/P90 in"
+        " gCO2eq/kWh, by the LightGBM model trained for D, issued at D-1 12:00 local (artifact"
+        " checked by sha256). `history_days` is the number of days the model was trained on.",
     )
+    @per_region_day()
+    def _forecast(context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame):
+        if features.is_empty():
+            raise dg.Failure(
+                f"{key.to_user_string()} partition {context.partition_key}: no"
+                " features/carbon_features rows for the day. Materialize raw, harmonized and"
+                " features for it first (or see why they failed).",
+                allow_retries=False,
+            )
+        record = model.row(0, named=True)
+        forecaster = load_model(Path(record["artifact_path"]), record["artifact_sha256"])
+        quantiles = predict_quantiles(forecaster, features)
+        frame = features.select(
+            "region", "market_date", "interval_start_utc", "issued_at_utc"
+        ).with_columns(
+            model_version=pl.lit(record["model_version"]),
+            **{
+                f"{prefix}_{q}_gco2_per_kwh": quantiles[q].clip(lower_bound=0.0)
+                for q in ("p10", "p50", "p90")
+            },
+            history_days=pl.lit(record["training_days"], dtype=pl.Int32),
+        )
+        yield from validated_output(
+            context,
+            frame,
+            schema,
+            {
+                "model_version": record["model_version"],
+                "issued_at_utc": frame["issued_at_utc"][0].isoformat(),
+                "mean_p50_gco2_per_kwh": round(frame[f"{prefix}_p50_gco2_per_kwh"].mean(), 1),
+            },
+        )
+
+    return _forecast
+
+
+# what the schedules read
+carbon_day_ahead = _carbon_forecast(
+    _CARBON_KEY, ["models", "carbon_lightgbm"], "carbon", CarbonDayAhead, "lifecycle"
+)
+carbon_direct_day_ahead = _carbon_forecast(
+    dg.AssetKey(["forecasts", "carbon_direct_day_ahead"]),
+    ["models", "carbon_direct_lightgbm"],
+    "carbon_direct",
+    CarbonDirectDayAhead,
+    "direct (combustion-only)",
+)

@@ -13,12 +13,13 @@
 - `raw_<provider>_<feed>_schedule`: every morning, yesterday's market day for every region the
   feed serves (06:00 UTC, after the Pacific day has ended); `daily_ingest_schedule` half an hour
   later, yesterday for every region.
-- `day_ahead_sensor`: when `features/carbon_features` (the last asset of an ingest run, built
-  from `features/load_features`) is materialized for a day that has day-ahead partitions,
-  request `day_ahead_job` for the same region and day.
+- `day_ahead_sensor`: when both feature tables of a day (`features/load_features` and
+  `features/carbon_features`) are materialized for a day that has day-ahead partitions, request
+  `day_ahead_job` for the same region and day.
 """
 
 import datetime as dt
+import warnings
 
 import dagster as dg
 
@@ -134,18 +135,40 @@ def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
         yield dg.RunRequest(run_key=f"ingest:{key}", partition_key=key)
 
 
-@dg.asset_sensor(
-    # carbon_features reads load_features: once it lands, both feature tables of the day exist
-    asset_key=dg.AssetKey(["features", "carbon_features"]),
-    job=day_ahead_job,
-    minimum_interval_seconds=60,
-)
-def day_ahead_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
-    """Features for (region, D) landed: train, forecast, schedule and score (region, D)."""
-    key = asset_event.dagster_event.partition if asset_event.dagster_event else None
-    if key is None:
-        return dg.SkipReason("materialization without a partition")
-    multi = dg.MultiPartitionKey(GRID_PARTITIONS.get_partition_key_from_str(key).keys_by_dimension)
-    if multi.keys_by_dimension["date"] < FIRST_DAY_AHEAD_DATE:
-        return dg.SkipReason(f"{key}: before the first day-ahead day {FIRST_DAY_AHEAD_DATE}")
-    return dg.RunRequest(run_key=f"day_ahead:{key}", partition_key=multi)
+_DAY_FEATURES = [
+    dg.AssetKey(["features", "load_features"]),
+    dg.AssetKey(["features", "carbon_features"]),
+]
+
+
+# Dagster 1.13 marks multi-asset sensors superseded by declarative automation, which this
+# project also offers (off by default); the sensor stays for those who switch it on in the UI.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.SupersessionWarning)
+
+    @dg.multi_asset_sensor(
+        monitored_assets=_DAY_FEATURES, job=day_ahead_job, minimum_interval_seconds=60
+    )
+    def day_ahead_sensor(context: dg.MultiAssetSensorEvaluationContext):
+        """Both feature tables of (region, D) landed: train, forecast, schedule and score (region, D).
+        A day with only one of them so far (the other's step still running, or failed) waits."""
+        requests, early = [], []
+        records = context.latest_materialization_records_by_partition_and_asset()
+        for key, by_asset in sorted(records.items()):
+            if len(by_asset) < len(_DAY_FEATURES):
+                continue
+            context.advance_cursor(dict(by_asset))
+            multi = dg.MultiPartitionKey(
+                GRID_PARTITIONS.get_partition_key_from_str(key).keys_by_dimension
+            )
+            if multi.keys_by_dimension["date"] < FIRST_DAY_AHEAD_DATE:
+                early.append(key)
+                continue
+            requests.append(dg.RunRequest(run_key=f"day_ahead:{key}", partition_key=multi))
+        if requests:
+            return requests
+        if early:
+            return dg.SkipReason(
+                f"{', '.join(early)}: before the first day-ahead day {FIRST_DAY_AHEAD_DATE}"
+            )
+        return dg.SkipReason("no day with both feature tables new")

@@ -6,8 +6,9 @@ depends on the features of its own day (why not on a time-window mapping: `parti
 
 - `models/load_lightgbm`: LightGBM quantile boosters (`energy_assets/models/quantile_lgbm.py`).
 - `models/load_mlx`: an MLX quantile MLP (`energy_assets/models/load_mlx.py`).
-- `models/carbon_lightgbm`: LightGBM quantile boosters for the hourly carbon intensity, on
-  `features/carbon_features` and `harmonized/carbon_intensity` over the same window.
+- `models/carbon_lightgbm`, `models/carbon_direct_lightgbm`: LightGBM quantile boosters for
+  the hourly lifecycle and direct carbon intensity, on `features/carbon_features` and
+  `harmonized/carbon_intensity` over D-`carbon_training_days`..D-2 (56 by default).
 - `models/load_ensemble`: per-quantile weights of the two, learned on the validation days
   D-15..D-2 only, from the two models' own day-ahead forecasts for those days
   (`energy_assets/models/load_ensemble.py`).
@@ -78,6 +79,7 @@ _LIGHTGBM_KEY = dg.AssetKey(["models", "load_lightgbm"])
 _MLX_KEY = dg.AssetKey(["models", "load_mlx"])
 _ENSEMBLE_KEY = dg.AssetKey(["models", "load_ensemble"])
 _CARBON_KEY = dg.AssetKey(["models", "carbon_lightgbm"])
+_CARBON_DIRECT_KEY = dg.AssetKey(["models", "carbon_direct_lightgbm"])
 _LOAD_FEATURES = dg.AssetKey(["features", "load_features"])
 _CARBON_FEATURES = dg.AssetKey(["features", "carbon_features"])
 _GRID = dg.AssetKey(["harmonized", "grid_hourly"])
@@ -98,12 +100,13 @@ def _training_data(
     actuals_key: dg.AssetKey,
     target: str = "demand_mw",
     coverage: str = "demand_coverage",
+    window_length: int = TRAINING_WINDOW_DAYS,
 ) -> tuple[RegionDay, pl.DataFrame, pl.Series, int, dg.AssetCheckResult]:
     """Features and actuals of F-56..F-2 (F: the fit day, `fit_day`) from the warehouse, as
-    training rows, and the `history` check naming any missing day; fewer than MIN_TRAINING_DAYS usable days is a failure naming
-    the missing days."""
+    training rows, and the `history` check naming any missing day; fewer than MIN_TRAINING_DAYS
+    usable days is a failure naming the missing days. `window_length`: days in the window."""
     rd = fit
-    window = window_days(rd.market_date, -TRAINING_WINDOW_DAYS, -2)
+    window = window_days(rd.market_date, -window_length, -2)
     features, missing_features = read_days(context, warehouse, features_key, rd.region, window)
     actuals, missing_actuals = read_days(context, warehouse, actuals_key, rd.region, window)
     if not features.width or not actuals.width:
@@ -279,48 +282,65 @@ def _lightgbm_output(
     )
 
 
-@dg.asset(
-    key=_CARBON_KEY,
-    group_name="models",
-    partitions_def=DAY_AHEAD_PARTITIONS,
-    deps=[_same_day(_CARBON_FEATURES)],
-    metadata={
-        "partition_expr": PARTITION_EXPR,
-        "reads": "features/carbon_features and harmonized/carbon_intensity D-56..D-2",
-    },
-    check_specs=check_specs(_CARBON_KEY, history=True),
-    kinds={"lightgbm", "duckdb"},
-    backfill_policy=RANGE_POLICY,
-)
-@per_region_day()
-def carbon_lightgbm(
-    context: dg.AssetExecutionContext,
-    model_store: ModelStoreResource,
-    warehouse: WarehouseResource,
-):
-    """LightGBM quantile carbon-intensity forecaster (P10/P50/P90, gCO2eq/kWh) for market day
-    D, trained on D-56..D-2 of `features/carbon_features` against the hourly intensity, with
-    the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
-    table and metadata, gain importances in metadata."""
-    rd, fit, x, y, days, history = _training_for_day(
-        context,
-        model_store,
-        warehouse,
-        _CARBON_FEATURES,
-        _CARBON,
-        target="carbon_gco2_per_kwh",
-        coverage="coverage",
+def _carbon_model(key: dg.AssetKey, target: str, what: str) -> dg.AssetsDefinition:
+    """A LightGBM quantile forecaster of one intensity column of `harmonized/carbon_intensity`,
+    trained per region-day on `features/carbon_features` (both intensities' features)."""
+    name = key.path[-1]
+
+    @dg.asset(
+        key=key,
+        group_name="models",
+        partitions_def=DAY_AHEAD_PARTITIONS,
+        deps=[_same_day(_CARBON_FEATURES)],
+        metadata={
+            "partition_expr": PARTITION_EXPR,
+            "reads": "features/carbon_features and harmonized/carbon_intensity"
+            " D-<carbon_training_days>..D-2",
+            "target": target,
+        },
+        check_specs=check_specs(key, history=True),
+        kinds={"lightgbm", "duckdb"},
+        backfill_policy=RANGE_POLICY,
+        description=f"LightGBM quantile forecaster of the {what} carbon intensity (P10/P50/P90,"
+        " gCO2eq/kWh) for market day D, trained on D-56..D-2 (`ModelStoreResource."
+        "carbon_training_days`) of `features/carbon_features` against the hourly"
+        f" `{target}`, with the P10-P90 band calibrated on the last 7 training days. Artifact"
+        " path + sha256 in the table and metadata, gain importances in metadata.",
     )
-    path = _artifact(model_store, "carbon_lightgbm", fit, ".json")
-    model = (
-        None
-        if _reuse(path, rd, fit)
-        else train_quantile_forecaster(
-            x, y, carbon_features.FEATURE_COLUMNS, target_transform="none"
+    @per_region_day()
+    def _model(
+        context: dg.AssetExecutionContext,
+        model_store: ModelStoreResource,
+        warehouse: WarehouseResource,
+    ):
+        rd, fit, x, y, days, history = _training_for_day(
+            context,
+            model_store,
+            warehouse,
+            _CARBON_FEATURES,
+            _CARBON,
+            target=target,
+            coverage="coverage",
+            window_length=model_store.carbon_training_days,
         )
-    )
-    yield from _lightgbm_output(context, path, rd, fit, model, x, days)
-    yield history
+        path = _artifact(model_store, name, fit, ".json")
+        model = (
+            None
+            if _reuse(path, rd, fit)
+            else train_quantile_forecaster(
+                x, y, carbon_features.FEATURE_COLUMNS, target_transform="none"
+            )
+        )
+        yield from _lightgbm_output(context, path, rd, fit, model, x, days)
+        yield history
+
+    return _model
+
+
+carbon_lightgbm = _carbon_model(_CARBON_KEY, "carbon_gco2_per_kwh", "lifecycle")
+carbon_direct_lightgbm = _carbon_model(
+    _CARBON_DIRECT_KEY, "carbon_direct_gco2_per_kwh", "direct (combustion-only)"
+)
 
 
 @dg.asset(

@@ -68,10 +68,12 @@ class ArchiveResource(dg.ConfigurableResource):
 class ModelStoreResource(dg.ConfigurableResource):
     """Where model artifacts (default `data/models`) and schedule plots (`data/plots`) go, and
     how often the models are trained: `refit_every_days` (1: every day; 7: on the days
-    `REFIT_EPOCH` + 7k, each other day reusing the model of the latest such day)."""
+    `REFIT_EPOCH` + 7k, each other day reusing the model of the latest such day), and how many
+    days the carbon models learn from (`carbon_training_days`, the window D-N..D-2)."""
 
     root: str | None = None
     refit_every_days: int = 1
+    carbon_training_days: int = 56
 
     def path(self) -> Path:
         return Path(self.root) if self.root else settings.data_dir() / "models"
@@ -138,6 +140,8 @@ def default_resources(
         ),
         "archive": ArchiveResource(root=str(data / "raw_archive")),
         "model_store": ModelStoreResource(
-            root=str(data / "models"), refit_every_days=settings.refit_every_days()
+            root=str(data / "models"),
+            refit_every_days=settings.refit_every_days(),
+            carbon_training_days=settings.carbon_training_days(),
         ),
     }

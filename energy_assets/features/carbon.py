@@ -1,9 +1,11 @@
 """Horizon-safe day-ahead carbon-intensity features: one row per hour of a region's market day D.
 
-Built on the day's load feature rows (`features/load_features`: calendar, holidays, the
-operator's day-ahead load forecast, demand at D-2), which are already horizon-safe at the issue
-time D-1 12:00 local, plus what was known of the carbon intensity and the wind and solar output
-at that instant:
+Built on the day's calendar rows (`features.load.build_load_features`: calendar, holidays,
+demand at D-2 where published), horizon-safe at the issue time D-1 12:00 local, plus what was
+known of the carbon intensity and the wind and solar output at that instant. The operator's load
+forecast is not an input: a region's fuel mix is published for days whose demand forecast is not
+(EIA-930's carbon history runs to 2021-06, its demand history to 2019-06), and the carbon slice
+must not depend on the load slice.
 
 - `carbon_lag_1d_gco2_per_kwh`: the same local hour on D-1, only for the hours of D-1 that had
   ended by the issue time (local hours 0-11); null for the rest;
@@ -13,7 +15,14 @@ at that instant:
 - `carbon_mean_1d_known_gco2_per_kwh`: mean of D-1's hours that had ended by the issue time (the
   latest level: hydro conditions, imports, outages);
 - `carbon_daily_mean_2d_gco2_per_kwh`: mean of D-2 (null unless 80 % of its hours are there);
-- `solar_wind_lag_2d_mw`: solar plus wind output at the same local hour on D-2.
+- `solar_wind_lag_2d_mw`: solar plus wind output at the same local hour on D-2;
+- the same six intensity features of the DIRECT intensity (`carbon_direct_*`: combustion only,
+  in-region generation, the quantity of the published day-ahead benchmarks);
+- the day-ahead weather forecast for the hour (`weather_*`: temperature, dew point, 10 m wind,
+  shortwave radiation, precipitation; `harmonized/weather_hourly`), null where the region has
+  no weather feed that day. Its issue time is not recorded by the GFS history files: it is
+  taken as known at our issue time (the GFS runs of D-1 00/06 UTC reach past the end of D),
+  an assumption the README states; the live feed (Open-Meteo) is fetched before the issue.
 
 The rules of `energy_assets/features/load.py` apply: readings count as available at the end of
 their hour, history for D or later is never used, the repeated fall-back hour is averaged, hours
@@ -62,27 +71,44 @@ FROM_LOAD_FEATURES: list[str] = [
     "doy_cos",
     "is_weekend",
     "is_holiday",
-    "operator_forecast_mw",
     "lag_2d_mw",
 ]
 
+# (feature prefix, harmonized/carbon_intensity column)
+INTENSITIES: tuple[tuple[str, str], ...] = (
+    ("carbon", "carbon_gco2_per_kwh"),
+    ("carbon_direct", "carbon_direct_gco2_per_kwh"),
+)
+
+
+def _intensity_columns(prefix: str) -> list[str]:
+    return [
+        f"{prefix}_lag_1d_gco2_per_kwh",
+        f"{prefix}_lag_2d_gco2_per_kwh",
+        f"{prefix}_lag_7d_gco2_per_kwh",
+        f"{prefix}_mean_7d_same_hour_gco2_per_kwh",
+        f"{prefix}_mean_1d_known_gco2_per_kwh",
+        f"{prefix}_daily_mean_2d_gco2_per_kwh",
+    ]
+
+
+# harmonized/weather_hourly column -> feature column
+WEATHER_FEATURES: dict[str, str] = {
+    "temperature_c": "weather_temperature_c",
+    "dewpoint_c": "weather_dewpoint_c",
+    "wind_speed_m_per_s": "weather_wind_speed_m_per_s",
+    "shortwave_radiation_w_per_m2": "weather_shortwave_radiation_w_per_m2",
+    "precipitation_mm_per_h": "weather_precipitation_mm_per_h",
+}
+
 CARBON_COLUMNS: list[str] = [
-    "carbon_lag_1d_gco2_per_kwh",
-    "carbon_lag_2d_gco2_per_kwh",
-    "carbon_lag_7d_gco2_per_kwh",
-    "carbon_mean_7d_same_hour_gco2_per_kwh",
-    "carbon_mean_1d_known_gco2_per_kwh",
-    "carbon_daily_mean_2d_gco2_per_kwh",
+    *_intensity_columns("carbon"),
     "solar_wind_lag_2d_mw",
+    *_intensity_columns("carbon_direct"),
+    *WEATHER_FEATURES.values(),
 ]
 
 FEATURE_COLUMNS: list[str] = [*FROM_LOAD_FEATURES, *CARBON_COLUMNS]
-
-_CARBON_LAG_DAYS = {
-    "carbon_lag_1d_gco2_per_kwh": 1,
-    "carbon_lag_2d_gco2_per_kwh": 2,
-    "carbon_lag_7d_gco2_per_kwh": 7,
-}
 _MEAN_WINDOW_DAYS = range(2, 9)  # D-2 .. D-8
 _DAILY_MIN_FRACTION = 0.8
 
@@ -92,14 +118,17 @@ def build_carbon_features(
     carbon_history: pl.DataFrame | None,
     grid_history: pl.DataFrame | None,
     tz: str,
+    weather: pl.DataFrame | None = None,
     *,
     min_coverage: float = 0.5,
 ) -> pl.DataFrame:
     """Feature rows for every hour of the market day of `load_features` (one day of one region).
 
+    `load_features`: the day's calendar and load rows (`features.load.build_load_features`);
     `carbon_history`: `harmonized/carbon_intensity` rows (D-8..D-1 covers every feature);
-    `grid_history`: `harmonized/grid_hourly` rows (D-2 is used). Rows for D or later, or whose
-    hour ends after the issue time, are ignored.
+    `grid_history`: `harmonized/grid_hourly` rows (D-2 is used); `weather`:
+    `harmonized/weather_hourly` rows of D (None: weather features null). History rows for D or
+    later, or whose hour ends after the issue time, are ignored.
     """
     if load_features.is_empty():
         raise ValueError("no load feature rows for the market day")
@@ -114,18 +143,24 @@ def build_carbon_features(
     region: str = regions[0]
     issued_at: datetime = load_features["issued_at_utc"][0]
 
-    carbon = per_local_hour(
-        usable_history(
-            carbon_history,
-            market_day,
-            region,
-            tz,
-            issued_at,
-            min_coverage,
-            value_column="carbon_gco2_per_kwh",
-            coverage_column="coverage",
-        )
+    rows = load_features.select(
+        "region",
+        "market_date",
+        "interval_start_utc",
+        "issued_at_utc",
+        *FROM_LOAD_FEATURES,
+        pl.col("available_at_utc").alias("_avail_load"),
     )
+    avail_cols = ["_avail_load"]
+    for prefix, column in INTENSITIES:
+        history = carbon_history
+        if history is not None and column not in history.columns:
+            history = None
+        rows, avail = _intensity_features(
+            rows, history, column, prefix, market_day, region, tz, issued_at, min_coverage
+        )
+        avail_cols += avail
+
     grid = grid_history
     if grid is not None and grid.height and {"solar_mw", "wind_mw"} <= set(grid.columns):
         grid = grid.with_columns(
@@ -146,23 +181,50 @@ def build_carbon_features(
             coverage_column="fuel_mix_coverage",
         )
     )
-
-    rows = load_features.select(
-        "region",
-        "market_date",
-        "interval_start_utc",
-        "issued_at_utc",
-        *FROM_LOAD_FEATURES,
-        pl.col("available_at_utc").alias("_avail_load"),
-    )
-    rows, carbon_avail = join_same_hour_lags(rows, carbon, market_day, _CARBON_LAG_DAYS)
     rows, solar_wind_avail = join_same_hour_lags(
         rows, solar_wind, market_day, {"solar_wind_lag_2d_mw": 2}
     )
-    avail_cols = ["_avail_load", *carbon_avail, *solar_wind_avail]
+    avail_cols += solar_wind_avail
+    rows = _with_weather(rows, weather)
+
+    rows = stamp_availability(rows, avail_cols, f"carbon feature rows for {region} {market_day}")
+    return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS)
+
+
+def _intensity_features(
+    rows: pl.DataFrame,
+    history: pl.DataFrame | None,
+    column: str,
+    prefix: str,
+    market_day: date,
+    region: str,
+    tz: str,
+    issued_at: datetime,
+    min_coverage: float,
+) -> tuple[pl.DataFrame, list[str]]:
+    """The six `<prefix>_*` intensity features of `column` (see the module docstring) and the
+    names of their availability columns."""
+    carbon = per_local_hour(
+        usable_history(
+            history,
+            market_day,
+            region,
+            tz,
+            issued_at,
+            min_coverage,
+            value_column=column,
+            coverage_column="coverage",
+        )
+    )
+    lag_days = {
+        f"{prefix}_lag_1d_gco2_per_kwh": 1,
+        f"{prefix}_lag_2d_gco2_per_kwh": 2,
+        f"{prefix}_lag_7d_gco2_per_kwh": 7,
+    }
+    rows, avail_cols = join_same_hour_lags(rows, carbon, market_day, lag_days)
 
     window = [market_day - timedelta(days=d) for d in _MEAN_WINDOW_DAYS]
-    name = "carbon_mean_7d_same_hour_gco2_per_kwh"
+    name = f"{prefix}_mean_7d_same_hour_gco2_per_kwh"
     rows = rows.join(same_hour_mean(carbon, window, name), on="hour_local", how="left")
     avail_cols.append(f"_avail_{name}")
 
@@ -172,17 +234,30 @@ def build_carbon_features(
     d2_complete = d2.height > 0 and d2.height >= math.ceil(_DAILY_MIN_FRACTION * d2_expected)
     rows = rows.with_columns(
         pl.lit(known["value"].mean() if known.height else None, dtype=pl.Float64).alias(
-            "carbon_mean_1d_known_gco2_per_kwh"
+            f"{prefix}_mean_1d_known_gco2_per_kwh"
         ),
         pl.lit(known["avail"].max() if known.height else None, dtype=UTC_DTYPE).alias(
-            "_avail_known"
+            f"_avail_{prefix}_known"
         ),
         pl.lit(d2["value"].mean() if d2_complete else None, dtype=pl.Float64).alias(
-            "carbon_daily_mean_2d_gco2_per_kwh"
+            f"{prefix}_daily_mean_2d_gco2_per_kwh"
         ),
-        pl.lit(d2["avail"].max() if d2_complete else None, dtype=UTC_DTYPE).alias("_avail_d2"),
+        pl.lit(d2["avail"].max() if d2_complete else None, dtype=UTC_DTYPE).alias(
+            f"_avail_{prefix}_d2"
+        ),
     )
-    avail_cols += ["_avail_known", "_avail_d2"]
+    avail_cols += [f"_avail_{prefix}_known", f"_avail_{prefix}_d2"]
+    return rows, avail_cols
 
-    rows = stamp_availability(rows, avail_cols, f"carbon feature rows for {region} {market_day}")
-    return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS)
+
+def _with_weather(rows: pl.DataFrame, weather: pl.DataFrame | None) -> pl.DataFrame:
+    """The day's weather forecast per hour (`WEATHER_FEATURES`), null without one."""
+    if weather is None or weather.is_empty():
+        return rows.with_columns(
+            *[pl.lit(None, dtype=pl.Float64).alias(c) for c in WEATHER_FEATURES.values()]
+        )
+    forecast = weather.select(
+        pl.col("interval_start_utc").cast(UTC_DTYPE),
+        *[pl.col(src).cast(pl.Float64).alias(dst) for src, dst in WEATHER_FEATURES.items()],
+    ).unique("interval_start_utc", keep="first")
+    return rows.join(forecast, on="interval_start_utc", how="left")

@@ -56,7 +56,8 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "supply_mw": "Generation plus net imports counted for intensity, MW.",
     "demand_coverage": "Share of the hour's demand readings present, fraction 0-1.",
     "fuel_mix_coverage": "Share of the hour's fuel-mix readings present, fraction 0-1.",
-    "coverage": "Share of the hour's fuel-mix readings behind the value, fraction 0-1.",
+    "coverage": "Share of the hour's readings behind the values (carbon: the fuel mix; weather:"
+    " temperature, dew point and wind), fraction 0-1.",
     "imports_share": "Share of supply that is imported, fraction 0-1.",
     # reconciliation (two providers' values of the same hour)
     "outlook_demand_mw": "System demand per CAISO's Today's Outlook, MW (hourly mean of the"
@@ -68,6 +69,18 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     " missing).",
     # carbon
     "carbon_gco2_per_kwh": "Carbon intensity of supply, gCO2eq/kWh (lifecycle factors).",
+    "carbon_direct_gco2_per_kwh": "Direct (combustion-only) carbon intensity of in-region"
+    " generation, gCO2eq/kWh (the EIA-930 carbon data set's factors; imports not counted).",
+    "temperature_c": "2 m air temperature forecast, regional mean, degrees C.",
+    "dewpoint_c": "2 m dew point forecast, regional mean, degrees C.",
+    "temperature_k": "2 m air temperature forecast, regional mean, kelvin.",
+    "dewpoint_k": "2 m dew point forecast, regional mean, kelvin.",
+    "wind_speed_m_per_s": "10 m wind speed forecast, regional mean, m/s.",
+    "shortwave_radiation_w_per_m2": "Downward shortwave radiation at the surface forecast,"
+    " regional mean over the forecast model's averaging window, W/m2.",
+    "precipitation_mm_per_h": "Precipitation rate forecast, regional mean, mm per hour.",
+    "precipitation_kg_per_m2_per_h": "Precipitation rate forecast, regional mean, kg/m2 per hour"
+    " (= mm/h).",
     "published_direct_gco2_per_kwh": "Direct carbon intensity the EIA-930 carbon data set"
     " states for the hour, gCO2eq/kWh (its factors: coal 760, gas 370, oil 406, other 575).",
     # EIA-930
@@ -84,6 +97,11 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "carbon_p10_gco2_per_kwh": "Day-ahead carbon intensity, 10th percentile, gCO2eq/kWh.",
     "carbon_p50_gco2_per_kwh": "Day-ahead carbon intensity, median, gCO2eq/kWh.",
     "carbon_p90_gco2_per_kwh": "Day-ahead carbon intensity, 90th percentile, gCO2eq/kWh.",
+    "carbon_direct_p10_gco2_per_kwh": "Day-ahead direct carbon intensity, 10th percentile,"
+    " gCO2eq/kWh.",
+    "carbon_direct_p50_gco2_per_kwh": "Day-ahead direct carbon intensity, median, gCO2eq/kWh.",
+    "carbon_direct_p90_gco2_per_kwh": "Day-ahead direct carbon intensity, 90th percentile,"
+    " gCO2eq/kWh.",
     # load forecasts
     "demand_p10_mw": "Day-ahead demand, 10th percentile, MW.",
     "demand_p50_mw": "Day-ahead demand, median, MW.",
@@ -117,6 +135,14 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "carbon_mean_1d_known_gco2_per_kwh": "Mean intensity of the hours of the day before known "
     "at issue, gCO2eq/kWh.",
     "carbon_daily_mean_2d_gco2_per_kwh": "Mean intensity of the day two days before, gCO2eq/kWh.",
+    "weather_temperature_c": "Day-ahead forecast of the hour's 2 m temperature, regional mean, C.",
+    "weather_dewpoint_c": "Day-ahead forecast of the hour's 2 m dew point, regional mean, C.",
+    "weather_wind_speed_m_per_s": "Day-ahead forecast of the hour's 10 m wind speed, regional"
+    " mean, m/s.",
+    "weather_shortwave_radiation_w_per_m2": "Day-ahead forecast of the hour's downward shortwave"
+    " radiation, regional mean, W/m2.",
+    "weather_precipitation_mm_per_h": "Day-ahead forecast of the hour's precipitation rate,"
+    " regional mean, mm/h.",
     # models
     "training_rows": "Hourly rows the model was trained on (count).",
     "training_days": "Market days the model was trained on (count).",
@@ -205,6 +231,22 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "perfect_foresight_cost_usd": "Cost of the plan made with perfect foresight, USD.",
     "regret_cost_usd": "Realized minus perfect-foresight cost, USD.",
 }
+
+# the direct-intensity features mirror the (lifecycle) intensity features one for one
+for _suffix in (
+    "lag_1d",
+    "lag_2d",
+    "lag_7d",
+    "mean_7d_same_hour",
+    "mean_1d_known",
+    "daily_mean_2d",
+):
+    COLUMN_DESCRIPTIONS.setdefault(
+        f"carbon_direct_{_suffix}_gco2_per_kwh",
+        COLUMN_DESCRIPTIONS[f"carbon_{_suffix}_gco2_per_kwh"]
+        .replace("intensity", "direct intensity", 1)
+        .replace("Intensity", "Direct intensity", 1),
+    )
 
 for _name, _fuel in _FUELS.items():
     COLUMN_DESCRIPTIONS.setdefault(f"{_name}_mw", f"Generation from {_fuel}, MW.")

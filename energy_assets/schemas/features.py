@@ -27,7 +27,6 @@ class _DayAheadFeatures(pa.DataFrameModel):
     doy_cos: pl.Float64 = pa.Field(ge=-1, le=1)
     is_weekend: pl.Int8 = pa.Field(isin=[0, 1])
     is_holiday: pl.Int8 = pa.Field(isin=[0, 1])
-    operator_forecast_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
     lag_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
 
     class Config:
@@ -41,6 +40,7 @@ class _DayAheadFeatures(pa.DataFrameModel):
 
 class LoadFeatures(_DayAheadFeatures):
     day_of_year: pl.Int16 = pa.Field(ge=1, le=366)
+    operator_forecast_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
     lag_3d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
     lag_7d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
     mean_7d_same_hour_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
@@ -56,3 +56,14 @@ class CarbonFeatures(_DayAheadFeatures):
     carbon_mean_1d_known_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
     carbon_daily_mean_2d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
     solar_wind_lag_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    carbon_direct_lag_1d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
+    carbon_direct_lag_2d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
+    carbon_direct_lag_7d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
+    carbon_direct_mean_7d_same_hour_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
+    carbon_direct_mean_1d_known_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
+    carbon_direct_daily_mean_2d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
+    weather_temperature_c: pl.Float64 = pa.Field(nullable=True, ge=-80, le=65)
+    weather_dewpoint_c: pl.Float64 = pa.Field(nullable=True, ge=-90, le=45)
+    weather_wind_speed_m_per_s: pl.Float64 = pa.Field(nullable=True, ge=0, le=80)
+    weather_shortwave_radiation_w_per_m2: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
+    weather_precipitation_mm_per_h: pl.Float64 = pa.Field(nullable=True, ge=0, le=200)

@@ -49,3 +49,17 @@ class CarbonDayAhead(_Forecast):
             (pl.col("carbon_p10_gco2_per_kwh") <= pl.col("carbon_p50_gco2_per_kwh"))
             & (pl.col("carbon_p50_gco2_per_kwh") <= pl.col("carbon_p90_gco2_per_kwh"))
         )
+
+
+class CarbonDirectDayAhead(_Forecast):
+    carbon_direct_p10_gco2_per_kwh: pl.Float64 = pa.Field(ge=0, le=1_500)
+    carbon_direct_p50_gco2_per_kwh: pl.Float64 = pa.Field(ge=0, le=1_500)
+    carbon_direct_p90_gco2_per_kwh: pl.Float64 = pa.Field(ge=0, le=1_500)
+    history_days: pl.Int32 = pa.Field(gt=0)
+
+    @pa.dataframe_check(error="quantiles must be ordered P10 <= P50 <= P90")
+    def ordered(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("carbon_direct_p10_gco2_per_kwh") <= pl.col("carbon_direct_p50_gco2_per_kwh"))
+            & (pl.col("carbon_direct_p50_gco2_per_kwh") <= pl.col("carbon_direct_p90_gco2_per_kwh"))
+        )

@@ -40,6 +40,7 @@ class CarbonIntensity(pa.DataFrameModel):
     market_date: pl.Date
     interval_start_utc: UtcTimestamp
     carbon_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
+    carbon_direct_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
     supply_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
     imports_share: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
     coverage: pl.Float64 = pa.Field(ge=0, le=1)
@@ -64,3 +65,22 @@ class OperatorLoadForecast(pa.DataFrameModel):
     @pa.dataframe_check(error="issued_at_utc must precede the forecast interval")
     def issued_before_interval(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col("issued_at_utc") < pl.col("interval_start_utc"))
+
+
+class WeatherHourly(pa.DataFrameModel):
+    """Day-ahead weather forecast averaged over the region, one row per hour of the market day."""
+
+    region: str
+    market_date: pl.Date
+    interval_start_utc: UtcTimestamp
+    temperature_c: pl.Float64 = pa.Field(nullable=True, ge=-80, le=65)
+    dewpoint_c: pl.Float64 = pa.Field(nullable=True, ge=-90, le=45)
+    wind_speed_m_per_s: pl.Float64 = pa.Field(nullable=True, ge=0, le=80)
+    shortwave_radiation_w_per_m2: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
+    precipitation_mm_per_h: pl.Float64 = pa.Field(nullable=True, ge=0, le=200)
+    coverage: pl.Float64 = pa.Field(ge=0, le=1)
+    provider: str
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = True
