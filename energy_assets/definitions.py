@@ -1,4 +1,4 @@
-"""The code location: every asset, check, job, schedule, sensor and resource.
+"""The code location: the definitions in `energy_assets/defs/`, with resources and executor.
 
 Asset key `[layer, dataset]` -> `energy_assets/defs/<layer>.py`, function `<dataset>`; a raw
 asset `raw/<provider>_<feed>` -> its feed in `energy_assets/sources/<provider>.py` (`FEEDS`),
@@ -15,31 +15,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from energy_assets.defs import (
-    dispatch,
-    evaluation,
-    features,
-    forecasts,
-    harmonized,
-    models,
-    raw,
-    reconciliation,
-)
-from energy_assets.defs.jobs import (
-    RAW_JOBS,
-    RAW_SCHEDULES,
-    cross_region_job,
-    daily_ingest_schedule,
-    day_ahead_job,
-    day_ahead_sensor,
-    ingest_job,
-    load_day_ahead_job,
-    reconciliation_job,
-    report_job,
-)
 from energy_assets.defs.resources import default_resources
 
-ASSET_MODULES = (raw, harmonized, features, models, forecasts, dispatch, evaluation, reconciliation)
+# this package's folder: `load_from_defs_folder` finds the project (pyproject.toml's [tool.dg])
+# above it, and from it the defs module, `energy_assets.defs`
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 CODE_REFERENCES = "dagster/code_references"
@@ -80,22 +60,16 @@ def with_code_references(assets: Sequence[dg.AssetsDefinition]) -> list[dg.Asset
 
 
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
-    assets = with_code_references(
-        [a for module in ASSET_MODULES for a in dg.load_assets_from_modules([module])]
-    )
+    """Every definition in `energy_assets/defs/` (assets with their checks, jobs, schedules,
+    the sensor: each module there is loaded as `dg` loads a defs folder), each asset linked to
+    its code, with `resources` (default: `default_resources()`, from the environment)."""
+    loaded = dg.load_from_defs_folder(path_within_project=PACKAGE_DIR)
     return dg.Definitions(
-        assets=assets,
-        jobs=[
-            *RAW_JOBS.values(),
-            ingest_job,
-            day_ahead_job,
-            load_day_ahead_job,
-            cross_region_job,
-            report_job,
-            reconciliation_job,
-        ],
-        schedules=[*RAW_SCHEDULES, daily_ingest_schedule],
-        sensors=[day_ahead_sensor],
+        assets=with_code_references(loaded.assets or []),
+        asset_checks=loaded.asset_checks,
+        jobs=loaded.jobs,
+        schedules=loaded.schedules,
+        sensors=loaded.sensors,
         resources=resources if resources is not None else default_resources(),
         # Runs launched by the daemon (UI backfills, the schedule, the sensor) execute their steps
         # in the run's own process: one interpreter per run, not one per step.

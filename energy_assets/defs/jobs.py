@@ -41,6 +41,9 @@ RAW_JOBS = {
     )
     for feed in FEEDS
 }
+# a module-level list, so that loading the defs folder finds every raw job (it reads lists, not
+# dicts)
+RAW_JOB_LIST = list(RAW_JOBS.values())
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
