@@ -15,6 +15,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from energy_assets import automation
+from energy_assets.defs.jobs import raw_schedules
 from energy_assets.defs.resources import default_resources
 
 # this package's folder: `load_from_defs_folder` finds the project (pyproject.toml's [tool.dg])
@@ -59,17 +61,33 @@ def with_code_references(assets: Sequence[dg.AssetsDefinition]) -> list[dg.Asset
     return out
 
 
-def build_definitions(resources: dict | None = None) -> dg.Definitions:
+def build_definitions(
+    resources: dict | None = None, automate: bool | None = None
+) -> dg.Definitions:
     """Every definition in `energy_assets/defs/` (assets with their checks, jobs, schedules,
     the sensor: each module there is loaded as `dg` loads a defs folder), each asset linked to
-    its code, with `resources` (default: `default_resources()`, from the environment)."""
+    its code, with `resources` (default: `default_resources()`, from the environment).
+
+    `automate` (None: the `ENERGY_ASSETS_AUTOMATION` setting, default off) adds automation
+    conditions and freshness checks to the assets, the sensor that evaluates them, and starts
+    the raw schedules (`energy_assets/automation.py`)."""
     loaded = dg.load_from_defs_folder(path_within_project=PACKAGE_DIR)
+    assets = with_code_references(loaded.assets or [])
+    checks = list(loaded.asset_checks or [])
+    schedules = list(loaded.schedules or [])
+    sensors = list(loaded.sensors or [])
+    if automation.enabled() if automate is None else automate:
+        assets, freshness, sensor = automation.apply(assets)
+        checks.append(freshness)
+        sensors.append(sensor)
+        running = {s.name: s for s in raw_schedules(running=True)}
+        schedules = [running.get(s.name, s) for s in schedules]
     return dg.Definitions(
-        assets=with_code_references(loaded.assets or []),
-        asset_checks=loaded.asset_checks,
+        assets=assets,
+        asset_checks=checks,
         jobs=loaded.jobs,
-        schedules=loaded.schedules,
-        sensors=loaded.sensors,
+        schedules=schedules,
+        sensors=sensors,
         resources=resources if resources is not None else default_resources(),
         # Runs launched by the daemon (UI backfills, the schedule, the sensor) execute their steps
         # in the run's own process: one interpreter per run, not one per step.

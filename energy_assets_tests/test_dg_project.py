@@ -8,13 +8,16 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from energy_assets.definitions import build_definitions
 from energy_assets.defs.resources import default_resources
 from energy_assets.settings import REPO_ROOT
 
 
-def test_dg_check_defs_passes(tmp_path):
+@pytest.mark.parametrize("automation", ["0", "1"])
+def test_dg_check_defs_passes(tmp_path, automation):
+    """Also with the automation on: its conditions, checks and sensor load and validate."""
     dg_cli = Path(sys.executable).with_name("dg")  # dagster-dg-cli, beside this interpreter
     env = {
         **os.environ,
@@ -22,6 +25,7 @@ def test_dg_check_defs_passes(tmp_path):
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
         "DAGSTER_HOME": str(tmp_path),
         "ENERGY_ASSETS_DATA": str(tmp_path / "data"),
+        "ENERGY_ASSETS_AUTOMATION": automation,
     }
     result = subprocess.run(
         [str(dg_cli), "check", "defs"],
