@@ -5,7 +5,7 @@ from enum import StrEnum
 import dagster as dg
 import polars as pl
 
-from energy_assets import settings
+from energy_assets import settings, ui_metadata
 from energy_assets.atomic import write_atomic
 from energy_assets.defs.harmonized import GRID_REGIONS as DAY_AHEAD_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
@@ -208,6 +208,7 @@ def household_load_shift(
             tz,
         )
         metadata |= _plot_metadata(model_store, "household_load_shift", rd, png)
+    metadata = ui_metadata.rounded(metadata) | {"hours": ui_metadata.schedule_hours(frame)}
     yield from validated_output(context, frame, HouseholdLoadShift, metadata)
 
 
@@ -336,6 +337,7 @@ def vpp_fleet_dispatch(
             tz,
         )
         metadata |= _plot_metadata(model_store, "vpp_fleet_dispatch", rd, png)
+    metadata = ui_metadata.rounded(metadata) | {"hours": ui_metadata.fleet_hours(frame)}
     yield from validated_output(context, frame, VppFleetDispatch, metadata)
 
 
@@ -477,6 +479,7 @@ def compute_job_placement(
                 "overloaded_region_hours"
             ]
     metadata["optimized_co2_kg"] = float(frame["co2_kg"].sum())
+    metadata = ui_metadata.rounded(metadata) | {"placements": ui_metadata.placements(frame)}
     yield from validated_output(context, frame, ComputeJobPlacement, metadata)
 
 
