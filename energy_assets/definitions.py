@@ -17,7 +17,7 @@ import dagster as dg
 
 from energy_assets import automation
 from energy_assets.defs.jobs import raw_schedules
-from energy_assets.defs.resources import default_resources
+from energy_assets.defs_support.resources import default_resources
 
 # this package's folder: `load_from_defs_folder` finds the project (pyproject.toml's [tool.dg])
 # above it, and from it the defs module, `energy_assets.defs`
@@ -30,7 +30,7 @@ CODE_REFERENCES = "dagster/code_references"
 def _source_reference(assets_def: dg.AssetsDefinition) -> dg.LocalFileCodeReference:
     """Where the asset's own function is: `dg.with_source_code_references` reads the file of the
     function given to `@dg.asset`, which for most assets is `per_region_day`'s wrapper
-    (`defs/ranges.py`) with the wrapped function's line; unwrapped, it is the asset's module."""
+    (`defs_support/ranges.py`) with the wrapped function's line; unwrapped, the asset's module."""
     compute_fn = assets_def.op.compute_fn
     fn = inspect.unwrap(getattr(compute_fn, "decorated_fn", compute_fn))
     path = Path(inspect.getsourcefile(fn) or "").resolve()

@@ -15,7 +15,7 @@ from energy_assets.defs.jobs import (
     day_ahead_sensor,
     raw_schedules,
 )
-from energy_assets.defs.resources import default_resources
+from energy_assets.defs_support.resources import default_resources
 from energy_assets.partitions import partition_key
 
 

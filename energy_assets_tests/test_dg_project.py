@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from energy_assets.definitions import build_definitions
-from energy_assets.defs.resources import default_resources
+from energy_assets.defs_support.resources import default_resources
 from energy_assets.settings import REPO_ROOT
 
 
@@ -49,3 +49,16 @@ def test_the_defs_folder_holds_every_definition(tmp_path):
     assert {s.name for s in folder.schedules} == {s.name for s in repo.schedule_defs}
     assert [s.name for s in folder.sensors] == [s.name for s in repo.sensor_defs]
     assert "raw_eia930_region_data_job" in repo.job_names
+
+
+def test_every_module_in_the_defs_folder_defines_something():
+    """Helpers live in `energy_assets/defs_support/`; the defs folder holds definitions only."""
+    import importlib
+
+    folder = REPO_ROOT / "energy_assets" / "defs"
+    for path in sorted(folder.glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        module = importlib.import_module(f"energy_assets.defs.{path.stem}")
+        found = dg.load_definitions_from_module(module)
+        assert found.assets or found.jobs or found.schedules or found.sensors, path.name

@@ -9,9 +9,9 @@ from energy_assets import settings, ui_metadata
 from energy_assets.atomic import write_atomic
 from energy_assets.defs.harmonized import GRID_REGIONS as DAY_AHEAD_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
-from energy_assets.defs.ranges import RANGE_POLICY, draws_plots, per_region_day, read_days
-from energy_assets.defs.resources import ModelStoreResource, WarehouseResource
-from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
+from energy_assets.defs_support.ranges import RANGE_POLICY, draws_plots, per_region_day, read_days
+from energy_assets.defs_support.resources import ModelStoreResource, WarehouseResource
+from energy_assets.defs_support.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.optimize.compute_jobs import JobProblem, JobsInfeasible, solve_jobs
 from energy_assets.optimize.day_problems import (
     fleet_day_problem,

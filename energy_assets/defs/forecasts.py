@@ -8,9 +8,9 @@ import polars as pl
 from energy_assets import ui_metadata
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day, read_days
-from energy_assets.defs.resources import WarehouseResource
-from energy_assets.defs.validation import (
+from energy_assets.defs_support.ranges import RANGE_POLICY, per_region_day, read_days
+from energy_assets.defs_support.resources import WarehouseResource
+from energy_assets.defs_support.validation import (
     PARTITION_EXPR,
     check_specs,
     history_result,

@@ -139,7 +139,7 @@ def validated_output(
             allow_retries=False,
         )
     if getattr(context, "defers_validation", False):
-        # one day of a range (defs/ranges.py): the range's rows are validated once, together
+        # one day of a range (defs_support/ranges.py): the range's rows are validated once, together
         context.deferred_model = model
         yield dg.Output(frame, metadata=dict(metadata or {}))
         return
