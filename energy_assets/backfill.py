@@ -28,7 +28,7 @@ config was edited in its launchpad). Partition keys of a multi-partitioned asset
 range selections.
 
 What the daemon makes of them (Dagster 1.13, this graph): every region-day asset has a
-single-run backfill policy (`defs/ranges.py`), so a pure asset backfill of days X..Y runs the
+single-run backfill policy (`defs_support/ranges.py`), so a pure asset backfill of days X..Y runs the
 selected assets that share a partitions definition in one run over the range, in the graph's
 order: the ingest layers in one run, the day-ahead layers in one more once they have landed, the
 unpartitioned reports in a last one. The backfill daemon plans once per tick, every 30 s (fixed),

@@ -1,4 +1,4 @@
-"""The code location: every asset, check, job, schedule, sensor and resource.
+"""The code location: the definitions in `energy_assets/defs/`, with resources and executor.
 
 Asset key `[layer, dataset]` -> `energy_assets/defs/<layer>.py`, function `<dataset>`; a raw
 asset `raw/<provider>_<feed>` -> its feed in `energy_assets/sources/<provider>.py` (`FEEDS`),
@@ -15,31 +15,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from energy_assets.defs import (
-    dispatch,
-    evaluation,
-    features,
-    forecasts,
-    harmonized,
-    models,
-    raw,
-    reconciliation,
-)
-from energy_assets.defs.jobs import (
-    RAW_JOBS,
-    RAW_SCHEDULES,
-    cross_region_job,
-    daily_ingest_schedule,
-    day_ahead_job,
-    day_ahead_sensor,
-    ingest_job,
-    load_day_ahead_job,
-    reconciliation_job,
-    report_job,
-)
-from energy_assets.defs.resources import default_resources
+from energy_assets import automation
+from energy_assets.defs.jobs import raw_schedules
+from energy_assets.defs_support.resources import default_resources
 
-ASSET_MODULES = (raw, harmonized, features, models, forecasts, dispatch, evaluation, reconciliation)
+# this package's folder: `load_from_defs_folder` finds the project (pyproject.toml's [tool.dg])
+# above it, and from it the defs module, `energy_assets.defs`
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 CODE_REFERENCES = "dagster/code_references"
@@ -48,7 +30,7 @@ CODE_REFERENCES = "dagster/code_references"
 def _source_reference(assets_def: dg.AssetsDefinition) -> dg.LocalFileCodeReference:
     """Where the asset's own function is: `dg.with_source_code_references` reads the file of the
     function given to `@dg.asset`, which for most assets is `per_region_day`'s wrapper
-    (`defs/ranges.py`) with the wrapped function's line; unwrapped, it is the asset's module."""
+    (`defs_support/ranges.py`) with the wrapped function's line; unwrapped, the asset's module."""
     compute_fn = assets_def.op.compute_fn
     fn = inspect.unwrap(getattr(compute_fn, "decorated_fn", compute_fn))
     path = Path(inspect.getsourcefile(fn) or "").resolve()
@@ -84,23 +66,33 @@ def with_code_references(assets: Sequence[dg.AssetsDefinition]) -> list[dg.Asset
     return out
 
 
-def build_definitions(resources: dict | None = None) -> dg.Definitions:
-    assets = with_code_references(
-        [a for module in ASSET_MODULES for a in dg.load_assets_from_modules([module])]
-    )
+def build_definitions(
+    resources: dict | None = None, automate: bool | None = None
+) -> dg.Definitions:
+    """Every definition in `energy_assets/defs/` (assets with their checks, jobs, schedules,
+    the sensor: each module there is loaded as `dg` loads a defs folder), each asset linked to
+    its code, with `resources` (default: `default_resources()`, from the environment).
+
+    `automate` (None: the `ENERGY_ASSETS_AUTOMATION` setting, default off) adds automation
+    conditions and freshness checks to the assets, the sensor that evaluates them, and starts
+    the raw schedules (`energy_assets/automation.py`)."""
+    loaded = dg.load_from_defs_folder(path_within_project=PACKAGE_DIR)
+    assets = with_code_references(loaded.assets or [])
+    checks = list(loaded.asset_checks or [])
+    schedules = list(loaded.schedules or [])
+    sensors = list(loaded.sensors or [])
+    if automation.enabled() if automate is None else automate:
+        assets, freshness, sensor = automation.apply(assets)
+        checks.append(freshness)
+        sensors.append(sensor)
+        running = {s.name: s for s in raw_schedules(running=True)}
+        schedules = [running.get(s.name, s) for s in schedules]
     return dg.Definitions(
         assets=assets,
-        jobs=[
-            *RAW_JOBS.values(),
-            ingest_job,
-            day_ahead_job,
-            load_day_ahead_job,
-            cross_region_job,
-            report_job,
-            reconciliation_job,
-        ],
-        schedules=[*RAW_SCHEDULES, daily_ingest_schedule],
-        sensors=[day_ahead_sensor],
+        asset_checks=checks,
+        jobs=loaded.jobs,
+        schedules=schedules,
+        sensors=sensors,
         resources=resources if resources is not None else default_resources(),
         # Runs launched by the daemon (UI backfills, the schedule, the sensor) execute their steps
         # in the run's own process: one interpreter per run, not one per step.

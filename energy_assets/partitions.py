@@ -20,10 +20,10 @@ declares to Dagster only `same_day_mapping`, the same market day of what it read
 days X..Y is carried downstream as exactly X..Y), and reads the window itself from the warehouse
 (`WarehouseResource.read_days`), saying which declared days were missing (every window reader's
 `history` check, the models' training-days failure). A day whose own inputs are missing fails
-naming them (`defs/warehouse.py`).
+naming them (`defs_support/warehouse.py`).
 
 The order comes from ranges. Every region-day asset has a single-run backfill policy
-(`defs/ranges.py`): a backfill of X..Y runs each layer as one run whose steps each cover the whole
+(`defs_support/ranges.py`): a backfill of X..Y runs each layer as one run whose steps each cover the whole
 range, in the graph's order, so when the features of X..Y are built every grid day of X..Y is
 already stored (an earlier step), and when the models are built every feature day is (an earlier
 run). `region_days(context)` lists a step's days; the IO manager writes each day's file.

@@ -2,7 +2,7 @@
 
 Used by `energy-assets run` (the main job) and `energy-assets benchmark caiso`. The same runs a
 backfill of the window launches from the UI (every region-day asset runs a range in one run,
-`defs/ranges.py`): each raw feed's job over the days its provider serves the region
+`defs_support/ranges.py`): each raw feed's job over the days its provider serves the region
 (`raw_plan`), `ingest_job` (harmonized -> features) over the window, then, from the
 first day with enough history, `day_ahead_job` (model -> forecasts -> dispatch -> evaluation),
 `cross_region_job`, and `report_job`. Each is one in-process run over a range of days, recorded
@@ -26,7 +26,7 @@ import dagster as dg
 import polars as pl
 
 from energy_assets.definitions import build_definitions
-from energy_assets.defs.resources import default_resources
+from energy_assets.defs_support.resources import default_resources
 from energy_assets.evaluation.load_score import LOAD
 from energy_assets.evaluation.report import rollup
 from energy_assets.harmonize.sources import WEATHER_FEED, grid_source, weather_provider

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster._core.remote_representation.external_data import RepositorySnap
 
 from energy_assets.definitions import CODE_REFERENCES, build_definitions
-from energy_assets.defs.resources import default_resources
+from energy_assets.defs_support.resources import default_resources
 
 PACKAGE = Path(__file__).resolve().parents[1] / "energy_assets"
 

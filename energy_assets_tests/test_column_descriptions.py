@@ -10,7 +10,7 @@ import pandera.polars as pa
 import polars as pl
 
 import energy_assets.schemas as schemas
-from energy_assets.defs.validation import table_metadata
+from energy_assets.defs_support.validation import table_metadata
 from energy_assets.schemas.descriptions import COLUMN_DESCRIPTIONS
 
 

@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 
 from energy_assets.definitions import build_definitions
 from energy_assets.defs.models import fit_day
-from energy_assets.defs.resources import ModelStoreResource, default_resources
+from energy_assets.defs_support.resources import ModelStoreResource, default_resources
 from energy_assets.partitions import MIN_TRAINING_DAYS, RegionDay, partition_key
 from energy_assets.runner import (
     QUIET,
@@ -434,7 +434,7 @@ def test_two_concurrent_writers_with_overlapping_windows_keep_every_partition_on
         "import sys, dagster as dg\n"
         "from pathlib import Path\n"
         "from energy_assets.definitions import build_definitions\n"
-        "from energy_assets.defs.resources import default_resources\n"
+        "from energy_assets.defs_support.resources import default_resources\n"
         "from energy_assets.partitions import partition_key\n"
         "from energy_assets.runner import QUIET\n"
         "defs = build_definitions(default_resources(Path(sys.argv[1]), Path(sys.argv[2]), 'replay'))\n"

@@ -1,4 +1,4 @@
-"""`defs/ranges.py`: a body written for one partition serves a backfill's range, validated once,
+"""`defs_support/ranges.py`: a body written for one partition serves a backfill's range, validated once,
 a bad day named with nothing of the range stored, a provider's request made once per range."""
 
 import datetime as dt
@@ -9,10 +9,10 @@ import pandera.polars as pa
 import polars as pl
 import pytest
 
-from energy_assets.defs import ranges
-from energy_assets.defs.ranges import RANGE_POLICY, once_per_step, per_region_day
-from energy_assets.defs.validation import check_specs, validated_output
-from energy_assets.defs.warehouse import WarehouseIOManager
+from energy_assets.defs_support import ranges
+from energy_assets.defs_support.ranges import RANGE_POLICY, once_per_step, per_region_day
+from energy_assets.defs_support.validation import check_specs, validated_output
+from energy_assets.defs_support.warehouse import WarehouseIOManager
 from energy_assets.partitions import partition_key, partition_keys, region_day_partitions
 from energy_assets.warehouse import TableName, Warehouse
 

@@ -18,7 +18,7 @@ from energy_assets.defs.reconciliation import (
     RECONCILED_REGIONS,
     agreement_problems,
 )
-from energy_assets.defs.resources import default_resources
+from energy_assets.defs_support.resources import default_resources
 from energy_assets.harmonize.reconcile import (
     RECONCILIATION_COLUMNS,
     demand_reconciliation,

@@ -30,7 +30,7 @@ from energy_assets.defs.dispatch import (
     HouseholdObjective,
     JobsConfig,
 )
-from energy_assets.defs.resources import HttpResource, default_resources
+from energy_assets.defs_support.resources import HttpResource, default_resources
 from energy_assets.partitions import partition_key
 from energy_assets.sources.http_client import HttpClient
 

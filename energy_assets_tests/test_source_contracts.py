@@ -24,7 +24,7 @@ import polars as pl
 import pytest
 
 from energy_assets.defs import raw
-from energy_assets.defs.resources import ArchiveResource, HttpResource
+from energy_assets.defs_support.resources import ArchiveResource, HttpResource
 from energy_assets.partitions import RegionDay
 from energy_assets.regions import region
 from energy_assets.sources import caiso_outlook

@@ -169,7 +169,7 @@ def _seed(home: Path, data: Path, recordings: Path, days: tuple[dt.date, dt.date
 def _seed_raw(home: Path, data: Path, recordings: Path, days: tuple[dt.date, dt.date]) -> None:
     """Each raw feed's job over `days` (what `energy-assets run` does before `ingest_job`)."""
     from energy_assets.definitions import build_definitions
-    from energy_assets.defs.resources import default_resources
+    from energy_assets.defs_support.resources import default_resources
     from energy_assets.runner import WindowResult, days_between, ingest_raw
 
     instance = dg.DagsterInstance.from_config(str(home))

@@ -16,7 +16,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from energy_assets.defs.warehouse import WarehouseIOManager, missing_upstream_message
+from energy_assets.defs_support.warehouse import WarehouseIOManager, missing_upstream_message
 from energy_assets.warehouse import TableName, Warehouse
 
 TABLE = TableName("harmonized", "grid_hourly")

@@ -5,13 +5,13 @@ from enum import StrEnum
 import dagster as dg
 import polars as pl
 
-from energy_assets import settings
+from energy_assets import settings, ui_metadata
 from energy_assets.atomic import write_atomic
 from energy_assets.defs.harmonized import GRID_REGIONS as DAY_AHEAD_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
-from energy_assets.defs.ranges import RANGE_POLICY, draws_plots, per_region_day, read_days
-from energy_assets.defs.resources import ModelStoreResource, WarehouseResource
-from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
+from energy_assets.defs_support.ranges import RANGE_POLICY, draws_plots, per_region_day, read_days
+from energy_assets.defs_support.resources import ModelStoreResource, WarehouseResource
+from energy_assets.defs_support.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.optimize.compute_jobs import JobProblem, JobsInfeasible, solve_jobs
 from energy_assets.optimize.day_problems import (
     fleet_day_problem,
@@ -208,6 +208,7 @@ def household_load_shift(
             tz,
         )
         metadata |= _plot_metadata(model_store, "household_load_shift", rd, png)
+    metadata = ui_metadata.rounded(metadata) | {"hours": ui_metadata.schedule_hours(frame)}
     yield from validated_output(context, frame, HouseholdLoadShift, metadata)
 
 
@@ -336,6 +337,7 @@ def vpp_fleet_dispatch(
             tz,
         )
         metadata |= _plot_metadata(model_store, "vpp_fleet_dispatch", rd, png)
+    metadata = ui_metadata.rounded(metadata) | {"hours": ui_metadata.fleet_hours(frame)}
     yield from validated_output(context, frame, VppFleetDispatch, metadata)
 
 
@@ -477,6 +479,7 @@ def compute_job_placement(
                 "overloaded_region_hours"
             ]
     metadata["optimized_co2_kg"] = float(frame["co2_kg"].sum())
+    metadata = ui_metadata.rounded(metadata) | {"placements": ui_metadata.placements(frame)}
     yield from validated_output(context, frame, ComputeJobPlacement, metadata)
 
 

@@ -8,9 +8,14 @@ import polars as pl
 from energy_assets import settings
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day
-from energy_assets.defs.resources import WarehouseResource
-from energy_assets.defs.validation import PARTITION_EXPR, check_specs, table_value, validated_output
+from energy_assets.defs_support.ranges import RANGE_POLICY, per_region_day
+from energy_assets.defs_support.resources import WarehouseResource
+from energy_assets.defs_support.validation import (
+    PARTITION_EXPR,
+    check_specs,
+    table_value,
+    validated_output,
+)
 from energy_assets.evaluation.carbon_score import TARGETS, score_carbon_forecasts
 from energy_assets.evaluation.dispatch_value import (
     dispatch_value_frame,

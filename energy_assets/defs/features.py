@@ -5,9 +5,9 @@ import dagster as dg
 import polars as pl
 
 from energy_assets.defs.harmonized import GRID_PARTITIONS
-from energy_assets.defs.ranges import RANGE_POLICY
-from energy_assets.defs.resources import WarehouseResource
-from energy_assets.defs.validation import (
+from energy_assets.defs_support.ranges import RANGE_POLICY
+from energy_assets.defs_support.resources import WarehouseResource
+from energy_assets.defs_support.validation import (
     PARTITION_EXPR,
     WindowHistory,
     check_specs,

@@ -5,11 +5,12 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from energy_assets import ui_metadata
 from energy_assets.defs.harmonized import GRID_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day, read_days
-from energy_assets.defs.resources import WarehouseResource
-from energy_assets.defs.validation import (
+from energy_assets.defs_support.ranges import RANGE_POLICY, per_region_day, read_days
+from energy_assets.defs_support.resources import WarehouseResource
+from energy_assets.defs_support.validation import (
     PARTITION_EXPR,
     check_specs,
     history_result,
@@ -46,6 +47,15 @@ def _require_features(asset: str, partition: str, features: pl.DataFrame) -> Non
         )
 
 
+def _features_of(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pl.DataFrame:
+    """The day's stored `features/load_features` (empty if none)."""
+    rd = partition_keys(context)
+    frame, _ = read_days(
+        context, warehouse, ["features", "load_features"], rd.region, [rd.market_date]
+    )
+    return frame
+
+
 def _member_forecast(
     context: dg.AssetExecutionContext,
     features: pl.DataFrame,
@@ -65,7 +75,11 @@ def _member_forecast(
         context,
         frame,
         LoadDayAhead,
-        {"model_version": model_version, "peak_p50_mw": round(frame["demand_p50_mw"].max(), 0)},
+        {
+            "model_version": model_version,
+            "peak_p50_mw": round(frame["demand_p50_mw"].max()),
+            "hours": ui_metadata.forecast_hours(frame, operator=features),
+        },
     )
 
 
@@ -134,6 +148,7 @@ def load_day_ahead_mlx(
 @per_region_day()
 def load_day_ahead(
     context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
     lightgbm: pl.DataFrame,
     mlx: pl.DataFrame,
     weights: pl.DataFrame,
@@ -172,7 +187,9 @@ def load_day_ahead(
             "model_version": version,
             "lightgbm_model_version": lightgbm["model_version"][0],
             "mlx_model_version": mlx["model_version"][0],
-            "peak_p50_mw": round(frame["demand_p50_mw"].max(), 0),
+            "peak_p50_mw": round(frame["demand_p50_mw"].max()),
+            # beside the operator's own day-ahead forecast of the hours (in the day's features)
+            "hours": ui_metadata.forecast_hours(frame, operator=_features_of(context, warehouse)),
         },
     )
 
@@ -227,7 +244,10 @@ def carbon_day_ahead_profile(context: dg.AssetExecutionContext, warehouse: Wareh
         "history_days",
     )
     yield from validated_output(
-        context, frame, CarbonDayAhead, {"issued_at_utc": issued_at.isoformat()}
+        context,
+        frame,
+        CarbonDayAhead,
+        {"issued_at_utc": issued_at.isoformat(), "hours": ui_metadata.forecast_hours(frame)},
     )
     yield history_result({"harmonized/carbon_intensity": (history_days, history)})
 
@@ -286,6 +306,7 @@ def _carbon_forecast(
                 "model_version": record["model_version"],
                 "issued_at_utc": frame["issued_at_utc"][0].isoformat(),
                 "mean_p50_gco2_per_kwh": round(frame[f"{prefix}_p50_gco2_per_kwh"].mean(), 1),
+                "hours": ui_metadata.forecast_hours(frame),
             },
         )
 

@@ -15,10 +15,10 @@ coverage 0, which the completeness check reports.
 import dagster as dg
 import polars as pl
 
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day, read_days
 from energy_assets.defs.raw import feed_regions, raw_key
-from energy_assets.defs.resources import WarehouseResource
-from energy_assets.defs.validation import (
+from energy_assets.defs_support.ranges import RANGE_POLICY, per_region_day, read_days
+from energy_assets.defs_support.resources import WarehouseResource
+from energy_assets.defs_support.validation import (
     COMPLETENESS_CHECK,
     PARTITION_EXPR,
     check_specs,

@@ -10,9 +10,12 @@
   every scored day rolled up.
 - `reconciliation_job`: `reconciliation/demand_outlook_vs_eia930` for one region and market day,
   from the two raw demand feeds stored.
-- `raw_<provider>_<feed>_schedule`: every morning, yesterday's market day for every region the
-  feed serves (06:00 UTC, after the Pacific day has ended); `daily_ingest_schedule` half an hour
-  later, yesterday for every region.
+- `raw_<provider>_<feed>_schedule`: yesterday's market day for every region the feed serves, at
+  the provider's publication time (`energy_assets/automation.py`, `PUBLICATION`: CAISO 00:30
+  Pacific, EIA-930 09:00 Eastern); running by default when `ENERGY_ASSETS_AUTOMATION=1`.
+- `daily_ingest_schedule`: 15:00 UTC, yesterday for every region (after EIA-930's 09:00 Eastern
+  fetch). Stopped by default; with `ENERGY_ASSETS_AUTOMATION=1` the ingest and day-ahead layers
+  run on their automation conditions instead.
 - `day_ahead_sensor`: when both feature tables of a day (`features/load_features` and
   `features/carbon_features`) are materialized for a day that has day-ahead partitions, request
   `day_ahead_job` for the same region and day.
@@ -20,9 +23,11 @@
 
 import datetime as dt
 import warnings
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from energy_assets import automation
 from energy_assets.defs.harmonized import GRID_PARTITIONS
 from energy_assets.defs.raw import feed_regions, raw_key
 from energy_assets.defs.reconciliation import DEMAND_KEY as RECONCILED_DEMAND
@@ -42,6 +47,9 @@ RAW_JOBS = {
     )
     for feed in FEEDS
 }
+# a module-level list, so that loading the defs folder finds every raw job (it reads lists, not
+# dicts)
+RAW_JOB_LIST = list(RAW_JOBS.values())
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -49,7 +57,7 @@ ingest_job = dg.define_asset_job(
     description="Harmonize the stored raw feeds and build features for one region-day.",
 )
 
-CROSS_REGION = dg.AssetSelection.assets(dg.AssetKey(["dispatch", "compute_job_placement"]))
+CROSS_REGION = dg.AssetSelection.assets(*automation.CROSS_REGION_KEYS)
 REPORTS = dg.AssetSelection.assets(
     dg.AssetKey(["evaluation", "load_forecast_report"]),
     dg.AssetKey(["evaluation", "carbon_forecast_report"]),
@@ -106,15 +114,23 @@ reconciliation_job = dg.define_asset_job(
 )
 
 
-def _raw_schedule(feed: Feed) -> dg.ScheduleDefinition:
+def _raw_schedule(feed: Feed, running: bool) -> dg.ScheduleDefinition:
+    publication = automation.PUBLICATION[feed.provider]
+
     @dg.schedule(
         name=f"{raw_job_name(feed.provider, feed.name).removesuffix('_job')}_schedule",
         job=RAW_JOBS[feed.asset_name],
-        cron_schedule="0 6 * * *",
-        execution_timezone="UTC",
+        cron_schedule=publication.cron,
+        execution_timezone=publication.timezone,
+        description=f"{'Yesterday' if publication.day_offset < 0 else 'Tomorrow'}'s market day"
+        f" of {feed.asset_name}, every region it serves: {publication.why}.",
+        default_status=(
+            dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED
+        ),
     )
     def _schedule(context: dg.ScheduleEvaluationContext):
-        day = (context.scheduled_execution_time.date() - dt.timedelta(days=1)).isoformat()
+        tick = context.scheduled_execution_time.astimezone(ZoneInfo(publication.timezone))
+        day = (tick.date() + dt.timedelta(days=publication.day_offset)).isoformat()
         for code in feed_regions(feed):
             key = partition_key(code, day)
             yield dg.RunRequest(run_key=f"{feed.asset_name}:{key}", partition_key=key)
@@ -122,10 +138,17 @@ def _raw_schedule(feed: Feed) -> dg.ScheduleDefinition:
     return _schedule
 
 
-RAW_SCHEDULES = [_raw_schedule(feed) for feed in FEEDS]
+def raw_schedules(running: bool | None = None) -> list[dg.ScheduleDefinition]:
+    """One schedule per feed; running by default when automation is on (`running` None: the
+    `ENERGY_ASSETS_AUTOMATION` setting)."""
+    running = automation.enabled() if running is None else running
+    return [_raw_schedule(feed, running) for feed in FEEDS]
 
 
-@dg.schedule(job=ingest_job, cron_schedule="30 6 * * *", execution_timezone="UTC")
+RAW_SCHEDULES = raw_schedules()
+
+
+@dg.schedule(job=ingest_job, cron_schedule="0 15 * * *", execution_timezone="UTC")
 def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
     """Yesterday's market day, for every region served."""
     day = (context.scheduled_execution_time.date() - dt.timedelta(days=1)).isoformat()

@@ -31,9 +31,9 @@ import dagster as dg
 import polars as pl
 
 from energy_assets.defs.harmonized import GRID_REGIONS
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day, read_days
-from energy_assets.defs.resources import ModelStoreResource, WarehouseResource
-from energy_assets.defs.validation import (
+from energy_assets.defs_support.ranges import RANGE_POLICY, per_region_day, read_days
+from energy_assets.defs_support.resources import ModelStoreResource, WarehouseResource
+from energy_assets.defs_support.validation import (
     PARTITION_EXPR,
     WindowHistory,
     check_specs,

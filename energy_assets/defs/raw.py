@@ -17,9 +17,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from energy_assets.defs.ranges import RANGE_POLICY, once_per_step, per_region_day
-from energy_assets.defs.resources import ArchiveResource, HttpResource
-from energy_assets.defs.validation import (
+from energy_assets.defs_support.ranges import RANGE_POLICY, once_per_step, per_region_day
+from energy_assets.defs_support.resources import ArchiveResource, HttpResource
+from energy_assets.defs_support.validation import (
     PARTITION_EXPR,
     check_specs,
     completeness_result,

@@ -39,10 +39,10 @@ It adds two days to the 84: 2019-02-04 (one hour 10.2 % off) and 2019-05-08.
 import dagster as dg
 import polars as pl
 
-from energy_assets.defs.ranges import RANGE_POLICY, per_region_day, read_days
 from energy_assets.defs.raw import feed_regions, raw_key
-from energy_assets.defs.resources import WarehouseResource
-from energy_assets.defs.validation import PARTITION_EXPR, check_specs, validated_output
+from energy_assets.defs_support.ranges import RANGE_POLICY, per_region_day, read_days
+from energy_assets.defs_support.resources import WarehouseResource
+from energy_assets.defs_support.validation import PARTITION_EXPR, check_specs, validated_output
 from energy_assets.harmonize.reconcile import (
     ReconciliationSummary,
     demand_reconciliation,

@@ -1,5 +1,5 @@
 """What every stored column means, with its unit: shown beside the column in the UI's table
-schema (`defs/validation.table_metadata`). A test holds every Pandera column of
+schema (`defs_support/validation.table_metadata`). A test holds every Pandera column of
 `energy_assets/schemas` to an entry here, so a new column comes with its description.
 
 Units are named as the column names spell them: MW and kW (average power over the interval),

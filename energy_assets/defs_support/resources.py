@@ -17,7 +17,7 @@ from dagster_duckdb import DuckDBResource
 
 from energy_assets import settings
 from energy_assets.archive import PayloadArchive
-from energy_assets.defs.warehouse import WarehouseIOManager
+from energy_assets.defs_support.warehouse import WarehouseIOManager
 from energy_assets.sources.http_client import HttpClient
 from energy_assets.warehouse import TableName, Warehouse
 

@@ -27,7 +27,7 @@ import dagster as dg
 import pandera.polars as pa
 import polars as pl
 
-from energy_assets.defs.validation import SCHEMA_CHECK, schema_errors, table_metadata
+from energy_assets.defs_support.validation import SCHEMA_CHECK, schema_errors, table_metadata
 from energy_assets.partitions import RegionDay, partition_key, partition_label, region_days
 from energy_assets.warehouse import PartitionFiles
 

@@ -16,6 +16,7 @@ import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
+from energy_assets import ui_metadata
 from energy_assets.partitions import partition_label
 from energy_assets.schemas.descriptions import column_description
 
@@ -93,29 +94,10 @@ def table_metadata(frame: pl.DataFrame) -> dict[str, Any]:
 
 
 def table_value(frame: pl.DataFrame, digits: int = 3, limit: int = 500) -> dg.TableMetadataValue:
-    """`frame` as a table the asset's page renders (typed columns, floats rounded to `digits`,
-    NaN as empty, the first `limit` rows): results people read in the UI, not behind a JSON or
-    Markdown pop-up."""
-    shown = frame.head(limit).with_columns(pl.selectors.float().round(digits).fill_nan(None))
-    columns = [dg.TableColumn(name, _column_type(dtype)) for name, dtype in shown.schema.items()]
-    records = [
-        dg.TableRecord(
-            {
-                k: v if isinstance(v, int | float | bool) or v is None else str(v)
-                for k, v in row.items()
-            }
-        )
-        for row in shown.iter_rows(named=True)
-    ]
-    return dg.MetadataValue.table(records, dg.TableSchema(columns=columns))
-
-
-def _column_type(dtype: pl.DataType) -> str:
-    if dtype.is_integer():
-        return "int"
-    if dtype.is_float():
-        return "float"
-    return "bool" if dtype == pl.Boolean else "string"
+    """`frame` as a table the asset's page renders (typed columns, floats rounded by their unit,
+    `digits` decimals where no unit says, NaN as empty, the first `limit` rows): results people
+    read in the UI, not behind a JSON or Markdown pop-up (`energy_assets/ui_metadata.py`)."""
+    return ui_metadata.table(frame, limit=limit, default_digits=digits)
 
 
 def _failure_table(errors: pandera.errors.SchemaErrors, limit: int = 20) -> str:
@@ -157,7 +139,7 @@ def validated_output(
             allow_retries=False,
         )
     if getattr(context, "defers_validation", False):
-        # one day of a range (defs/ranges.py): the range's rows are validated once, together
+        # one day of a range (defs_support/ranges.py): the range's rows are validated once, together
         context.deferred_model = model
         yield dg.Output(frame, metadata=dict(metadata or {}))
         return

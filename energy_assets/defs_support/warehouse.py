@@ -4,7 +4,7 @@ written atomically, so runs of different partitions write at once with no lock.
 Table = asset key `[layer, dataset]`; partition = the asset's `date|region` key. Inputs are read
 from the files of the upstream partitions the partition mapping names; an input declared with
 `metadata={"read": "per_day"}` (a large table) reaches a range's step as `PartitionFiles`, each
-day read when it is computed (`defs/ranges.py`). A missing upstream
+day read when it is computed (`defs_support/ranges.py`). A missing upstream
 partition is bad input, never an empty table computed on silently:
 
 - a missing upstream partition of the step's own market day (the day's raw payload, features,
@@ -94,7 +94,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             # one partition, or a range of days in one step (a single-run backfill): each
             # partition's rows go to its own file, each replaced atomically
             parts = [_partition(k) for k in context.asset_partition_keys]
-            if isinstance(obj, pl.LazyFrame):  # a long range's rows, spilled (defs/ranges.py)
+            # a long range's rows are spilled to a LazyFrame (defs_support/ranges.py)
+            if isinstance(obj, pl.LazyFrame):
                 present = obj.select(_COLUMN_OF.values()).unique().collect()
                 keys = {(str(d), str(r)) for d, r in present.iter_rows()}
                 empty = [_describe(p) for p in parts if (p["date"], p["region"]) not in keys]
