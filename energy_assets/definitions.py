@@ -22,10 +22,12 @@ from energy_assets.defs import (
     forecasts,
     harmonized,
     models,
+    prices,
     raw,
     reconciliation,
 )
 from energy_assets.defs.jobs import (
+    PRICE_JOBS,
     RAW_JOBS,
     RAW_SCHEDULES,
     cross_region_job,
@@ -40,6 +42,7 @@ from energy_assets.defs.jobs import (
 from energy_assets.defs.resources import default_resources
 
 ASSET_MODULES = (raw, harmonized, features, models, forecasts, dispatch, evaluation, reconciliation)
+ASSET_MODULES += (prices,)  # day-ahead prices: market-day partitions, jobs of their own
 
 
 CODE_REFERENCES = "dagster/code_references"
@@ -93,6 +96,7 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
             cross_region_job,
             report_job,
             reconciliation_job,
+            *PRICE_JOBS,
         ],
         schedules=[*RAW_SCHEDULES, daily_ingest_schedule],
         sensors=[day_ahead_sensor],

@@ -150,4 +150,17 @@ def report_rows(scores: pl.DataFrame, unit: str) -> pl.DataFrame:
                 "dm_vs_published_p": dm_pub[1],
             }
         )
-    return pl.DataFrame(out, infer_schema_length=None)
+    floats = [
+        f"mae_{unit}",
+        f"rmse_{unit}",
+        "smape_pct",
+        "rmae",
+        f"pinball_{unit}",
+        "p10_p90_coverage",
+        "dm_vs_naive_stat",
+        "dm_vs_naive_p",
+        "dm_vs_published_stat",
+        "dm_vs_published_p",
+    ]
+    schema = {"region": pl.String, "forecaster": pl.String, "days": pl.Int64, "hours": pl.Int64}
+    return pl.DataFrame(out, schema={**schema, **dict.fromkeys(floats, pl.Float64)})
