@@ -17,7 +17,11 @@ from energy_assets.definitions import defs
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE
 
 GRAPH = defs.resolve_asset_graph()
-ALL = sorted(GRAPH.get_all_asset_keys(), key=lambda k: k.to_user_string())
+EVERY = sorted(GRAPH.get_all_asset_keys(), key=lambda k: k.to_user_string())
+# the day-ahead price assets (group `prices`) have partitions of their own (market day x
+# market, defs/prices.py): a backfill takes them or the grid's, and they are tested apart
+PRICES = [k for k in EVERY if GRAPH.get(k).group_name == "prices"]
+ALL = [k for k in EVERY if k not in PRICES]
 DAY_AHEAD = [k for k in ALL if k.path[0] in ("models", "forecasts", "dispatch", "evaluation")]
 # Dagster plans an asset backfill only when the roots of the selection share one partitions
 # definition: each provider's raw feeds have their own (the regions it serves, from its first
@@ -77,8 +81,9 @@ def test_days_before_the_first_day_ahead_day_target_only_what_exists():
 def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
     """Same policy everywhere, and no self-dependency: Dagster then groups the assets of a
     selection that share a partitions definition into one run over the range."""
-    partitioned = [key for key in ALL if GRAPH.get(key).partitions_def is not None]
-    assert len(partitioned) == 25  # reconciliation/demand_outlook_vs_eia930 among them
+    partitioned = [key for key in EVERY if GRAPH.get(key).partitions_def is not None]
+    # reconciliation/demand_outlook_vs_eia930 among them, and the 11 partitioned price assets
+    assert len(partitioned) == 25 + 11
     for key in partitioned:
         assert GRAPH.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
         assert key not in GRAPH.get(key).parent_keys, key
@@ -113,3 +118,26 @@ def test_eia_feeds_and_the_graph_backfill_every_us_region():
     assert targets["raw/eia930_region_data"] == days
     assert targets["harmonized/grid_hourly"] == days
     assert targets["features/load_features"] == days
+
+
+def test_a_selection_of_price_days_targets_exactly_those_days():
+    """The price assets from the raw file to the score: a selection of days X..Y is X..Y for
+    every asset that has those days (the day-ahead ones start after their history)."""
+    days = ["2013-02-03|PJM", "2013-02-04|PJM", "2013-02-05|PJM", "2013-02-06|PJM"]
+    targets = _targets(PRICES, days)
+    assert set(targets) == {k.to_user_string() for k in PRICES}
+    assert targets["raw/epftoolbox_prices"] == days
+    assert targets["harmonized/prices"] == days
+    assert targets["forecasts/price_day_ahead"] == days[2:]
+    assert targets["evaluation/price_forecast_report"] is None
+    for key in PRICES:
+        for parent in GRAPH.get(key).parent_keys:
+            child_def, parent_def = GRAPH.get(key).partitions_def, GRAPH.get(parent).partitions_def
+            if child_def is None or parent_def is None:
+                continue
+            day = child_def.subset_with_partition_keys(["2016-12-28|PJM"])
+            mapping = GRAPH.get_partition_mapping(key, parent)
+            upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(
+                day, child_def, parent_def
+            ).partitions_subset
+            assert sorted(upstream.get_partition_keys()) == ["2016-12-28|PJM"], (key, parent)

@@ -174,7 +174,7 @@ def parse_market_file(
             first = int(bad.arg_max())
             raise PayloadError(
                 f"{what}: {_column(names, i)} row {first + 1} is missing or not a number"
-                f" (line {first + 2}: {cells[first]!r})"
+                f" (line {first + 2}: {'empty' if cells[first] in (None, '') else repr(cells[first])})"
             )
         out["price" if i == 1 else f"exog_{i - 1}"] = col
     frame = pl.DataFrame(out)
