@@ -17,7 +17,10 @@ so that every partition has a training history. They are in the asset group `pri
   MLP one), trained for D on the days before D (rolling origin) with the benchmark's own code
   (`models/price_linear.py`, `price_lgbm.py`, `price_mlx.py`); artifacts under
   `data/models/<asset>/<market>/`. The MLP warm-starts from D-1's artifact when it is stored
-  (else a full fit, as the benchmark's first day).
+  (else a full fit, as the benchmark's first day); the artifact holds the weights, not Adam's
+  moments or the shuffling generator, so a day-by-day run is close to the benchmark's single
+  pass, not bit for bit. The LightGBM transform is fitted on the 1456 days before D (the
+  benchmark fits it once before its first forecast day).
 - `forecasts/price_day_ahead_members`: each member's forecast of D from its artifact and D's
   features.
 - `models/price_ensemble`: the benchmark's ensemble weights for D (fitted on the members'
