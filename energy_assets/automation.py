@@ -197,11 +197,17 @@ class _Target:
     first_date: dt.date | None = None
 
 
+# groups built from a finished file, never late: no freshness check (the epftoolbox prices)
+REPLAY_ONLY_GROUPS = frozenset({"prices"})
+
+
 def _targets(assets: Iterable[dg.AssetsDefinition]) -> list[_Target]:
     out = []
     for assets_def in assets:
         for key in assets_def.keys:
             spec = assets_def.specs_by_key[key]
+            if spec.group_name in REPLAY_ONLY_GROUPS:
+                continue
             partitions = spec.partitions_def
             if partitions is None:
                 out.append(_Target(key, None))

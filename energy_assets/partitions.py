@@ -82,6 +82,25 @@ def day_ahead_partitions(regions: Sequence[str]) -> dg.MultiPartitionsDefinition
     return region_day_partitions(regions, FIRST_DAY_AHEAD_DATE)
 
 
+@cache
+def market_day_partitions(
+    markets: tuple[str, ...], first_date: str, last_date: str
+) -> dg.MultiPartitionsDefinition:
+    """Market day x market, for price markets (`sources/epftoolbox.py`): the days of the
+    markets' files only, first_date..last_date (a file's data end; no partition past them).
+    The market is the `region` dimension, so the warehouse layout, range steps and backfills
+    work as for every region-day asset."""
+    if not markets:
+        raise ValueError("a market-day partitioned asset needs at least one market")
+    end = (dt.date.fromisoformat(last_date) + dt.timedelta(days=1)).isoformat()
+    return dg.MultiPartitionsDefinition(
+        {
+            DATE_DIMENSION: dg.DailyPartitionsDefinition(start_date=first_date, end_date=end),
+            REGION_DIMENSION: dg.StaticPartitionsDefinition(list(markets)),
+        }
+    )
+
+
 def window_days(
     market_date: dt.date, start_offset: int, end_offset: int, first_date: str = FIRST_DATE
 ) -> list[dt.date]:

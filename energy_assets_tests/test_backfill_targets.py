@@ -17,12 +17,19 @@ from energy_assets.definitions import defs
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE
 
 GRAPH = defs.resolve_asset_graph()
-ALL = sorted(GRAPH.get_all_asset_keys(), key=lambda k: k.to_user_string())
+EVERY = sorted(GRAPH.get_all_asset_keys(), key=lambda k: k.to_user_string())
+# the day-ahead price assets (group `prices`) have partitions of their own (market day x
+# market, defs/prices.py): a backfill takes them or the grid's, and they are tested apart
+PRICES = [k for k in EVERY if GRAPH.get(k).group_name == "prices"]
+ALL = [k for k in EVERY if k not in PRICES]
 DAY_AHEAD = [k for k in ALL if k.path[0] in ("models", "forecasts", "dispatch", "evaluation")]
 # Dagster plans an asset backfill only when the roots of the selection share one partitions
 # definition: each provider's raw feeds have their own (the regions it serves, from its first
-# day), so a backfill from the raw layer takes one provider's feeds and everything downstream.
-CAISO_GRAPH = [k for k in ALL if not (k.path[0] == "raw" and k.path[1].startswith("eia930"))]
+# day), so a backfill takes one provider's raw feeds, or the graph from the harmonized layer
+# down (every region-day asset there has the same partitions), after the raw feeds are stored.
+# (the reconciliation of two providers' raw demand has partitions of its own: CAISO's days)
+GRAPH_BELOW_RAW = [k for k in ALL if k.path[0] not in ("raw", "reconciliation")]
+CAISO_RAW = [k for k in ALL if k.path[0] == "raw" and k.path[1].startswith("caiso")]
 
 
 def _targets(selection, partition_names) -> dict[str, list[str] | None]:
@@ -48,11 +55,12 @@ def _targets(selection, partition_names) -> dict[str, list[str] | None]:
 @pytest.mark.parametrize(
     "selection",
     [
-        CAISO_GRAPH,
+        GRAPH_BELOW_RAW,
         DAY_AHEAD,
-        [k for k in CAISO_GRAPH if k.path[0] in ("raw", "harmonized", "features")],
+        [k for k in GRAPH_BELOW_RAW if k.path[0] in ("harmonized", "features")],
+        CAISO_RAW,
     ],
-    ids=["whole-graph", "day-ahead-layers", "ingest-layers"],
+    ids=["graph-below-raw", "day-ahead-layers", "ingest-layers", "one-provider-raw"],
 )
 def test_a_selection_of_days_targets_exactly_those_days(selection):
     days = [f"2020-09-0{d}|CAISO" for d in range(1, 8)]
@@ -67,8 +75,8 @@ def test_a_selection_of_days_targets_exactly_those_days(selection):
 
 def test_days_before_the_first_day_ahead_day_target_only_what_exists():
     days = ["2019-01-28|CAISO", "2019-01-29|CAISO", "2019-01-30|CAISO", "2019-01-31|CAISO"]
-    targets = _targets(CAISO_GRAPH, days)
-    assert targets["raw/caiso_outlook_demand"] == sorted(days)
+    targets = _targets(GRAPH_BELOW_RAW, days)
+    assert targets["harmonized/grid_hourly"] == sorted(days)
     assert targets["forecasts/load_day_ahead"] == [
         d for d in sorted(days) if d.split("|")[0] >= FIRST_DAY_AHEAD_DATE
     ]
@@ -77,8 +85,9 @@ def test_days_before_the_first_day_ahead_day_target_only_what_exists():
 def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
     """Same policy everywhere, and no self-dependency: Dagster then groups the assets of a
     selection that share a partitions definition into one run over the range."""
-    partitioned = [key for key in ALL if GRAPH.get(key).partitions_def is not None]
-    assert len(partitioned) == 25  # reconciliation/demand_outlook_vs_eia930 among them
+    partitioned = [key for key in EVERY if GRAPH.get(key).partitions_def is not None]
+    # reconciliation/demand_outlook_vs_eia930 among them, and the 11 partitioned price assets
+    assert len(partitioned) == 29 + 11
     for key in partitioned:
         assert GRAPH.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
         assert key not in GRAPH.get(key).parent_keys, key
@@ -101,15 +110,44 @@ def test_no_asset_declares_a_multi_day_window_to_dagster():
 
 
 def test_a_backfill_of_mixed_raw_roots_is_refused_by_dagster():
-    """Why the selections above take one provider's raw feeds: Dagster refuses the others."""
+    """Why the selections above take one provider's raw feeds: Dagster refuses the others, and a
+    selection from one provider's raw feeds whose harmonized tables also read another's (the
+    weather) has the other's table as a root too."""
     with pytest.raises(DagsterBackfillFailedError, match="same PartitionsDefinition"):
         _targets(ALL, ["2020-09-01|CAISO"])
+    with pytest.raises(DagsterBackfillFailedError, match="same PartitionsDefinition"):
+        _targets([*CAISO_RAW, *GRAPH_BELOW_RAW], ["2020-09-01|CAISO"])
 
 
 def test_eia_feeds_and_the_graph_backfill_every_us_region():
-    graph = [k for k in ALL if not (k.path[0] == "raw" and k.path[1].startswith("caiso"))]
+    # EIA-930's raw feeds serve every grid region from its first day: the same partitions as
+    # the harmonized tables, so they backfill together with the layers below
+    graph = [k for k in ALL if k.path[0] != "raw" or k.path[1].startswith("eia930")]
     days = ["2018-03-10|PJM", "2018-03-11|PJM"]  # spring forward in the middle
     targets = _targets([k for k in graph if k.path[0] in ("raw", "harmonized", "features")], days)
     assert targets["raw/eia930_region_data"] == days
     assert targets["harmonized/grid_hourly"] == days
     assert targets["features/load_features"] == days
+
+
+def test_a_selection_of_price_days_targets_exactly_those_days():
+    """The price assets from the raw file to the score: a selection of days X..Y is X..Y for
+    every asset that has those days (the day-ahead ones start after their history)."""
+    days = ["2013-02-03|PJM", "2013-02-04|PJM", "2013-02-05|PJM", "2013-02-06|PJM"]
+    targets = _targets(PRICES, days)
+    assert set(targets) == {k.to_user_string() for k in PRICES}
+    assert targets["raw/epftoolbox_prices"] == days
+    assert targets["harmonized/prices"] == days
+    assert targets["forecasts/price_day_ahead"] == days[2:]
+    assert targets["evaluation/price_forecast_report"] is None
+    for key in PRICES:
+        for parent in GRAPH.get(key).parent_keys:
+            child_def, parent_def = GRAPH.get(key).partitions_def, GRAPH.get(parent).partitions_def
+            if child_def is None or parent_def is None:
+                continue
+            day = child_def.subset_with_partition_keys(["2016-12-28|PJM"])
+            mapping = GRAPH.get_partition_mapping(key, parent)
+            upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(
+                day, child_def, parent_def
+            ).partitions_subset
+            assert sorted(upstream.get_partition_keys()) == ["2016-12-28|PJM"], (key, parent)

@@ -1,5 +1,6 @@
 """Every asset's UI page links to its code: `dagster/code_references` names the file that holds
-it (a raw asset's provider module; otherwise `energy_assets/defs/<layer>.py`, at its function)."""
+it (a raw asset's provider module; otherwise `energy_assets/defs/<layer>.py`, or
+`energy_assets/defs/prices.py` for the price group, at its function)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def test_every_asset_links_to_its_code(tmp_path):
             assert path == PACKAGE / "sources" / f"{provider}.py", key
             assert reference.line_number == 1
         else:
-            assert path == PACKAGE / "defs" / f"{layer}.py", key
+            # the day-ahead price assets (every layer) are one module: defs/prices.py
+            module = "prices" if node.group_name == "prices" else layer
+            assert path == PACKAGE / "defs" / f"{module}.py", key
             # the line is the asset function's (its decorator or its def), or for an asset a
             # factory makes, the line that names it (`<name> = _factory(...)`)
             lines = path.read_text().splitlines()

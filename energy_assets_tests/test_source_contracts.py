@@ -221,3 +221,87 @@ class TestGfsRegional(ProviderContract):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
         return f"datasets:carbon_eia930/{path.name}"
+
+
+class TestEpftoolbox(ProviderContract):
+    """Day-ahead price files in the epftoolbox layout (`sources/epftoolbox.py`), partitioned by
+    market x market day (`defs/prices.py`), read from the datasets folder. The same promises,
+    in the layout's terms: the hours are the market's local clock hours, 24 a day all year (the
+    files have no DST days; documented in the provider), so the rows carry `hour` and
+    `interval_start_local` and no UTC instant; units in the column names; an empty, HTML or
+    truncated file is a failure naming provider, file and partition."""
+
+    provider = "epftoolbox"
+    region = "PJM"
+    spring_forward = dt.date(2017, 3, 12)
+    fall_back = dt.date(2017, 11, 5)
+
+    def recorded(self, recordings, datasets, only: dt.date | None = None):
+        from energy_assets.sources import epftoolbox
+        from energy_assets.sources.feeds import history_payload
+
+        for code, the_market in epftoolbox.MARKETS.items():
+            path = datasets / the_market.file
+            assert path.is_file(), f"{path} not found (the datasets folder is required)"
+            feed = epftoolbox.PRICE_FEED
+            yield feed, only or self.spring_forward, [history_payload(code, path, datasets)]
+
+    def place(self, recordings, datasets, feed, day, body):
+        path = datasets / "epftoolbox" / "PJM.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        return "datasets:epftoolbox/PJM.csv"
+
+    def test_registered(self) -> None:
+        from energy_assets.sources.registry import MARKET_PROVIDERS
+
+        assert self.provider in MARKET_PROVIDERS
+        assert all(f.provider == self.provider for f in MARKET_PROVIDERS[self.provider])
+
+    def test_every_recording_parses_to_utc_rows_with_units(self, recordings, datasets) -> None:
+        from energy_assets.sources import epftoolbox
+
+        seen = 0
+        for feed, _, payloads in self.recorded(recordings, datasets):
+            rows = feed.parse(payloads, epftoolbox.market(self.region))
+            assert rows.schema["interval_start_local"] == pl.Datetime("us")  # market-local
+            assert rows["hour"].min() == 0 and rows["hour"].max() == 23
+            assert (rows.group_by("market_date").len()["len"] == 24).all()
+            numeric = [n for n, t in rows.schema.items() if t.is_numeric()]
+            unitless = [
+                n for n in numeric if not UNIT.search(n) and n not in {"hour", "source_row"}
+            ]
+            assert not unitless, f"{feed.asset_name}: numeric columns without a unit: {unitless}"
+            assert rows.height == 52_416 and rows["market_date"].n_unique() == 2_184
+            seen += 1
+        assert seen > 0
+
+    @pytest.mark.parametrize("which", ["spring_forward", "fall_back"])
+    def test_dst_days(self, recordings, datasets, which) -> None:
+        from energy_assets.sources import epftoolbox
+
+        day = getattr(self, which)
+        for feed, _, payloads in self.recorded(recordings, datasets, day):
+            rows = feed.day_rows(feed.parse(payloads, epftoolbox.market(self.region)), day)
+            # the layout's DST days have 24 market-local hours, each once
+            assert rows["hour"].to_list() == list(range(24))
+            assert rows["interval_start_local"].is_unique().all()
+
+    @pytest.mark.parametrize("kind", ["empty", "html", "truncated"])
+    def test_bad_payload_names_provider_url_and_partition(
+        self, recordings, datasets, tmp_path, kind
+    ) -> None:
+        from energy_assets.defs import prices
+
+        feed, day, payloads = next(iter(self.recorded(recordings, datasets)))
+        body = self.bad_bodies(payloads[0].body)[kind]
+        data = tmp_path / "datasets"
+        shown = self.place(tmp_path / "recordings", data, feed, day, body)
+        http = HttpResource(transport="replay", datasets_dir=str(data))
+        rd = RegionDay(self.region, day)
+        with pytest.raises(dg.Failure) as failure:
+            prices._read_file(http, rd)
+        text = failure.value.description or ""
+        assert self.provider in text.lower(), text
+        assert str(rd) in text, text
+        assert shown in text, text

@@ -77,6 +77,13 @@ jobs for most of the run): ensemble MAE 2.819 $/MWh, sMAPE 11.34%, rMAE 0.446 in
 2.968, `lgbm` 3.018, `mlp` 3.000. Published (same hours): DNN ensemble 2.862 / 11.33% / 0.452,
 LEAR ensemble 3.013 / 11.98% / 0.476.
 
+Code: the file parse is the epftoolbox provider's (`energy_assets/sources/epftoolbox.py`), the
+features `energy_assets/features/price.py`, the models `energy_assets/models/price_linear.py`,
+`price_lgbm.py`, `price_mlx.py` and `price_ensemble.py`, the scores
+`energy_assets/evaluation/price_score.py`: the same functions the price assets
+(`energy_assets/defs/prices.py`) call. This module is the protocol (days, warm-up, processes,
+tuning) and the command.
+
 Compute: `--threads N` runs the base models in N single-threaded processes (MLX on its default
 device: CPU with `mlx[cpu]`, whose bundled reference BLAS makes matmuls ~2 GFLOP/s - the reason
 the MLP is small).
@@ -86,7 +93,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -99,26 +105,56 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from energy_assets.evaluation.metrics import mae, rmse, smape
+from energy_assets.evaluation.metrics import mae
+from energy_assets.evaluation.price_score import score, weekly_naive_mae
+from energy_assets.features.price import (
+    EXOG_LAGS,
+    HOURS,
+    MAX_LAG,
+    PRICE_LAGS,
+    Market,
+    Scaler,
+    day_features,
+    long_features,
+    market_from_frame,
+    padded_day_features,
+)
+from energy_assets.models.price_ensemble import (
+    ensemble_forecasts,
+    ensemble_inputs,
+    family_means,
+    simplex_l1_weights,
+)
+from energy_assets.models.price_lgbm import LGBMSpec, LGBMTask
+from energy_assets.models.price_linear import LinearSpec, LinearTask
+from energy_assets.models.price_mlx import MLPSpec, MLPTask
+from energy_assets.sources.epftoolbox import parse_market_file, parse_published
 
 __all__ = [
+    "EXOG_LAGS",
+    "PRICE_LAGS",
     "BenchmarkConfig",
     "LGBMSpec",
     "LinearSpec",
     "MLPSpec",
     "Market",
+    "Scaler",
     "configure_parser",
     "day_features",
+    "ensemble_forecasts",
+    "ensemble_inputs",
+    "family_means",
     "load_epf_csv",
+    "long_features",
     "main",
     "market_from_frame",
     "rolling_forecasts",
     "run",
+    "score",
+    "simplex_l1_weights",
     "tune",
+    "weekly_naive_mae",
 ]
-
-HOURS = 24
-MAX_LAG = 7  # the oldest lag used by the features (D-7)
 
 
 # ============================================================================ data
@@ -126,271 +162,18 @@ def load_epf_csv(path: str | Path) -> pl.DataFrame:
     """Read an epftoolbox market CSV by position: col 0 timestamp, col 1 price, cols 2.. exogenous.
 
     Returns columns `ts` (datetime), `price`, `exog_1..exog_k` (float64). Raises `ValueError`
-    naming the file when the data are not hourly, complete days of 24 hours without gaps.
+    naming the file, row and column when the data are not hourly, complete days of 24 hours
+    without gaps (`energy_assets.sources.epftoolbox.parse_market_file`, the provider's parse).
     """
     path = Path(path)
     try:
-        raw = pl.read_csv(path, infer_schema_length=0)  # everything as text; cast below
-    except (OSError, pl.exceptions.PolarsError) as error:
-        raise ValueError(f"{path}: cannot read as CSV ({error})") from error
-    if raw.width < 2:
-        raise ValueError(
-            f"{path}: expected at least 2 columns (timestamp, price[, exogenous...]), got {raw.width}"
-        )
-    if raw.height == 0:
-        raise ValueError(f"{path}: no rows")
-    names = raw.columns
-    ts_text = raw.get_column(names[0]).str.strip_chars()
-    ts = ts_text.str.to_datetime(strict=False, time_unit="us")
-    bad = ts.is_null()
-    if bad.any():
-        first = int(bad.arg_max())
-        raise ValueError(
-            f"{path}: column 0 ({names[0].strip()!r}) row {first + 1} is not a timestamp: {ts_text[first]!r}"
-        )
-    out = {"ts": ts}
-    for i, name in enumerate(names[1:]):
-        col = raw.get_column(name).str.strip_chars().cast(pl.Float64, strict=False)
-        bad = col.is_null() | col.is_nan()
-        if bad.any():
-            first = int(bad.arg_max())
-            raise ValueError(
-                f"{path}: column {i + 1} ({name.strip()!r}) row {first + 1} is missing or not a number"
-            )
-        out["price" if i == 0 else f"exog_{i}"] = col
-    frame = pl.DataFrame(out)
-    step = frame.get_column("ts").diff().drop_nulls()
-    hour = np.timedelta64(1, "h")
-    steps = step.to_numpy()
-    if (steps != hour).any():
-        first = int(np.flatnonzero(steps != hour)[0])
-        prev, nxt = frame["ts"][first], frame["ts"][first + 1]
-        kind = "gap" if steps[first] > hour else "duplicate or out-of-order timestamp"
-        raise ValueError(
-            f"{path}: not hourly without gaps: {kind} between {prev} and {nxt} (rows {first + 1}-{first + 2})"
-        )
-    first_ts = frame["ts"][0]
-    if (first_ts.hour, first_ts.minute, first_ts.second) != (0, 0, 0):
-        raise ValueError(f"{path}: the first timestamp {first_ts} is not midnight (24 per day)")
-    if frame.height % HOURS:
-        raise ValueError(
-            f"{path}: {frame.height} rows is not a whole number of days of 24 hours (last day incomplete)"
-        )
-    if frame.height // HOURS <= MAX_LAG + 1:
-        raise ValueError(f"{path}: only {frame.height // HOURS} days; need more than {MAX_LAG + 1}")
-    return frame
-
-
-@dataclass(frozen=True)
-class Market:
-    """A market as day arrays: `prices` (days, 24), `exog` (days, 24, k), `dates` (days,)."""
-
-    name: str
-    dates: np.ndarray  # datetime64[D]
-    prices: np.ndarray
-    exog: np.ndarray
-
-    @property
-    def n_days(self) -> int:
-        return int(self.prices.shape[0])
-
-    @property
-    def n_exog(self) -> int:
-        return int(self.exog.shape[2])
-
-    @property
-    def dow(self) -> np.ndarray:
-        """Day of week, Monday 0 .. Sunday 6."""
-        return ((self.dates.astype("datetime64[D]").astype(np.int64) + 3) % 7).astype(np.int64)
-
-
-def market_from_frame(frame: pl.DataFrame, name: str = "market") -> Market:
-    """The output of `load_epf_csv` as day arrays."""
-    n = frame.height // HOURS
-    exog_cols = [c for c in frame.columns if c.startswith("exog_")]
-    prices = frame.get_column("price").to_numpy().astype(np.float64).reshape(n, HOURS)
-    if exog_cols:
-        exog = (
-            frame.select(exog_cols).to_numpy().astype(np.float64).reshape(n, HOURS, len(exog_cols))
-        )
-    else:
-        exog = np.zeros((n, HOURS, 0))
-    dates = frame.get_column("ts").to_numpy()[::HOURS].astype("datetime64[D]")
-    return Market(name=name, dates=dates, prices=prices, exog=exog)
-
-
-# ============================================================================ features
-# Day-level (LEAR-style) feature vector of day d: prices of D-1, D-2, D-3, D-7 (4 x 24), each
-# exogenous forecast for D, D-1, D-7 (3 x 24 per series), day-of-week dummies (7).
-PRICE_LAGS = (1, 2, 3, 7)
-EXOG_LAGS = (0, 1, 7)
-
-
-def day_features(prices: np.ndarray, exog: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Raw day feature rows for `days` (each >= 7): (len(days), 96 + 72 k) without dummies.
-
-    Row d reads prices of days d-1, d-2, d-3, d-7 only and exogenous forecasts of d, d-1, d-7:
-    `prices` may end at day d-1 (a shorter array than `exog`).
-    """
-    days = np.asarray(days, dtype=np.int64)
-    if days.size and days.min() < MAX_LAG:
-        raise ValueError(f"feature rows need day index >= {MAX_LAG}")
-    parts = [prices[days - lag] for lag in PRICE_LAGS]
-    for j in range(exog.shape[2]):
-        parts.extend(exog[days - lag, :, j] for lag in EXOG_LAGS)
-    return np.concatenate(parts, axis=1)
-
-
-def _dummies(dow: np.ndarray) -> np.ndarray:
-    return np.eye(7)[dow]
-
-
-@dataclass(frozen=True)
-class Scaler:
-    """Variance-stabilising transform asinh((x - median) / (1.4826 MAD)) (Uniejewski et al. 2018).
-
-    One (median, MAD) for prices and one per exogenous series, from the training window.
-    """
-
-    p_med: float
-    p_mad: float
-    e_med: np.ndarray
-    e_mad: np.ndarray
-
-    @staticmethod
-    def fit(prices: np.ndarray, exog: np.ndarray) -> Scaler:
-        p = prices.ravel()
-        p_med = float(np.median(p))
-        p_mad = float(np.median(np.abs(p - p_med)) * 1.4826)
-        e = exog.reshape(-1, exog.shape[-1])
-        e_med = np.median(e, axis=0)
-        e_mad = np.median(np.abs(e - e_med), axis=0) * 1.4826
-        scale = max(abs(p_med), 1.0)
-        return Scaler(
-            p_med,
-            max(p_mad, 1e-3 * scale),
-            e_med,
-            np.maximum(e_mad, 1e-3 * np.maximum(np.abs(e_med), 1.0)),
-        )
-
-    def price(self, x: np.ndarray) -> np.ndarray:
-        return np.arcsinh((x - self.p_med) / self.p_mad)
-
-    def price_inverse(self, y: np.ndarray) -> np.ndarray:
-        return self.p_med + self.p_mad * np.sinh(y)
-
-    def exog(self, x: np.ndarray, j: int) -> np.ndarray:
-        return np.arcsinh((x - self.e_med[j]) / self.e_mad[j])
-
-    def day_rows(self, raw: np.ndarray, n_exog: int) -> np.ndarray:
-        """Transform raw `day_features` rows (price block then one block per exog series)."""
-        out = np.empty_like(raw)
-        n_p = len(PRICE_LAGS) * HOURS
-        out[:, :n_p] = self.price(raw[:, :n_p])
-        width = len(EXOG_LAGS) * HOURS
-        for j in range(n_exog):
-            sl = slice(n_p + j * width, n_p + (j + 1) * width)
-            out[:, sl] = self.exog(raw[:, sl], j)
-        return out
-
-
-def long_features(
-    pt: np.ndarray, et: np.ndarray, dow: np.ndarray, days: np.ndarray
-) -> tuple[np.ndarray, list[str]]:
-    """Per (day, hour) rows for gradient boosting, from transformed prices/exog.
-
-    `pt` (transformed prices) needs rows up to max(days)-1 only; `et` up to max(days).
-    Columns: same-hour prices D-1/D-2/D-3/D-7, D-1 mean/max/min and last hour, per exogenous
-    series its D value (same hour), D daily mean and max, D-1 and D-7 same hour and the
-    differences D - D-1 and D - D-7; day of week and hour.
-    """
-    days = np.asarray(days, dtype=np.int64)
-    n = days.size
-    cols: list[np.ndarray] = []
-    names: list[str] = []
-
-    def add(name: str, values: np.ndarray) -> None:
-        names.append(name)
-        cols.append(np.broadcast_to(values, (n, HOURS)).reshape(-1))
-
-    for lag in PRICE_LAGS:
-        add(f"price_d{lag}", pt[days - lag])
-    prev = pt[days - 1]
-    add("price_d1_mean", prev.mean(axis=1, keepdims=True))
-    add("price_d1_max", prev.max(axis=1, keepdims=True))
-    add("price_d1_min", prev.min(axis=1, keepdims=True))
-    add("price_d1_last", prev[:, -1:])
-    add("price_d7_mean", pt[days - 7].mean(axis=1, keepdims=True))
-    for j in range(et.shape[2]):
-        e0, e1, e7 = et[days, :, j], et[days - 1, :, j], et[days - 7, :, j]
-        add(f"exog{j + 1}_d0", e0)
-        add(f"exog{j + 1}_d0_mean", e0.mean(axis=1, keepdims=True))
-        add(f"exog{j + 1}_d0_max", e0.max(axis=1, keepdims=True))
-        add(f"exog{j + 1}_d1", e1)
-        add(f"exog{j + 1}_d7", e7)
-        add(f"exog{j + 1}_d0_minus_d1", e0 - e1)
-        add(f"exog{j + 1}_d0_minus_d7", e0 - e7)
-    add("dow", dow[days][:, None].astype(np.float64))
-    add("hour", np.arange(HOURS, dtype=np.float64)[None, :])
-    return np.stack(cols, axis=1), names
+        body = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read ({error})") from error
+    return parse_market_file(body, str(path))
 
 
 # ============================================================================ models
-@dataclass(frozen=True)
-class LinearSpec:
-    """LEAR-style linear model: 24 per-hour regressions on the transformed day vector."""
-
-    windows: tuple[int, ...] = (56, 84, 364, 1092, 1456)
-    method: str = "ridge"  # "ridge" (closed form) or "lasso" (FISTA, warm-started day to day)
-    ridge_days: float = 16.0  # ridge penalty on the mean squared error: ridge_days / n_days
-    alpha: float = 0.003  # lasso penalty
-    max_iter: int = 300
-    tol: float = 1e-5
-
-
-@dataclass(frozen=True)
-class LGBMSpec:
-    """LightGBM on (day, hour) rows; one booster per window, recalibrated daily."""
-
-    windows: tuple[int, ...] = (364, 1092)
-    rounds: int = 150
-    params: dict[str, Any] = field(
-        default_factory=lambda: {
-            "objective": "l1",
-            "learning_rate": 0.1,
-            "num_leaves": 31,
-            "min_data_in_leaf": 40,
-            "feature_fraction": 0.8,
-            "bagging_fraction": 0.7,
-            "bagging_freq": 1,
-            "lambda_l2": 1.0,
-            "max_bin": 63,
-        }
-    )
-    target: str = "delta"  # "level": transformed price; "delta": minus transformed D-1 price
-    scaling: str = "fixed"  # "fixed" or "window" (see _LGBMTask)
-
-
-@dataclass(frozen=True)
-class MLPSpec:
-    """MLX MLP day vector -> 24 prices, warm-started day to day."""
-
-    window: int = 1456  # days of the initial fit and of the daily scaler
-    hidden: tuple[int, ...] = (64, 32)
-    members: int = 4
-    init_epochs: int = 40
-    daily_days: int = 364  # most recent days revisited every day
-    daily_epochs: int = 1
-    learning_rate: float = 1e-3
-    daily_learning_rate: float = 3e-4
-    loss: str = "l1"
-    weight_decay: float = 0.0
-    input_noise: float = 0.0
-    skip_members: int = 2  # members with a linear input->output skip (the others plain)
-    batch_size: int = 32
-    seed: int = 0
-
-
 @dataclass(frozen=True)
 class BenchmarkConfig:
     linear: LinearSpec | None = field(default_factory=LinearSpec)
@@ -402,208 +185,14 @@ class BenchmarkConfig:
     warmup_days: int = 28  # days forecast before the test period (not scored) for the ensemble
 
 
-def _lasso_fista(
-    G: np.ndarray, c: np.ndarray, alpha: float, b0: np.ndarray, max_iter: int, tol: float
-) -> np.ndarray:
-    """min_b 0.5 b'Gb - c'b + alpha |b|_1 for each column of c (accelerated proximal gradient)."""
-    lip = float(np.linalg.eigvalsh(G)[-1]) if G.shape[0] <= 64 else _power_iteration(G)
-    lip = max(lip, 1e-12)
-    thr = alpha / lip
-    b = b0.copy()
-    z = b.copy()
-    t = 1.0
-    for _ in range(max_iter):
-        grad = G @ z - c
-        u = z - grad / lip
-        b_new = np.sign(u) * np.maximum(np.abs(u) - thr, 0.0)
-        t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-        z = b_new + ((t - 1.0) / t_new) * (b_new - b)
-        done = np.max(np.abs(b_new - b)) < tol
-        b, t = b_new, t_new
-        if done:
-            break
-    return b
-
-
-def _power_iteration(G: np.ndarray, iters: int = 30) -> float:
-    v = np.ones(G.shape[0]) / math.sqrt(G.shape[0])
-    lam = 0.0
-    for _ in range(iters):
-        w = G @ v
-        lam = float(np.linalg.norm(w))
-        if lam == 0:
-            return 0.0
-        v = w / lam
-    return lam * 1.01
-
-
-class _LinearTask:
-    def __init__(self, spec: LinearSpec, window: int):
-        self.spec, self.window = spec, window
-        self.coef: np.ndarray | None = None
-
-    def forecast(self, m: Market, raw: np.ndarray, D: int) -> np.ndarray:
-        days = np.arange(max(MAX_LAG, D - self.window), D)
-        sc = Scaler.fit(m.prices[days], m.exog[days])
-        X = np.concatenate([sc.day_rows(raw[days], m.n_exog), _dummies(m.dow[days])], axis=1)
-        Y = sc.price(m.prices[days])
-        x = np.concatenate([sc.day_rows(raw[D : D + 1], m.n_exog), _dummies(m.dow[[D]])], axis=1)
-        xm, ym = X.mean(axis=0), Y.mean(axis=0)
-        Xc, Yc = X - xm, Y - ym
-        n = X.shape[0]
-        G = Xc.T @ Xc / n
-        c = Xc.T @ Yc / n
-        if self.spec.method == "ridge":
-            lam = self.spec.ridge_days / n
-            b = np.linalg.solve(G + lam * np.eye(G.shape[0]), c)
-        elif self.spec.method == "lasso":
-            b0 = self.coef if self.coef is not None else np.zeros_like(c)
-            b = _lasso_fista(G, c, self.spec.alpha, b0, self.spec.max_iter, self.spec.tol)
-            self.coef = b
-        else:
-            raise ValueError(f"unknown linear method {self.spec.method!r}")
-        return sc.price_inverse(ym + (x - xm) @ b)[0]
-
-
-class _LGBMTask:
-    """Daily LightGBM retrain on the trailing window.
-
-    scaling "window": the asinh transform is re-fitted on each day's window (features rebuilt
-    daily); "fixed": one transform fitted on the history before the first forecast day, so the
-    (day, hour) rows and their LightGBM bins are built once and each day trains on a row subset
-    (bins from pre-forecast rows only).
-    """
-
-    def __init__(self, spec: LGBMSpec, window: int, seed: int = 0):
-        self.spec, self.window, self.seed = spec, window, seed
-        self.origin: int | None = None  # first forecast day of the run (fixed transform)
-        self._fixed: dict[str, Any] | None = None
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            **self.spec.params,
-            "num_threads": 1,
-            "deterministic": True,
-            "force_row_wise": True,  # ~10% faster than col-wise here (27 features)
-            "verbosity": -1,
-            "seed": self.seed,
-        }
-
-    def _base(self, X: np.ndarray) -> np.ndarray | float:
-        # column 0 is price_d1 (transformed): the "delta" target is relative to it
-        return X[:, 0] if self.spec.target == "delta" else 0.0
-
-    def forecast(self, m: Market, raw: np.ndarray, D: int) -> np.ndarray:
-        if self.spec.scaling == "fixed":
-            return self._forecast_fixed(m, D)
-        import lightgbm as lgb
-
-        days = np.arange(max(MAX_LAG, D - self.window), D)
-        sc = Scaler.fit(m.prices[days], m.exog[days])
-        lo = days[0] - MAX_LAG
-        # Transformed prices up to D-1 only, exogenous forecasts up to D (index shifted by lo).
-        pt = sc.price(m.prices[lo:D])
-        et = np.stack([sc.exog(m.exog[lo : D + 1, :, j], j) for j in range(m.n_exog)], axis=2)
-        dow = m.dow[lo : D + 1]
-        X, _ = long_features(pt, et, dow, days - lo)
-        y = pt[days - lo].reshape(-1)
-        xq, _ = long_features(pt, et, dow, np.array([D - lo]))
-        params = self._params()
-        ds = lgb.Dataset(X, y - self._base(X), params={"max_bin": params.get("max_bin", 255)})
-        booster = lgb.train(params, ds, num_boost_round=self.spec.rounds)
-        return sc.price_inverse(booster.predict(xq) + self._base(xq))
-
-    def _forecast_fixed(self, m: Market, D: int) -> np.ndarray:
-        import lightgbm as lgb
-
-        if self._fixed is None or self._fixed["first"] > D:
-            first = D if self.origin is None else min(self.origin, D)
-            hist = np.arange(max(MAX_LAG, first - 1456), first)
-            sc = Scaler.fit(m.prices[hist], m.exog[hist])
-            pt = sc.price(m.prices)
-            et = np.stack([sc.exog(m.exog[:, :, j], j) for j in range(m.n_exog)], axis=2)
-            days = np.arange(MAX_LAG, m.n_days)
-            X, _ = long_features(pt, et, m.dow, days)
-            y = pt[days].reshape(-1) - self._base(X)
-            params = self._params()
-            dp = {"max_bin": params.get("max_bin", 255), "verbosity": -1}
-            n_hist = (first - MAX_LAG) * HOURS  # rows of days before the first forecast day
-            ref = lgb.Dataset(X[:n_hist], y[:n_hist], params=dp, free_raw_data=False)
-            full = lgb.Dataset(X, y, params=dp, reference=ref, free_raw_data=False).construct()
-            self._fixed = {"first": first, "sc": sc, "X": X, "full": full, "params": params}
-        f = self._fixed
-        lo = max(MAX_LAG, D - self.window)
-        rows = np.arange((lo - MAX_LAG) * HOURS, (D - MAX_LAG) * HOURS)
-        booster = lgb.train(f["params"], f["full"].subset(rows), num_boost_round=self.spec.rounds)
-        xq = f["X"][(D - MAX_LAG) * HOURS : (D - MAX_LAG + 1) * HOURS]
-        return f["sc"].price_inverse(booster.predict(xq) + self._base(xq))
-
-
-class _MLPTask:
-    """MLX MLPs day vector -> 24 transformed prices: fitted once, then warm-started daily.
-
-    `members - skip_members` plain MLPs and `skip_members` MLPs with a linear input->output
-    skip; the forecast is the mean over all members.
-    """
-
-    def __init__(self, spec: MLPSpec):
-        self.spec = spec
-        self.models: list[Any] = []
-        self.last_day: int | None = None
-
-    def _xy(self, m: Market, raw: np.ndarray, sc: Scaler, days: np.ndarray):
-        X = np.concatenate([sc.day_rows(raw[days], m.n_exog), _dummies(m.dow[days])], axis=1)
-        return X, sc.price(m.prices[days])
-
-    def forecast(self, m: Market, raw: np.ndarray, D: int) -> np.ndarray:
-        from energy_assets.models.mlx_forecaster import MLXForecaster
-
-        s = self.spec
-        days = np.arange(max(MAX_LAG, D - s.window), D)
-        sc = Scaler.fit(m.prices[days], m.exog[days])
-        if not self.models or self.last_day is None or self.last_day + 1 != D:
-            X, Y = self._xy(m, raw, sc, days)
-            groups = [(s.members - s.skip_members, False), (s.skip_members, True)]
-            self.models = [
-                MLXForecaster(
-                    hidden=s.hidden,
-                    n_members=n,
-                    epochs=s.init_epochs,
-                    batch_size=s.batch_size,
-                    learning_rate=s.learning_rate,
-                    weight_decay=s.weight_decay,
-                    loss=s.loss,
-                    input_noise=s.input_noise,
-                    linear_skip=skip,
-                    seed=s.seed + i,
-                ).fit(X, Y)
-                for i, (n, skip) in enumerate(groups)
-                if n > 0
-            ]
-        elif s.daily_epochs > 0:
-            X, Y = self._xy(m, raw, sc, days[-s.daily_days :])
-            for model in self.models:
-                model.fit(
-                    X,
-                    Y,
-                    epochs=s.daily_epochs,
-                    warm_start=True,
-                    learning_rate=s.daily_learning_rate,
-                )
-        self.last_day = D
-        x, _ = self._xy(m, raw, sc, np.array([D]))
-        preds = [model.predict(x, members=True) for model in self.models]
-        return sc.price_inverse(np.concatenate(preds, axis=0).mean(axis=0))[0]
-
-
 def _make_task(config: BenchmarkConfig, name: str):
     family, _, window = name.partition("_")
     if family == "lear" and config.linear is not None:
-        return _LinearTask(config.linear, int(window))
+        return LinearTask(config.linear, int(window))
     if family == "lgbm" and config.lgbm is not None:
-        return _LGBMTask(config.lgbm, int(window))
+        return LGBMTask(config.lgbm, int(window))
     if family == "mlp" and config.mlp is not None:
-        return _MLPTask(config.mlp)
+        return MLPTask(config.mlp)
     raise ValueError(f"unknown or disabled model {name!r}")
 
 
@@ -630,10 +219,9 @@ def _run_task(
     """
     began = time.perf_counter()
     task = _make_task(config, name)
-    if isinstance(task, _LGBMTask):
+    if isinstance(task, LGBMTask):
         task.origin = origin
-    raw = day_features(market.prices, market.exog, np.arange(MAX_LAG, market.n_days))
-    raw = np.concatenate([np.full((MAX_LAG, raw.shape[1]), np.nan), raw], axis=0)
+    raw = padded_day_features(market)
     out = np.empty((len(days), HOURS))
     for i, D in enumerate(days):
         out[i] = task.forecast(market, raw, int(D))
@@ -714,117 +302,13 @@ def _cost_rank(name: str) -> tuple[int, int]:
     return ({"mlp": 0, "lgbm": 1, "lear": 2}[family], -w)
 
 
-# ============================================================================ ensemble
-def simplex_l1_weights(F: np.ndarray, y: np.ndarray, iters: int = 300) -> np.ndarray:
-    """Convex weights w (sum 1, >= 0) minimising mean |F w - y| (exponentiated subgradient)."""
-    n, k = F.shape
-    w = np.full(k, 1.0 / k)
-    scale = float(np.mean(np.abs(y - F.mean(axis=1)))) + 1e-9
-    best_w, best = w.copy(), float(np.mean(np.abs(F @ w - y)))
-    for it in range(iters):
-        r = F @ w - y
-        g = F.T @ np.sign(r) / n
-        eta = 2.0 / (scale * math.sqrt(it + 1.0))
-        w = w * np.exp(-eta * (g - g.max()))
-        w /= w.sum()
-        obj = float(np.mean(np.abs(F @ w - y)))
-        if obj < best:
-            best, best_w = obj, w.copy()
-    return best_w
-
-
-def ensemble_forecasts(
-    forecasts: dict[str, np.ndarray],
-    actual: np.ndarray,
-    window: int,
-    shrink: float = 0.0,
-    min_days: int = 7,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Ensemble of day i with convex weights fitted on days [i - window, i) only (never i or later).
-
-    The weights minimise the MAE over the (up to `window`) past days, then move a fraction
-    `shrink` towards equal weights. With fewer than `min_days` past days, or window 0, the
-    weights are equal. Returns (forecast (days, 24), weights (days, models)).
-    """
-    names = list(forecasts)
-    k = len(names)
-    stack = np.stack([forecasts[n] for n in names], axis=2)  # (days, 24, models)
-    n_days = stack.shape[0]
-    equal = np.full(k, 1.0 / k)
-    out = np.empty((n_days, HOURS))
-    weights = np.empty((n_days, k))
-    for i in range(n_days):
-        lo = max(0, i - window)
-        if window > 0 and i - lo >= min_days:
-            w = simplex_l1_weights(stack[lo:i].reshape(-1, k), actual[lo:i].reshape(-1))
-            w = (1.0 - shrink) * w + shrink * equal
-        else:
-            w = equal
-        weights[i] = w
-        out[i] = stack[i] @ w
-    return out, weights
-
-
-def family_means(forecasts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Mean over the windows of each family with more than one member (`lear`, `lgbm`)."""
-    groups: dict[str, list[np.ndarray]] = {}
-    for name, fc in forecasts.items():
-        family, _, window = name.partition("_")
-        if window:
-            groups.setdefault(family, []).append(fc)
-    return {f: np.mean(fcs, axis=0) for f, fcs in groups.items() if len(fcs) > 1}
-
-
-def ensemble_inputs(forecasts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """What the ensemble combines: each family's window mean (or its single model), and the MLP."""
-    means = family_means(forecasts)
-    out: dict[str, np.ndarray] = {}
-    for name, fc in forecasts.items():
-        family = name.partition("_")[0]
-        if family in means:
-            out.setdefault(family, means[family])
-        else:
-            out[name] = fc
-    return out
-
-
 # ============================================================================ metrics
-def weekly_naive_mae(market: Market, test_days: np.ndarray) -> tuple[float, str]:
-    """Denominator of rMAE: MAE of the weekly naive forecast (price of the same hour of D-7).
-
-    As epftoolbox `rMAE(..., m='W')`: computed on the test period's own prices, over its days 8..n
-    (the first week has no naive forecast inside the period). With 7 or fewer test days the naive
-    forecast of every test day reads D-7 from before the period.
-    """
-    actual = market.prices[test_days]
-    if len(test_days) > 7:
-        return mae(actual[7:], actual[:-7]), "epftoolbox m='W' (test days 8..n, D-7 same hour)"
-    return mae(actual, market.prices[test_days - 7]), "D-7 same hour over all test days"
-
-
-def score(actual: np.ndarray, forecast: np.ndarray, naive_mae: float) -> dict[str, float]:
-    a, f = np.asarray(actual).ravel(), np.asarray(forecast).ravel()
-    m = mae(a, f)
-    return {
-        "mae": m,
-        "rmse": rmse(a, f),
-        "smape": smape(a, f),
-        "rmae": m / naive_mae,
-        "hours": int(np.sum(~np.isnan(a) & ~np.isnan(f))),
-    }
-
-
 def published_metrics(
     path: str | Path, ts: np.ndarray, actual: np.ndarray, naive_mae: float
 ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
     """Scores of the published forecasts (epftoolbox CSV, index column = datetime) on our hours."""
     path = Path(path)
-    pub = pl.read_csv(path, infer_schema_length=0)
-    first = pub.columns[0]
-    pub = pub.with_columns(
-        pl.col(first).str.strip_chars().str.to_datetime(time_unit="us").alias("ts")
-    ).drop(first)
-    pub = pub.with_columns([pl.col(c).cast(pl.Float64) for c in pub.columns if c != "ts"])
+    pub = parse_published(path.read_bytes(), str(path))
     ours = pl.DataFrame({"ts": ts, "actual": actual.ravel()}).with_columns(
         pl.col("ts").cast(pl.Datetime("us"))
     )

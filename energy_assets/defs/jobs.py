@@ -8,6 +8,9 @@
 - `cross_region_job`: decisions that read every region's forecasts of the day (compute jobs).
 - `report_job`: `evaluation/load_forecast_report` and `evaluation/carbon_forecast_report`,
   every scored day rolled up.
+- `price_ingest_job`, `price_job`, `price_report_job`: the day-ahead price assets (group
+  `prices`, partitioned by market day x market, `defs/prices.py`): raw -> harmonized; features
+  -> models -> forecasts -> score; the report.
 - `reconciliation_job`: `reconciliation/demand_outlook_vs_eia930` for one region and market day,
   from the two raw demand feeds stored.
 - `raw_<provider>_<feed>_schedule`: yesterday's market day for every region the feed serves, at
@@ -28,6 +31,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from energy_assets import automation
+from energy_assets.defs import prices
 from energy_assets.defs.harmonized import GRID_PARTITIONS
 from energy_assets.defs.raw import feed_regions, raw_key
 from energy_assets.defs.reconciliation import DEMAND_KEY as RECONCILED_DEMAND
@@ -112,6 +116,36 @@ reconciliation_job = dg.define_asset_job(
     description="CAISO demand, Today's Outlook against EIA-930, for one region-day (reads both"
     " raw demand feeds stored).",
 )
+
+
+# The price assets have their own partitions (market day x market): jobs of their own.
+price_ingest_job = dg.define_asset_job(
+    "price_ingest_job",
+    selection=dg.AssetSelection.assets(prices.RAW, prices.PRICES, prices.EXOGENOUS),
+    description="Read, archive and harmonize a market's day-ahead prices and exogenous"
+    " forecasts for market-days (a range in one run: the file is parsed once).",
+)
+price_job = dg.define_asset_job(
+    "price_job",
+    selection=dg.AssetSelection.assets(
+        prices.FEATURES,
+        prices.LEAR,
+        prices.LIGHTGBM,
+        prices.MLX,
+        prices.MEMBERS,
+        prices.ENSEMBLE,
+        prices.DAY_AHEAD,
+        prices.SCORE,
+    ),
+    description="Price features, models, member forecasts, ensemble, P10/P50/P90 forecast and"
+    " score for market-days (after price_ingest_job for the days and their history).",
+)
+price_report_job = dg.define_asset_job(
+    "price_report_job",
+    selection=dg.AssetSelection.assets(prices.REPORT),
+    description="Roll every scored price day up per market and forecaster (unpartitioned).",
+)
+PRICE_JOBS = (price_ingest_job, price_job, price_report_job)
 
 
 def _raw_schedule(feed: Feed, running: bool) -> dg.ScheduleDefinition:

@@ -8,6 +8,8 @@ kWh, kg CO2, gCO2eq/kWh, USD, %, fractions 0-1, UTC instants.
 
 from __future__ import annotations
 
+import re
+
 _FUELS = {
     "solar": "solar",
     "wind": "wind",
@@ -230,6 +232,45 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "realized_cost_usd": "Cost of the plan as run, USD.",
     "perfect_foresight_cost_usd": "Cost of the plan made with perfect foresight, USD.",
     "regret_cost_usd": "Realized minus perfect-foresight cost, USD.",
+    # prices (schemas/prices.py): hours are the market's local clock hours, 24 a day
+    "hour": "Hour of the market day on the market's local clock, 0-23 (24 a day; no DST days).",
+    "interval_start_local": "Start of the hour on the market's local clock, as the file labels it (no time zone).",
+    "market": "Price market code (e.g. PJM; the partition's region dimension holds it too).",
+    "zone": "Zone of the market whose price it is (e.g. COMED).",
+    "currency": "ISO 4217 currency of the market's prices (e.g. USD).",
+    "series": "Name of the exogenous day-ahead forecast series, with its unit (e.g. system_load_forecast_mw).",
+    "series_index": "Position of the series among the market's exogenous columns (1 = the file's column 2).",
+    "forecast_mw": "The market's own day-ahead forecast for the hour, MW.",
+    "source_row": "1-based data row of the market file the hour came from (its line is one more).",
+    "day_of_week": "Day of week of the market day, Monday 0 .. Sunday 6.",
+    "member": "Base model of a family (e.g. lear_364: LEAR-style on a 364-day window).",
+    "ensemble_input": "What the ensemble weighs: a family's window mean (lear, lgbm) or a model (mlp).",
+    "weight": "Convex ensemble weight for the day, fitted on earlier days only, fraction 0-1.",
+    "weight_days": "Past days of member forecasts the weights were fitted on (0: equal weights).",
+    "calibration": "What the P10/P90 offsets were calibrated on: past ensemble errors, or past day-over-day price changes (too few past ensemble days).",
+    "calibration_days": "Past days the P10/P90 offsets were calibrated on.",
+    "abs_error_sum": "Sum over the hours of |actual - forecast|, in the market's currency per MWh.",
+    "squared_error_sum": "Sum over the hours of (actual - forecast)^2, (currency per MWh)^2.",
+    "smape_sum": "Sum over the hours of the sMAPE terms, % (divide by hours).",
+    "naive_abs_error_sum": "Sum of the weekly naive's (same hour of D-7) absolute errors on the same hours, currency per MWh.",
+    "pinball_sum": "Sum over the hours of the mean pinball loss over P10/P50/P90, currency per MWh.",
+    "covered_hours": "Hours whose actual fell inside P10-P90.",
+    "dm_vs_naive_stat": "One-sided Diebold-Mariano statistic on daily MAE against the weekly naive (positive: better).",
+    "dm_vs_naive_p": "p-value of that test, fraction 0-1.",
+    "dm_vs_published_stat": "One-sided Diebold-Mariano statistic on daily MAE against the published DNN ensemble.",
+    "dm_vs_published_p": "p-value of that test, fraction 0-1.",
+    r"^price_[a-z]{3}_per_mwh$": "Day-ahead price of the hour in the market's currency per MWh (price_usd_per_mwh: USD/MWh).",
+    r"^.*_forecast_mw$": "The market's exogenous day-ahead forecast for the hour (load, wind, ...), MW.",
+    r"^price_d\d+_[a-z]{3}_per_mwh$": "Price of the same hour k days before D (price_d1: D-1), currency per MWh.",
+    r"^exog\d+_d\d+_mw$": "Exogenous forecast j of the same hour for D-k (exog1_d0: series 1 for D), MW.",
+    r"^p10_offset_[a-z]{3}_per_mwh$": "P10 minus P50 (a past-error quantile, <= 0 applied), currency per MWh.",
+    r"^p90_offset_[a-z]{3}_per_mwh$": "P90 minus P50 (a past-error quantile, >= 0 applied), currency per MWh.",
+    r"^price_p10_[a-z]{3}_per_mwh$": "10th percentile of the hour's day-ahead price, currency per MWh.",
+    r"^price_p50_[a-z]{3}_per_mwh$": "Median forecast of the hour's day-ahead price, currency per MWh.",
+    r"^price_p90_[a-z]{3}_per_mwh$": "90th percentile of the hour's day-ahead price, currency per MWh.",
+    r"^mae_[a-z]{3}_per_mwh$": "Mean absolute error, currency per MWh.",
+    r"^rmse_[a-z]{3}_per_mwh$": "Root mean squared error, currency per MWh.",
+    r"^pinball_[a-z]{3}_per_mwh$": "Mean pinball loss over P10/P50/P90, currency per MWh.",
 }
 
 # the direct-intensity features mirror the (lifecycle) intensity features one for one
@@ -253,4 +294,11 @@ for _name, _fuel in _FUELS.items():
 
 
 def column_description(name: str) -> str | None:
-    return COLUMN_DESCRIPTIONS.get(name)
+    """The description of `name`: its own entry, or the first pattern entry (`^...$`, a Pandera
+    regex column such as `price_<currency>_per_mwh`) it matches."""
+    if name in COLUMN_DESCRIPTIONS:
+        return COLUMN_DESCRIPTIONS[name]
+    for key, text in COLUMN_DESCRIPTIONS.items():
+        if key.startswith("^") and re.fullmatch(key, name):
+            return text
+    return None

@@ -3,14 +3,15 @@
 Adding a provider: its module under `energy_assets/sources/` (fetch, pure parse, `FEEDS`), one
 entry here, the regions it serves in `energy_assets/regions.py`, and its class in the contract
 test (`energy_assets_tests/test_source_contracts.py`). `energy_assets/defs/raw.py` makes each
-feed a raw asset; nothing else names the provider.
+feed a raw asset; nothing else names the provider. A provider partitioned by market instead
+of region (day-ahead price files) goes in `MARKET_PROVIDERS` and `defs/prices.py`.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-from energy_assets.sources import caiso_outlook, eia930, gfs_regional
+from energy_assets.sources import caiso_outlook, eia930, epftoolbox, gfs_regional
 from energy_assets.sources.feeds import Feed
 
 PROVIDERS = MappingProxyType(
@@ -22,6 +23,11 @@ PROVIDERS = MappingProxyType(
 )
 
 FEEDS: tuple[Feed, ...] = tuple(feed for feeds in PROVIDERS.values() for feed in feeds)
+
+
+# Providers whose feeds are partitioned by market (a price market's file) rather than by grid
+# region: `energy_assets/defs/prices.py` makes each such feed its raw asset.
+MARKET_PROVIDERS = MappingProxyType({"epftoolbox": epftoolbox.FEEDS})
 
 
 def feed(provider: str, name: str) -> Feed:

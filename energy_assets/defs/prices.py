@@ -1,0 +1,964 @@
+"""Day-ahead electricity prices: market files -> prices -> features -> models -> forecasts -> scores.
+
+Every price asset is partitioned by market day x market (`partitions.market_day_partitions`;
+the market, e.g. PJM, is the `region` dimension), over the days of the market's file
+(`sources/epftoolbox.py`, `MARKETS`); the day-ahead assets start `PRICE_HISTORY_DAYS` later,
+so that every partition has a training history. They are in the asset group `prices`, built by
+`price_ingest_job` and `price_job` (`defs/jobs.py`), and reported by `price_report_job`.
+
+- `raw/epftoolbox_prices`: the market file read from the datasets folder, checked whole (a gap,
+  a repeated DST hour, a missing column, text in a number, too few days: a failure naming file,
+  row and column), and the day's 24 lines archived verbatim (the slice the partition read).
+- `harmonized/prices`: the hourly day-ahead price (`price_<currency>_per_mwh`) with market,
+  zone and currency; `harmonized/price_exogenous_forecasts`: the market's exogenous day-ahead
+  forecasts as operator forecasts (long: one row per series and hour) with `issued_at_utc`.
+- `features/price_features`: day D's feature vector (`features/price.py`, `day_features`).
+- `models/price_lear`, `models/price_lightgbm`, `models/price_mlx`: one member per window (the
+  MLP one), trained for D on the days before D (rolling origin) with the benchmark's own code
+  (`models/price_linear.py`, `price_lgbm.py`, `price_mlx.py`); artifacts under
+  `data/models/<asset>/<market>/`. The MLP warm-starts from D-1's artifact when it is stored
+  (else a full fit, as the benchmark's first day); the artifact holds the weights, not Adam's
+  moments or the shuffling generator, so a day-by-day run is close to the benchmark's single
+  pass, not bit for bit. The LightGBM transform is fitted on the 1456 days before D (the
+  benchmark fits it once before its first forecast day).
+- `forecasts/price_day_ahead_members`: each member's forecast of D from its artifact and D's
+  features.
+- `models/price_ensemble`: the benchmark's ensemble weights for D (fitted on the members'
+  forecasts of earlier days), and P10/P90 offsets calibrated on past days only: the quantiles of
+  the out-of-sample ensemble errors of the `calibration_days` before D (with fewer than
+  `min_days` of them, of the past days' day-over-day price changes).
+- `forecasts/price_day_ahead`: P50 = the weighted members, P10/P90 = P50 + the offsets.
+- `evaluation/price_forecast_score`: the day's sums per forecaster (ensemble, the families,
+  the weekly naive, the published forecasts of the market's file where they cover the day);
+  `evaluation/price_forecast_report`: every stored day rolled up (MAE, RMSE, sMAPE, rMAE,
+  pinball, coverage, DM against the naive and the published DNN ensemble).
+
+Model sizes are run configuration (`PriceModelsConfig`, the benchmark's defaults): a test or a
+quick look runs small windows.
+"""
+
+import datetime as dt
+import hashlib
+import pickle
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import numpy as np
+import polars as pl
+
+from energy_assets.atomic import write_atomic
+from energy_assets.defs_support.ranges import RANGE_POLICY, once_per_step, per_region_day, read_days
+from energy_assets.defs_support.resources import (
+    ArchiveResource,
+    HttpResource,
+    ModelStoreResource,
+    WarehouseResource,
+)
+from energy_assets.defs_support.validation import (
+    PARTITION_EXPR,
+    check_specs,
+    completeness_result,
+    table_value,
+    validated_output,
+)
+from energy_assets.evaluation.price_score import day_scores, report_rows
+from energy_assets.features.price import (
+    HOURS,
+    MAX_LAG,
+    Market,
+    day_feature_frame,
+    day_vector_from_frame,
+    market_from_days,
+    padded_day_features,
+)
+from energy_assets.models.price_ensemble import (
+    ensemble_forecasts,
+    ensemble_inputs,
+    family_means,
+    residual_quantiles,
+)
+from energy_assets.models.price_lgbm import LGBMSpec, LGBMTask
+from energy_assets.models.price_linear import LinearSpec, LinearTask
+from energy_assets.models.price_mlx import MLPFit, MLPSpec, MLPTask
+from energy_assets.partitions import (
+    RegionDay,
+    market_day_partitions,
+    partition_keys,
+    same_day_mapping,
+)
+from energy_assets.schemas import prices as schemas
+from energy_assets.sources import epftoolbox
+from energy_assets.sources.errors import PayloadError, SourceError
+from energy_assets.sources.feeds import FeedSource
+from energy_assets.sources.registry import MARKET_PROVIDERS
+
+FEED = MARKET_PROVIDERS["epftoolbox"][0]
+MARKETS = tuple(FEED.markets)
+FIRST_DATE = min(m.first_date for m in FEED.markets.values())
+LAST_DATE = max(m.last_date for m in FEED.markets.values())
+# the first day-ahead day leaves MAX_LAG days for the lags and 28 days of training rows
+PRICE_HISTORY_DAYS = MAX_LAG + 28
+FIRST_DAY_AHEAD_DATE = (
+    dt.date.fromisoformat(FIRST_DATE) + dt.timedelta(days=PRICE_HISTORY_DAYS)
+).isoformat()
+PRICE_PARTITIONS = market_day_partitions(MARKETS, FIRST_DATE, LAST_DATE)
+PRICE_DAY_AHEAD_PARTITIONS = market_day_partitions(MARKETS, FIRST_DAY_AHEAD_DATE, LAST_DATE)
+GROUP = "prices"
+
+RAW = dg.AssetKey(["raw", FEED.asset_name])
+PRICES = dg.AssetKey(["harmonized", "prices"])
+EXOGENOUS = dg.AssetKey(["harmonized", "price_exogenous_forecasts"])
+FEATURES = dg.AssetKey(["features", "price_features"])
+LEAR = dg.AssetKey(["models", "price_lear"])
+LIGHTGBM = dg.AssetKey(["models", "price_lightgbm"])
+MLX = dg.AssetKey(["models", "price_mlx"])
+MEMBERS = dg.AssetKey(["forecasts", "price_day_ahead_members"])
+ENSEMBLE = dg.AssetKey(["models", "price_ensemble"])
+DAY_AHEAD = dg.AssetKey(["forecasts", "price_day_ahead"])
+SCORE = dg.AssetKey(["evaluation", "price_forecast_score"])
+REPORT = dg.AssetKey(["evaluation", "price_forecast_report"])
+
+_SAME_DAY = same_day_mapping(MARKETS, MARKETS)
+
+
+class PriceModelsConfig(dg.Config):
+    """Sizes of the price models (defaults: the benchmark's, `benchmarks/epf.py`)."""
+
+    lear_windows: list[int] = list(LinearSpec().windows)
+    ridge_days: float = LinearSpec().ridge_days
+    lgbm_windows: list[int] = list(LGBMSpec().windows)
+    lgbm_rounds: int = LGBMSpec().rounds
+    mlp_window: int = MLPSpec().window
+    mlp_hidden: list[int] = list(MLPSpec().hidden)
+    mlp_members: int = MLPSpec().members
+    mlp_skip_members: int = MLPSpec().skip_members
+    mlp_init_epochs: int = MLPSpec().init_epochs
+    mlp_daily_days: int = MLPSpec().daily_days
+
+
+class PriceEnsembleConfig(dg.Config):
+    """The benchmark's ensemble (`BenchmarkConfig`) and the quantile calibration window."""
+
+    window_days: int = 56
+    shrink: float = 0.5
+    min_days: int = 7
+    calibration_days: int = 56
+
+
+def _market(rd: RegionDay) -> epftoolbox.EpfMarket:
+    return epftoolbox.market(rd.region)
+
+
+def _what(context) -> str:
+    return f"{context.asset_key.to_user_string()} partition {context.partition_key}"
+
+
+# --- raw --------------------------------------------------------------------------------------
+
+
+class _FileRead:
+    """The market file's payload and its parsed rows (once per step: a range parses it once)."""
+
+    def __init__(self, payload, rows: pl.DataFrame) -> None:
+        self.payload, self.rows = payload, rows
+
+
+def _read_file(http: HttpResource, rd: RegionDay) -> _FileRead:
+    the_market = _market(rd)
+    with http.client() as client:
+        source = FeedSource(client, http.datasets(), keys=http.api_keys())
+        try:
+            (payload,) = FEED.fetch(source, the_market)
+        except FileNotFoundError as error:
+            raise dg.Failure(
+                description=f"{FEED.provider} {FEED.name}, partition {rd}: {error}",
+                allow_retries=False,
+            ) from error
+    try:
+        rows = FEED.parse([payload], the_market)
+    except PayloadError as error:
+        problem = SourceError(FEED.provider, payload.url, str(rd), str(error))
+        raise dg.Failure(
+            description=str(problem),
+            metadata={"source_url": payload.url, "file_sha256": payload.sha256},
+            allow_retries=False,
+        ) from problem
+    return _FileRead(payload, rows)
+
+
+def _code_reference() -> dict:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        ref = dg.LocalFileCodeReference(file_path=str(Path(epftoolbox.__file__)), line_number=1)
+        return {"dagster/code_references": dg.CodeReferencesMetadataValue(code_references=[ref])}
+
+
+@dg.asset(
+    key=RAW,
+    description=FEED.description,
+    group_name=GROUP,
+    partitions_def=PRICE_PARTITIONS,
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "provider": FEED.provider,
+        "first_date": FIRST_DATE,
+        **_code_reference(),
+    },
+    check_specs=check_specs(RAW, completeness=True),
+    kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def epftoolbox_prices(
+    context: dg.AssetExecutionContext, http: HttpResource, archive: ArchiveResource
+):
+    """The market file's hours of day D, in the file's terms, with the day's lines archived."""
+    rd = partition_keys(context)
+    read = once_per_step(context, (RAW, rd.region), lambda: _read_file(http, rd))
+    day = FEED.day_rows(read.rows, rd.market_date)
+    if day.is_empty():
+        raise dg.Failure(
+            f"{FEED.provider} payload for partition {rd} is unusable: {read.payload.url} has no"
+            f" hours for {rd.market_date}",
+            allow_retries=False,
+        )
+    p = read.payload
+    stored = archive.archive().put(
+        provider=p.provider,
+        body=FEED.day_slice(p.body, read.rows, rd.market_date),
+        url=p.url,
+        status=p.status,
+        content_type=p.content_type,
+        fetched_at=p.fetched_at,
+        transport=p.transport,
+    )
+    rows = day.drop("market_date").with_columns(
+        region=pl.lit(rd.region),
+        market_date=pl.lit(rd.market_date, dtype=pl.Date),
+        payload_sha256=pl.lit(stored.sha256),
+        source_url=pl.lit(p.url),
+        fetched_at_utc=pl.lit(p.fetched_at, dtype=pl.Datetime("us", "UTC")),
+    )
+    first = ["region", "market_date", "hour", "interval_start_local"]
+    rows = rows.select(first + [c for c in rows.columns if c not in first])
+    yield from validated_output(
+        context,
+        rows,
+        schemas.RawEpftoolboxPrices,
+        {
+            "source_url": p.url,
+            "file_sha256": p.sha256,
+            "payload_sha256": stored.sha256,
+            "payload_path": dg.MetadataValue.path(str(stored.path)),
+            "source_rows": f"{int(day['source_row'].min())}-{int(day['source_row'].max())}",
+        },
+    )
+    yield completeness_result(HOURS, rows.height, "hours")
+
+
+# --- harmonized -------------------------------------------------------------------------------
+
+
+@dg.asset(
+    key=PRICES,
+    group_name=GROUP,
+    partitions_def=PRICE_PARTITIONS,
+    ins={"raw": dg.AssetIn(key=RAW)},
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(PRICES),
+    kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def prices(context: dg.AssetExecutionContext, raw: pl.DataFrame):
+    """Hourly day-ahead price of the market's zone for day D, in its currency per MWh, with
+    market, zone and currency (24 market-local hours, `hour` 0..23)."""
+    the_market = _market(partition_keys(context))
+    frame = raw.select(
+        "region",
+        "market_date",
+        "hour",
+        "interval_start_local",
+        pl.lit(the_market.code).alias("market"),
+        pl.lit(the_market.zone).alias("zone"),
+        pl.lit(the_market.currency).alias("currency"),
+        the_market.price_column,
+        pl.lit(FEED.provider).alias("provider"),
+    ).sort("hour")
+    yield from validated_output(
+        context,
+        frame,
+        schemas.MarketPrices,
+        {"mean_price": round(float(frame[the_market.price_column].mean()), 3)},
+    )
+
+
+@dg.asset(
+    key=EXOGENOUS,
+    group_name=GROUP,
+    partitions_def=PRICE_PARTITIONS,
+    ins={"raw": dg.AssetIn(key=RAW)},
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(EXOGENOUS),
+    kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def price_exogenous_forecasts(context: dg.AssetExecutionContext, raw: pl.DataFrame):
+    """The market's exogenous day-ahead forecasts for day D (load, ...), MW, as operator
+    forecasts: one row per series and hour, issued D-1 at the market's issue time."""
+    rd = partition_keys(context)
+    the_market = _market(rd)
+    series = [c for c in raw.columns if c.endswith("_forecast_mw")]
+    issued = epftoolbox.issued_at_utc(the_market, rd.market_date)
+    frame = pl.concat(
+        [
+            raw.select(
+                "region",
+                "market_date",
+                "hour",
+                "interval_start_local",
+                pl.lit(the_market.code).alias("market"),
+                pl.lit(name).alias("series"),
+                pl.lit(j, dtype=pl.Int8).alias("series_index"),
+                pl.col(name).alias("forecast_mw"),
+                pl.lit(issued, dtype=pl.Datetime("us", "UTC")).alias("issued_at_utc"),
+                pl.lit(FEED.provider).alias("provider"),
+            )
+            for j, name in enumerate(series, start=1)
+        ]
+    ).sort("series_index", "hour")
+    yield from validated_output(
+        context, frame, schemas.MarketExogenousForecasts, {"series": ", ".join(series)}
+    )
+
+
+# --- history as day arrays --------------------------------------------------------------------
+
+
+def _history(
+    context, warehouse: WarehouseResource, rd: RegionDay, days_back: int, need: int
+) -> tuple[Market, int]:
+    """The market as day arrays over the consecutive stored days before D (at most `days_back`)
+    and D's exogenous forecasts: prices of D-n..D-1, forecasts of D-n..D. D's price row is a
+    copy of D-1's, never read (features of D read D-1 and earlier; models train before D).
+    Returns (market, index of D). Fewer than `need` days: a failure naming the missing days."""
+    the_market = _market(rd)
+    first = dt.date.fromisoformat(the_market.first_date)
+    days = [
+        rd.market_date - dt.timedelta(days=k)
+        for k in range(days_back, 0, -1)
+        if rd.market_date - dt.timedelta(days=k) >= first
+    ]
+    price_frame, missing_p = read_days(context, warehouse, PRICES, rd.region, days)
+    exog_frame, missing_e = read_days(
+        context, warehouse, EXOGENOUS, rd.region, [*days, rd.market_date]
+    )
+    if rd.market_date in missing_e:
+        raise dg.Failure(
+            f"{_what(context)}: no {EXOGENOUS.to_user_string()} for {rd.market_date} (the day's"
+            " exogenous forecasts). Materialize it first (price_ingest_job).",
+            allow_retries=False,
+        )
+    missing = sorted(set(missing_p) | set(missing_e))
+    # the consecutive days ending at D-1: a gap would shift every lag
+    kept = [d for d in days if not missing or d > missing[-1]]
+    if len(kept) < need:
+        shown = ", ".join(d.isoformat() for d in missing[-10:]) or "none"
+        raise dg.Failure(
+            f"{_what(context)}: needs {need} consecutive days of {PRICES.to_user_string()} and"
+            f" {EXOGENOUS.to_user_string()} before {rd.market_date}, found {len(kept)};"
+            f" missing: {shown}. Materialize those days first (price_ingest_job).",
+            allow_retries=False,
+        )
+    if missing:
+        context.log.warning(
+            f"{_what(context)}: history starts {kept[0]} (after the missing day {missing[-1]})"
+        )
+    price_col = the_market.price_column
+    wanted = pl.DataFrame({"market_date": kept}, schema={"market_date": pl.Date})
+    p = wanted.join(price_frame, on="market_date", how="left").sort("market_date", "hour")
+    prices_arr = p[price_col].to_numpy().astype(np.float64).reshape(len(kept), HOURS)
+    exog_days = [*kept, rd.market_date]
+    e = exog_frame.filter(pl.col("market_date").is_in(exog_days)).sort(
+        "market_date", "series_index", "hour"
+    )
+    k = int(e["series_index"].max()) if e.height else 0
+    exog_arr = (
+        e["forecast_mw"].to_numpy().astype(np.float64).reshape(len(exog_days), k, HOURS)
+    ).transpose(0, 2, 1)
+    prices_arr = np.concatenate([prices_arr, prices_arr[-1:]], axis=0)
+    market = market_from_days(rd.region, exog_days, prices_arr, exog_arr)
+    return market, len(kept)
+
+
+# --- features ---------------------------------------------------------------------------------
+
+
+@dg.asset(
+    key=FEATURES,
+    group_name=GROUP,
+    partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
+    deps=[dg.AssetDep(PRICES, partition_mapping=_SAME_DAY)],
+    ins={"exogenous": dg.AssetIn(key=EXOGENOUS, partition_mapping=_SAME_DAY)},
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(FEATURES),
+    kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def price_features(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, exogenous: pl.DataFrame
+):
+    """Day D's feature vector (`features/price.py` `day_features`, the benchmark's): prices of
+    D-1, D-2, D-3, D-7 and each exogenous forecast for D, D-1, D-7, same hour; day of week.
+    Reads the prices and forecasts of D-7..D-1 from the warehouse."""
+    rd = partition_keys(context)
+    the_market = _market(rd)
+    market, idx = _history(context, warehouse, rd, MAX_LAG, MAX_LAG)
+    unit = the_market.price_column.removeprefix("price_")
+    frame = day_feature_frame(market, idx, unit).with_columns(
+        region=pl.lit(rd.region),
+        market_date=pl.lit(rd.market_date, dtype=pl.Date),
+        interval_start_local=pl.datetime(
+            rd.market_date.year, rd.market_date.month, rd.market_date.day, pl.col("hour")
+        ).cast(pl.Datetime("us")),
+        issued_at_utc=pl.lit(
+            epftoolbox.issued_at_utc(the_market, rd.market_date), dtype=pl.Datetime("us", "UTC")
+        ),
+    )
+    first = ["region", "market_date", "hour", "interval_start_local"]
+    frame = frame.select(first + [c for c in frame.columns if c not in first])
+    yield from validated_output(context, frame, schemas.PriceFeatures)
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+def _save(model_store: ModelStoreResource, asset: str, rd: RegionDay, member: str, data: bytes):
+    path = model_store.path() / asset / rd.region / f"{rd.market_date.isoformat()}_{member}.pkl"
+    write_atomic(path, data)
+    return path, hashlib.sha256(data).hexdigest()
+
+
+def _load(path: str, sha256: str) -> Any:
+    data = Path(path).read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise dg.Failure(f"model artifact {path} does not match its sha256 {sha256[:12]}")
+    return data
+
+
+def _model_rows(rd: RegionDay, members: list[tuple]) -> pl.DataFrame:
+    rows = []
+    for member, path, sha256, training_days in members:
+        rows.append(
+            {
+                "region": rd.region,
+                "market_date": rd.market_date,
+                "member": member,
+                "model_version": f"{member}@{rd.market_date.isoformat()}:{sha256[:12]}",
+                "artifact_path": str(path),
+                "artifact_sha256": sha256,
+                "training_days": int(training_days),
+                "train_first_date": (rd.market_date - dt.timedelta(days=int(training_days))),
+                "train_last_date": rd.market_date - dt.timedelta(days=1),
+                "trained_at_utc": dt.datetime.now(dt.UTC),
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema_overrides={
+            "training_days": pl.Int32,
+            "trained_at_utc": pl.Datetime("us", "UTC"),
+        },
+    )
+
+
+def _model_asset(key: dg.AssetKey, kind: str):
+    """`@dg.asset` of a model family: partitions, the same-day features dependency, checks."""
+    return dg.asset(
+        key=key,
+        group_name=GROUP,
+        partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
+        deps=[dg.AssetDep(FEATURES, partition_mapping=_SAME_DAY)],
+        metadata={"partition_expr": PARTITION_EXPR},
+        check_specs=check_specs(key),
+        kinds={kind, "duckdb"},
+        backfill_policy=RANGE_POLICY,
+    )
+
+
+def _train(context, config, warehouse, model_store, key: dg.AssetKey, history_days: int, fit):
+    """Day D's members of a family: the market's history before D as day arrays, each member
+    fitted (`fit`) and its artifact stored; the model table's rows, validated."""
+    rd = partition_keys(context)
+    market, idx = _history(context, warehouse, rd, history_days + MAX_LAG, PRICE_HISTORY_DAYS)
+    raw = padded_day_features(market)
+    members = fit(context, config, model_store, rd, market, raw, idx)
+    frame = _model_rows(rd, members)
+    yield from validated_output(
+        context,
+        frame,
+        schemas.PriceModel,
+        {"members": ", ".join(frame["member"]), "history_days": idx},
+    )
+
+
+def _fit_lear(context, config, model_store, rd, market, raw, idx):
+    spec = LinearSpec(windows=tuple(config.lear_windows), ridge_days=config.ridge_days)
+    out = []
+    for w in spec.windows:
+        fit = LinearTask(spec, w).fit(market, raw, idx)
+        path, sha = _save(model_store, "price_lear", rd, f"lear_{w}", pickle.dumps(fit))
+        out.append((f"lear_{w}", path, sha, fit.training_days))
+    return out
+
+
+def _fit_lightgbm(context, config, model_store, rd, market, raw, idx):
+    spec = LGBMSpec(windows=tuple(config.lgbm_windows), rounds=config.lgbm_rounds)
+    out = []
+    for w in spec.windows:
+        task = LGBMTask(spec, w)
+        task.origin = idx  # the transform is fitted on the days before D
+        fit = task.fit(market, raw, idx)
+        path, sha = _save(model_store, "price_lightgbm", rd, f"lgbm_{w}", pickle.dumps(fit))
+        out.append((f"lgbm_{w}", path, sha, fit.training_days))
+    return out
+
+
+def _fit_mlx(context, config, model_store, rd, market, raw, idx):
+    spec = MLPSpec(
+        window=config.mlp_window,
+        hidden=tuple(config.mlp_hidden),
+        members=config.mlp_members,
+        skip_members=config.mlp_skip_members,
+        init_epochs=config.mlp_init_epochs,
+        daily_days=config.mlp_daily_days,
+    )
+    task = MLPTask(spec)
+    day_before = (rd.market_date - dt.timedelta(days=1)).isoformat()
+    previous = model_store.path() / "price_mlx" / rd.region / f"{day_before}_mlp.pkl"
+    if previous.exists():
+        task.resume(MLPFit.from_bytes(previous.read_bytes()).models, idx - 1)
+        context.log.info(f"models/price_mlx {rd}: warm start from {previous.name}")
+    fit = task.fit(market, raw, idx)
+    path, sha = _save(model_store, "price_mlx", rd, "mlp", fit.to_bytes())
+    return [("mlp", path, sha, fit.training_days)]
+
+
+@_model_asset(LEAR, "numpy")
+@per_region_day()
+def price_lear(
+    context: dg.AssetExecutionContext,
+    config: PriceModelsConfig,
+    warehouse: WarehouseResource,
+    model_store: ModelStoreResource,
+):
+    """LEAR-style linear price models for day D, one per window (`lear_windows`): 24 per-hour
+    ridge regressions on the asinh-transformed day vector (`models/price_linear.py`), trained
+    on the days before D."""
+    yield from _train(
+        context, config, warehouse, model_store, LEAR, max(config.lear_windows), _fit_lear
+    )
+
+
+@_model_asset(LIGHTGBM, "lightgbm")
+@per_region_day()
+def price_lightgbm(
+    context: dg.AssetExecutionContext,
+    config: PriceModelsConfig,
+    warehouse: WarehouseResource,
+    model_store: ModelStoreResource,
+):
+    """LightGBM price models for day D, one per window (`lgbm_windows`; `models/price_lgbm.py`),
+    on (day, hour) rows transformed with the 1456 days before D, trained on the days before D."""
+    days = max(max(config.lgbm_windows), 1456)
+    yield from _train(context, config, warehouse, model_store, LIGHTGBM, days, _fit_lightgbm)
+
+
+@_model_asset(MLX, "mlx")
+@per_region_day()
+def price_mlx(
+    context: dg.AssetExecutionContext,
+    config: PriceModelsConfig,
+    warehouse: WarehouseResource,
+    model_store: ModelStoreResource,
+):
+    """MLX MLP price model for day D (`models/price_mlx.py`): fitted on the `mlp_window` days
+    before D, or warm-started from D-1's model when it is stored (one epoch on the latest
+    `mlp_daily_days` days)."""
+    yield from _train(context, config, warehouse, model_store, MLX, config.mlp_window, _fit_mlx)
+
+
+# --- member forecasts -------------------------------------------------------------------------
+
+
+@dg.asset(
+    key=MEMBERS,
+    group_name=GROUP,
+    partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
+    ins={
+        "lear": dg.AssetIn(key=LEAR),
+        "lightgbm": dg.AssetIn(key=LIGHTGBM),
+        "mlx": dg.AssetIn(key=MLX),
+        "features": dg.AssetIn(key=FEATURES),
+    },
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(MEMBERS),
+    kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def price_day_ahead_members(
+    context: dg.AssetExecutionContext,
+    lear: pl.DataFrame,
+    lightgbm: pl.DataFrame,
+    mlx: pl.DataFrame,
+    features: pl.DataFrame,
+):
+    """Each member's forecast of day D's 24 prices, from its artifact and D's features."""
+    rd = partition_keys(context)
+    the_market = _market(rd)
+    n_exog = len({c.split("_")[0] for c in features.columns if c.startswith("exog")})
+    vector = day_vector_from_frame(features, n_exog)
+    dow = int(features["day_of_week"][0])
+    frames = []
+    for models in (lear, lightgbm, mlx):
+        for row in models.iter_rows(named=True):
+            data = _load(row["artifact_path"], row["artifact_sha256"])
+            fit = MLPFit.from_bytes(data) if row["member"] == "mlp" else pickle.loads(data)
+            forecast = fit.predict(vector, dow, n_exog)
+            frames.append(
+                features.select("region", "market_date", "hour", "interval_start_local")
+                .sort("hour")
+                .with_columns(
+                    member=pl.lit(row["member"]),
+                    model_version=pl.lit(row["model_version"]),
+                    **{the_market.price_column: pl.Series(forecast, dtype=pl.Float64)},
+                    issued_at_utc=pl.lit(features["issued_at_utc"][0]),
+                )
+            )
+    frame = pl.concat(frames)
+    yield from validated_output(context, frame, schemas.PriceMemberForecasts)
+
+
+# --- ensemble and the day-ahead forecast ------------------------------------------------------
+
+
+def _member_arrays(frame: pl.DataFrame, price_col: str, days: list[dt.date]) -> dict:
+    out = {}
+    for member in sorted(frame["member"].unique().to_list(), key=_member_order):
+        part = frame.filter(pl.col("member") == member).sort("market_date", "hour")
+        out[member] = part[price_col].to_numpy().reshape(len(days), HOURS)
+    return out
+
+
+def _member_order(name: str) -> tuple[int, int]:
+    family, _, window = name.partition("_")
+    return ({"lear": 0, "lgbm": 1, "mlp": 2}.get(family, 3), int(window) if window else 0)
+
+
+@dg.asset(
+    key=ENSEMBLE,
+    group_name=GROUP,
+    partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
+    ins={"members": dg.AssetIn(key=MEMBERS)},
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(ENSEMBLE),
+    kinds={"duckdb", "numpy"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def price_ensemble(
+    context: dg.AssetExecutionContext,
+    config: PriceEnsembleConfig,
+    warehouse: WarehouseResource,
+    members: pl.DataFrame,
+):
+    """Day D's ensemble: the benchmark's convex weights (`models/price_ensemble.py`, fitted on
+    the members' forecasts of the `window_days` before D, shrunk halfway to equal) and P10/P90
+    offsets from the out-of-sample ensemble errors of the `calibration_days` before D."""
+    rd = partition_keys(context)
+    the_market = _market(rd)
+    col = the_market.price_column
+    span = config.window_days + config.calibration_days
+    first = dt.date.fromisoformat(FIRST_DAY_AHEAD_DATE)
+    back = [
+        rd.market_date - dt.timedelta(days=k)
+        for k in range(span, 0, -1)
+        if rd.market_date - dt.timedelta(days=k) >= first
+    ]
+    past, missing = read_days(context, warehouse, MEMBERS, rd.region, back)
+    names = set(members["member"].unique().to_list())
+    if past.width:
+        complete = past.group_by("market_date").agg(pl.col("member").n_unique().alias("n"))
+        have = set(complete.filter(pl.col("n") == len(names))["market_date"].to_list())
+    else:
+        have = set()
+    days = [d for d in back if d in have]
+    days = [d for d in days if not [m for m in back if m not in have and m > d]]  # consecutive
+    actual_frame, _ = read_days(context, warehouse, PRICES, rd.region, days) if days else (None, [])
+    all_days = [*days, rd.market_date]
+    frame = pl.concat(
+        [past.filter(pl.col("market_date").is_in(days)).select(members.columns), members]
+        if days
+        else [members]
+    )
+    arrays = _member_arrays(frame.filter(pl.col("member").is_in(names)), col, all_days)
+    actual = np.full((len(all_days), HOURS), np.nan)
+    if days:
+        actual[:-1] = actual_frame.sort("market_date", "hour")[col].to_numpy().reshape(-1, HOURS)
+    inputs = ensemble_inputs(arrays)
+    ens, weights = ensemble_forecasts(
+        inputs, actual, config.window_days, config.shrink, config.min_days
+    )
+    calib = min(len(days), config.calibration_days)
+    if calib >= config.min_days:
+        q = residual_quantiles(actual[-1 - calib : -1], ens[-1 - calib : -1])
+        how = "ensemble"
+    else:
+        hist, _ = _history(context, warehouse, rd, config.calibration_days + 1, 2)
+        p = hist.prices[:-1]  # D's row is a placeholder
+        q = residual_quantiles(p[1:], p[:-1])
+        how, calib = "persistence", p.shape[0] - 1
+    unit = col.removeprefix("price_")
+    out = pl.DataFrame(
+        {
+            "region": rd.region,
+            "market_date": rd.market_date,
+            "ensemble_input": list(inputs),
+            "weight": weights[-1],
+            "weight_days": min(len(days), config.window_days),
+            f"p10_offset_{unit}": min(q[0.1], 0.0),
+            f"p90_offset_{unit}": max(q[0.9], 0.0),
+            "calibration": how,
+            "calibration_days": calib,
+        },
+        schema_overrides={"weight_days": pl.Int32, "calibration_days": pl.Int32},
+    )
+    if missing:
+        context.log.warning(f"{_what(context)}: no member forecasts stored for {len(missing)} days")
+    yield from validated_output(
+        context,
+        out,
+        schemas.PriceEnsembleWeights,
+        {
+            "weights": table_value(out.select("ensemble_input", "weight")),
+            "past_days": len(days),
+            "calibration": how,
+        },
+    )
+
+
+@dg.asset(
+    key=DAY_AHEAD,
+    group_name=GROUP,
+    partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
+    ins={"ensemble": dg.AssetIn(key=ENSEMBLE), "members": dg.AssetIn(key=MEMBERS)},
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(DAY_AHEAD),
+    kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def price_day_ahead(
+    context: dg.AssetExecutionContext, ensemble: pl.DataFrame, members: pl.DataFrame
+):
+    """Day-ahead P10/P50/P90 of day D's hourly price, issued D-1: P50 the weighted members
+    (`models/price_ensemble`), P10/P90 P50 plus the offsets calibrated on past days."""
+    rd = partition_keys(context)
+    the_market = _market(rd)
+    col = the_market.price_column
+    unit = col.removeprefix("price_")
+    arrays = _member_arrays(members, col, [rd.market_date])
+    inputs = ensemble_inputs(arrays)
+    weights = dict(zip(ensemble["ensemble_input"], ensemble["weight"], strict=True))
+    p50 = sum(weights[name] * inputs[name][0] for name in inputs)
+    lo, hi = float(ensemble[f"p10_offset_{unit}"][0]), float(ensemble[f"p90_offset_{unit}"][0])
+    base = members.filter(pl.col("member") == members["member"][0]).sort("hour")
+    frame = base.select(
+        "region",
+        "market_date",
+        "hour",
+        "interval_start_local",
+        pl.Series(f"price_p10_{unit}", p50 + lo),
+        pl.Series(f"price_p50_{unit}", p50),
+        pl.Series(f"price_p90_{unit}", p50 + hi),
+        pl.lit(the_market.currency).alias("currency"),
+        "issued_at_utc",
+        pl.lit("ensemble:" + ",".join(sorted(members["model_version"].unique()))).alias(
+            "model_version"
+        ),
+    )
+    frame = frame.with_columns(
+        pl.col("model_version").map_elements(
+            lambda v: "ensemble:" + hashlib.sha256(v.encode()).hexdigest()[:12],
+            return_dtype=pl.String,
+        )
+    )
+    yield from validated_output(
+        context,
+        frame,
+        schemas.PriceDayAhead,
+        {"mean_p50": round(float(p50.mean()), 3), "band_mean": round(hi - lo, 3)},
+    )
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def _published(http: HttpResource, the_market: epftoolbox.EpfMarket, day: dt.date) -> dict:
+    """The published forecasts of the day (column name -> 24 values), where the market has a
+    published file that covers it."""
+    if the_market.published is None:
+        return {}
+    path = http.datasets() / the_market.published
+    if not path.is_file():
+        return {}
+    frame = epftoolbox.parse_published(path.read_bytes(), f"datasets:{the_market.published}")
+    day_rows = frame.filter(pl.col("ts").dt.date() == day).sort("ts")
+    if day_rows.height != HOURS:
+        return {}
+    names = {"DNN Ensemble": "published_dnn_ensemble", "LEAR Ensemble": "published_lear_ensemble"}
+    return {names[c]: day_rows[c].to_numpy() for c in names if c in day_rows.columns}
+
+
+@dg.asset(
+    key=SCORE,
+    group_name=GROUP,
+    partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
+    ins={"forecast": dg.AssetIn(key=DAY_AHEAD), "members": dg.AssetIn(key=MEMBERS)},
+    deps=[dg.AssetDep(PRICES, partition_mapping=_SAME_DAY)],
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(SCORE),
+    kinds={"duckdb", "polars"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def price_forecast_score(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    http: HttpResource,
+    forecast: pl.DataFrame,
+    members: pl.DataFrame,
+):
+    """Scores of day D's price forecasts once D's prices are known: sums of absolute and squared
+    errors, sMAPE terms, the weekly naive's errors (rMAE), pinball and P10-P90 hits of the
+    ensemble, beside each model family, the weekly naive (same hour of D-7) and the published
+    forecasts of the market's file (DNN and LEAR ensembles, where they cover the day), all on
+    the same hours."""
+    rd = partition_keys(context)
+    the_market = _market(rd)
+    col = the_market.price_column
+    unit = col.removeprefix("price_")
+    naive_day = rd.market_date - dt.timedelta(days=7)
+    stored, missing = read_days(context, warehouse, PRICES, rd.region, [naive_day, rd.market_date])
+    if missing:
+        raise dg.Failure(
+            f"{_what(context)}: no {PRICES.to_user_string()} for"
+            f" {', '.join(d.isoformat() for d in missing)} (the actual and the naive's D-7)."
+            " Materialize them first (price_ingest_job).",
+            allow_retries=False,
+        )
+
+    def day(d: dt.date) -> np.ndarray:
+        return stored.filter(pl.col("market_date") == d).sort("hour")[col].to_numpy()
+
+    actual, naive = day(rd.market_date), day(naive_day)
+    fc = forecast.sort("hour")
+    arrays = _member_arrays(members, col, [rd.market_date])
+    families = {
+        name: v[0] for name, v in {**family_means(arrays), **ensemble_inputs(arrays)}.items()
+    }
+    forecasts = {
+        "ensemble": fc[f"price_p50_{unit}"].to_numpy(),
+        **families,
+        "naive": naive,
+        **_published(http, the_market, rd.market_date),
+    }
+    rows = day_scores(
+        actual,
+        forecasts,
+        naive,
+        {"ensemble": (fc[f"price_p10_{unit}"].to_numpy(), fc[f"price_p90_{unit}"].to_numpy())},
+    )
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "forecaster": pl.String,
+            "hours": pl.Int64,
+            "abs_error_sum": pl.Float64,
+            "squared_error_sum": pl.Float64,
+            "smape_sum": pl.Float64,
+            "naive_abs_error_sum": pl.Float64,
+            "pinball_sum": pl.Float64,
+            "covered_hours": pl.Int64,
+        },
+    ).select(
+        pl.lit(rd.region).alias("region"),
+        pl.lit(rd.market_date, dtype=pl.Date).alias("market_date"),
+        pl.lit(the_market.currency).alias("currency"),
+        pl.all(),
+    )
+    by = {r["forecaster"]: r for r in frame.iter_rows(named=True)}
+    yield from validated_output(
+        context,
+        frame,
+        schemas.PriceForecastScore,
+        {
+            f"mae_{unit}_{k}": round(v["abs_error_sum"] / v["hours"], 3)
+            for k, v in by.items()
+            if v["hours"]
+        },
+    )
+
+
+@dg.asset(
+    key=REPORT,
+    group_name=GROUP,
+    deps=[SCORE],
+    check_specs=check_specs(REPORT),
+    kinds={"duckdb", "polars"},
+)
+def price_forecast_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Every scored day of `evaluation/price_forecast_score` rolled up per market and
+    forecaster: MAE, RMSE, sMAPE, rMAE (against the weekly naive on the same hours), mean
+    pinball loss and P10-P90 coverage, and one-sided Diebold-Mariano tests on daily MAE against
+    the naive and the published DNN ensemble. Rebuilt whole on each materialization."""
+    try:
+        scores = warehouse.query("select * from evaluation.price_forecast_score")
+    except (FileNotFoundError, duckdb.CatalogException) as error:
+        raise dg.Failure(
+            f"evaluation/price_forecast_report: no scored days yet ({error}). Materialize"
+            " evaluation/price_forecast_score for some market-days first (price_job)."
+        ) from error
+    parts = []
+    for currency, part in scores.group_by("currency", maintain_order=True):
+        unit = f"{str(currency[0]).lower()}_per_mwh"
+        parts.append(
+            report_rows(part, unit)
+            .with_columns(currency=pl.lit(currency[0]))
+            .select("region", "currency", pl.exclude("region", "currency"))
+        )
+    report = pl.concat(parts, how="diagonal_relaxed")
+    report = report.with_columns(pl.col("days", "hours").cast(pl.Int64))
+    ensemble = report.filter(pl.col("forecaster") == "ensemble")
+    yield from validated_output(
+        context,
+        report,
+        schemas.PriceForecastReport,
+        {
+            "results": table_value(report),
+            "days_scored": int(report["days"].max()),
+            **{
+                f"{c}_{r['region']}_ensemble": round(r[c], 4)
+                for r in ensemble.iter_rows(named=True)
+                for c in report.columns
+                if c.startswith("mae_") and r[c] is not None
+            },
+        },
+    )

@@ -1,0 +1,111 @@
+"""LEAR-style linear price model: 24 per-hour regressions on the transformed day vector.
+
+One implementation for `benchmark epf` and `models/price_lear` (`energy_assets/defs/prices.py`).
+`LinearTask(spec, window).fit(market, raw, D)` fits on the trailing `window` days before D
+(prices up to D-1, exogenous forecasts up to D) and returns a `LinearFit`, whose `predict`
+gives D's 24 prices; `forecast` is both (what the benchmark calls every day).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from energy_assets.features.price import MAX_LAG, Market, Scaler, dummies
+
+
+@dataclass(frozen=True)
+class LinearSpec:
+    """LEAR-style linear model: 24 per-hour regressions on the transformed day vector."""
+
+    windows: tuple[int, ...] = (56, 84, 364, 1092, 1456)
+    method: str = "ridge"  # "ridge" (closed form) or "lasso" (FISTA, warm-started day to day)
+    ridge_days: float = 16.0  # ridge penalty on the mean squared error: ridge_days / n_days
+    alpha: float = 0.003  # lasso penalty
+    max_iter: int = 300
+    tol: float = 1e-5
+
+
+def _lasso_fista(
+    G: np.ndarray, c: np.ndarray, alpha: float, b0: np.ndarray, max_iter: int, tol: float
+) -> np.ndarray:
+    """min_b 0.5 b'Gb - c'b + alpha |b|_1 for each column of c (accelerated proximal gradient)."""
+    lip = float(np.linalg.eigvalsh(G)[-1]) if G.shape[0] <= 64 else _power_iteration(G)
+    lip = max(lip, 1e-12)
+    thr = alpha / lip
+    b = b0.copy()
+    z = b.copy()
+    t = 1.0
+    for _ in range(max_iter):
+        grad = G @ z - c
+        u = z - grad / lip
+        b_new = np.sign(u) * np.maximum(np.abs(u) - thr, 0.0)
+        t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+        z = b_new + ((t - 1.0) / t_new) * (b_new - b)
+        done = np.max(np.abs(b_new - b)) < tol
+        b, t = b_new, t_new
+        if done:
+            break
+    return b
+
+
+def _power_iteration(G: np.ndarray, iters: int = 30) -> float:
+    v = np.ones(G.shape[0]) / math.sqrt(G.shape[0])
+    lam = 0.0
+    for _ in range(iters):
+        w = G @ v
+        lam = float(np.linalg.norm(w))
+        if lam == 0:
+            return 0.0
+        v = w / lam
+    return lam * 1.01
+
+
+@dataclass(frozen=True)
+class LinearFit:
+    """A fitted linear model: the transform, the centring and the coefficients (features x 24)."""
+
+    scaler: Scaler
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    coef: np.ndarray
+    training_days: int
+
+    def predict(self, day_vector: np.ndarray, dow: int, n_exog: int) -> np.ndarray:
+        """D's 24 prices from D's raw day vector (`day_features`) and day of week."""
+        x = np.concatenate(
+            [self.scaler.day_rows(day_vector[None, :], n_exog), dummies(np.array([dow]))], axis=1
+        )
+        return self.scaler.price_inverse(self.y_mean + (x - self.x_mean) @ self.coef)[0]
+
+
+class LinearTask:
+    def __init__(self, spec: LinearSpec, window: int):
+        self.spec, self.window = spec, window
+        self.coef: np.ndarray | None = None
+
+    def fit(self, m: Market, raw: np.ndarray, D: int) -> LinearFit:
+        days = np.arange(max(MAX_LAG, D - self.window), D)
+        sc = Scaler.fit(m.prices[days], m.exog[days])
+        X = np.concatenate([sc.day_rows(raw[days], m.n_exog), dummies(m.dow[days])], axis=1)
+        Y = sc.price(m.prices[days])
+        xm, ym = X.mean(axis=0), Y.mean(axis=0)
+        Xc, Yc = X - xm, Y - ym
+        n = X.shape[0]
+        G = Xc.T @ Xc / n
+        c = Xc.T @ Yc / n
+        if self.spec.method == "ridge":
+            lam = self.spec.ridge_days / n
+            b = np.linalg.solve(G + lam * np.eye(G.shape[0]), c)
+        elif self.spec.method == "lasso":
+            b0 = self.coef if self.coef is not None else np.zeros_like(c)
+            b = _lasso_fista(G, c, self.spec.alpha, b0, self.spec.max_iter, self.spec.tol)
+            self.coef = b
+        else:
+            raise ValueError(f"unknown linear method {self.spec.method!r}")
+        return LinearFit(sc, xm, ym, b, int(n))
+
+    def forecast(self, m: Market, raw: np.ndarray, D: int) -> np.ndarray:
+        return self.fit(m, raw, D).predict(raw[D], int(m.dow[D]), m.n_exog)

@@ -1,0 +1,325 @@
+"""Day-ahead prices in the graph (`defs/prices.py`) on the real PJM file (through the datasets
+setting): bad market files fail naming file, row and column; a short window materializes from
+the file to the report; the assets call the benchmark's own functions (one implementation)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import polars as pl
+import pytest
+
+from energy_assets.benchmarks import epf
+from energy_assets.definitions import build_definitions
+from energy_assets.defs import prices
+from energy_assets.defs_support.resources import HttpResource, default_resources
+from energy_assets.features import price as price_features
+from energy_assets.models import price_ensemble, price_lgbm, price_linear, price_mlx
+from energy_assets.partitions import RegionDay, partition_key
+from energy_assets.recorded_runs import execute_recorded
+from energy_assets.runner import QUIET
+from energy_assets.schemas import prices as schemas
+from energy_assets.sources import epftoolbox
+from energy_assets.sources.errors import PayloadError
+from energy_assets.sources.http_client import FetchedPayload
+from energy_assets.warehouse import Warehouse
+
+PJM = epftoolbox.market("PJM")
+
+
+@pytest.fixture(scope="module")
+def pjm_body(datasets: Path) -> bytes:
+    path = datasets / PJM.file
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    return path.read_bytes()
+
+
+def _lines(body: bytes, days: int) -> list[str]:
+    lines = body.decode().splitlines()
+    return lines[: 1 + 24 * days]
+
+
+def _parse(lines: list[str]) -> None:
+    body = ("\n".join(lines) + "\n").encode()
+    epftoolbox.parse_market_file(body, "datasets:epftoolbox/BAD.csv", n_exog=2)
+
+
+# --- bad input: file, row and column named; never a silent shift of days ------------------------
+
+
+def test_the_real_file_parses_whole(pjm_body: bytes) -> None:
+    rows = epftoolbox.parse([_payload(pjm_body)], PJM)
+    assert rows.columns == [
+        "market_date",
+        "hour",
+        "interval_start_local",
+        "price_usd_per_mwh",
+        "system_load_forecast_mw",
+        "zonal_comed_load_forecast_mw",
+        "source_row",
+    ]
+    assert rows["market_date"].min() == dt.date(2013, 1, 1)
+    assert rows["market_date"].max() == dt.date(2018, 12, 24)
+    first = rows.row(0, named=True)
+    assert first["price_usd_per_mwh"] == pytest.approx(25.464211)
+    assert first["system_load_forecast_mw"] == 85049.0 and first["source_row"] == 1
+
+
+def _payload(body: bytes) -> FetchedPayload:
+    return FetchedPayload(
+        provider="epftoolbox",
+        url="datasets:epftoolbox/PJM.csv",
+        status=200,
+        content_type="text/csv",
+        body=body,
+        fetched_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        sha256=hashlib.sha256(body).hexdigest(),
+        transport="history",
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        # a gap: one hour missing
+        (
+            lambda ls: ls[:31] + ls[32:],
+            r"gap between 2013-01-02 05:00:00 .* column 0 .*rows 30-31, lines 31-32",
+        ),
+        # a DST fall-back hour written twice (the same label repeated)
+        (
+            lambda ls: ls[:26] + [ls[26]] + ls[26:],
+            r"the same hour twice: a DST hour\?\) between 2013-01-02 01:00:00 and 2013-01-02"
+            r" 01:00:00 in column 0 \('Date'\) \(rows 26-27, lines 27-28\)",
+        ),
+        # a missing exogenous column
+        (
+            lambda ls: [",".join(x.split(",")[:3]) for x in ls],
+            r"header \(line 1\) has 1 exogenous column\(s\), the market has 2: column 3"
+            r" \(exogenous 2\) is missing",
+        ),
+        # text in a numeric column
+        (
+            lambda ls: ls[:10] + [ls[10].rsplit(",", 1)[0] + ",n/a"] + ls[11:],
+            r"column 3 \('Zonal COMED load foecast'\) row 10 is missing or not a number"
+            r" \(line 11: 'n/a'\)",
+        ),
+        # a number missing
+        (
+            lambda ls: ls[:5] + [ls[5].split(",", 1)[0] + ",,1,2"] + ls[6:],
+            r"column 1 \('Zonal COMED price'\) row 5 is missing or not a number \(line 6: empty\)",
+        ),
+        # too few days for a window
+        (lambda ls: ls[: 1 + 24 * 5], r"only 5 days \(rows 1-120\); need at least 9"),
+        # the last day cut short at a line boundary
+        (lambda ls: ls[:-3], r"not a whole number of days .* rows 457-477"),
+    ],
+    ids=["gap", "dst_duplicate", "missing_exogenous", "text", "missing_value", "few_days", "cut"],
+)
+def test_bad_market_files_name_file_row_and_column(pjm_body: bytes, mutate, message) -> None:
+    lines = _lines(pjm_body, 20)
+    with pytest.raises(PayloadError, match=message) as info:
+        _parse(mutate(lines))
+    assert "datasets:epftoolbox/BAD.csv" in str(info.value)
+
+
+def test_a_file_with_other_days_than_declared_is_refused(pjm_body: bytes) -> None:
+    body = ("\n".join(_lines(pjm_body, 20)) + "\n").encode()
+    with pytest.raises(PayloadError, match=r"covers 2013-01-01..2013-01-20, the market PJM"):
+        epftoolbox.parse([_payload(body)], PJM)
+
+
+def test_the_raw_asset_fails_naming_provider_file_partition_row_and_column(
+    pjm_body: bytes, tmp_path: Path
+) -> None:
+    lines = _lines(pjm_body, 20)
+    bad = lines[:10] + [lines[10].rsplit(",", 1)[0] + ",n/a"] + lines[11:]
+    target = tmp_path / "datasets" / PJM.file
+    target.parent.mkdir(parents=True)
+    target.write_text("\n".join(bad) + "\n")
+    http = HttpResource(transport="replay", datasets_dir=str(tmp_path / "datasets"))
+    with pytest.raises(dg.Failure) as failure:
+        prices._read_file(http, RegionDay("PJM", dt.date(2013, 1, 5)))
+    text = failure.value.description or ""
+    for part in (
+        "epftoolbox",
+        "2013-01-05|PJM",
+        "datasets:epftoolbox/PJM.csv",
+        "row 10",
+        "column 3",
+    ):
+        assert part in text, text
+
+
+# --- one implementation -----------------------------------------------------------------------
+
+
+def test_the_benchmark_runs_through_the_shared_modules() -> None:
+    assert epf.LinearSpec is price_linear.LinearSpec
+    assert epf.LGBMSpec is price_lgbm.LGBMSpec and epf.MLPSpec is price_mlx.MLPSpec
+    assert epf.day_features is price_features.day_features
+    assert epf.ensemble_forecasts is price_ensemble.ensemble_forecasts
+    assert isinstance(epf._make_task(epf.BenchmarkConfig(), "lear_56"), price_linear.LinearTask)
+    assert isinstance(epf._make_task(epf.BenchmarkConfig(), "lgbm_364"), price_lgbm.LGBMTask)
+    assert isinstance(epf._make_task(epf.BenchmarkConfig(), "mlp"), price_mlx.MLPTask)
+
+
+# --- the assets, end to end on a short window --------------------------------------------------
+
+INGEST = ("2016-11-10", "2016-12-31")
+DAYS = ("2016-12-26", "2016-12-30")  # the published forecasts start on 2016-12-27
+SMALL = {
+    "lear_windows": [28, 42],
+    "lgbm_windows": [28],
+    "lgbm_rounds": 10,
+    "mlp_window": 42,
+    "mlp_hidden": [8],
+    "mlp_members": 2,
+    "mlp_skip_members": 1,
+    "mlp_init_epochs": 2,
+    "mlp_daily_days": 28,
+}
+RUN_CONFIG = {
+    **QUIET,
+    "ops": {
+        **{
+            f"models__{n}": {"config": SMALL} for n in ("price_lear", "price_lightgbm", "price_mlx")
+        },
+        "models__price_ensemble": {
+            "config": {"window_days": 3, "min_days": 2, "calibration_days": 3}
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, datasets):
+    if not (datasets / PJM.file).is_file():
+        pytest.skip("PJM.csv not found")
+    data = tmp_path_factory.mktemp("data")
+    defs = build_definitions(default_resources(data, None, "replay"))
+    instance = dg.DagsterInstance.ephemeral()
+    for job, (first, last), config in (
+        ("price_ingest_job", INGEST, QUIET),
+        ("price_job", DAYS, RUN_CONFIG),
+    ):
+        result = execute_recorded(
+            defs.resolve_job_def(job),
+            instance,
+            partition_range=(partition_key("PJM", first), partition_key("PJM", last)),
+            run_config=config,
+        )
+        assert result.success, [
+            e.step_failure_data.error.message for e in result.all_events if e.is_step_failure
+        ]
+    report = execute_recorded(defs.resolve_job_def("price_report_job"), instance, run_config=QUIET)
+    assert report.success
+    return defs, instance, Warehouse(data / "warehouse")
+
+
+def _table(warehouse: Warehouse, name: str) -> pl.DataFrame:
+    frame = warehouse.query(f"select * from {name} order by all")
+    return frame.with_columns(pl.selectors.datetime(time_zone="*").dt.convert_time_zone("UTC"))
+
+
+def test_price_assets_appear_for_pjm_in_their_own_group(built) -> None:
+    defs, _, _ = built
+    graph = defs.resolve_asset_graph()
+    keys = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "prices"}
+    assert {prices.RAW, prices.PRICES, prices.DAY_AHEAD, prices.REPORT} <= keys
+    assert len(keys) == 12
+    node = graph.get(prices.DAY_AHEAD)
+    assert node.partitions_def.get_partitions_def_for_dimension("region").get_partition_keys() == [
+        "PJM"
+    ]
+    dates = node.partitions_def.get_partitions_def_for_dimension("date")
+    assert dates.get_first_partition_key() == "2013-02-05"
+    assert dates.get_last_partition_key() == "2018-12-24"
+
+
+def test_harmonized_prices_and_exogenous_forecasts(built, pjm_body: bytes) -> None:
+    _, _, warehouse = built
+    table = _table(warehouse, "harmonized.prices")
+    schemas.MarketPrices.validate(table)
+    assert table.height == 24 * 52
+    assert set(table["currency"]) == {"USD"} and set(table["zone"]) == {"COMED"}
+    line = next(x for x in pjm_body.decode().splitlines() if x.startswith("2016-12-26 17:00:00"))
+    hour = table.filter((pl.col("market_date") == dt.date(2016, 12, 26)) & (pl.col("hour") == 17))
+    assert hour["price_usd_per_mwh"][0] == float(line.split(",")[1])
+    exog = _table(warehouse, "harmonized.price_exogenous_forecasts")
+    assert exog.height == 2 * 24 * 52
+    issued = exog.filter(pl.col("market_date") == dt.date(2016, 12, 26))["issued_at_utc"]
+    # D-1 10:00 Eastern (EST: UTC-5)
+    assert set(issued) == {dt.datetime(2016, 12, 25, 15, tzinfo=dt.UTC)}
+    raw = _table(warehouse, "raw.epftoolbox_prices")
+    assert raw["payload_sha256"].n_unique() == 52  # each day's slice archived
+
+
+def test_features_are_the_benchmarks_day_vector(built, pjm_body: bytes) -> None:
+    _, _, warehouse = built
+    features = _table(warehouse, "features.price_features").filter(
+        pl.col("market_date") == dt.date(2016, 12, 28)
+    )
+    market = epf.market_from_frame(epftoolbox.parse_market_file(pjm_body, "PJM"), "PJM")
+    d = int(np.flatnonzero(market.dates == np.datetime64("2016-12-28"))[0])
+    expected = epf.day_features(market.prices, market.exog, np.array([d]))[0]
+    np.testing.assert_array_equal(price_features.day_vector_from_frame(features, 2), expected)
+
+
+def test_models_forecast_as_the_benchmark_code_does(built, pjm_body: bytes) -> None:
+    """Rolling origin: the LEAR member of D is the benchmark's task for D (same code, same
+    days before D), and every model trained before D."""
+    _, _, warehouse = built
+    models = _table(warehouse, "models.price_lear")
+    schemas.PriceModel.validate(models)
+    assert (models["train_last_date"] < models["market_date"]).all()
+    members = _table(warehouse, "forecasts.price_day_ahead_members")
+    market = epf.market_from_frame(epftoolbox.parse_market_file(pjm_body, "PJM"), "PJM")
+    raw = price_features.padded_day_features(market)
+    for day in ("2016-12-26", "2016-12-30"):
+        d = int(np.flatnonzero(market.dates == np.datetime64(day))[0])
+        expected = price_linear.LinearTask(price_linear.LinearSpec(), 28).forecast(market, raw, d)
+        got = members.filter(
+            (pl.col("market_date") == dt.date.fromisoformat(day)) & (pl.col("member") == "lear_28")
+        ).sort("hour")["price_usd_per_mwh"]
+        np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-9)
+    assert set(members["member"]) == {"lear_28", "lear_42", "lgbm_28", "mlp"}
+
+
+def test_the_day_ahead_forecast_and_its_scores(built) -> None:
+    _, instance, warehouse = built
+    ensemble = _table(warehouse, "models.price_ensemble")
+    sums = ensemble.group_by("market_date").agg(pl.col("weight").sum())
+    np.testing.assert_allclose(sums["weight"].to_numpy(), 1.0)
+    # the first day has no past member forecasts: equal weights, persistence calibration
+    first = ensemble.filter(pl.col("market_date") == dt.date(2016, 12, 26))
+    assert set(first["calibration"]) == {"persistence"}
+    np.testing.assert_allclose(first["weight"].to_numpy(), 1 / 3)
+    assert set(ensemble.filter(pl.col("market_date") == dt.date(2016, 12, 30))["calibration"]) == {
+        "ensemble"
+    }
+    forecast = _table(warehouse, "forecasts.price_day_ahead")
+    schemas.PriceDayAhead.validate(forecast)
+    assert forecast.height == 5 * 24
+    assert (forecast["issued_at_utc"].dt.date() < forecast["market_date"]).all()
+    scores = _table(warehouse, "evaluation.price_forecast_score")
+    schemas.PriceForecastScore.validate(scores)
+    assert {"ensemble", "lear", "lgbm_28", "mlp", "naive"} <= set(scores["forecaster"])
+    published = scores.filter(pl.col("forecaster") == "published_dnn_ensemble")
+    assert sorted(published["market_date"]) == [
+        dt.date(2016, 12, 27) + dt.timedelta(days=k) for k in range(4)
+    ]
+    report = _table(warehouse, "evaluation.price_forecast_report")
+    schemas.PriceForecastReport.validate(report)
+    ens = report.filter(pl.col("forecaster") == "ensemble").row(0, named=True)
+    assert ens["days"] == 5 and ens["hours"] == 120
+    assert 0 < ens["mae_usd_per_mwh"] < 15 and 0 <= ens["p10_p90_coverage"] <= 1
+    assert ens["dm_vs_naive_stat"] is not None and ens["dm_vs_published_stat"] is not None
+    event = instance.get_latest_materialization_event(prices.REPORT)
+    metadata = event.asset_materialization.metadata
+    assert metadata["results"].value.records and "dagster/column_schema" in metadata
