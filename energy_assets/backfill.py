@@ -921,37 +921,58 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     return parser
 
 
-def _one_provider_raw(
+def _raw_stages(
     chosen: list[dict], regions: list[str], start: dt.date, end: dt.date
-) -> list[dict]:
-    """Of the raw layer, the feeds of the provider that builds the regions' grid over the window.
-    Dagster plans an asset backfill only when its root assets share one partitions definition,
-    and each provider's feeds have their own (the regions it serves, from its first day): a
-    window or regions served by two providers are two backfills (`--assets` for each)."""
-    if not any(n["group"] == "raw" for n in chosen):
-        return chosen
-    from energy_assets.harmonize.sources import grid_source
-    from energy_assets.regions import region
+) -> list[tuple[list[dict], dt.date, list[str]]]:
+    """The backfills a selection takes, in order: each provider's raw feeds that serve the
+    regions over the window (from the first day of theirs in it, for the regions it serves),
+    then everything below raw.
 
-    providers = set()
+    Dagster plans an asset backfill only when its root assets share one partitions definition,
+    and each provider's feeds have their own (the regions it serves, from its first day); the
+    harmonized tables below read two providers (the grid's and the weather's). So a selection
+    from the raw layer is one backfill per provider, then one for the rest, each after the one
+    before it succeeded. A window whose grid two providers build is refused (one backfill each
+    side of the day the second begins)."""
+    raw = [n for n in chosen if n["group"] == "raw"]
+    rest = [n for n in chosen if n["group"] != "raw"]
+    if not raw:
+        return [(chosen, start, regions)]
+    from energy_assets.harmonize.sources import grid_source, weather_provider
+    from energy_assets.regions import region
+    from energy_assets.sources.registry import PROVIDERS
+
+    first_days: dict[str, dt.date] = {}
+    regions_of: dict[str, list[str]] = {}
     for code in regions:
+        grid = set()
         for day in (start, end):
             for kind in ("grid", "operator_load_forecast"):
                 source = grid_source(region(code), kind, day)
                 if source is not None:
-                    providers.add(source.provider)
-    if len(providers) > 1:
-        raise ValueError(
-            f"{', '.join(regions)} {start}..{end} is served by {len(providers)} providers"
-            f" ({', '.join(sorted(providers))}): Dagster backfills one provider's raw feeds at"
-            " a time; launch one backfill per provider (--assets raw/<provider>_<feed>,...) or"
-            " a window within one provider's days"
-        )
-    return [
-        n
-        for n in chosen
-        if n["group"] != "raw" or any(n["path"][1].startswith(f"{p}_") for p in providers)
-    ]
+                    grid.add(source.provider)
+            weather = weather_provider(region(code), day)
+            if weather is not None:
+                first = dt.date.fromisoformat(PROVIDERS[weather][0].first_date)
+                first_days[weather] = max(start, first)
+                regions_of.setdefault(weather, []).append(code)
+        if len(grid) > 1:
+            raise ValueError(
+                f"{code} {start}..{end} is served by {len(grid)} grid providers"
+                f" ({', '.join(sorted(grid))}): launch one backfill each side of the day the"
+                " second begins, or one per provider (--assets raw/<provider>_<feed>,...)"
+            )
+        for provider in grid:
+            first_days[provider] = start
+            regions_of.setdefault(provider, []).append(code)
+    stages = []
+    for provider in sorted(first_days):
+        feeds = [n for n in raw if n["path"][1].startswith(f"{provider}_")]
+        if feeds:
+            stages.append((feeds, first_days[provider], list(dict.fromkeys(regions_of[provider]))))
+    if rest:
+        stages.append((rest, start, regions))
+    return stages
 
 
 def _select_assets(nodes: list[dict], args: argparse.Namespace) -> list[dict]:
@@ -966,12 +987,7 @@ def _select_assets(nodes: list[dict], args: argparse.Namespace) -> list[dict]:
         unknown = sorted(set(layers) - {n["group"] for n in nodes})
         if unknown:
             raise ValueError(f"unknown layer(s) {unknown}")
-        chosen = _one_provider_raw(
-            [n for n in nodes if n["group"] in layers],
-            args.region or list(DEFAULT_REGIONS),
-            args.start,
-            args.end,
-        )
+        chosen = [n for n in nodes if n["group"] in layers]
     else:
         chosen = list(nodes)
     if args.job:
@@ -1007,13 +1023,33 @@ def _progress_printer(began: float) -> Callable[[dict], None]:
 
 
 def _submit_and_wait(url: str, args: argparse.Namespace) -> int:
+    """Launch the selection's backfills one after another (`_raw_stages`), each once the one
+    before it has succeeded; 0 when every one succeeded."""
     nodes = asset_nodes(url)
     chosen = _select_assets(nodes, args)
     regions = args.region or list(DEFAULT_REGIONS)
-    keys = partition_keys_for(args.start, args.end, regions)
+    stages = _raw_stages(chosen, regions, args.start, args.end)
     health = daemon_health(url)
     if not health.get("BACKFILL"):
         print(f"warning: the backfill daemon of {url} is not running; nothing will be launched")
+    if len(stages) > 1:
+        print(
+            f"{len(stages)} backfills, one after the other (Dagster backfills assets together"
+            " only when their roots share one partitions definition): "
+            + "; ".join(", ".join(n["key"] for n in assets) for assets, _, _ in stages),
+            flush=True,
+        )
+    for assets, first, served in stages:
+        code = _one_backfill(url, args, assets, first, served)
+        if code:
+            return code
+    return 0
+
+
+def _one_backfill(
+    url: str, args: argparse.Namespace, chosen: list[dict], start: dt.date, regions: list[str]
+) -> int:
+    keys = partition_keys_for(start, args.end, regions)
     location = chosen[0]["location"] if chosen else None
     launched = time.monotonic()
     backfill_id = launch_backfill(
@@ -1025,7 +1061,7 @@ def _submit_and_wait(url: str, args: argparse.Namespace) -> int:
     )
     print(
         f"backfill {backfill_id}: {len(chosen)} assets x {len(keys)} partitions"
-        f" ({args.start}..{args.end}, {' '.join(regions)})"
+        f" ({start}..{args.end}, {' '.join(regions)})"
         f"{' of ' + args.job if args.job else ''}: {url}/runs/b/{backfill_id}",
         flush=True,
     )
@@ -1048,7 +1084,8 @@ def _submit_and_wait(url: str, args: argparse.Namespace) -> int:
     state = status["status"] + (" (timed out waiting)" if status["timed_out"] else "")
     print(
         f"backfill {backfill_id}: {state}, runs {len(status['runs'])}"
-        f" ({status['failed_runs']} failed), {time.monotonic() - launched:.0f} s"
+        f" ({status['failed_runs']} failed), {time.monotonic() - launched:.0f} s",
+        flush=True,
     )
     ok = status["done"] and not status["failed_runs"] and status["status"] != "COMPLETED_FAILED"
     return 0 if ok and status["status"] not in {"FAILED", "CANCELED"} else 1

@@ -433,6 +433,34 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="the history files' folder (default: ENERGY_ASSETS_DATASETS or ../shared/datasets)",
     )
     regions.add_argument("--history-days", type=int, default=56)
+    regions.add_argument(
+        "--carbon-start",
+        type=_date,
+        default=dt.date(2019, 1, 1),
+        help="first market day of the carbon slice's backfill (default 2019-01-01)",
+    )
+    regions.add_argument(
+        "--carbon-end",
+        type=_date,
+        default=dt.date(2021, 6, 30),
+        help="last market day of the carbon slice (default 2021-06-30)",
+    )
+    regions.add_argument(
+        "--carbon-score-from",
+        type=_date,
+        default=dt.date(2021, 1, 1),
+        help="first day the carbon table scores (default 2021-01-01: the published benchmark's"
+        " validation half-year; every model is trained on earlier days only)",
+    )
+    regions.add_argument(
+        "--carbon-region",
+        action="append",
+        default=None,
+        help="a region of the carbon slice, repeatable (default CAISO PJM ERCOT ISONE MISO)",
+    )
+    regions.add_argument("--carbon-training-days", type=int, default=365)
+    regions.add_argument("--skip-load", action="store_true", help="run the carbon slice only")
+    regions.add_argument("--skip-carbon", action="store_true", help="run the load slice only")
     regions.set_defaults(func=cmd_benchmark_regions)
     caiso = bench_sub.add_parser("caiso", help="backfill CAISO through the slice in replay mode")
     window(caiso, dt.date(2019, 1, 1), dt.date(2020, 12, 31))

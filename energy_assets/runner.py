@@ -195,6 +195,7 @@ def materialize_window(
     cross_region: bool = True,
     day_ahead_job: str = "day_ahead_job",
     raw_feeds: frozenset[str] | None = None,
+    ingest_job: str = INGEST,
 ) -> WindowResult:
     """Ingest every day of start..end; day-ahead jobs from `day_ahead_from` (default: the first
     day with MIN_TRAINING_DAYS of history in the window; earlier where the warehouse already holds
@@ -210,10 +211,12 @@ def materialize_window(
     )
     ingest_days = [d for d in days_between(start, end) if d not in unusable]
     failed = unusable | _run_days(
-        defs.resolve_job_def(INGEST), ingest_days, region, instance, outcome, progress
+        defs.resolve_job_def(ingest_job), ingest_days, region, instance, outcome, progress
     )
     if progress:
-        progress(f"{INGEST} {start}..{end}: {dict(outcome.partitions_ok)} ok, {len(failed)} failed")
+        progress(
+            f"{ingest_job} {start}..{end}: {dict(outcome.partitions_ok)} ok, {len(failed)} failed"
+        )
     day_ahead_days = [d for d in days_between(first_forecast, end) if d not in failed]
     for name in (day_ahead_job, DAY_AHEAD[1]) if cross_region else (day_ahead_job,):
         failed_now = _run_days(

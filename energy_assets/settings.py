@@ -13,6 +13,9 @@ One setting each, read from the environment:
   `defs/models.py`); the days between reuse the latest model trained.
 - `ENERGY_ASSETS_CARBON_TRAINING_DAYS` (default 56): the days the carbon models learn from
   (D-N..D-2).
+- `ENERGY_ASSETS_GRID_PROVIDERS` (default empty): `REGION=provider` pairs, comma-separated, that
+  put a provider first for a region's harmonized grid tables (e.g. `CAISO=eia930`: CAISO's grid,
+  carbon intensity and operator forecast from EIA-930 on the days CAISO's own feed also serves).
 """
 
 from __future__ import annotations
@@ -67,3 +70,17 @@ def refit_every_days() -> int:
 def carbon_training_days() -> int:
     """`ENERGY_ASSETS_CARBON_TRAINING_DAYS`, at least 14 (default 56)."""
     return _whole_days("ENERGY_ASSETS_CARBON_TRAINING_DAYS", 56, 14)
+
+
+def grid_provider_preference() -> dict[str, str]:
+    """`ENERGY_ASSETS_GRID_PROVIDERS` as {region: provider}; a malformed entry is an error."""
+    value = os.environ.get("ENERGY_ASSETS_GRID_PROVIDERS", "").strip()
+    out: dict[str, str] = {}
+    for entry in filter(None, (e.strip() for e in value.split(","))):
+        region, sep, provider = entry.partition("=")
+        if not sep or not region.strip() or not provider.strip():
+            raise ValueError(
+                f"ENERGY_ASSETS_GRID_PROVIDERS entries are REGION=provider, not {entry!r}"
+            )
+        out[region.strip()] = provider.strip()
+    return out

@@ -59,7 +59,11 @@ def _copy_warehouse(data: Path, copy: Path) -> Path:
     return copy
 
 
-RAW_JOBS = ("raw_caiso_outlook_demand_job", "raw_caiso_outlook_fuel_mix_job")
+RAW_JOBS = (
+    "raw_caiso_outlook_demand_job",
+    "raw_caiso_outlook_fuel_mix_job",
+    "raw_gfs_regional_weather_forecast_job",
+)
 
 
 class IngestRuns:
@@ -115,6 +119,7 @@ def test_every_partition_materializes_and_every_check_passes(slice_run):
     assert outcome.partitions_ok == {
         "raw_caiso_outlook_demand_job": days,
         "raw_caiso_outlook_fuel_mix_job": days,
+        "raw_gfs_regional_weather_forecast_job": days,
         "ingest_job": days,
         "day_ahead_job": DAY_AHEAD_DAYS,
         "cross_region_job": DAY_AHEAD_DAYS,
@@ -122,15 +127,15 @@ def test_every_partition_materializes_and_every_check_passes(slice_run):
     }
     assert outcome.checks["failed"] == 0
     # one run per job over the window (a raw feed has a job of its own), one result per check
-    # per run (a range's result fails if
-    # any of its days failed it). ingest: schema on 7 assets + completeness on 3 + plausible demand pass; history on
+    # per run (a range's result fails if any of its days failed it). ingest: schema on 9 assets
+    # (3 raw, 4 harmonized, 2 features) + completeness on 5 + plausible demand pass; history on
     # the 2 feature tables warns (the first 8 days' D-8..D-1 start before the window). day-ahead:
-    # schema on 4 models, 5 forecasts, 2 schedules and 3 scores + history on the carbon profile
-    # (D-15..D-2, inside the window) pass, while the 3 models (D-56..D-2) and the ensemble
+    # schema on 5 models, 6 forecasts, 2 schedules and 3 scores + history on the carbon profile
+    # (D-15..D-2, inside the window) pass, while the 4 models (D-56..D-2) and the ensemble
     # (members of D-15..D-2) warn; cross-region: compute jobs' schema; the two reports
-    assert outcome.runs == 6
-    assert outcome.checks["passed"] == 11 + 15 + 1 + 2
-    assert outcome.checks["warned"] == 2 + 4
+    assert outcome.runs == 7
+    assert outcome.checks["passed"] == 15 + 17 + 1 + 2
+    assert outcome.checks["warned"] == 2 + 5
 
 
 def test_tables_read_back_with_the_right_shapes(slice_run):
@@ -264,7 +269,13 @@ def test_carbon_forecast_is_the_trained_model_scored_against_the_profile(slice_r
     assert (features["available_at_utc"] <= features["issued_at_utc"]).all()
     report = _query(data, "select * from evaluation.carbon_forecast_report")
     overall = report.filter(pl.col("period_kind") == "all")
-    assert set(overall["forecaster"]) == {"lightgbm", "profile", "seasonal_naive_7d"}
+    assert set(overall["forecaster"]) == {
+        "lightgbm",
+        "profile",
+        "seasonal_naive_7d",
+        "lightgbm_direct",
+        "seasonal_naive_7d_direct",
+    }
     assert (overall["days"] == DAY_AHEAD_DAYS).all()
     by = {r["forecaster"]: r for r in overall.iter_rows(named=True)}
     assert 0 < by["lightgbm"]["mae_gco2_per_kwh"] < 60
@@ -438,7 +449,8 @@ def test_two_concurrent_writers_with_overlapping_windows_keep_every_partition_on
         "from energy_assets.partitions import partition_key\n"
         "from energy_assets.runner import QUIET\n"
         "defs = build_definitions(default_resources(Path(sys.argv[1]), Path(sys.argv[2]), 'replay'))\n"
-        "jobs = ['raw_caiso_outlook_demand_job', 'raw_caiso_outlook_fuel_mix_job', 'ingest_job']\n"
+        "jobs = ['raw_caiso_outlook_demand_job', 'raw_caiso_outlook_fuel_mix_job',"
+        " 'raw_gfs_regional_weather_forecast_job', 'ingest_job']\n"
         "ok = True\n"
         "for day in sys.argv[3:]:\n"
         "    for name in jobs:\n"
@@ -740,9 +752,10 @@ def test_command_line_runs_are_recorded_under_the_code_location(recordings, tmp_
     assert outcome.partitions_ok == {
         "raw_caiso_outlook_demand_job": 1,
         "raw_caiso_outlook_fuel_mix_job": 1,
+        "raw_gfs_regional_weather_forecast_job": 1,
         "ingest_job": 1,
     }
-    run = instance.get_run_by_id(outcome.run_ids[2])
+    run = instance.get_run_by_id(outcome.run_ids[3])
     origin = run.remote_job_origin
     assert origin is not None
     assert (origin.location_name, origin.repository_origin.repository_name, origin.job_name) == (
@@ -837,6 +850,7 @@ def test_a_window_with_bad_days_runs_again_without_them(recordings, tmp_path):
     assert outcome.partitions_ok == {
         "raw_caiso_outlook_demand_job": 3,
         "raw_caiso_outlook_fuel_mix_job": 3,
+        "raw_gfs_regional_weather_forecast_job": 4,
         "ingest_job": 2,
     }
     assert [(job, key) for job, key, _ in outcome.partitions_failed] == [
@@ -847,13 +861,15 @@ def test_a_window_with_bad_days_runs_again_without_them(recordings, tmp_path):
     assert "natural_gas_mw" in messages["2019-10-01|CAISO"]
     assert "demand_mw" in messages["2019-10-02|CAISO"]
     runs = [instance.get_run_by_id(run_id) for run_id in outcome.run_ids]
-    # per feed: the range fails naming its bad day, then the days around it run; then ingest
-    # runs the two days both feeds delivered (09-30 and 10-03), each a range of one
+    # per feed: the range fails naming its bad day, then the days around it run (the weather
+    # has no bad day: one run); then ingest runs the two days both grid feeds delivered (09-30
+    # and 10-03), each a range of one
     assert [r.status for r in runs] == [
         dg.DagsterRunStatus.FAILURE,
         dg.DagsterRunStatus.SUCCESS,
         dg.DagsterRunStatus.SUCCESS,
         dg.DagsterRunStatus.FAILURE,
+        dg.DagsterRunStatus.SUCCESS,
         dg.DagsterRunStatus.SUCCESS,
         dg.DagsterRunStatus.SUCCESS,
         dg.DagsterRunStatus.SUCCESS,

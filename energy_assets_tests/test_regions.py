@@ -40,6 +40,7 @@ def test_pjm_days_replay_from_the_eia930_history_into_the_harmonized_tables(reco
     assert outcome.partitions_ok == {
         "raw_eia930_region_data_job": 3,
         "raw_eia930_fuel_type_job": 3,
+        "raw_gfs_regional_weather_forecast_job": 3,
         "ingest_job": 3,
     }
     warehouse = Warehouse(tmp_path / "warehouse")

@@ -34,6 +34,7 @@ import pytest
 
 from energy_assets import settings
 from energy_assets.backfill import (
+    _raw_stages,
     asset_nodes,
     backfill_params,
     backfill_status,
@@ -110,6 +111,52 @@ def test_partition_keys_are_date_then_region_as_the_dialog_lists_them():
     assert keys == ["2020-07-01|CAISO", "2020-07-01|ERCOT", "2020-07-02|CAISO", "2020-07-02|ERCOT"]
     key = dg.MultiPartitionKey({"date": "2020-07-01", "region": "CAISO"})
     assert str(key) == keys[0]
+
+
+def _node(key: str) -> dict:
+    layer, name = key.split("/")
+    return {"key": key, "group": layer, "path": [layer, name]}
+
+
+def test_a_selection_from_raw_is_one_backfill_per_provider_then_the_rest():
+    """Dagster refuses a backfill whose roots have different partitions (each provider's raw
+    feeds, and below them the weather beside the grid): the command line launches them in turn."""
+    chosen = [
+        _node(k)
+        for k in (
+            "raw/caiso_outlook_demand",
+            "raw/caiso_outlook_fuel_mix",
+            "raw/eia930_region_data",
+            "raw/gfs_regional_weather_forecast",
+            "harmonized/grid_hourly",
+            "harmonized/weather_hourly",
+        )
+    ]
+    stages = _raw_stages(chosen, ["CAISO", "NYISO"], dt.date(2020, 7, 1), dt.date(2020, 7, 3))
+    assert [([n["key"] for n in a], first, regions) for a, first, regions in stages] == [
+        (
+            ["raw/caiso_outlook_demand", "raw/caiso_outlook_fuel_mix"],
+            dt.date(2020, 7, 1),
+            ["CAISO"],
+        ),
+        (["raw/eia930_region_data"], dt.date(2020, 7, 1), ["NYISO"]),
+        (["raw/gfs_regional_weather_forecast"], dt.date(2020, 7, 1), ["CAISO"]),
+        (
+            ["harmonized/grid_hourly", "harmonized/weather_hourly"],
+            dt.date(2020, 7, 1),
+            ["CAISO", "NYISO"],
+        ),
+    ]
+    # the weather begins on 2019-01-01: its backfill starts there
+    stages = _raw_stages(chosen[2:], ["PJM"], dt.date(2018, 12, 30), dt.date(2019, 1, 2))
+    assert [(first, regions) for _, first, regions in stages] == [
+        (dt.date(2018, 12, 30), ["PJM"]),
+        (dt.date(2019, 1, 1), ["PJM"]),
+        (dt.date(2018, 12, 30), ["PJM"]),
+    ]
+    # CAISO's grid from EIA-930 before 2019 and its own feed after: one backfill each side
+    with pytest.raises(ValueError, match="CAISO .* 2 grid providers"):
+        _raw_stages(chosen, ["CAISO"], dt.date(2018, 12, 30), dt.date(2019, 1, 2))
 
 
 def test_only_loopback_addresses():
@@ -232,15 +279,13 @@ def ingest_backfills(tmp_path_factory, recordings):
         # the CLI's `--job ingest_job` backfill builds harmonized and features: a raw feed has
         # a job of its own (its own partitions), so the job's days' raw feeds come first
         _seed_raw(home, data, recordings, JOB_DAYS)
+        # the raw feeds of the dialog's days too: Dagster plans a backfill only when its roots
+        # share a partitions definition, and the harmonized tables read two providers' raw
+        # feeds (the grid's, the weather's), each with partitions of its own; so the UI
+        # backfills the raw feeds per provider and the layers below in one backfill
+        _seed_raw(home, data, recordings, PURE_DAYS)
         nodes = asset_nodes(dev.url)
-        # one provider's raw feeds at the roots (Dagster plans a backfill only when its roots
-        # share a partitions definition): CAISO's Today's Outlook, CAISO's provider from 2019
-        ingest = [
-            n
-            for n in nodes
-            if n["group"] in INGEST_GROUPS
-            and not (n["group"] == "raw" and n["path"][1].startswith("eia930"))
-        ]
+        ingest = [n for n in nodes if n["group"] in INGEST_GROUPS and n["group"] != "raw"]
         pure_keys = partition_keys_for(*PURE_DAYS, [REGION])
         pure_params = backfill_params([n["path"] for n in ingest], pure_keys)
         pure_id = launch_backfill(dev.url, [n["path"] for n in ingest], pure_keys)
@@ -341,19 +386,18 @@ def test_asset_graph_backfill_materializes_each_partition_once_and_every_check_p
     assert pure["status"] == "COMPLETED_SUCCESS" and pure["is_asset_backfill"]
     assert set(b["pure_params"]) == {"tags", "assetSelection", "partitionNames", "fromFailure"}
     # the daemon targeted exactly the chosen days of every selected asset, and got them all
-    assert len(pure["assets"]) == 7
+    assert len(pure["assets"]) == 6
     for asset, counts in pure["assets"].items():
         assert counts == {"targeted": 2, "materialized": 2, "failed": 0, "in_progress": 0}, asset
-    # one run of the hidden asset job per partitions definition, both days each (single-run
-    # policy): the provider's raw feeds (their own partitions), then harmonized and features
-    assert len(pure["runs"]) == 2, pure["runs"]
-    assert [len(r["assets"]) for r in pure["runs"]] == [2, 5], pure["runs"]
+    # one run of the hidden asset job, both days (single-run policy): harmonized and features
+    assert len(pure["runs"]) == 1, pure["runs"]
+    assert [len(r["assets"]) for r in pure["runs"]] == [6], pure["runs"]
     requested = [(a, k) for r in pure["runs"] for a in r["assets"] for k in r["partitions"]]
     assert sorted(requested) == sorted((a, k) for a in pure["assets"] for k in b["pure_keys"])
     assert {r["job"] for r in pure["runs"]} == {"__ASSET_JOB"}
     _every_asset_partition_once(b["pure_results"], pure["runs"])
     # every check of every asset partition was evaluated in the run that materialized it and
-    # passed: schema (blocking), completeness of the real 5-minute feeds, and the features'
+    # passed: schema (blocking), completeness of the grid and the weather, and the features'
     # history (the 8 days before were ingested first)
     checks = [
         (asset, key, name, check)
@@ -361,8 +405,8 @@ def test_asset_graph_backfill_materializes_each_partition_once_and_every_check_p
         for key, result in partitions.items()
         for name, check in result["checks"].items()
     ]
-    # schema x7, completeness x3, history x2, plausible demand x1, per day
-    assert len(checks) == 2 * (7 + 3 + 2 + 1)
+    # schema x6, completeness x2, history x2, plausible demand x1, per day
+    assert len(checks) == 2 * (6 + 2 + 2 + 1)
     assert _blocking_checks_pass(b["pure_results"]) == []
 
 
@@ -378,7 +422,7 @@ def test_cli_job_backfill_runs_the_jobs_assets_once_over_the_range(ingest_backfi
     assert job["status"] == "COMPLETED_SUCCESS" and job["is_asset_backfill"]
     assert [r["partitions"] for r in job["runs"]] == [b["job_keys"]]
     assert all(r["status"] == "SUCCESS" for r in job["runs"])
-    assert all(len(r["assets"]) == len(b["job_assets"]) == 5 for r in job["runs"])
+    assert all(len(r["assets"]) == len(b["job_assets"]) == 6 for r in job["runs"])
     assert all(r["tags"]["dagster/priority"] == "-1" for r in job["runs"])
     assert all(r["tags"]["dagster/from_ui"] == "true" for r in job["runs"] + b["pure"]["runs"])
     _every_asset_partition_once(b["job_results"], job["runs"])

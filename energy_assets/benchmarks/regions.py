@@ -45,7 +45,14 @@ PUBLISHED_OPERATOR_MAPE_PCT = {
 # DACF day-ahead direct carbon-intensity MAPE, Jul-Dec 2021 (Maji et al., e-Energy 2022, Table 4)
 PUBLISHED_DACF_MAPE_PCT = {"CAISO": 7.41, "PJM": 3.30, "ERCOT": 8.05, "ISONE": 4.44}
 DEFAULT_REGIONS = tuple(PUBLISHED_OPERATOR_MAPE_PCT)
+# the regions with a fuel mix in the offline EIA-930 carbon history (2019-01..2021-06)
+DEFAULT_CARBON_REGIONS = ("CAISO", "PJM", "ERCOT", "ISONE", "MISO")
 LOAD_FEEDS = frozenset({"region_data", "demand", "fuel_mix"})
+CARBON_FEEDS = frozenset({"fuel_type", "weather_forecast"})
+# Settings of the carbon slice, chosen on 2020-07..12 with training on earlier days only (the
+# README says how): a year of training days, refit weekly.
+CARBON_TRAINING_DAYS = 365
+CARBON_REFIT_EVERY_DAYS = 7
 
 
 def run_regions(
@@ -83,6 +90,7 @@ def run_regions(
                 cross_region=False,
                 day_ahead_job="load_day_ahead_job",
                 raw_feeds=LOAD_FEEDS,
+                ingest_job="load_ingest_job",
             )
             seconds[region] = time.perf_counter() - began
             if progress:
@@ -95,6 +103,187 @@ def run_regions(
         if own:
             shutil.rmtree(work, ignore_errors=True)
     return scores, seconds
+
+
+def run_carbon(
+    start: dt.date,
+    end: dt.date,
+    regions: Sequence[str],
+    recordings: Path,
+    training_days: int = CARBON_TRAINING_DAYS,
+    refit_every_days: int = CARBON_REFIT_EVERY_DAYS,
+    work: Path | None = None,
+    progress: Callable[[str], None] | None = print,
+) -> tuple[dict[str, dict[str, pl.DataFrame]], dict[str, float]]:
+    """Run the carbon slice (raw fuel mix and weather -> carbon features -> carbon models,
+    forecasts and scores) for each region over start..end, its grid from EIA-930 (the data set
+    the published carbon benchmarks use; CAISO's own Outlook is not offline after 2020); returns
+    per region the stored direct and lifecycle forecasts and the intensity, and the wall
+    seconds."""
+    import dagster as dg
+
+    from energy_assets.runner import materialize_window
+    from energy_assets.warehouse import Warehouse
+
+    own = work is None
+    work = Path(tempfile.mkdtemp(prefix="energy-assets-carbon-")) if own else work
+    settings = {
+        "ENERGY_ASSETS_GRID_PROVIDERS": ",".join(f"{r}=eia930" for r in regions),
+        "ENERGY_ASSETS_CARBON_TRAINING_DAYS": str(training_days),
+        "ENERGY_ASSETS_REFIT_EVERY_DAYS": str(refit_every_days),
+    }
+    saved = {k: os.environ.get(k) for k in settings}
+    os.environ.update(settings)
+    seconds: dict[str, float] = {}
+    tables: dict[str, dict[str, pl.DataFrame]] = {}
+    try:
+        instance = dg.DagsterInstance.ephemeral()
+        for region in regions:
+            began = time.perf_counter()
+            outcome = materialize_window(
+                start,
+                end,
+                region,
+                instance,
+                work,
+                recordings,
+                "replay",
+                progress,
+                report=False,
+                cross_region=False,
+                ingest_job="carbon_ingest_job",
+                day_ahead_job="carbon_day_ahead_job",
+                raw_feeds=CARBON_FEEDS,
+            )
+            seconds[region] = time.perf_counter() - began
+            if progress:
+                failed = len(outcome.partitions_failed)
+                progress(f"{region} carbon: {seconds[region]:.0f} s, {failed} region-days failed")
+                for job, key, message in outcome.partitions_failed[:5]:
+                    progress(f"  failed {job} {key}: {message.splitlines()[0][:200]}")
+        warehouse = Warehouse(work / "warehouse")
+        for region in regions:
+            tables[region] = {
+                name: warehouse.query(f"select * from {name} where region = '{region}'")
+                for name in (
+                    "forecasts.carbon_direct_day_ahead",
+                    "forecasts.carbon_day_ahead",
+                    "harmonized.carbon_intensity",
+                    "features.carbon_features",
+                )
+            }
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if own:
+            shutil.rmtree(work, ignore_errors=True)
+    return tables, seconds
+
+
+def carbon_table(
+    tables: dict[str, dict[str, pl.DataFrame]],
+    seconds: dict[str, float],
+    first_day: dt.date,
+    last_day: dt.date,
+) -> pl.DataFrame:
+    """Per region: direct-intensity MAPE of our forecast under both protocols, the seasonal
+    naive's (same hour a week before, market-day protocol), the lifecycle MAPE, DACF's."""
+    from energy_assets.evaluation.carbon_protocols import protocol_mape
+
+    rows = []
+    for region, t in tables.items():
+        direct, lifecycle = t["forecasts.carbon_direct_day_ahead"], t["forecasts.carbon_day_ahead"]
+        actuals, features = t["harmonized.carbon_intensity"], t["features.carbon_features"]
+        market, hours = protocol_mape(
+            direct,
+            actuals,
+            "carbon_direct_p50_gco2_per_kwh",
+            "carbon_direct_gco2_per_kwh",
+            first_day,
+            last_day,
+            "market_day",
+        )
+        utc, utc_hours = protocol_mape(
+            direct,
+            actuals,
+            "carbon_direct_p50_gco2_per_kwh",
+            "carbon_direct_gco2_per_kwh",
+            first_day,
+            last_day,
+            "utc_day",
+        )
+        naive_rows = features.join(
+            direct.select("interval_start_utc", "issued_at_utc"), on=["interval_start_utc"]
+        ).select(
+            "market_date",
+            "interval_start_utc",
+            pl.col("issued_at_utc_right").alias("issued_at_utc"),
+            "carbon_direct_lag_7d_gco2_per_kwh",
+        )
+        naive, _ = protocol_mape(
+            naive_rows,
+            actuals,
+            "carbon_direct_lag_7d_gco2_per_kwh",
+            "carbon_direct_gco2_per_kwh",
+            first_day,
+            last_day,
+            "market_day",
+        )
+        life, _ = protocol_mape(
+            lifecycle,
+            actuals,
+            "carbon_p50_gco2_per_kwh",
+            "carbon_gco2_per_kwh",
+            first_day,
+            last_day,
+            "market_day",
+        )
+        rows.append(
+            {
+                "region": region,
+                "hours": hours,
+                "utc_hours": utc_hours,
+                "direct_mape_pct": market,
+                "direct_mape_utc_pct": utc,
+                "naive_direct_mape_pct": naive,
+                "lifecycle_mape_pct": life,
+                "dacf_published_mape_pct": PUBLISHED_DACF_MAPE_PCT.get(region),
+                "seconds": seconds.get(region, 0.0),
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "region": pl.String,
+            "hours": pl.Int64,
+            "utc_hours": pl.Int64,
+            "direct_mape_pct": pl.Float64,
+            "direct_mape_utc_pct": pl.Float64,
+            "naive_direct_mape_pct": pl.Float64,
+            "lifecycle_mape_pct": pl.Float64,
+            "dacf_published_mape_pct": pl.Float64,
+            "seconds": pl.Float64,
+        },
+    )
+
+
+def print_carbon_table(table: pl.DataFrame, first_day: dt.date, last_day: dt.date) -> None:
+    print(f"carbon, direct intensity, {first_day}..{last_day} (trained on earlier days only):")
+    print(
+        "| region | hours | ours, market day (D-1 12:00 local) | ours, UTC day (issued before"
+        " 00:00 UTC) | seasonal naive | DACF published (Jul-Dec 2021) | lifecycle MAPE | wall s |"
+    )
+    print("|" + "---|" * 8)
+    for r in table.iter_rows(named=True):
+        print(
+            f"| {r['region']} | {r['hours']} | {_f(r['direct_mape_pct'])}%"
+            f" | {_f(r['direct_mape_utc_pct'])}% | {_f(r['naive_direct_mape_pct'])}%"
+            f" | {_f(r['dacf_published_mape_pct'])}% | {_f(r['lifecycle_mape_pct'])}%"
+            f" | {r['seconds']:.0f} |"
+        )
 
 
 def region_table(scores: pl.DataFrame, seconds: dict[str, float]) -> pl.DataFrame:
@@ -146,31 +335,75 @@ def print_table(table: pl.DataFrame) -> None:
         )
 
 
-def last_line(table: pl.DataFrame, seconds: float) -> str:
+def last_line(table: pl.DataFrame, seconds: float, carbon: pl.DataFrame | None = None) -> str:
+    """Load: our MAPE below the operator's on the same hours. Carbon: our direct MAPE at the
+    published protocol (UTC days) below DACF's published figure, over the regions it has one
+    for. Hours: load hours plus carbon hours scored."""
     scored = table.filter(
         pl.col("ensemble_mape_pct").is_not_null() & pl.col("operator_mape_pct").is_not_null()
     )
     beats = scored.filter(pl.col("ensemble_mape_pct") < pl.col("operator_mape_pct")).height
+    carbon_beats, carbon_n, carbon_hours = 0, 0, 0
+    if carbon is not None and carbon.height:
+        compared = carbon.filter(
+            pl.col("dacf_published_mape_pct").is_not_null()
+            & pl.col("direct_mape_utc_pct").is_not_null()
+        )
+        carbon_n = compared.height
+        carbon_beats = compared.filter(
+            pl.col("direct_mape_utc_pct") < pl.col("dacf_published_mape_pct")
+        ).height
+        carbon_hours = int(carbon["utc_hours"].sum())
+    hours = (int(table["hours"].sum()) if table.height else 0) + carbon_hours
     return (
-        f"regions load_beats_operator={beats}/{scored.height} carbon_beats_dacf=0/0"
-        f" hours={int(table['hours'].sum())} seconds={seconds:.0f}"
+        f"regions load_beats_operator={beats}/{scored.height}"
+        f" carbon_beats_dacf={carbon_beats}/{carbon_n} hours={hours} seconds={seconds:.0f}"
     )
 
 
 def main(args) -> int:
     if args.datasets:
         os.environ["ENERGY_ASSETS_DATASETS"] = str(Path(args.datasets).resolve())
-    regions = args.region or list(DEFAULT_REGIONS)
     began = time.perf_counter()
-    print(
-        f"benchmark regions {args.start}..{args.end} ({', '.join(regions)}), load slice,"
-        f" {args.history_days} days of history before"
-    )
-    scores, seconds = run_regions(
-        args.start, args.end, regions, Path(args.recordings), args.history_days
-    )
-    table = region_table(scores, seconds)
-    print()
-    print_table(table)
-    print(last_line(table, time.perf_counter() - began))
+    table = pl.DataFrame()
+    if not args.skip_load:
+        regions = args.region or list(DEFAULT_REGIONS)
+        print(
+            f"benchmark regions {args.start}..{args.end} ({', '.join(regions)}), load slice,"
+            f" {args.history_days} days of history before"
+        )
+        scores, seconds = run_regions(
+            args.start, args.end, regions, Path(args.recordings), args.history_days
+        )
+        table = region_table(scores, seconds)
+        print()
+        print_table(table)
+    carbon = None
+    if not args.skip_carbon:
+        regions = args.carbon_region or list(DEFAULT_CARBON_REGIONS)
+        print(
+            f"benchmark regions, carbon slice {args.carbon_start}..{args.carbon_end}"
+            f" ({', '.join(regions)}), scored {args.carbon_score_from}..{args.carbon_end},"
+            f" models on {args.carbon_training_days} days refit every"
+            f" {CARBON_REFIT_EVERY_DAYS}"
+        )
+        tables, seconds = run_carbon(
+            args.carbon_start,
+            args.carbon_end,
+            regions,
+            Path(args.recordings),
+            args.carbon_training_days,
+        )
+        carbon = carbon_table(tables, seconds, args.carbon_score_from, args.carbon_end)
+        print()
+        print_carbon_table(carbon, args.carbon_score_from, args.carbon_end)
+    if not table.height:
+        table = pl.DataFrame(
+            schema={
+                "ensemble_mape_pct": pl.Float64,
+                "operator_mape_pct": pl.Float64,
+                "hours": pl.Int64,
+            }
+        )
+    print(last_line(table, time.perf_counter() - began, carbon))
     return 0

@@ -97,6 +97,47 @@ load_day_ahead_job = dg.define_asset_job(
     " region-day.",
 )
 
+
+def _keys(*paths: str) -> dg.AssetSelection:
+    return dg.AssetSelection.assets(*[dg.AssetKey(p.split("/")) for p in paths])
+
+
+# The load and carbon slices of the ingest and day-ahead layers: what `benchmark regions` runs
+# over the years where a region has one but not the other (EIA-930 demand to 2019-06, its fuel
+# mix from 2019-01 in the offline history).
+load_ingest_job = dg.define_asset_job(
+    "load_ingest_job",
+    selection=_keys(
+        "harmonized/grid_hourly", "harmonized/operator_load_forecast", "features/load_features"
+    ),
+    description="Harmonize the grid and the operator's forecast, build the load features, for"
+    " one region-day (the load slice of ingest_job).",
+)
+carbon_ingest_job = dg.define_asset_job(
+    "carbon_ingest_job",
+    selection=_keys(
+        "harmonized/grid_hourly",
+        "harmonized/carbon_intensity",
+        "harmonized/weather_hourly",
+        "features/carbon_features",
+    ),
+    description="Harmonize the grid, the carbon intensity and the weather, build the carbon"
+    " features, for one region-day (the carbon slice of ingest_job).",
+)
+carbon_day_ahead_job = dg.define_asset_job(
+    "carbon_day_ahead_job",
+    selection=_keys(
+        "models/carbon_lightgbm",
+        "models/carbon_direct_lightgbm",
+        "forecasts/carbon_day_ahead",
+        "forecasts/carbon_direct_day_ahead",
+        "forecasts/carbon_day_ahead_profile",
+        "evaluation/carbon_forecast_score",
+    ),
+    description="Train, forecast and score day-ahead carbon intensity, lifecycle and direct"
+    " (no load, no schedules), for one region-day.",
+)
+
 cross_region_job = dg.define_asset_job(
     "cross_region_job",
     selection=CROSS_REGION,

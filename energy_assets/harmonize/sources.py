@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 import polars as pl
 
+from energy_assets import settings
 from energy_assets.harmonize import caiso, eia930
 from energy_assets.harmonize.carbon import UNSPECIFIED_IMPORTS_GCO2_PER_KWH
 from energy_assets.regions import Region
@@ -90,8 +91,15 @@ GRID_SOURCES: Mapping[str, GridSource] = MappingProxyType(
 
 
 def grid_source(region: Region, feed: str, day: dt.date) -> GridSource | None:
-    """The provider that builds `feed` ("grid" or "operator_load_forecast") for the day."""
-    for provider in region.providers_of(feed):
+    """The provider that builds `feed` ("grid" or "operator_load_forecast") for the day: the
+    region's first, in the registry's order or the one `ENERGY_ASSETS_GRID_PROVIDERS` puts first
+    for it (`settings.grid_provider_preference`, e.g. `CAISO=eia930` to build CAISO's tables
+    from EIA-930 on days CAISO's own feed also serves)."""
+    preferred = settings.grid_provider_preference().get(region.code)
+    providers = region.providers_of(feed)
+    if preferred in providers:
+        providers = (preferred, *[p for p in providers if p != preferred])
+    for provider in providers:
         source = GRID_SOURCES.get(provider)
         if source is not None and day >= source.first_date:
             return source
