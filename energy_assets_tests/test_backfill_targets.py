@@ -87,7 +87,7 @@ def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
     selection that share a partitions definition into one run over the range."""
     partitioned = [key for key in EVERY if GRAPH.get(key).partitions_def is not None]
     # reconciliation/demand_outlook_vs_eia930 among them, and the 11 partitioned price assets
-    assert len(partitioned) == 29 + 11
+    assert len(partitioned) == 32 + 11
     for key in partitioned:
         assert GRAPH.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
         assert key not in GRAPH.get(key).parent_keys, key

@@ -127,15 +127,15 @@ def test_every_partition_materializes_and_every_check_passes(slice_run):
     }
     assert outcome.checks["failed"] == 0
     # one run per job over the window (a raw feed has a job of its own), one result per check
-    # per run (a range's result fails if any of its days failed it). ingest: schema on 9 assets
-    # (3 raw, 4 harmonized, 2 features) + completeness on 5 + plausible demand pass; history on
-    # the 2 feature tables warns (the first 8 days' D-8..D-1 start before the window). day-ahead:
-    # schema on 5 models, 6 forecasts, 2 schedules and 3 scores + history on the carbon profile
-    # (D-15..D-2, inside the window) pass, while the 4 models (D-56..D-2) and the ensemble
+    # per run (a range's result fails if any of its days failed it). ingest: schema on 10 assets
+    # (3 raw, 4 harmonized, 3 features) + completeness on 5 + plausible demand pass; history on
+    # the 3 feature tables warns (the first 8 days' D-8..D-1 start before the window). day-ahead:
+    # schema on 6 models, 7 forecasts, 2 schedules and 3 scores + history on the carbon profile
+    # (D-15..D-2, inside the window) pass, while the 5 models (D-56..D-2) and the ensemble
     # (members of D-15..D-2) warn; cross-region: compute jobs' schema; the two reports
     assert outcome.runs == 7
-    assert outcome.checks["passed"] == 15 + 17 + 1 + 2
-    assert outcome.checks["warned"] == 2 + 5
+    assert outcome.checks["passed"] == 16 + 19 + 1 + 2
+    assert outcome.checks["warned"] == 3 + 6
 
 
 def test_tables_read_back_with_the_right_shapes(slice_run):
@@ -538,7 +538,7 @@ def test_dst_and_short_days_materialize_with_completeness_warnings(recordings, t
             e.asset_key.to_user_string()
             for e in result.get_asset_check_evaluations()
             if not e.passed and e.check_name == "history"
-        } == {"features/load_features", "features/carbon_features"}
+        } == {"features/load_features", "features/carbon_features", "features/carbon_features_utc"}
     hours = _query(
         tmp_path, "select market_date, count(*) as n from harmonized.grid_hourly group by 1"
     )

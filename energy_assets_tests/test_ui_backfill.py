@@ -386,12 +386,12 @@ def test_asset_graph_backfill_materializes_each_partition_once_and_every_check_p
     assert pure["status"] == "COMPLETED_SUCCESS" and pure["is_asset_backfill"]
     assert set(b["pure_params"]) == {"tags", "assetSelection", "partitionNames", "fromFailure"}
     # the daemon targeted exactly the chosen days of every selected asset, and got them all
-    assert len(pure["assets"]) == 6
+    assert len(pure["assets"]) == 7
     for asset, counts in pure["assets"].items():
         assert counts == {"targeted": 2, "materialized": 2, "failed": 0, "in_progress": 0}, asset
     # one run of the hidden asset job, both days (single-run policy): harmonized and features
     assert len(pure["runs"]) == 1, pure["runs"]
-    assert [len(r["assets"]) for r in pure["runs"]] == [6], pure["runs"]
+    assert [len(r["assets"]) for r in pure["runs"]] == [7], pure["runs"]
     requested = [(a, k) for r in pure["runs"] for a in r["assets"] for k in r["partitions"]]
     assert sorted(requested) == sorted((a, k) for a in pure["assets"] for k in b["pure_keys"])
     assert {r["job"] for r in pure["runs"]} == {"__ASSET_JOB"}
@@ -405,8 +405,8 @@ def test_asset_graph_backfill_materializes_each_partition_once_and_every_check_p
         for key, result in partitions.items()
         for name, check in result["checks"].items()
     ]
-    # schema x6, completeness x2, history x2, plausible demand x1, per day
-    assert len(checks) == 2 * (6 + 2 + 2 + 1)
+    # schema x7, completeness x2, history x3, plausible demand x1, per day
+    assert len(checks) == 2 * (7 + 2 + 3 + 1)
     assert _blocking_checks_pass(b["pure_results"]) == []
 
 
@@ -422,7 +422,7 @@ def test_cli_job_backfill_runs_the_jobs_assets_once_over_the_range(ingest_backfi
     assert job["status"] == "COMPLETED_SUCCESS" and job["is_asset_backfill"]
     assert [r["partitions"] for r in job["runs"]] == [b["job_keys"]]
     assert all(r["status"] == "SUCCESS" for r in job["runs"])
-    assert all(len(r["assets"]) == len(b["job_assets"]) == 6 for r in job["runs"])
+    assert all(len(r["assets"]) == len(b["job_assets"]) == 7 for r in job["runs"])
     assert all(r["tags"]["dagster/priority"] == "-1" for r in job["runs"])
     assert all(r["tags"]["dagster/from_ui"] == "true" for r in job["runs"] + b["pure"]["runs"])
     _every_asset_partition_once(b["job_results"], job["runs"])
@@ -431,6 +431,7 @@ def test_cli_job_backfill_runs_the_jobs_assets_once_over_the_range(ingest_backfi
     # missing days) and blocks nothing
     assert sorted({(asset, name) for asset, _, name in warned}) == [
         ("features/carbon_features", "history"),
+        ("features/carbon_features_utc", "history"),
         ("features/load_features", "history"),
     ]
 

@@ -1,6 +1,8 @@
 """features/*: horizon-safe model inputs. Built by `energy_assets/features/load.py` and
 `energy_assets/features/carbon.py`."""
 
+import datetime as dt
+
 import dagster as dg
 import polars as pl
 
@@ -26,6 +28,7 @@ from energy_assets.schemas.features import CarbonFeatures, LoadFeatures
 
 _KEY = dg.AssetKey(["features", "load_features"])
 _CARBON_KEY = dg.AssetKey(["features", "carbon_features"])
+_CARBON_UTC_KEY = dg.AssetKey(["features", "carbon_features_utc"])
 
 
 _GRID = dg.AssetKey(["harmonized", "grid_hourly"])
@@ -90,17 +93,20 @@ def load_features(
     yield history.result()
 
 
+_CARBON_DEPS = [
+    dg.AssetDep(_CARBON, partition_mapping=same_day_mapping()),
+    dg.AssetDep(_GRID, partition_mapping=same_day_mapping()),
+    dg.AssetDep(_WEATHER, partition_mapping=same_day_mapping()),
+]
+
+
 @dg.asset(
     key=_CARBON_KEY,
     group_name="features",
     partitions_def=GRID_PARTITIONS,
     # the day's intensity, grid and weather (the windows D-8..D-1 and D-2 are read from the
     # warehouse: a backfill builds those days in the same run, in an earlier step)
-    deps=[
-        dg.AssetDep(_CARBON, partition_mapping=same_day_mapping()),
-        dg.AssetDep(_GRID, partition_mapping=same_day_mapping()),
-        dg.AssetDep(_WEATHER, partition_mapping=same_day_mapping()),
-    ],
+    deps=_CARBON_DEPS,
     metadata={
         "partition_expr": PARTITION_EXPR,
         "reads": "harmonized/carbon_intensity D-8..D-1, harmonized/grid_hourly D-2,"
@@ -119,21 +125,56 @@ def carbon_features(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     operator forecast), so a region's carbon is forecast on days its demand is not published.
     Reads `harmonized/carbon_intensity` for D-8..D-1, `harmonized/grid_hourly` for D-2 and
     `harmonized/weather_hourly` for D; the `history` check names any missing day."""
+    yield from _carbon_features(context, warehouse, utc_day=False)
+
+
+@dg.asset(
+    key=_CARBON_UTC_KEY,
+    group_name="features",
+    partitions_def=GRID_PARTITIONS,
+    deps=_CARBON_DEPS,
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "reads": "harmonized/carbon_intensity D-9..D, harmonized/grid_hourly D-3..D-1,"
+        " harmonized/weather_hourly D-1..D (market days holding the UTC days needed)",
+    },
+    check_specs=check_specs(_CARBON_UTC_KEY, history=True),
+    backfill_policy=RANGE_POLICY,
+    kinds={"duckdb", "polars"},
+)
+def carbon_features_utc(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """The carbon features at the published carbon benchmarks' protocol (CarbonCast, DACF):
+    issued at 00:00 UTC of the UTC day D, for its 24 UTC hours; the partition's date is the UTC
+    day. The same features as `features/carbon_features` on the UTC clock: lags at the same UTC
+    hour (D-1 whole: every hour has ended by the issue), D-1's mean, D-2's, the weather forecast
+    of the hour. Only what had happened by 00:00 UTC is used (`available_at_utc`)."""
+    yield from _carbon_features(context, warehouse, utc_day=True)
+
+
+def _carbon_features(context, warehouse: WarehouseResource, utc_day: bool):
     frames, history = [], WindowHistory()
     for rd in region_days(context):
         reg = region(rd.region)
-        carbon_days = window_days(rd.market_date, -8, -1)
-        grid_days = window_days(rd.market_date, -2, -2)
+        # the UTC day D overlaps the region's market days D-1 and D (US zones)
+        lead = 1 if utc_day else 0
+        carbon_days = window_days(rd.market_date, -8 - lead, -1 + lead)
+        grid_days = window_days(rd.market_date, -2 - lead, -2 + lead)
+        weather_days = window_days(rd.market_date, -lead, 0)
         carbon_history, _ = warehouse.read_days(_CARBON, rd.region, carbon_days)
         grid_history, _ = warehouse.read_days(_GRID, rd.region, grid_days)
-        weather, _ = warehouse.read_days(_WEATHER, rd.region, [rd.market_date])
+        weather, _ = warehouse.read_days(_WEATHER, rd.region, weather_days)
         history.add("carbon_history", carbon_days, carbon_history)
         history.add("grid_history", grid_days, grid_history)
-        issued_at = forecast_issue_time(rd.market_date, reg.timezone)
+        if utc_day:
+            tz = "UTC"
+            issued_at = dt.datetime.combine(rd.market_date, dt.time(0), dt.UTC)
+        else:
+            tz = reg.timezone
+            issued_at = forecast_issue_time(rd.market_date, tz)
         calendar = build_load_features(
             rd.market_date,
             rd.region,
-            reg.timezone,
+            tz,
             reg.holiday_country,
             reg.holiday_subdivision,
             grid_history if grid_history.width else None,
@@ -146,13 +187,14 @@ def carbon_features(context: dg.AssetExecutionContext, warehouse: WarehouseResou
                     calendar,
                     carbon_history if carbon_history.width else None,
                     grid_history if grid_history.width else None,
-                    reg.timezone,
+                    tz,
                     weather if weather.width else None,
                 )
             )
         except ValueError as error:
             raise dg.Failure(
-                f"features/carbon_features partition {rd}: {error}", allow_retries=False
+                f"{context.asset_key.to_user_string()} partition {rd}: {error}",
+                allow_retries=False,
             ) from error
     frame = pl.concat(frames)
     yield from validated_output(

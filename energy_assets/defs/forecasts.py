@@ -253,7 +253,13 @@ def carbon_day_ahead_profile(context: dg.AssetExecutionContext, warehouse: Wareh
 
 
 def _carbon_forecast(
-    key: dg.AssetKey, model_key: list[str], prefix: str, schema: type, what: str
+    key: dg.AssetKey,
+    model_key: list[str],
+    prefix: str,
+    schema: type,
+    what: str,
+    features: str = "carbon_features",
+    issue: str = "issued at D-1 12:00 local",
 ) -> dg.AssetsDefinition:
     """The day-ahead forecast of one carbon model: its quantiles as `<prefix>_pNN_gco2_per_kwh`."""
 
@@ -264,7 +270,7 @@ def _carbon_forecast(
         ins={
             "model": dg.AssetIn(key=model_key),
             "features": dg.AssetIn(
-                key=["features", "carbon_features"],
+                key=["features", features],
                 partition_mapping=day_window_mapping(0, 0, GRID_REGIONS, GRID_REGIONS),
             ),
         },
@@ -272,16 +278,16 @@ def _carbon_forecast(
         check_specs=check_specs(key),
         kinds={"lightgbm", "duckdb"},
         backfill_policy=RANGE_POLICY,
-        description=f"Day-ahead hourly {what} carbon intensity for market day D, P10/P50/P90 in"
-        " gCO2eq/kWh, by the LightGBM model trained for D, issued at D-1 12:00 local (artifact"
-        " checked by sha256). `history_days` is the number of days the model was trained on.",
+        description=f"Day-ahead hourly {what} carbon intensity for day D, P10/P50/P90 in"
+        f" gCO2eq/kWh, by the LightGBM model trained for D, {issue} (artifact checked by"
+        " sha256). `history_days` is the number of days the model was trained on.",
     )
     @per_region_day()
     def _forecast(context: dg.AssetExecutionContext, model: pl.DataFrame, features: pl.DataFrame):
         if features.is_empty():
             raise dg.Failure(
                 f"{key.to_user_string()} partition {context.partition_key}: no"
-                " features/carbon_features rows for the day. Materialize raw, harmonized and"
+                f" features/{features} rows for the day. Materialize raw, harmonized and"
                 " features for it first (or see why they failed).",
                 allow_retries=False,
             )
@@ -323,4 +329,14 @@ carbon_direct_day_ahead = _carbon_forecast(
     "carbon_direct",
     CarbonDirectDayAhead,
     "direct (combustion-only)",
+)
+carbon_direct_day_ahead_utc = _carbon_forecast(
+    dg.AssetKey(["forecasts", "carbon_direct_day_ahead_utc"]),
+    ["models", "carbon_direct_utc_lightgbm"],
+    "carbon_direct",
+    CarbonDirectDayAhead,
+    "direct (combustion-only)",
+    features="carbon_features_utc",
+    issue="issued at 00:00 UTC of the UTC day D for its 24 UTC hours (the published carbon"
+    " benchmarks' protocol: CarbonCast, DACF)",
 )

@@ -120,6 +120,7 @@ carbon_ingest_job = dg.define_asset_job(
         "harmonized/carbon_intensity",
         "harmonized/weather_hourly",
         "features/carbon_features",
+        "features/carbon_features_utc",
     ),
     description="Harmonize the grid, the carbon intensity and the weather, build the carbon"
     " features, for one region-day (the carbon slice of ingest_job).",
@@ -129,8 +130,10 @@ carbon_day_ahead_job = dg.define_asset_job(
     selection=_keys(
         "models/carbon_lightgbm",
         "models/carbon_direct_lightgbm",
+        "models/carbon_direct_utc_lightgbm",
         "forecasts/carbon_day_ahead",
         "forecasts/carbon_direct_day_ahead",
+        "forecasts/carbon_direct_day_ahead_utc",
         "forecasts/carbon_day_ahead_profile",
         "evaluation/carbon_forecast_score",
     ),

@@ -282,19 +282,21 @@ def _lightgbm_output(
     )
 
 
-def _carbon_model(key: dg.AssetKey, target: str, what: str) -> dg.AssetsDefinition:
+def _carbon_model(
+    key: dg.AssetKey, target: str, what: str, features_key: dg.AssetKey = _CARBON_FEATURES
+) -> dg.AssetsDefinition:
     """A LightGBM quantile forecaster of one intensity column of `harmonized/carbon_intensity`,
-    trained per region-day on `features/carbon_features` (both intensities' features)."""
+    trained per region-day on `features_key` (both intensities' features)."""
     name = key.path[-1]
 
     @dg.asset(
         key=key,
         group_name="models",
         partitions_def=DAY_AHEAD_PARTITIONS,
-        deps=[_same_day(_CARBON_FEATURES)],
+        deps=[_same_day(features_key)],
         metadata={
             "partition_expr": PARTITION_EXPR,
-            "reads": "features/carbon_features and harmonized/carbon_intensity"
+            "reads": f"{features_key.to_user_string()} and harmonized/carbon_intensity"
             " D-<carbon_training_days>..D-2",
             "target": target,
         },
@@ -302,8 +304,8 @@ def _carbon_model(key: dg.AssetKey, target: str, what: str) -> dg.AssetsDefiniti
         kinds={"lightgbm", "duckdb"},
         backfill_policy=RANGE_POLICY,
         description=f"LightGBM quantile forecaster of the {what} carbon intensity (P10/P50/P90,"
-        " gCO2eq/kWh) for market day D, trained on D-56..D-2 (`ModelStoreResource."
-        "carbon_training_days`) of `features/carbon_features` against the hourly"
+        " gCO2eq/kWh) for day D, trained on D-56..D-2 (`ModelStoreResource."
+        f"carbon_training_days`) of `{features_key.to_user_string()}` against the hourly"
         f" `{target}`, with the P10-P90 band calibrated on the last 7 training days. Artifact"
         " path + sha256 in the table and metadata, gain importances in metadata.",
     )
@@ -317,7 +319,7 @@ def _carbon_model(key: dg.AssetKey, target: str, what: str) -> dg.AssetsDefiniti
             context,
             model_store,
             warehouse,
-            _CARBON_FEATURES,
+            features_key,
             _CARBON,
             target=target,
             coverage="coverage",
@@ -340,6 +342,13 @@ def _carbon_model(key: dg.AssetKey, target: str, what: str) -> dg.AssetsDefiniti
 carbon_lightgbm = _carbon_model(_CARBON_KEY, "carbon_gco2_per_kwh", "lifecycle")
 carbon_direct_lightgbm = _carbon_model(
     _CARBON_DIRECT_KEY, "carbon_direct_gco2_per_kwh", "direct (combustion-only)"
+)
+# the published carbon benchmarks' protocol: issued 00:00 UTC for the UTC day D
+carbon_direct_utc_lightgbm = _carbon_model(
+    dg.AssetKey(["models", "carbon_direct_utc_lightgbm"]),
+    "carbon_direct_gco2_per_kwh",
+    "direct (combustion-only), UTC-day,",
+    dg.AssetKey(["features", "carbon_features_utc"]),
 )
 
 

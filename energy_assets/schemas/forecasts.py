@@ -19,9 +19,11 @@ class _Forecast(pa.DataFrameModel):
         unique = ["region", "interval_start_utc"]
         strict = True
 
-    @pa.dataframe_check(error="a day-ahead forecast must be issued before its interval")
+    # at or before: the published carbon benchmarks' protocol issues at 00:00 UTC for the 24
+    # hours from 00:00 (nothing of an hour has happened when it starts)
+    @pa.dataframe_check(error="a day-ahead forecast must be issued by the start of its interval")
     def issued_before_interval(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("issued_at_utc") < pl.col("interval_start_utc"))
+        return data.lazyframe.select(pl.col("issued_at_utc") <= pl.col("interval_start_utc"))
 
 
 class LoadDayAhead(_Forecast):
