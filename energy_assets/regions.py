@@ -43,6 +43,12 @@ class Region:
     def providers_of(self, feed: str) -> tuple[str, ...]:
         return self.providers.get(feed, ())
 
+    def eia_respondent(self) -> str:
+        """The EIA-930 respondent code (`eia_ba_code`); KeyError for a region without one."""
+        if self.eia_ba_code is None:
+            raise KeyError(f"region {self.code} has no EIA balancing-authority code")
+        return self.eia_ba_code
+
 
 def _points(*points: tuple[str, float, float]) -> tuple[WeatherPoint, ...]:
     return tuple(WeatherPoint(name, lat, lon) for name, lat, lon in points)

@@ -836,19 +836,13 @@ FUEL_TYPE_FIELDS = (
 _ROUTES = {"region_data": "region-data", "fuel_type": "fuel-type-data"}
 
 
-def _respondent(region: Region) -> str:
-    if region.eia_ba_code is None:
-        raise KeyError(f"region {region.code} has no EIA balancing-authority code")
-    return region.eia_ba_code
-
-
 def _request_key(region: Region, day: date) -> str:
-    return f"{_respondent(region)}/{request_month(day).isoformat()}"
+    return f"{region.eia_respondent()}/{request_month(day).isoformat()}"
 
 
 def _fetcher(feed: str):
     def fetch(source: FeedSource, region: Region, day: date) -> list[FetchedPayload]:
-        respondent = _respondent(region)
+        respondent = region.eia_respondent()
         if source.offline:
             path = history_file(source.datasets_dir, feed, respondent)
             return [history_payload(PROVIDER, path, source.datasets_dir)]

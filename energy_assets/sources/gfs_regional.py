@@ -300,21 +300,15 @@ def _label_us(cell: str, line: int) -> int:
 FIRST_DATE = "2019-01-01"
 
 
-def _respondent(region: Region) -> str:
-    if region.eia_ba_code is None:
-        raise KeyError(f"region {region.code} has no EIA balancing-authority code")
-    return region.eia_ba_code
-
-
 def _request_key(region: Region, day: date) -> str:
     # one request per market day (live: the Open-Meteo window around the day; offline: the
     # region's file, parsed once per process, `_parsed_history`)
-    return f"{_respondent(region)}/{day.isoformat()}"
+    return f"{region.eia_respondent()}/{day.isoformat()}"
 
 
 def _fetch(source: FeedSource, region: Region, day: date) -> list[FetchedPayload]:
     if source.offline:
-        path = history_file(source.datasets_dir, _respondent(region))
+        path = history_file(source.datasets_dir, region.eia_respondent())
         return [history_payload(PROVIDER, path, source.datasets_dir)]
     from energy_assets.sources import open_meteo  # it imports this module's COLUMNS
 
