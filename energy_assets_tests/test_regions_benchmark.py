@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from energy_assets.benchmarks.regions import last_line, region_table
+from energy_assets.benchmarks.regions import carbon_table, last_line, region_table
 from energy_assets.cli import build_parser, default_windows
 
 
@@ -65,3 +65,65 @@ def test_main_job_default_windows_and_repeatable_regions():
         "MISO": (dt.date(2018, 1, 1), dt.date(2019, 6, 30)),
         "SPP": (dt.date(2018, 1, 1), dt.date(2019, 6, 30)),
     }
+
+
+def _carbon_tables(day: dt.date) -> dict[str, pl.DataFrame]:
+    """One day of each stored table the carbon half reads: the market-day forecast off by 10 %
+    every hour, the UTC-day one by 2 %, the naive by 20 %."""
+    hours = [dt.datetime.combine(day, dt.time(h), dt.UTC) for h in range(24)]
+    base = {"market_date": [day] * 24, "interval_start_utc": hours}
+    market = pl.DataFrame(
+        {
+            **base,
+            "issued_at_utc": [hours[0] - dt.timedelta(hours=7)] * 24,
+            "carbon_direct_p50_gco2_per_kwh": [110.0] * 24,
+        }
+    )
+    utc = pl.DataFrame(
+        {**base, "issued_at_utc": [hours[0]] * 24, "carbon_direct_p50_gco2_per_kwh": [102.0] * 24}
+    )
+    lifecycle = market.rename({"carbon_direct_p50_gco2_per_kwh": "carbon_p50_gco2_per_kwh"})
+    actuals = pl.DataFrame(
+        {
+            **base,
+            "carbon_gco2_per_kwh": [100.0] * 24,
+            "carbon_direct_gco2_per_kwh": [100.0] * 24,
+            "coverage": [1.0] * 24,
+        }
+    )
+    features = pl.DataFrame(
+        {
+            **base,
+            "issued_at_utc": [hours[0] - dt.timedelta(hours=7)] * 24,
+            "carbon_direct_lag_7d_gco2_per_kwh": [120.0] * 24,
+        }
+    )
+    return {
+        "forecasts.carbon_direct_day_ahead": market,
+        "forecasts.carbon_direct_day_ahead_utc": utc,
+        "forecasts.carbon_day_ahead": lifecycle,
+        "harmonized.carbon_intensity": actuals,
+        "features.carbon_features": features,
+    }
+
+
+def test_carbon_table_scores_each_protocol_on_its_own_forecasts():
+    day = dt.date(2021, 3, 1)
+    table = carbon_table({"PJM": _carbon_tables(day)}, {"PJM": 12.0}, day, day)
+    row = table.row(0, named=True)
+    assert abs(row["direct_mape_pct"] - 10.0) < 1e-9  # the market-day forecast
+    assert abs(row["direct_mape_utc_pct"] - 2.0) < 1e-9  # the UTC-day forecast, not a regrouping
+    assert abs(row["naive_direct_mape_pct"] - 20.0) < 1e-9
+    assert abs(row["lifecycle_mape_pct"] - 10.0) < 1e-9 and row["hours"] == row["utc_hours"] == 24
+    line = last_line(
+        pl.DataFrame(
+            schema={
+                "ensemble_mape_pct": pl.Float64,
+                "operator_mape_pct": pl.Float64,
+                "hours": pl.Int64,
+            }
+        ),
+        30.0,
+        table,
+    )
+    assert line == "regions load_beats_operator=0/0 carbon_beats_dacf=1/1 hours=24 seconds=30"

@@ -210,7 +210,7 @@ def carbon_table(
             "market_day",
         )
         utc, utc_hours = protocol_mape(
-            direct,
+            t["forecasts.carbon_direct_day_ahead_utc"],
             actuals,
             "carbon_direct_p50_gco2_per_kwh",
             "carbon_direct_gco2_per_kwh",
@@ -396,6 +396,7 @@ def main(args) -> int:
             regions,
             Path(args.recordings),
             args.carbon_training_days,
+            work=Path(args.carbon_work) if args.carbon_work else None,
         )
         carbon = carbon_table(tables, seconds, args.carbon_score_from, args.carbon_end)
         print()
