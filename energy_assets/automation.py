@@ -63,7 +63,7 @@ class Deadline:
         return dt.datetime.combine(when, self.local_time, ZoneInfo(timezone))
 
     def __str__(self) -> str:
-        return f"D+{self.days_after} {self.local_time:%H:%M} local"
+        return f"D{self.days_after:+d} {self.local_time:%H:%M} local"
 
 
 @dataclass(frozen=True)

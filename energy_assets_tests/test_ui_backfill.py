@@ -53,7 +53,7 @@ from energy_assets.layers import DAY_AHEAD_LAYERS, INGEST_LAYERS
 
 REGION = "CAISO"
 INGEST_GROUPS = INGEST_LAYERS
-SEED = (dt.date(2020, 6, 22), dt.date(2020, 6, 29))  # the week (and a day) before PURE_DAYS
+SEED = (dt.date(2020, 6, 21), dt.date(2020, 6, 29))  # the 9 days before PURE_DAYS (D-9..D-1)
 PURE_DAYS = (dt.date(2020, 6, 30), dt.date(2020, 7, 1))
 JOB_DAYS = (dt.date(2020, 7, 15), dt.date(2020, 7, 17))
 JOB_PAGE_DAYS = (dt.date(2020, 7, 20), dt.date(2020, 7, 21))
