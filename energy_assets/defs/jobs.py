@@ -13,9 +13,13 @@
   -> models -> forecasts -> score; the report.
 - `reconciliation_job`: `reconciliation/demand_outlook_vs_eia930` for one region and market day,
   from the two raw demand feeds stored.
-- `raw_<provider>_<feed>_schedule`: yesterday's market day for every region the feed serves, at
+- `raw_<provider>_<feed>_schedule`: the market day a feed publishes (yesterday's; tomorrow's for a
+  forecast) for every region the feed serves, at
   the provider's publication time (`energy_assets/automation.py`, `PUBLICATION`: CAISO 00:30
-  Pacific, EIA-930 09:00 Eastern); running by default when `ENERGY_ASSETS_AUTOMATION=1`.
+  Pacific, EIA-930 09:00 Eastern; the weather forecast for tomorrow at 14:00 UTC); running by
+  default when `ENERGY_ASSETS_AUTOMATION=1`.
+- `load_ingest_job`, `carbon_ingest_job`, `carbon_day_ahead_job`: the load and carbon slices of
+  `ingest_job` and `day_ahead_job` (what `benchmark regions` runs).
 - `daily_ingest_schedule`: 15:00 UTC, yesterday for every region (after EIA-930's 09:00 Eastern
   fetch). Stopped by default; with `ENERGY_ASSETS_AUTOMATION=1` the ingest and day-ahead layers
   run on their automation conditions instead.
