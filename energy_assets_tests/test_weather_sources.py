@@ -516,3 +516,38 @@ def test_regional_mean_has_gfs_regional_columns_and_units(history: dict[str, pl.
     )
     wind = om.regional_mean(dallas_first_hour_only)["wind_speed_m_per_s"]
     assert wind.is_null().to_list() == [False, True, True]
+
+
+def test_the_feed_parses_a_live_response_by_the_points_its_url_asked_for() -> None:
+    """`raw/gfs_regional_weather_forecast` live: the Open-Meteo response is read against the
+    points of the request's own URL and averaged into the GFS columns; a response for other
+    points, or a broken one, is refused."""
+    from energy_assets.sources.http_client import FetchedPayload
+
+    (feed,) = gfs.FEEDS
+    url = om.forecast_url(POINTS, date(2024, 5, 1), date(2024, 4, 30))
+
+    def live(body: bytes, shown: str = url) -> list[FetchedPayload]:
+        return [
+            FetchedPayload(
+                provider=gfs.PROVIDER,
+                url=shown,
+                status=200,
+                content_type="application/json",
+                body=body,
+                fetched_at=datetime(2024, 4, 30, 14, tzinfo=UTC),
+                sha256="0" * 64,
+                transport="live",
+            )
+        ]
+
+    rows = feed.parse(live(_payload(*_good())), date(2024, 5, 1))
+    assert tuple(rows.columns) == gfs.COLUMNS
+    assert rows["temperature_k"].to_list() == pytest.approx(
+        [23.0 + 273.15, 22.0 + 273.15, 21.25 + 273.15]
+    )
+    one_point = om.forecast_url(POINTS[:1], date(2024, 5, 1), date(2024, 4, 30))
+    with pytest.raises(PayloadError, match="location objects for 1 requested points"):
+        feed.parse(live(_payload(*_good()), one_point), date(2024, 5, 1))
+    with pytest.raises(PayloadError):
+        feed.parse(live(b"<html>Service unavailable</html>"), date(2024, 5, 1))

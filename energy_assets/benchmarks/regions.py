@@ -55,6 +55,42 @@ CARBON_TRAINING_DAYS = 365
 CARBON_REFIT_EVERY_DAYS = 7
 
 
+def _each_region(
+    regions: Sequence[str],
+    label: str,
+    work: Path,
+    progress: Callable[[str], None] | None,
+    **window,
+) -> dict[str, float]:
+    """`runner.materialize_window(**window)` for each region in one ephemeral instance and one
+    warehouse under `work`; each region's wall seconds, its failures reported."""
+    import dagster as dg
+
+    from energy_assets.runner import materialize_window
+
+    instance = dg.DagsterInstance.ephemeral()
+    seconds: dict[str, float] = {}
+    for region in regions:
+        began = time.perf_counter()
+        outcome = materialize_window(
+            region=region,
+            instance=instance,
+            data_dir=work,
+            transport="replay",
+            progress=progress,
+            report=False,
+            cross_region=False,
+            **window,
+        )
+        seconds[region] = time.perf_counter() - began
+        if progress:
+            failed = len(outcome.partitions_failed)
+            progress(f"{region}{label}: {seconds[region]:.0f} s, {failed} region-days failed")
+            for job, key, message in outcome.partitions_failed[:5]:
+                progress(f"  failed {job} {key}: {message.splitlines()[0][:200]}")
+    return seconds
+
+
 def run_regions(
     start: dt.date,
     end: dt.date,
@@ -65,44 +101,38 @@ def run_regions(
     progress: Callable[[str], None] | None = print,
 ) -> tuple[pl.DataFrame, dict[str, float]]:
     """Run the load slice for each region; returns the scores and each region's wall seconds."""
-    import dagster as dg
-
-    from energy_assets.runner import LOAD_SCORES, load_scores, materialize_window
+    from energy_assets.runner import LOAD_SCORES, load_scores
 
     own = work is None
     work = Path(tempfile.mkdtemp(prefix="energy-assets-regions-")) if own else work
-    seconds: dict[str, float] = {}
     try:
-        instance = dg.DagsterInstance.ephemeral()
-        for region in regions:
-            began = time.perf_counter()
-            outcome = materialize_window(
-                start - dt.timedelta(days=history_days),
-                end,
-                region,
-                instance,
-                work,
-                recordings,
-                "replay",
-                progress,
-                day_ahead_from=start,
-                report=False,
-                cross_region=False,
-                day_ahead_job="load_day_ahead_job",
-                raw_feeds=LOAD_FEEDS,
-                ingest_job="load_ingest_job",
-            )
-            seconds[region] = time.perf_counter() - began
-            if progress:
-                failed = len(outcome.partitions_failed)
-                progress(f"{region}: {seconds[region]:.0f} s, {failed} region-days failed")
-                for job, key, message in outcome.partitions_failed[:5]:
-                    progress(f"  failed {job} {key}: {message.splitlines()[0][:200]}")
+        seconds = _each_region(
+            regions,
+            "",
+            work,
+            progress,
+            start=start - dt.timedelta(days=history_days),
+            end=end,
+            recordings_dir=recordings,
+            day_ahead_from=start,
+            day_ahead_job="load_day_ahead_job",
+            raw_feeds=LOAD_FEEDS,
+            ingest_job="load_ingest_job",
+        )
         scores = load_scores(work / "warehouse", LOAD_SCORES)
     finally:
         if own:
             shutil.rmtree(work, ignore_errors=True)
     return scores, seconds
+
+
+CARBON_TABLES = (
+    "forecasts.carbon_direct_day_ahead",
+    "forecasts.carbon_direct_day_ahead_utc",
+    "forecasts.carbon_day_ahead",
+    "harmonized.carbon_intensity",
+    "features.carbon_features",
+)
 
 
 def run_carbon(
@@ -118,11 +148,8 @@ def run_carbon(
     """Run the carbon slice (raw fuel mix and weather -> carbon features -> carbon models,
     forecasts and scores) for each region over start..end, its grid from EIA-930 (the data set
     the published carbon benchmarks use; CAISO's own Outlook is not offline after 2020); returns
-    per region the stored direct and lifecycle forecasts and the intensity, and the wall
+    per region the stored forecasts, intensity and features (`CARBON_TABLES`), and the wall
     seconds."""
-    import dagster as dg
-
-    from energy_assets.runner import materialize_window
     from energy_assets.warehouse import Warehouse
 
     own = work is None
@@ -134,45 +161,27 @@ def run_carbon(
     }
     saved = {k: os.environ.get(k) for k in settings}
     os.environ.update(settings)
-    seconds: dict[str, float] = {}
-    tables: dict[str, dict[str, pl.DataFrame]] = {}
     try:
-        instance = dg.DagsterInstance.ephemeral()
-        for region in regions:
-            began = time.perf_counter()
-            outcome = materialize_window(
-                start,
-                end,
-                region,
-                instance,
-                work,
-                recordings,
-                "replay",
-                progress,
-                report=False,
-                cross_region=False,
-                ingest_job="carbon_ingest_job",
-                day_ahead_job="carbon_day_ahead_job",
-                raw_feeds=CARBON_FEEDS,
-            )
-            seconds[region] = time.perf_counter() - began
-            if progress:
-                failed = len(outcome.partitions_failed)
-                progress(f"{region} carbon: {seconds[region]:.0f} s, {failed} region-days failed")
-                for job, key, message in outcome.partitions_failed[:5]:
-                    progress(f"  failed {job} {key}: {message.splitlines()[0][:200]}")
+        seconds = _each_region(
+            regions,
+            " carbon",
+            work,
+            progress,
+            start=start,
+            end=end,
+            recordings_dir=recordings,
+            ingest_job="carbon_ingest_job",
+            day_ahead_job="carbon_day_ahead_job",
+            raw_feeds=CARBON_FEEDS,
+        )
         warehouse = Warehouse(work / "warehouse")
-        for region in regions:
-            tables[region] = {
+        tables = {
+            region: {
                 name: warehouse.query(f"select * from {name} where region = '{region}'")
-                for name in (
-                    "forecasts.carbon_direct_day_ahead",
-                    "forecasts.carbon_direct_day_ahead_utc",
-                    "forecasts.carbon_day_ahead",
-                    "harmonized.carbon_intensity",
-                    "features.carbon_features",
-                )
+                for name in CARBON_TABLES
             }
+            for region in regions
+        }
     finally:
         for key, value in saved.items():
             if value is None:
