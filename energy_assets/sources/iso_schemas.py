@@ -1,0 +1,96 @@
+"""Raw tables of the ISOs' own feeds (`caiso_oasis`, `isone`, `pjm`): parsed rows in each
+provider's terms, long format (one row per interval x series), every row tied to its archived
+payload (`RawProvenance`). Units are in the column names; forecasts keep every vintage.
+
+(They live beside the providers rather than in `energy_assets/schemas/raw.py` while the feeds are
+parsed-only, `registry.PARSED_ONLY`; they move there when a region serves the feeds.)
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from energy_assets.schemas.common import UtcTimestamp
+from energy_assets.schemas.raw import RawProvenance
+
+_PRICE = {"nullable": True, "ge": -10_000, "le": 20_000}  # $/MWh: offer caps and floors
+_MW = {"nullable": True, "ge": -100_000, "le": 1_000_000}
+_MARKETS = ["day_ahead", "real_time"]
+
+
+class CaisoOasisLmp(RawProvenance):
+    """CAISO OASIS `PRC_LMP` (DAM, hourly) / `PRC_INTVL_LMP` (RTM, 5-minute) at trading hubs
+    and DLAPs: the LMP and its components (MCE energy, MCC congestion, MCL loss, MGHG)."""
+
+    interval_end_utc: UtcTimestamp
+    node: str
+    market: str = pa.Field(isin=_MARKETS)
+    market_run: str
+    lmp_component: str
+    price_usd_per_mwh: pl.Float64 = pa.Field(**_PRICE)
+
+    class Config:
+        unique = ["region", "market_run", "node", "lmp_component", "interval_start_utc"]
+        strict = True
+
+
+class CaisoOasisAsPrice(RawProvenance):
+    """CAISO OASIS `PRC_AS`: ancillary-service capacity prices by AS region and type ($ per MW
+    of capacity for the hour, i.e. $/MWh)."""
+
+    interval_end_utc: UtcTimestamp
+    as_region: str
+    as_type: str
+    market: str = pa.Field(isin=_MARKETS)
+    market_run: str
+    price_usd_per_mwh: pl.Float64 = pa.Field(**_PRICE)
+
+    class Config:
+        unique = ["region", "market_run", "as_region", "as_type", "interval_start_utc"]
+        strict = True
+
+
+class CaisoOasisLoadForecast(RawProvenance):
+    """CAISO OASIS `SLD_FCST`: the load forecast of every market run (7DA, 2DA, DAM, RTM's
+    15- and 5-minute runs) by TAC area; the market run and data item name the vintage."""
+
+    interval_end_utc: UtcTimestamp
+    tac_area: str
+    market_run: str
+    data_item: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "tac_area", "market_run", "data_item", "interval_start_utc"]
+        strict = True
+
+
+class CaisoOasisRenewableForecast(RawProvenance):
+    """CAISO OASIS `SLD_REN_FCST`: wind and solar forecasts by trading hub and market run."""
+
+    interval_end_utc: UtcTimestamp
+    trading_hub: str
+    fuel: str
+    market_run: str
+    data_item: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "trading_hub", "fuel", "market_run", "data_item", "interval_start_utc"]
+        strict = True
+
+
+class CaisoOasisSchedules(RawProvenance):
+    """CAISO OASIS `ENE_SLRS`: system load and resource schedules (total generation, imports,
+    exports) by market run."""
+
+    interval_end_utc: UtcTimestamp
+    resource: str
+    market_run: str
+    data_item: str
+    schedule_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "resource", "market_run", "data_item", "interval_start_utc"]
+        strict = True
