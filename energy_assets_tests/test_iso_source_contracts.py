@@ -307,3 +307,149 @@ def test_every_oasis_recording_is_covered(recordings) -> None:
         for p in recordings.glob(pattern)
     }
     assert found == {rel for _, rel in OASIS_RECORDINGS} | {OASIS_MALFORMED}
+
+
+# --- ISO-NE -----------------------------------------------------------------------------------
+
+ISONE_SERVICES = {
+    "genfuelmix": "fuel_mix",
+    "hourlysysload": "system_load",
+    "hourlyloadforecast": "load_forecast",
+    "reliabilityregionloadforecast": "regional_load_forecast",
+    "dayaheadhourlydemand": "zonal_load",
+    "realtimehourlydemand": "zonal_load",
+}
+
+
+def indexed(recordings: Path, host: str) -> list[tuple[str, Path]]:
+    """(URL, body path) of every response recorded for `host` in the gridstatus index."""
+    import json
+
+    index = recordings / "gridstatus" / "responses_index.json"
+    entries = json.loads(index.read_text())
+    return [
+        (e["uri"], index.parent / e["file"]) for e in entries if "uri" in e and host in e["uri"]
+    ]
+
+
+class TestIsone(IsoContract):
+    """ISO-NE web services: every recorded response of the five services (the gridstatus index),
+    each through its feed's parse, as recorded under its own URL."""
+
+    provider = "isone"
+    region = "ISONE"
+    spring_forward = dt.date(2024, 3, 10)
+    fall_back = dt.date(2024, 11, 3)
+    SERIES = {
+        "fuel_mix": ("fuel",),
+        "system_load": ("location",),
+        "load_forecast": ("issued_at_utc",),
+        "regional_load_forecast": ("reliability_region", "issued_at_utc"),
+        "zonal_load": ("zone", "market"),
+    }
+    PER_HOUR = {
+        "fuel_mix": None,  # irregular instants
+        "system_load": 1,
+        "load_forecast": 1,
+        "regional_load_forecast": 1,
+        "zonal_load": 1,
+    }
+    # regional vintages created on the day itself cover only the hours still ahead
+    WHOLE_DAY = frozenset({"system_load", "load_forecast", "zonal_load"})
+    RECORDINGS = 6 + 4 + 6 + 6 + 18
+
+    def recorded(self, recordings, datasets, only=None):
+        for url, path in sorted(indexed(recordings, "webservices.iso-ne.com")):
+            parts = url.split("/api/v1.1/")[1].split("/")
+            if parts[0] not in ISONE_SERVICES:
+                continue  # `locations`: reference data, not a feed
+            stamp = next((p for p in parts if p.isdigit() and len(p) == 8), None)
+            day = dt.datetime.strptime(stamp, "%Y%m%d").date() if stamp else None
+            if only is not None and day != only:
+                continue
+            yield self.feed(ISONE_SERVICES[parts[0]]), day, [payload(path.read_bytes(), url)]
+
+    def urls(self, feed, day):
+        from energy_assets.sources import isone
+
+        if feed.name == "zonal_load":
+            return isone.zonal_load_urls(day)
+        return [feed.request_key(region(self.region), day)]
+
+    def test_every_recording_parses_to_utc_rows_with_units(self, recordings, datasets) -> None:
+        # the `current` answers have no day in their URL: parsed here, not in the day checks
+        super().test_every_recording_parses_to_utc_rows_with_units(recordings, datasets)
+
+    def test_dst_day_row_counts(self, recordings) -> None:
+        """hourlysysload: 23 / 24 / 25 hours; the fall-back 01:00 twice, one hour apart in UTC."""
+        feed = self.feed("system_load")
+        counts = {}
+        for f, day, payloads in self.recorded(recordings, None):
+            if f is feed:
+                rows = feed.day_rows(feed.parse(payloads, day), region("ISONE"), day)
+                counts[day] = rows.height
+                assert rows.height == feed.expected_rows(region("ISONE"), day)
+        assert counts == {
+            dt.date(2024, 3, 9): 24,
+            dt.date(2024, 3, 10): 23,
+            dt.date(2024, 11, 2): 24,
+            dt.date(2024, 11, 3): 25,
+        }
+        forecast = self.feed("load_forecast")
+        for f, day, payloads in self.recorded(recordings, None, dt.date(2024, 11, 3)):
+            if f is forecast:
+                rows = forecast.parse(payloads, day)
+                vintages = rows.group_by("issued_at_utc").len()
+                assert vintages.height == 7 and (vintages["len"] == 25).all()
+                assert rows["issued_at_utc"].min() == dt.datetime(
+                    2024, 11, 1, 7, 55, 29, tzinfo=dt.UTC
+                )
+
+    def test_replays_offline_through_the_feeds_own_fetch(self, recordings) -> None:
+        """The single-request feeds fetch their recorded days from the recordings (replay)."""
+        from energy_assets.sources.feeds import FeedSource
+
+        with HttpClient(mode="replay", recordings_dir=recordings) as client:
+            source = FeedSource(client, Path("."))
+            for name in ("fuel_mix", "system_load", "load_forecast", "regional_load_forecast"):
+                feed = self.feed(name)
+                day = dt.date(2024, 11, 3)
+                payloads = feed.fetch(source, region("ISONE"), day)
+                rows = feed.day_rows(feed.parse(payloads, day), region("ISONE"), day)
+                assert rows.height > 0, name
+
+    def test_401_without_credentials_says_what_to_set(self, monkeypatch) -> None:
+        from energy_assets.sources import isone
+        from energy_assets.sources.errors import FetchError
+        from energy_assets.sources.feeds import FeedSource
+
+        monkeypatch.delenv("ISONE_USERNAME", raising=False)
+        monkeypatch.delenv("ISONE_PASSWORD", raising=False)
+        seen: list[httpx.Request] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(401, text="Unauthorized")
+
+        client = HttpClient(
+            mode="live", transport=httpx.MockTransport(handler), sleep=lambda s: None
+        )
+        feed = self.feed("system_load")
+        day = dt.date(2024, 3, 10)
+        with pytest.raises(FetchError, match="set ISONE_USERNAME and ISONE_PASSWORD") as failure:
+            feed.fetch(FeedSource(client, Path(".")), region("ISONE"), day)
+        assert failure.value.status == 401 and failure.value.url == isone.system_load_url(day)
+        assert "authorization" not in seen[0].headers
+        assert seen[0].headers["accept"] == "application/json"
+
+        keys = {"ISONE_USERNAME": "someone", "ISONE_PASSWORD": "s3cret"}
+        with pytest.raises(FetchError, match="refused the account") as failure:
+            feed.fetch(FeedSource(client, Path("."), keys=keys), region("ISONE"), day)
+        assert seen[1].headers["authorization"].startswith("Basic ")
+        assert "s3cret" not in str(failure.value) and "someone" not in str(failure.value)
+
+    def test_no_data_answer_is_a_clear_error(self) -> None:
+        feed = self.feed("system_load")
+        body = b'{"HourlySystemLoads":""}'
+        with pytest.raises(PayloadError, match="empty \\(no data"):
+            feed.parse([payload(body, "https://webservices.iso-ne.com/x")], None)

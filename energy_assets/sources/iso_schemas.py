@@ -94,3 +94,66 @@ class CaisoOasisSchedules(RawProvenance):
     class Config:
         unique = ["region", "resource", "market_run", "data_item", "interval_start_utc"]
         strict = True
+
+
+class IsoneFuelMix(RawProvenance):
+    """ISO-NE genfuelmix: MW by fuel category at the instants the mix is re-estimated."""
+
+    fuel: str
+    fuel_rollup: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+    marginal: pl.Boolean = pa.Field(nullable=True)
+
+    class Config:
+        unique = ["region", "fuel", "interval_start_utc"]
+        strict = True
+
+
+class IsoneSystemLoad(RawProvenance):
+    """ISO-NE hourlysysload: hourly system load, native load and asset-related demand, MW."""
+
+    location: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+    native_load_mw: pl.Float64 = pa.Field(**_MW)
+    ard_demand_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "location", "interval_start_utc"]
+        strict = True
+
+
+class IsoneLoadForecast(RawProvenance):
+    """ISO-NE hourlyloadforecast/all: every vintage (issued_at_utc) of the system forecast."""
+
+    issued_at_utc: UtcTimestamp
+    load_mw: pl.Float64 = pa.Field(**_MW)
+    net_load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class IsoneRegionalLoadForecast(RawProvenance):
+    """ISO-NE reliabilityregionloadforecast: every vintage by reliability region."""
+
+    issued_at_utc: UtcTimestamp
+    reliability_region: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+    load_share_pct: pl.Float64 = pa.Field(nullable=True, ge=0, le=100)
+
+    class Config:
+        unique = ["region", "reliability_region", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class IsoneZonalLoad(RawProvenance):
+    """ISO-NE hourly day-ahead cleared demand and real-time load by load zone, MW."""
+
+    zone: str
+    market: str = pa.Field(isin=_MARKETS)
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "zone", "market", "interval_start_utc"]
+        strict = True
