@@ -92,12 +92,21 @@ class IsoContract(ProviderContract):
             if feed.name in self.WHOLE_DAY:
                 assert (per_series["n"] == hours * per_hour).all(), per_series
 
+    # the DST days a recording covers; for the others the request for the day is checked
+    DST_RECORDED: frozenset[str] = frozenset({"spring_forward", "fall_back"})
+
+    def check_dst_request(self, day: dt.date, hours: int) -> None:
+        raise NotImplementedError
+
     @pytest.mark.parametrize("which", ["spring_forward", "fall_back"])
     def test_dst_days(self, recordings, datasets, which) -> None:
         day = getattr(self, which)
         hours = 23 if which == "spring_forward" else 25
         start, end = market_day_bounds_utc(day, region(self.region).timezone)
         assert end - start == dt.timedelta(hours=hours)
+        if which not in self.DST_RECORDED:
+            self.check_dst_request(day, hours)
+            return
         found = False
         for feed, recorded_day, payloads in self.recorded(recordings, datasets, day):
             if recorded_day == day:
@@ -186,16 +195,15 @@ class TestCaisoOasis(IsoContract):
     def urls(self, feed, day):
         return caiso_oasis.feed_urls(feed.name, region(self.region), day)
 
-    @pytest.mark.parametrize("which", ["spring_forward", "fall_back"])
-    def test_dst_days(self, recordings, datasets, which) -> None:
-        day = getattr(self, which)
-        hours = 23 if which == "spring_forward" else 25
+    DST_RECORDED = frozenset()
+
+    def check_dst_request(self, day: dt.date, hours: int) -> None:
         start, end = market_day_bounds_utc(day, "America/Los_Angeles")
+        assert end - start == dt.timedelta(hours=hours)
         for feed in self.feeds():
             for url in caiso_oasis.feed_urls(feed.name, region(self.region), day):
                 assert f"startdatetime={start:%Y%m%dT%H:%M}-0000" in url
                 assert f"enddatetime={end:%Y%m%dT%H:%M}-0000" in url
-        assert end - start == dt.timedelta(hours=hours)
 
     def test_recorded_days_are_whole(self, recordings) -> None:
         """Each recorded SingleZip day has every hour of every series: 24 DAM hours for 3 hubs x 2
@@ -453,3 +461,177 @@ class TestIsone(IsoContract):
         body = b'{"HourlySystemLoads":""}'
         with pytest.raises(PayloadError, match="empty \\(no data"):
             feed.parse([payload(body, "https://webservices.iso-ne.com/x")], None)
+
+
+# --- PJM --------------------------------------------------------------------------------------
+
+PJM_FILES = {
+    # electricitymaps/US_PJM
+    "electricitymaps/US_PJM/da_hrl_lmps_2026-06-09.json": "lmp_day_ahead",
+    "electricitymaps/US_PJM/rt_unverified_fivemin_lmps_2026-06-10.json": "lmp_real_time",
+    "electricitymaps/US_PJM/gen_by_fuel.json": "fuel_mix",
+    "electricitymaps/US_PJM/compressed_pjm_load_forecast_2025-03-19.gz": "load_forecast",
+    "electricitymaps/US_PJM/pjm_solar_forecast_2025-02-24.json": "renewable_forecast",
+}
+PJM_SERVICES = {
+    "da_marginal_value": "shadow_prices_day_ahead",
+    "rt_marginal_value": "shadow_prices_real_time",
+    "da_transconstraints": "congestion_events_day_ahead",
+    "hourly_solar_power_forecast": "renewable_forecast",
+    "hourly_wind_power_forecast": "renewable_forecast",
+}
+
+
+def _self_link(body: bytes) -> str | None:
+    import json
+
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(document, dict):
+        for link in document.get("links", []):
+            if link.get("rel") == "self":
+                return link["href"]
+    return None
+
+
+class TestPjm(IsoContract):
+    """PJM Data Miner 2: every recorded answer (electricitymaps/US_PJM and the gridstatus PJM
+    responses), each through its feed's parse, under the URL that served it (the index's, or the
+    answer's own `self` link). The fall-back day 2023-11-05 is recorded (shadow prices,
+    congestion events); no spring-forward day is."""
+
+    provider = "pjm"
+    region = "PJM"
+    spring_forward = dt.date(2024, 3, 10)
+    fall_back = dt.date(2023, 11, 5)
+    DST_RECORDED = frozenset({"fall_back"})
+    SERIES = {
+        "lmp_day_ahead": ("node_id", "lmp_component"),
+        "lmp_real_time": ("node_id", "lmp_component"),
+        "fuel_mix": ("fuel",),
+        "load_forecast": ("forecast_area", "issued_at_utc"),
+        "renewable_forecast": ("fuel", "issued_at_utc"),
+        "shadow_prices_day_ahead": ("monitored_facility", "contingency_facility"),
+        "shadow_prices_real_time": ("monitored_facility", "contingency_facility"),
+        "congestion_events_day_ahead": (
+            "congestion_event",
+            "monitored_facility",
+            "contingency_facility",
+        ),
+    }
+    PER_HOUR = {
+        "lmp_day_ahead": 1,
+        "lmp_real_time": 12,
+        "fuel_mix": 1,
+        "load_forecast": 1,
+        "renewable_forecast": 1,
+        "shadow_prices_day_ahead": 1,
+        "shadow_prices_real_time": 12,
+        "congestion_events_day_ahead": 1,
+    }
+    RECORDINGS = len(PJM_FILES) + 8
+
+    def _all(self, recordings: Path) -> list[tuple[str, str, bytes]]:
+        """(feed name, URL, body) of every PJM recording."""
+        out = []
+        for rel, name in sorted(PJM_FILES.items()):
+            body = (recordings / rel).read_bytes()
+            out.append((name, _self_link(body) or f"https://api.pjm.com/recorded/{rel}", body))
+        for path in sorted((recordings / "gridstatus" / "responses" / "pjm").glob("*.json")):
+            body = path.read_bytes()
+            url = dict((p.name, u) for u, p in indexed(recordings, "api.pjm.com")).get(path.name)
+            url = url or _self_link(body)
+            service = url.split("/api/v1/")[1].split("?")[0]
+            out.append((PJM_SERVICES[service], url, body))
+        return out
+
+    def recorded(self, recordings, datasets, only=None):
+        zone = region(self.region).timezone
+        for name, url, body in self._all(recordings):
+            feed = self.feed(name)
+            first = feed.parse([payload(body, url)], None)["interval_start_utc"].min()
+            day = first.astimezone(ZoneInfo(zone)).date()
+            if only is not None and day != only:
+                continue
+            yield feed, day, [payload(body, url)]
+
+    def urls(self, feed, day):
+        from energy_assets.sources import pjm
+
+        return pjm.REQUESTS[feed.name](day)
+
+    def check_dst_request(self, day: dt.date, hours: int) -> None:
+        from energy_assets.sources import pjm
+
+        for feed in self.feeds():
+            for url in pjm.REQUESTS[feed.name](day):
+                assert "03%2F10%2F2024%2000%3A00to03%2F10%2F2024%2023%3A59" in url, url
+
+    def test_fall_back_day_has_25_hours(self, recordings) -> None:
+        feed = self.feed("shadow_prices_day_ahead")
+        day = self.fall_back
+        found = 0
+        for f, _, payloads in self.recorded(recordings, None, day):
+            if f is feed:
+                rows = feed.day_rows(feed.parse(payloads, day), region("PJM"), day)
+                hours = rows["interval_start_utc"].unique()
+                assert hours.len() == 25  # some constraint binds in every hour, both 01:00s
+                found += 1
+        assert found == 1
+
+    def test_paging_and_key(self, monkeypatch) -> None:
+        from energy_assets.sources import pjm
+        from energy_assets.sources.errors import FetchError
+        from energy_assets.sources.feeds import FeedSource
+
+        monkeypatch.delenv("PJM_API_KEY", raising=False)
+        row = {"datetime_beginning_utc": "2024-10-01T04:00:00", "fuel_type": "Gas", "mw": 1.0}
+        pages = {
+            "1": {"items": [row], "totalRows": 2},
+            "50001": {"items": [{**row, "fuel_type": "Coal"}], "totalRows": 2},
+        }
+        seen: list[httpx.Request] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            if "Ocp-Apim-Subscription-Key" not in request.headers:
+                return httpx.Response(401, text="Access denied due to missing subscription key")
+            return httpx.Response(200, json=pages[request.url.params["startRow"]])
+
+        client = HttpClient(
+            mode="live", transport=httpx.MockTransport(handler), sleep=lambda s: None
+        )
+        feed = self.feed("fuel_mix")
+        day = dt.date(2024, 10, 1)
+        with pytest.raises(FetchError, match="set PJM_API_KEY"):
+            feed.fetch(FeedSource(client, Path(".")), region("PJM"), day)
+        source = FeedSource(client, Path("."), keys={"PJM_API_KEY": "k3y"})
+        payloads = feed.fetch(source, region("PJM"), day)
+        assert len(payloads) == 2 and all("k3y" not in p.url for p in payloads)
+        assert seen[-1].url.params["startRow"] == "50001"
+        assert seen[-1].headers["Ocp-Apim-Subscription-Key"] == "k3y"
+        rows = feed.parse(payloads, day)
+        assert rows["fuel"].to_list() == ["Gas", "Coal"]
+        assert rows["payload_index"].to_list() == [0, 1]
+        assert pjm.REQUESTS["fuel_mix"](day)[0].startswith(
+            "https://api.pjm.com/api/v1/gen_by_fuel?rowCount=50000&startRow=1&"
+        )
+
+    def test_empty_answer_is_a_clear_error(self) -> None:
+        body = b'{"items": [], "totalRows": 0}'
+        with pytest.raises(PayloadError, match="no rows"):
+            self.feed("fuel_mix").parse(
+                [payload(body, "https://api.pjm.com/api/v1/gen_by_fuel")], None
+            )
+
+
+def test_every_pjm_recording_is_covered(recordings) -> None:
+    found = {
+        p.relative_to(recordings).as_posix()
+        for pattern in ("electricitymaps/US_PJM/*", "gridstatus/responses/pjm/*")
+        for p in recordings.glob(pattern)
+    }
+    assert len(found) == TestPjm.RECORDINGS
+    assert set(PJM_FILES) <= found

@@ -157,3 +157,86 @@ class IsoneZonalLoad(RawProvenance):
     class Config:
         unique = ["region", "zone", "market", "interval_start_utc"]
         strict = True
+
+
+class PjmLmp(RawProvenance):
+    """PJM da_hrl_lmps / rt_fivemin_hrl_lmps: LMP and its components by pnode, $/MWh."""
+
+    node: str
+    node_id: str
+    node_type: str = pa.Field(nullable=True)
+    market: str = pa.Field(isin=_MARKETS)
+    lmp_component: str
+    price_usd_per_mwh: pl.Float64 = pa.Field(**_PRICE)
+
+    class Config:
+        unique = ["region", "node_id", "lmp_component", "interval_start_utc"]
+        strict = True
+
+
+class PjmFuelMix(RawProvenance):
+    """PJM gen_by_fuel: hourly MW by fuel type."""
+
+    fuel: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "interval_start_utc"]
+        strict = True
+
+
+class PjmLoadForecast(RawProvenance):
+    """PJM load_frcstd_7_day: every vintage by forecast area, MW."""
+
+    issued_at_utc: UtcTimestamp
+    forecast_area: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "forecast_area", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class PjmRenewableForecast(RawProvenance):
+    """PJM hourly solar and wind power forecasts: every vintage, MW."""
+
+    issued_at_utc: UtcTimestamp
+    fuel: str = pa.Field(isin=["solar", "wind"])
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+    btm_generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class PjmShadowPrice(RawProvenance):
+    """PJM da_/rt_marginal_value: transmission-constraint shadow prices, $/MWh."""
+
+    interval_end_utc: UtcTimestamp
+    monitored_facility: str
+    contingency_facility: str
+    shadow_price_usd_per_mwh: pl.Float64 = pa.Field(nullable=False, ge=-1_000_000, le=1_000_000)
+
+    class Config:
+        unique = ["region", "monitored_facility", "contingency_facility", "interval_start_utc"]
+        strict = True
+
+
+class PjmCongestionEvent(RawProvenance):
+    """PJM da_transconstraints: day-ahead binding constraint events, start and end."""
+
+    interval_end_utc: UtcTimestamp
+    congestion_event: str
+    monitored_facility: str
+    contingency_facility: str
+
+    class Config:
+        unique = [
+            "region",
+            "congestion_event",
+            "monitored_facility",
+            "contingency_facility",
+            "interval_start_utc",
+        ]
+        strict = True

@@ -18,6 +18,7 @@ from energy_assets.sources import (
     epftoolbox,
     gfs_regional,
     isone,
+    pjm,
 )
 from energy_assets.sources.feeds import Feed
 
@@ -49,7 +50,9 @@ def feed(provider: str, name: str) -> Feed:
 # `defs/raw.py` needs at least one region per feed (a feed in PROVIDERS that no region serves
 # fails to load the definitions), as does a publication time in `automation.PUBLICATION`. A
 # provider moves to PROVIDERS once both are set.
-PARSED_ONLY = MappingProxyType({"caiso_oasis": caiso_oasis.FEEDS, "isone": isone.FEEDS})
+PARSED_ONLY = MappingProxyType(
+    {"caiso_oasis": caiso_oasis.FEEDS, "isone": isone.FEEDS, "pjm": pjm.FEEDS}
+)
 
 
 def parsed_only_feed(provider: str, name: str) -> Feed:
