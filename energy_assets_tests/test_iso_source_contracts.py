@@ -46,6 +46,7 @@ class IsoContract(ProviderContract):
     SERIES: dict[str, tuple[str, ...]]
     PER_HOUR: dict[str, int | None]
     WHOLE_DAY: frozenset[str] = frozenset()
+    ISSUE_DAY: frozenset[str] = frozenset()  # forecasts partitioned by their issue day
     RECORDINGS: int  # how many recordings `recorded` yields (all of them, none skipped)
 
     def feeds(self) -> tuple[Feed, ...]:
@@ -80,6 +81,10 @@ class IsoContract(ProviderContract):
         hours = int((end - start).total_seconds() // 3600)
         rows = feed.day_rows(rows, the_region, day)
         assert rows.height > 0, f"{feed.name}: no rows for {day}"
+        if feed.name in self.ISSUE_DAY:  # partitioned by the day the forecast was issued
+            issued = rows["issued_at_utc"].dt.convert_time_zone(the_region.timezone).dt.date()
+            assert (issued == day).all()
+            return
         assert rows["interval_start_utc"].min() >= start
         assert rows["interval_start_utc"].max() < end
         per_series = rows.group_by(list(self.SERIES[feed.name]) or pl.lit(1)).agg(
@@ -354,6 +359,7 @@ class TestIsone(IsoContract):
         "load_forecast": ("issued_at_utc",),
         "regional_load_forecast": ("reliability_region", "issued_at_utc"),
         "zonal_load": ("zone", "market"),
+        "wind_solar_forecast": ("fuel", "issued_at_utc"),
     }
     PER_HOUR = {
         "fuel_mix": None,  # irregular instants
@@ -361,10 +367,13 @@ class TestIsone(IsoContract):
         "load_forecast": 1,
         "regional_load_forecast": 1,
         "zonal_load": 1,
+        "wind_solar_forecast": 1,
     }
+    ISSUE_DAY = frozenset({"wind_solar_forecast"})
     # regional vintages created on the day itself cover only the hours still ahead
     WHOLE_DAY = frozenset({"system_load", "load_forecast", "zonal_load"})
-    RECORDINGS = 6 + 4 + 6 + 6 + 18
+    RECORDINGS = 6 + 4 + 6 + 6 + 18 + 1
+    EXPRESS = "electricitymaps/US_NEISO"
 
     def recorded(self, recordings, datasets, only=None):
         for url, path in sorted(indexed(recordings, "webservices.iso-ne.com")):
@@ -376,12 +385,30 @@ class TestIsone(IsoContract):
             if only is not None and day != only:
                 continue
             yield self.feed(ISONE_SERVICES[parts[0]]), day, [payload(path.read_bytes(), url)]
+        # the seven-day wind and solar reports of 2025-02-25: one request of the feed
+        day = dt.date(2025, 2, 25)
+        if only is None or only == day:
+            from energy_assets.sources import isone
+
+            folder = recordings / self.EXPRESS
+            bodies = [
+                (folder / f"seven_day_{kind}_power_forecast_20250225.csv").read_bytes()
+                for kind in ("wind", "solar")
+            ]
+            urls = isone.wind_solar_forecast_urls(day)
+            yield (
+                self.feed("wind_solar_forecast"),
+                day,
+                [payload(b, u) for b, u in zip(bodies, urls, strict=True)],
+            )
 
     def urls(self, feed, day):
         from energy_assets.sources import isone
 
         if feed.name == "zonal_load":
             return isone.zonal_load_urls(day)
+        if feed.name == "wind_solar_forecast":
+            return isone.wind_solar_forecast_urls(day)
         return [feed.request_key(region(self.region), day)]
 
     def test_every_recording_parses_to_utc_rows_with_units(self, recordings, datasets) -> None:
@@ -455,6 +482,53 @@ class TestIsone(IsoContract):
             feed.fetch(FeedSource(client, Path("."), keys=keys), region("ISONE"), day)
         assert seen[1].headers["authorization"].startswith("Basic ")
         assert "s3cret" not in str(failure.value) and "someone" not in str(failure.value)
+
+    def test_seven_day_reports(self, recordings) -> None:
+        """Issued 10:02 / 10:08 EST; 168 hours each, from the hour in progress (HE 11 of day 1)
+        to HE 10 of day 8; blank hours have no row. A cut report (no trailer) is refused."""
+        feed = self.feed("wind_solar_forecast")
+        day = dt.date(2025, 2, 25)
+        (_, _, payloads) = next(x for x in self.recorded(recordings, None, day))
+        rows = feed.parse(payloads, day)
+        per = rows.group_by("fuel").agg(
+            n=pl.len(),
+            first=pl.col("interval_start_utc").min(),
+            last=pl.col("interval_start_utc").max(),
+            issued=pl.col("issued_at_utc").first(),
+        )
+        solar = per.filter(pl.col("fuel") == "solar").row(0, named=True)
+        assert solar["n"] == 168 and per["n"].to_list() == [168, 168]
+        assert solar["first"] == dt.datetime(2025, 2, 25, 15, tzinfo=dt.UTC)
+        assert solar["last"] == dt.datetime(2025, 3, 4, 14, tzinfo=dt.UTC)
+        assert solar["issued"] == dt.datetime(2025, 2, 25, 15, 2, 35, tzinfo=dt.UTC)
+        cut = payloads[0].body[: payloads[0].body.rfind(b'"T"')]
+        with pytest.raises(PayloadError, match="no trailer"):
+            feed.parse([payload(cut, payloads[0].url)], day)
+
+    def test_chart_answers(self, recordings) -> None:
+        """The ISO Express chart answers (POST, not fetched by a feed) parse: 5-minute actual
+        load, two forecast vintages, the day-ahead cleared load; external flows by interface."""
+        from energy_assets.sources import isone
+
+        folder = recordings / self.EXPRESS
+        load = isone.parse_chart_system_load(
+            (folder / "day_ahead_load_forecast_20250317.xml").read_bytes()
+        )
+        counts = dict(load.group_by("series").len().iter_rows())
+        assert counts == {"actual": 131, "prior_day_forecast": 48, "forecast": 48, "cleared": 24}
+        assert load.filter(pl.col("series") == "actual")["issued_at_utc"].is_null().all()
+        assert load.filter(pl.col("series") == "forecast")["issued_at_utc"].is_not_null().all()
+        assert load.schema["interval_start_utc"] == pl.Datetime("us", "UTC")
+        flows = isone.parse_chart_external_flows(
+            (folder / "exchange_CA-QC_US-NE-ISNE.json").read_bytes()
+        )
+        assert dict(flows.group_by("interface").len().iter_rows()) == {
+            ".I.HQ_P1_P2345 5": 211,
+            ".I.HQHIGATE120 2": 211,
+        }
+        for frame in (load, flows):
+            numeric = [n for n, t in frame.schema.items() if t.is_numeric()]
+            assert all(UNIT.search(n) for n in numeric)
 
     def test_no_data_answer_is_a_clear_error(self) -> None:
         feed = self.feed("system_load")
@@ -635,3 +709,9 @@ def test_every_pjm_recording_is_covered(recordings) -> None:
     }
     assert len(found) == TestPjm.RECORDINGS
     assert set(PJM_FILES) <= found
+
+
+def test_every_isone_recording_is_covered(recordings) -> None:
+    gridstatus = {u for u, _ in indexed(recordings, "webservices.iso-ne.com")}
+    assert len(gridstatus) == TestIsone.RECORDINGS - 1 + 1  # + `locations`, - the CSV pair
+    assert len(list((recordings / TestIsone.EXPRESS).iterdir())) == 4  # 2 CSVs, 2 charts

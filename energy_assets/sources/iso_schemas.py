@@ -240,3 +240,16 @@ class PjmCongestionEvent(RawProvenance):
             "interval_start_utc",
         ]
         strict = True
+
+
+class IsoneWindSolarForecast(RawProvenance):
+    """ISO-NE seven-day wind and solar power forecasts: the report issued on the market day,
+    hourly MW for its 8 local days."""
+
+    issued_at_utc: UtcTimestamp
+    fuel: str = pa.Field(isin=["solar", "wind"])
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
+        strict = True

@@ -35,6 +35,17 @@ Feeds:
   zone, `market` day_ahead / real_time, `load_mw`. (Offline, only Maine and New Hampshire are
   recorded.)
 
+- `wind_solar_forecast` (ISO Express CSV reports `transform/csv/wphf?start=D` and
+  `sphf?start=D`, the seven-day wind and solar power forecasts, public, no account; the site
+  sets a cookie on the report's page first, so the fetch visits that page in the same client
+  session and keeps only the CSV): `fuel`, `generation_mw` for 8 local days by hour ending,
+  `issued_at_utc` from the report's "Report generated MM/DD/YYYY HH:MM:SS EST" line. Hours
+  left blank (Day 1 before the report was made, Day 8 after its horizon) have no row.
+
+Also read, not a feed: the ISO Express chart answers (`parse_chart_system_load`,
+`parse_chart_external_flows`). They answer a form POST to `/ws/wsclient`, which the project's
+HTTP client (GET only) does not send; they are parsed so the recorded answers are checked.
+
 Every timestamp carries its UTC offset (`2024-11-03T01:00:00.000-05:00`) and is converted
 as written. Parsers are pure (`payloads -> polars`), `PayloadError` for an empty, HTML, cut or
 reshaped payload; `{"HourlySystemLoads": ""}` (ISO-NE's answer for a day without data) is an
@@ -45,6 +56,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import polars as pl
@@ -52,10 +64,12 @@ import polars as pl
 from energy_assets.regions import Region
 from energy_assets.sources import iso_schemas as schemas
 from energy_assets.sources.errors import FetchError, PayloadError
-from energy_assets.sources.feeds import Feed, FeedSource
+from energy_assets.sources.feeds import Feed, FeedSource, whole_payload
 from energy_assets.sources.http_client import FetchedPayload
 from energy_assets.sources.iso_common import (
+    UTC_DATETIME,
     credential,
+    csv_table,
     distinct_sorted,
     hourly_rows,
     load_json,
@@ -64,6 +78,7 @@ from energy_assets.sources.iso_common import (
     require_fields,
     utc_instants,
 )
+from energy_assets.timeutil import wall_time_to_utc
 
 PROVIDER = "isone"
 BASE_URL = "https://webservices.iso-ne.com/api/v1.1"
@@ -115,6 +130,20 @@ def zonal_load_urls(day: dt.date) -> list[str]:
     ]
 
 
+EXPRESS_URL = "https://www.iso-ne.com"
+TIMEZONE = "America/New_York"
+
+
+def wind_solar_forecast_urls(day: dt.date) -> list[str]:
+    """The seven-day wind then solar forecast reports issued on `day`."""
+    return [f"{EXPRESS_URL}/transform/csv/{code}?start={_ymd(day)}" for code in ("wphf", "sphf")]
+
+
+def _report_page(url: str) -> str:
+    kind = "wind" if "/wphf" in url else "solar"
+    return f"{EXPRESS_URL}/isoexpress/web/reports/operations/-/tree/seven-day-{kind}-power-forecast"
+
+
 # --- fetching ---------------------------------------------------------------------------------
 
 
@@ -148,6 +177,17 @@ def get(source: FeedSource, url: str) -> FetchedPayload:
                 f" {PASSWORD_ENV} (none given)"
             )
         raise FetchError(error.provider, error.url, reason, 401) from None
+
+
+def _fetch_express(source: FeedSource, region: Region, day: dt.date) -> list[FetchedPayload]:
+    """The CSV reports; live, each after a visit to its page (which sets the session cookie the
+    CSV needs; that page is not kept). Replay serves the CSV alone."""
+    out = []
+    for url in wind_solar_forecast_urls(day):
+        if not source.offline:
+            source.client.get(PROVIDER, _report_page(url))
+        out.append(source.client.get(PROVIDER, url))
+    return out
 
 
 def _fetch(urls: Callable[[dt.date], list[str]]):
@@ -344,6 +384,190 @@ def parse_zonal_load(
     return _each(payloads, "hourly demand", build)
 
 
+_GENERATED = re.compile(
+    r"Report generated (\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}) (EST|EDT)", re.IGNORECASE
+)
+_REPORT_FUEL = re.compile(r"Seven Day (Wind|Solar) Power Forecast", re.IGNORECASE)
+
+
+def _hour_ending_start(date: dt.date, hour_ending: str, what: str) -> dt.datetime | None:
+    """The UTC start of ISO-NE's hour ending `HE` (`01`..`24`, `02X` the repeated fall-back
+    hour) of local day `date`; None for the hour a spring-forward day does not have."""
+    repeated = hour_ending.upper().endswith("X")
+    try:
+        number = int(hour_ending.upper().rstrip("X"))
+    except ValueError:
+        raise PayloadError(f"{what}: hour ending {hour_ending!r} is not a number") from None
+    if not 1 <= number <= 24:
+        raise PayloadError(f"{what}: hour ending {hour_ending!r} out of range")
+    wall = dt.datetime.combine(date, dt.time(number - 1))
+    return wall_time_to_utc(wall, TIMEZONE, "latest" if repeated else "earliest")
+
+
+def parse_wind_solar_forecast(
+    payloads: Sequence[FetchedPayload], day: dt.date | None = None
+) -> pl.DataFrame:
+    """Seven-day wind / solar power forecast CSVs -> interval_start_utc, issued_at_utc, fuel,
+    generation_mw (one row per forecast hour given)."""
+
+    def build(payload: FetchedPayload, what: str) -> pl.DataFrame:
+        table = csv_table(_records_only(payload.body, what), what)
+        text = payload.body.decode("utf-8", "replace")
+        generated, fuel = _GENERATED.search(text), _REPORT_FUEL.search(text)
+        if generated is None or fuel is None:
+            raise PayloadError(
+                f"{what}: no 'Seven Day ... Power Forecast' title or generation time"
+            )
+        offset = dt.timezone(dt.timedelta(hours=-5 if generated.group(2).upper() == "EST" else -4))
+        issued = (
+            dt.datetime.strptime(generated.group(1), "%m/%d/%Y %H:%M:%S")
+            .replace(tzinfo=offset)
+            .astimezone(dt.UTC)
+        )
+        dates_row = table.filter(pl.col("field_1") == "Date")
+        if dates_row.height != 1:
+            raise PayloadError(f"{what}: no single 'Date' row")
+        day_columns = [c for c in table.columns[3:]]
+        dates = {}
+        for column in day_columns:
+            try:
+                dates[column] = dt.datetime.strptime(dates_row[column][0], "%m/%d/%Y").date()
+            except ValueError:
+                raise PayloadError(
+                    f"{what}: date {dates_row[column][0]!r} is not MM/DD/YYYY"
+                ) from None
+        hours = table.filter((pl.col("field_0") == "D") & (pl.col("field_1") == ""))
+        starts, values = [], []
+        for row in hours.iter_rows(named=True):
+            for column, date in dates.items():
+                cell = row[column]
+                if cell == "":
+                    continue
+                start = _hour_ending_start(date, row["field_2"], what)
+                if start is None:
+                    raise PayloadError(
+                        f"{what}: a value for hour ending {row['field_2']} of {date}, an hour"
+                        " the spring-forward day does not have"
+                    )
+                starts.append(start)
+                values.append(cell)
+        if not starts:
+            raise PayloadError(f"{what}: no forecast values")
+        frame = pl.DataFrame(
+            {
+                "interval_start_utc": pl.Series(starts, dtype=UTC_DATETIME),
+                "issued_at_utc": pl.Series([issued] * len(starts), dtype=UTC_DATETIME),
+                "fuel": pl.Series([fuel.group(1).lower()] * len(starts), dtype=pl.String),
+                "generation_mw": numbers(values, what, "MW", nullable=False),
+            }
+        )
+        return distinct_sorted(frame, ["fuel", "issued_at_utc", "interval_start_utc"], what)
+
+    if not payloads:
+        raise PayloadError("ISO-NE seven-day forecast: no payload")
+    frames = []
+    for index, payload in enumerate(payloads):
+        frame = build(payload, _what(payload, "seven-day power forecast"))
+        frames.append(frame.with_columns(payload_index=pl.lit(index, dtype=pl.Int64)))
+    return pl.concat(frames)
+
+
+def _records_only(body: bytes, what: str) -> bytes:
+    """ISO Express report CSVs tag each line: C comment, H header, D data, T trailer. The rows
+    kept are the H and D lines (as a CSV with a generic header `field_0..`); the T line must be
+    there, or the report was cut."""
+    from energy_assets.sources.csv_text import decode_csv
+
+    text = decode_csv(body, what)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines or not lines[-1].startswith('"T"'):
+        raise PayloadError(f'{what}: no trailer line ("T"): the report is cut or not a report')
+    kept = [line for line in lines if line.startswith(('"H"', '"D"'))]
+    if len(kept) < 3:
+        raise PayloadError(f"{what}: no header and data lines")
+    width = max(line.count(",") for line in kept) + 1
+    header = ",".join(f"field_{i}" for i in range(width))
+    return ("\n".join([header, *kept]) + "\n").encode()
+
+
+def _chart(document, what: str) -> Mapping:
+    if not isinstance(document, list) or not document or not isinstance(document[0], Mapping):
+        raise PayloadError(f"{what}: not an ISO Express chart answer (a list of one object)")
+    data = document[0].get("data")
+    if not isinstance(data, Mapping) or not data:
+        raise PayloadError(f"{what}: the chart answer has no data")
+    return data
+
+
+def parse_chart_system_load(body: bytes, url: str = "wsclient systemload") -> pl.DataFrame:
+    """ISO Express `systemload` chart -> interval_start_utc, series (`actual` 5-minute,
+    `prior_day_forecast`, `forecast`, `cleared` day-ahead), issued_at_utc (forecasts only),
+    load_mw."""
+    what = f"ISO-NE chart systemload ({url})"
+    data = _chart(load_json(body, what), what)
+    names = {
+        "actual": "actual",
+        "priorDay": "prior_day_forecast",
+        "forecast": "forecast",
+        "cleared": "cleared",
+    }
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise PayloadError(f"{what}: unknown series {unknown}")
+    frames = []
+    for key, series in names.items():
+        rows = data.get(key) or []
+        if not rows:
+            continue
+        require_fields(rows, ("BeginDate", "Mw"), what)
+        created = [r.get("CreationDate") for r in rows]
+        frames.append(
+            pl.DataFrame(
+                {
+                    "interval_start_utc": utc_instants(
+                        [r["BeginDate"] for r in rows], what, "BeginDate"
+                    ),
+                    "series": pl.Series([series] * len(rows), dtype=pl.String),
+                    "issued_at_utc": utc_instants(created, what, "CreationDate")
+                    if all(created)
+                    else pl.Series([None] * len(rows), dtype=UTC_DATETIME),
+                    "load_mw": numbers([r["Mw"] for r in rows], what, "Mw"),
+                }
+            )
+        )
+    if not frames:
+        raise PayloadError(f"{what}: every series is empty")
+    return distinct_sorted(pl.concat(frames), ["series", "interval_start_utc"], what)
+
+
+def parse_chart_external_flows(body: bytes, url: str = "wsclient externalflow") -> pl.DataFrame:
+    """ISO Express `externalflow` chart -> interval_start_utc, interface, actual_mw (ISO-NE's
+    sign: imports negative), scheduled_import_mw, scheduled_export_mw."""
+    what = f"ISO-NE chart externalflow ({url})"
+    data = _chart(load_json(body, what), what)
+    frames = []
+    for location, rows in data.items():
+        if not isinstance(rows, list) or not rows:
+            raise PayloadError(f"{what}: no rows for location {location}")
+        require_fields(rows, ("BeginDate", "Actual", "Import", "Export"), what)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "interval_start_utc": utc_instants(
+                        [r["BeginDate"] for r in rows], what, "BeginDate"
+                    ),
+                    "interface": pl.Series(
+                        [_location(r, what, i) for i, r in enumerate(rows)], dtype=pl.String
+                    ),
+                    "actual_mw": numbers([r["Actual"] for r in rows], what, "Actual"),
+                    "scheduled_import_mw": numbers([r["Import"] for r in rows], what, "Import"),
+                    "scheduled_export_mw": numbers([r["Export"] for r in rows], what, "Export"),
+                }
+            )
+        )
+    return distinct_sorted(pl.concat(frames), ["interface", "interval_start_utc"], what)
+
+
 # --- feeds (the provider seam: energy_assets/sources/feeds.py) --------------------------------
 
 
@@ -415,6 +639,20 @@ def _feeds() -> tuple[Feed, ...]:
             fetch=_fetch(zonal_load_urls),
             parse=parse_zonal_load,
             completeness_columns="load_mw",
+        ),
+        Feed(
+            provider=PROVIDER,
+            name="wind_solar_forecast",
+            description="ISO-NE seven-day wind and solar power forecasts (ISO Express CSV"
+            " reports) issued on the day: hourly MW for 8 local days, issued_at_utc from the"
+            " report's generation time.",
+            schema=schemas.IsoneWindSolarForecast,
+            first_date="2020-01-01",
+            request_key=lambda region, day: wind_solar_forecast_urls(day)[0],
+            fetch=_fetch_express,
+            parse=parse_wind_solar_forecast,
+            day_rows=whole_payload,
+            completeness_columns="generation_mw",
         ),
     )
 
