@@ -715,3 +715,173 @@ def test_every_isone_recording_is_covered(recordings) -> None:
     gridstatus = {u for u, _ in indexed(recordings, "webservices.iso-ne.com")}
     assert len(gridstatus) == TestIsone.RECORDINGS - 1 + 1  # + `locations`, - the CSV pair
     assert len(list((recordings / TestIsone.EXPRESS).iterdir())) == 4  # 2 CSVs, 2 charts
+
+
+# --- ERCOT ------------------------------------------------------------------------------------
+
+ERCOT_MIS = {
+    # feed: (listing, document) under electricitymaps/US_ERCOT
+    "load_forecast": ("load_forecast_by_forecast_zone.json", "load_forecast_specific_reportid.zip"),
+    "wind_forecast": (
+        "wind_power_production_hourly_averaged_actual_and_forecasted_values_rtid.json",
+        "wind_specific_reportid.zip",
+    ),
+    "solar_forecast": (
+        "solar_power_production_hourly_averaged_actual_and_forecasted_values_rtid.json",
+        "solar_specific_reportid.zip",
+    ),
+}
+ERCOT_DASHBOARDS = {
+    "ERCOT.json": "parse_dashboard_fuel_mix",
+    "ERCOT_generation.json": "parse_dashboard_fuel_mix",
+    "ERCOT_demand.json": "parse_dashboard_demand",
+    "ERCOT_storage.json": "parse_dashboard_storage",
+}
+
+
+class TestErcot(IsoContract):
+    """ERCOT: both recorded 2-Day AS report days (listing + ZIP, through the feed's own replayed
+    fetch: the gridstatus index holds their URLs), including the fall-back day 2024-11-03; the
+    three MIS forecast reports (listing + one ZIP each); the four dashboard answers. No
+    spring-forward day is recorded."""
+
+    provider = "ercot"
+    region = "ERCOT"
+    spring_forward = dt.date(2024, 3, 10)
+    fall_back = dt.date(2024, 11, 3)
+    DST_RECORDED = frozenset({"fall_back"})
+    SERIES = {
+        "as_reports": ("as_type", "quantity"),
+        "load_forecast": ("forecast_zone", "issued_at_utc"),
+        "wind_forecast": ("area", "measure", "issued_at_utc"),
+        "solar_forecast": ("area", "measure", "issued_at_utc"),
+    }
+    PER_HOUR = {name: 1 for name in SERIES}
+    WHOLE_DAY = frozenset({"as_reports"})
+    ISSUE_DAY = frozenset({"load_forecast", "wind_forecast", "solar_forecast"})
+    RECORDINGS = 2 + 3
+
+    def recorded(self, recordings, datasets, only=None):
+        from energy_assets.sources import ercot
+
+        bodies = {p.name: (u, p) for u, p in indexed(recordings, "api.ercot.com")}
+        for day in (dt.date(2024, 10, 16), dt.date(2024, 11, 3)):
+            if only is not None and day != only:
+                continue
+            listing_url = ercot.as_listing_url(day)
+            hits = [(u, p) for u, p in bodies.values() if "postDatetimeFrom" in u]
+            (url, path) = next(
+                (u, p) for u, p in hits if f"{day + dt.timedelta(days=2):%Y-%m-%d}" in u
+            )
+            docs = ercot.listed_documents(path.read_bytes(), "listing")
+            (doc,) = docs
+            doc_path = next(p for u, p in bodies.values() if u == doc["url"])
+            yield (
+                self.feed("as_reports"),
+                day,
+                [
+                    payload(path.read_bytes(), listing_url),
+                    payload(doc_path.read_bytes(), doc["url"]),
+                ],
+            )
+        folder = recordings / "electricitymaps" / "US_ERCOT"
+        for name, (listing, document) in ERCOT_MIS.items():
+            day = dt.date(2025, 3, 13)
+            if only is not None and day != only:
+                continue
+            yield (
+                self.feed(name),
+                day,
+                [
+                    payload(
+                        (folder / listing).read_bytes(),
+                        ercot.mis_listing_url(ercot.REPORT_TYPES[name]),
+                    ),
+                    payload((folder / document).read_bytes(), f"recorded:US_ERCOT/{document}"),
+                ],
+            )
+
+    def urls(self, feed, day):
+        from energy_assets.sources import ercot
+
+        if feed.name == "as_reports":
+            return [ercot.as_listing_url(day)]
+        return [ercot.mis_listing_url(ercot.REPORT_TYPES[feed.name])]
+
+    def check_dst_request(self, day: dt.date, hours: int) -> None:
+        from energy_assets.sources import ercot
+
+        assert "postDatetimeFrom=2024-03-12T00:00:00" in ercot.as_listing_url(day)
+
+    def test_as_reports_replay_offline_and_fall_back_has_25_hours(self, recordings) -> None:
+        from energy_assets.sources.feeds import FeedSource
+
+        feed = self.feed("as_reports")
+        with HttpClient(mode="replay", recordings_dir=recordings) as client:
+            for day, hours in ((dt.date(2024, 11, 3), 25), (dt.date(2024, 10, 16), 24)):
+                payloads = feed.fetch(FeedSource(client, Path(".")), region("ERCOT"), day)
+                assert len(payloads) == 2
+                rows = feed.day_rows(feed.parse(payloads, day), region("ERCOT"), day)
+                per = rows.group_by("as_type", "quantity").len()
+                assert (per["len"] == hours).all() and per.height == 17
+                start, _ = market_day_bounds_utc(day, "America/Chicago")
+                assert rows["interval_start_utc"].min() == start
+
+    def test_empty_archive_is_a_clear_error(self, recordings) -> None:
+        import json
+
+        from energy_assets.sources import ercot
+
+        (_, _, payloads) = next(iter(self.recorded(recordings, None)))
+        listing = json.loads(payloads[0].body)
+        listing["archives"], listing["_meta"]["totalRecords"] = [], 0
+        empty = payload(json.dumps(listing).encode(), payloads[0].url)
+        with pytest.raises(PayloadError, match="the archive lists no document for the day"):
+            self.feed("as_reports").parse([empty], None)
+        mis = payload(b'{"ListDocsByRptTypeRes": {}}', ercot.mis_listing_url(12311))
+        with pytest.raises(PayloadError, match="lists no document"):
+            self.feed("load_forecast").parse([mis], None)
+
+    def test_forecast_vintages(self, recordings) -> None:
+        """One vintage each, issued 12:30 / 13:55 CDT; the load forecast covers 8 days by zone,
+        DSTFlag N throughout; wind and solar carry actuals (GEN) for the past hours."""
+        got = {}
+        for feed, day, payloads in self.recorded(recordings, None, dt.date(2025, 3, 13)):
+            rows = feed.parse(payloads, day)
+            got[feed.name] = rows
+            assert rows["issued_at_utc"].n_unique() == 1
+        load = got["load_forecast"]
+        assert load["issued_at_utc"][0] == dt.datetime(2025, 3, 13, 17, 30, tzinfo=dt.UTC)
+        assert set(load["forecast_zone"]) == {"North", "South", "West", "Houston", "SystemTotal"}
+        assert load.height == 5 * 192
+        assert {"GEN", "STWPF", "WGRPP", "COP_HSL", "HSL"} <= set(got["wind_forecast"]["measure"])
+        assert set(got["solar_forecast"]["area"]) == {"SYSTEM_WIDE"}
+
+    def test_dashboards(self, recordings) -> None:
+        from energy_assets.sources import ercot
+
+        folder = recordings / "electricitymaps"
+        heights = {}
+        for name, parser in ERCOT_DASHBOARDS.items():
+            rows = getattr(ercot, parser)((folder / name).read_bytes())
+            assert rows.schema["interval_start_utc"] == pl.Datetime("us", "UTC")
+            numeric = [n for n, t in rows.schema.items() if t.is_numeric()]
+            assert numeric and all(UNIT.search(n) for n in numeric)
+            heights[name] = rows.height
+        assert heights == {
+            "ERCOT.json": 3088,
+            "ERCOT_generation.json": 2952,
+            "ERCOT_demand.json": 72,
+            "ERCOT_storage.json": 369,
+        }
+        with pytest.raises(PayloadError, match="HTML"):
+            ercot.parse_dashboard_demand(HTML)
+
+
+def test_every_ercot_recording_is_covered(recordings) -> None:
+    gridstatus = {p.name for p in (recordings / "gridstatus" / "responses" / "ercot_api").iterdir()}
+    assert len(gridstatus) == 4  # 2 listings + 2 ZIPs: the as_reports days
+    mis = {p.name for p in (recordings / "electricitymaps" / "US_ERCOT").iterdir()}
+    assert mis == {f for pair in ERCOT_MIS.values() for f in pair}
+    top = {p.name for p in (recordings / "electricitymaps").glob("ERCOT*.json")}
+    assert top == set(ERCOT_DASHBOARDS)

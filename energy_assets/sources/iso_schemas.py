@@ -253,3 +253,40 @@ class IsoneWindSolarForecast(RawProvenance):
     class Config:
         unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
         strict = True
+
+
+class ErcotAsReport(RawProvenance):
+    """ERCOT 2-Day AS reports: hourly cleared day-ahead and self-arranged AS by type, MW."""
+
+    as_type: str
+    quantity: str = pa.Field(isin=["cleared_dam", "self_arranged"])
+    quantity_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "as_type", "quantity", "interval_start_utc"]
+        strict = True
+
+
+class ErcotLoadForecast(RawProvenance):
+    """ERCOT seven-day load forecast by forecast zone: every vintage, MW."""
+
+    issued_at_utc: UtcTimestamp
+    forecast_zone: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "forecast_zone", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class ErcotRenewableForecast(RawProvenance):
+    """ERCOT hourly wind / solar actuals and forecasts by area and measure: every vintage."""
+
+    issued_at_utc: UtcTimestamp
+    area: str
+    measure: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "area", "measure", "issued_at_utc", "interval_start_utc"]
+        strict = True

@@ -16,6 +16,7 @@ from energy_assets.sources import (
     caiso_outlook,
     eia930,
     epftoolbox,
+    ercot,
     gfs_regional,
     isone,
     pjm,
@@ -51,7 +52,12 @@ def feed(provider: str, name: str) -> Feed:
 # fails to load the definitions), as does a publication time in `automation.PUBLICATION`. A
 # provider moves to PROVIDERS once both are set.
 PARSED_ONLY = MappingProxyType(
-    {"caiso_oasis": caiso_oasis.FEEDS, "isone": isone.FEEDS, "pjm": pjm.FEEDS}
+    {
+        "caiso_oasis": caiso_oasis.FEEDS,
+        "isone": isone.FEEDS,
+        "pjm": pjm.FEEDS,
+        "ercot": ercot.FEEDS,
+    }
 )
 
 
