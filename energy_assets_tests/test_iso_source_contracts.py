@@ -82,8 +82,11 @@ class IsoContract(ProviderContract):
         rows = feed.day_rows(rows, the_region, day)
         assert rows.height > 0, f"{feed.name}: no rows for {day}"
         if feed.name in self.ISSUE_DAY:  # partitioned by the day the forecast was issued
-            issued = rows["issued_at_utc"].dt.convert_time_zone(the_region.timezone).dt.date()
-            assert (issued == day).all()
+            if "issued_at_utc" in rows.columns:
+                issued = rows["issued_at_utc"].dt.convert_time_zone(the_region.timezone)
+                assert (issued.dt.date() == day).all()
+            else:  # posted for the day: it starts with the day
+                assert rows["interval_start_utc"].min() == start
             return
         assert rows["interval_start_utc"].min() >= start
         assert rows["interval_start_utc"].max() < end
@@ -885,3 +888,101 @@ def test_every_ercot_recording_is_covered(recordings) -> None:
     assert mis == {f for pair in ERCOT_MIS.values() for f in pair}
     top = {p.name for p in (recordings / "electricitymaps").glob("ERCOT*.json")}
     assert top == set(ERCOT_DASHBOARDS)
+
+
+# --- NYISO ------------------------------------------------------------------------------------
+
+NYISO_FILES = {
+    "pyiso/nyiso/20171122rtfuelmix.csv": ("fuel_mix", dt.date(2017, 11, 22)),
+    "pyiso/nyiso/20171122pal.csv": ("actual_load", dt.date(2017, 11, 22)),
+    "pyiso/nyiso/20171122isolf.csv": ("load_forecast", dt.date(2017, 11, 22)),
+    "pyiso/nyiso/lmp.csv": ("lmp_real_time", dt.date(2016, 2, 18)),
+    "electricitymaps/US_NY/20250201rtfuelmix_csv.zip": ("fuel_mix", dt.date(2025, 2, 1)),
+    "electricitymaps/US_NY/20250219isolf.csv": ("load_forecast", dt.date(2025, 2, 19)),
+}
+
+
+class TestNyiso(IsoContract):
+    """NYISO MIS CSVs: every recorded file (pyiso/nyiso, electricitymaps/US_NY) through its
+    feed's parse. None covers a DST day: the request for it is checked (one Eastern day)."""
+
+    provider = "nyiso"
+    region = "NYISO"
+    spring_forward = dt.date(2024, 3, 10)
+    fall_back = dt.date(2024, 11, 3)
+    DST_RECORDED = frozenset()
+    SERIES = {
+        "fuel_mix": ("fuel",),
+        "actual_load": ("zone",),
+        "load_forecast": ("zone",),
+        "lmp_day_ahead": ("node", "lmp_component"),
+        "lmp_real_time": ("node", "lmp_component"),
+    }
+    PER_HOUR = {
+        "fuel_mix": 12,
+        "actual_load": None,  # posted instants, a few extra a day
+        "load_forecast": 1,
+        "lmp_day_ahead": 1,
+        "lmp_real_time": 12,
+    }
+    ISSUE_DAY = frozenset({"load_forecast"})
+    RECORDINGS = len(NYISO_FILES)
+
+    def recorded(self, recordings, datasets, only=None):
+        from energy_assets.sources import nyiso
+
+        for rel, (name, day) in sorted(NYISO_FILES.items()):
+            if only is not None and day != only:
+                continue
+            url = (nyiso.monthly_url if rel.endswith(".zip") else nyiso.daily_url)(name, day)
+            yield self.feed(name), day, [payload((recordings / rel).read_bytes(), url)]
+
+    def urls(self, feed, day):
+        from energy_assets.sources import nyiso
+
+        return [nyiso.daily_url(feed.name, day)]
+
+    def check_dst_request(self, day: dt.date, hours: int) -> None:
+        from energy_assets.sources import nyiso
+
+        for feed in self.feeds():
+            assert feed.request_key(region("NYISO"), day).endswith(
+                f"/{day:%Y%m%d}" + nyiso.DATASETS[feed.name][1] + ".csv"
+            )
+
+    def test_recorded_days(self, recordings) -> None:
+        """The 2025 fuel mix: 288 readings a day per fuel, 00:05 .. 24:00 stamps (so each ends
+        its interval), 28 daily files in the monthly ZIP; isolf: 6 days x 24 hours x 12 series;
+        pal: 11 zones, 290 stamps each."""
+        got = {(f.name, day): (f, f.parse(p, day)) for f, day, p in self.recorded(recordings, None)}
+        feed, month = got[("fuel_mix", dt.date(2025, 2, 1))]
+        assert (
+            month["interval_start_utc"]
+            .dt.convert_time_zone("America/New_York")
+            .dt.date()
+            .n_unique()
+            == 28
+        )
+        day = feed.day_rows(month, region("NYISO"), dt.date(2025, 2, 1))
+        per = day.group_by("fuel").len()
+        assert per.height == 7 and (per["len"] == 288).all()
+        start, end = market_day_bounds_utc(dt.date(2025, 2, 1), "America/New_York")
+        assert day["interval_start_utc"].min() == start
+        assert day["interval_start_utc"].max() == end - dt.timedelta(minutes=5)
+        for key in (
+            ("load_forecast", dt.date(2017, 11, 22)),
+            ("load_forecast", dt.date(2025, 2, 19)),
+        ):
+            feed, rows = got[key]
+            assert rows.height == 6 * 24 * 12 and rows["zone"].n_unique() == 12
+            self.day_checks(feed, key[1], rows)
+        _, pal = got[("actual_load", dt.date(2017, 11, 22))]
+        assert pal["zone"].n_unique() == 11 and pal.height == 3190
+
+    def test_file_without_final_line_break_is_read_and_a_cut_line_refused(self, recordings) -> None:
+        body = (recordings / "pyiso/nyiso/20171122rtfuelmix.csv").read_bytes()
+        assert not body.endswith(b"\n")
+        feed = self.feed("fuel_mix")
+        cut = body[: body.rfind(b",")]  # the last line loses its value field
+        with pytest.raises(PayloadError, match="fields"):
+            feed.parse([payload(cut, "https://mis.nyiso.com/x")], None)

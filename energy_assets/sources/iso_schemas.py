@@ -290,3 +290,51 @@ class ErcotRenewableForecast(RawProvenance):
     class Config:
         unique = ["region", "area", "measure", "issued_at_utc", "interval_start_utc"]
         strict = True
+
+
+class NyisoFuelMix(RawProvenance):
+    """NYISO rtfuelmix: 5-minute MW by fuel category."""
+
+    fuel: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "interval_start_utc"]
+        strict = True
+
+
+class NyisoActualLoad(RawProvenance):
+    """NYISO pal: actual load by zone at the posted instants, MW."""
+
+    zone: str
+    ptid: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "zone", "interval_start_utc"]
+        strict = True
+
+
+class NyisoLoadForecast(RawProvenance):
+    """NYISO isolf: hourly load forecast by zone, the file posted for the market day."""
+
+    zone: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "zone", "interval_start_utc"]
+        strict = True
+
+
+class NyisoLmp(RawProvenance):
+    """NYISO zonal LBMP and components, $/MWh."""
+
+    node: str
+    ptid: str
+    market: str = pa.Field(isin=_MARKETS)
+    lmp_component: str
+    price_usd_per_mwh: pl.Float64 = pa.Field(**_PRICE)
+
+    class Config:
+        unique = ["region", "node", "lmp_component", "interval_start_utc"]
+        strict = True

@@ -19,6 +19,7 @@ from energy_assets.sources import (
     ercot,
     gfs_regional,
     isone,
+    nyiso,
     pjm,
 )
 from energy_assets.sources.feeds import Feed
@@ -57,6 +58,7 @@ PARSED_ONLY = MappingProxyType(
         "isone": isone.FEEDS,
         "pjm": pjm.FEEDS,
         "ercot": ercot.FEEDS,
+        "nyiso": nyiso.FEEDS,
     }
 )
 
