@@ -986,3 +986,87 @@ class TestNyiso(IsoContract):
         cut = body[: body.rfind(b",")]  # the last line loses its value field
         with pytest.raises(PayloadError, match="fields"):
             feed.parse([payload(cut, "https://mis.nyiso.com/x")], None)
+
+
+# --- SPP --------------------------------------------------------------------------------------
+
+SPP_FILES = {
+    "electricitymaps/US_SPP/DA-LMP-SL-202503190100.csv": ("lmp_day_ahead", dt.date(2025, 3, 19)),
+    "electricitymaps/US_SPP/RTBM-LMP-SL-202503310840.csv": ("lmp_real_time", dt.date(2025, 3, 31)),
+}
+SPP_HTML = "gridstatus/responses/spp/spp_grid-conditions-20230101.html"
+
+
+class TestSpp(IsoContract):
+    """SPP portal files: both LMP recordings and both tie-flow answers (the gridstatus index
+    holds their URLs). No DST day is recorded; the grid-conditions page in the recordings is an
+    HTML page, refused as one."""
+
+    provider = "spp"
+    region = "SPP"
+    spring_forward = dt.date(2025, 3, 9)
+    fall_back = dt.date(2024, 11, 3)
+    DST_RECORDED = frozenset()
+    SERIES = {
+        "lmp_day_ahead": ("node", "lmp_component"),
+        "lmp_real_time": ("node", "lmp_component"),
+        "tie_flows_west": ("interface",),
+    }
+    PER_HOUR = {"lmp_day_ahead": 1, "lmp_real_time": 12, "tie_flows_west": 60}
+    RECORDINGS = len(SPP_FILES) + 2
+
+    def recorded(self, recordings, datasets, only=None):
+        from energy_assets.sources import spp
+
+        for rel, (name, day) in sorted(SPP_FILES.items()):
+            if only is not None and day != only:
+                continue
+            url = (spp.da_lmp_url if name == "lmp_day_ahead" else spp.rt_lmp_url)(day)
+            yield self.feed(name), day, [payload((recordings / rel).read_bytes(), url)]
+        for url, path in sorted(indexed(recordings, "portal.spp.org")):
+            rows = self.feed("tie_flows_west").parse([payload(path.read_bytes(), url)], None)
+            first = rows["interval_start_utc"].min().astimezone(ZoneInfo("America/Chicago"))
+            if only is not None and first.date() != only:
+                continue
+            yield self.feed("tie_flows_west"), first.date(), [payload(path.read_bytes(), url)]
+
+    def urls(self, feed, day):
+        return [feed.request_key(region("SPP"), day)]
+
+    def check_dst_request(self, day: dt.date, hours: int) -> None:
+        from energy_assets.sources import spp
+
+        assert spp.da_lmp_url(day).endswith(f"DA-LMP-SL-{day:%Y%m%d}0100.csv")
+
+    def test_recorded_lmps(self, recordings) -> None:
+        """Day-ahead: 1,234 locations x 24 hours, the first hour starting at local midnight;
+        the real-time file is one 5-minute interval."""
+        got = {f.name: (f, d, f.parse(p, d)) for f, d, p in self.recorded(recordings, None)}
+        feed, day, da = got["lmp_day_ahead"]
+        rows = feed.day_rows(da, region("SPP"), day)
+        assert rows.height == da.height == 1234 * 24 * 4
+        start, _ = market_day_bounds_utc(day, "America/Chicago")
+        assert rows["interval_start_utc"].min() == start
+        self.day_checks(feed, day, da)
+        _, _, rt = got["lmp_real_time"]
+        assert rt["interval_start_utc"].unique().to_list() == [
+            dt.datetime(2025, 3, 31, 13, 35, tzinfo=dt.UTC)
+        ]
+
+    def test_tie_flow_month_replays_offline(self, recordings) -> None:
+        from energy_assets.sources.feeds import FeedSource
+
+        feed = self.feed("tie_flows_west")
+        day = dt.date(2026, 3, 26)
+        with HttpClient(mode="replay", recordings_dir=recordings) as client:
+            payloads = feed.fetch(FeedSource(client, Path(".")), region("SPP"), day)
+        rows = feed.day_rows(feed.parse(payloads, day), region("SPP"), day)
+        per = rows.group_by("interface").len()
+        # 1,435 of the day's 1,440 minutes: the file lacks 5 of them, kept missing (not filled)
+        assert per.height == 9 and (per["len"] == 1435).all()
+
+    def test_recorded_html_page_is_refused(self, recordings) -> None:
+        body = (recordings / SPP_HTML).read_bytes()
+        for feed in self.feeds():
+            with pytest.raises(PayloadError, match="HTML page titled 'Current Grid Conditions"):
+                feed.parse([payload(body, "https://www.spp.org/grid-conditions")], None)

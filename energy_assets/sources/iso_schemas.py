@@ -338,3 +338,28 @@ class NyisoLmp(RawProvenance):
     class Config:
         unique = ["region", "node", "lmp_component", "interval_start_utc"]
         strict = True
+
+
+class SppLmp(RawProvenance):
+    """SPP LMP by settlement location and component, $/MWh."""
+
+    node: str
+    pnode: str
+    market: str = pa.Field(isin=_MARKETS)
+    lmp_component: str
+    price_usd_per_mwh: pl.Float64 = pa.Field(**_PRICE)
+
+    class Config:
+        unique = ["region", "node", "lmp_component", "interval_start_utc"]
+        strict = True
+
+
+class SppTieFlow(RawProvenance):
+    """SPP West 1-minute interchange and tie flows by interface, MW."""
+
+    interface: str
+    flow_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "interface", "interval_start_utc"]
+        strict = True

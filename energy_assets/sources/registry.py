@@ -21,6 +21,7 @@ from energy_assets.sources import (
     isone,
     nyiso,
     pjm,
+    spp,
 )
 from energy_assets.sources.feeds import Feed
 
@@ -59,6 +60,7 @@ PARSED_ONLY = MappingProxyType(
         "pjm": pjm.FEEDS,
         "ercot": ercot.FEEDS,
         "nyiso": nyiso.FEEDS,
+        "spp": spp.FEEDS,
     }
 )
 
