@@ -1070,3 +1070,140 @@ class TestSpp(IsoContract):
         for feed in self.feeds():
             with pytest.raises(PayloadError, match="HTML page titled 'Current Grid Conditions"):
                 feed.parse([payload(body, "https://www.spp.org/grid-conditions")], None)
+
+
+# --- MISO -------------------------------------------------------------------------------------
+
+MISO_FILES = {
+    "wind": "electricitymaps/US_MISO/DataBrokerServicesgetWindForecast.asmx.json",
+    "solar": "electricitymaps/US_MISO/DataBrokerServicesgetSolarForecast.asmx.json",
+}
+MISO_UNPARSED = "electricitymaps/US_MISO/20250310_df_al.xls"  # legacy Excel: needs xlrd
+
+
+class TestMiso(IsoContract):
+    """MISO Data Broker wind and solar forecasts: both recorded answers, one request of the
+    feed. MISO's market clock is EST all year, so the US DST days have 24 hours there: the DST
+    promise is that they do, and that EST stamps map to UTC-5 on the recorded day (the Monday
+    after the 2025 spring-forward)."""
+
+    provider = "miso"
+    region = "MISO"
+    spring_forward = dt.date(2025, 3, 9)
+    fall_back = dt.date(2024, 11, 3)
+    SERIES = {"wind_solar_forecast": ("fuel", "issued_at_utc")}
+    PER_HOUR = {"wind_solar_forecast": 1}
+    ISSUE_DAY = frozenset({"wind_solar_forecast"})
+    RECORDINGS = 1
+
+    def recorded(self, recordings, datasets, only=None):
+        from energy_assets.sources import miso
+
+        day = dt.date(2025, 3, 10)
+        if only is None or only == day:
+            yield (
+                self.feed("wind_solar_forecast"),
+                day,
+                [
+                    payload((recordings / MISO_FILES[f]).read_bytes(), miso.forecast_url(f))
+                    for f in miso.FUELS
+                ],
+            )
+
+    def urls(self, feed, day):
+        from energy_assets.sources import miso
+
+        return [miso.forecast_url(f) for f in miso.FUELS]
+
+    @pytest.mark.parametrize("which", ["spring_forward", "fall_back"])
+    def test_dst_days(self, recordings, datasets, which) -> None:
+        day = getattr(self, which)
+        start, end = market_day_bounds_utc(day, region("MISO").timezone)
+        assert end - start == dt.timedelta(hours=24)
+        ((feed, recorded_day, payloads),) = list(self.recorded(recordings, None))
+        rows = feed.parse(payloads, recorded_day)
+        self.day_checks(feed, recorded_day, rows)
+        first, _ = market_day_bounds_utc(recorded_day, region("MISO").timezone)
+        assert first == dt.datetime(2025, 3, 10, 5, tzinfo=dt.UTC)
+        per = rows.group_by("fuel").agg(pl.len(), pl.col("interval_start_utc").min())
+        assert (per["len"] == 48).all() and (per["interval_start_utc"] == first).all()
+
+    def test_issue_times_from_the_run(self, recordings) -> None:
+        ((feed, day, payloads),) = list(self.recorded(recordings, None))
+        rows = feed.parse(payloads, day)
+        issued = dict(rows.group_by("fuel").agg(pl.col("issued_at_utc").first()).iter_rows())
+        assert issued == {
+            "wind": dt.datetime(2025, 3, 10, 9, tzinfo=dt.UTC),  # "Interval 04:00 EST"
+            "solar": dt.datetime(2025, 3, 10, 11, tzinfo=dt.UTC),  # "Interval 06:00 EST"
+        }
+
+
+# --- BPA --------------------------------------------------------------------------------------
+
+BPA_FILE = "pyiso/bpa/wind_tsv.csv"
+
+
+class TestBpa(IsoContract):
+    """BPA's last-7-days text file: the one recording (an excerpt of 2014-04-15, 12 readings and
+    5 times without readings yet). No DST day is recorded; the file's request does not depend
+    on the day."""
+
+    provider = "bpa"
+    region = "BPA"
+    spring_forward = dt.date(2024, 3, 10)
+    fall_back = dt.date(2024, 11, 3)
+    DST_RECORDED = frozenset()
+    SERIES = {"balancing_authority": ()}
+    PER_HOUR = {"balancing_authority": 12}
+    RECORDINGS = 1
+
+    def recorded(self, recordings, datasets, only=None):
+        from energy_assets.sources import bpa
+
+        day = dt.date(2014, 4, 15)
+        if only is None or only == day:
+            body = (recordings / BPA_FILE).read_bytes()
+            yield self.feed("balancing_authority"), day, [payload(body, bpa.URL)]
+
+    def urls(self, feed, day):
+        from energy_assets.sources import bpa
+
+        return [bpa.URL]
+
+    def check_dst_request(self, day: dt.date, hours: int) -> None:
+        feed = self.feed("balancing_authority")
+        assert feed.expected_rows(region("BPA"), day) == 12 * hours
+
+    def test_readings(self, recordings) -> None:
+        ((feed, day, payloads),) = list(self.recorded(recordings, None))
+        rows = feed.day_rows(feed.parse(payloads, day), region("BPA"), day)
+        assert rows.height == 12 and rows.columns[1:] == [
+            "load_mw",
+            "wind_mw",
+            "hydro_mw",
+            "thermal_mw",
+        ]
+        assert rows["interval_start_utc"][0] == dt.datetime(2014, 4, 15, 17, 10, tzinfo=dt.UTC)
+        cut = payloads[0].body.rstrip(b"\n")
+        with pytest.raises(PayloadError, match="line break"):
+            feed.parse([payload(cut, payloads[0].url)], day)
+
+
+def test_every_recording_of_the_iso_providers_is_parsed_or_named(recordings) -> None:
+    """The folders the ISO providers read: each file is parsed by a test above, or named here
+    with the reason it is not (SOURCES.md lists what else is in them)."""
+    assert (recordings / MISO_UNPARSED).is_file()
+    assert {p.name for p in (recordings / "electricitymaps" / "US_MISO").iterdir()} == {
+        Path(MISO_UNPARSED).name,
+        *(Path(p).name for p in MISO_FILES.values()),
+    }
+    assert {p.name for p in (recordings / "pyiso" / "bpa").iterdir()} == {Path(BPA_FILE).name}
+    assert {p.name for p in (recordings / "electricitymaps" / "US_SPP").iterdir()} == {
+        Path(p).name for p in SPP_FILES
+    }
+    assert {
+        p.relative_to(recordings).as_posix() for p in (recordings / "pyiso" / "nyiso").iterdir()
+    } | {
+        p.relative_to(recordings).as_posix()
+        for p in (recordings / "electricitymaps" / "US_NY").iterdir()
+    } == set(NYISO_FILES)

@@ -363,3 +363,28 @@ class SppTieFlow(RawProvenance):
     class Config:
         unique = ["region", "interface", "interval_start_utc"]
         strict = True
+
+
+class MisoWindSolarForecast(RawProvenance):
+    """MISO wind and solar forecasts of one run: hourly MW, issued_at_utc from the run."""
+
+    issued_at_utc: UtcTimestamp
+    fuel: str = pa.Field(isin=["solar", "wind"])
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class BpaBalancingAuthority(RawProvenance):
+    """BPA 5-minute load and generation by type, MW (columns as the file names them)."""
+
+    load_mw: pl.Float64 = pa.Field(**_MW)
+    wind_mw: pl.Float64 = pa.Field(**_MW)
+    hydro_mw: pl.Float64 = pa.Field(**_MW)
+    thermal_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = False  # newer files add generation columns (named *_mw)

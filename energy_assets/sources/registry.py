@@ -12,6 +12,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from energy_assets.sources import (
+    bpa,
     caiso_oasis,
     caiso_outlook,
     eia930,
@@ -19,6 +20,7 @@ from energy_assets.sources import (
     ercot,
     gfs_regional,
     isone,
+    miso,
     nyiso,
     pjm,
     spp,
@@ -61,6 +63,8 @@ PARSED_ONLY = MappingProxyType(
         "ercot": ercot.FEEDS,
         "nyiso": nyiso.FEEDS,
         "spp": spp.FEEDS,
+        "miso": miso.FEEDS,
+        "bpa": bpa.FEEDS,
     }
 )
 
