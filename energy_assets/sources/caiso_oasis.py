@@ -298,9 +298,9 @@ def _base(table: pl.DataFrame, what: str, labels: Mapping[str, str]) -> dict[str
 
 
 def _market(runs: pl.Series) -> pl.Series:
-    return runs.map_elements(
-        lambda run: "real_time" if run in REAL_TIME_RUNS else "day_ahead", return_dtype=pl.String
-    ).alias("market")
+    """day_ahead or real_time, by market run."""
+    markets = ["real_time" if run in REAL_TIME_RUNS else "day_ahead" for run in runs.to_list()]
+    return pl.Series("market", markets, dtype=pl.String)
 
 
 def _what(payload: FetchedPayload, feed_name: str) -> str:

@@ -213,10 +213,6 @@ def hourly_rows(region: Region, day: dt.date) -> int:
     return hours_in_market_day(region, day)
 
 
-def five_minute_rows(region: Region, day: dt.date) -> int:
-    return 12 * hours_in_market_day(region, day)
-
-
 def credential(source: FeedSource, env_var: str) -> str | None:
     """The run's key for `env_var`, else the environment's, else None."""
     return source.key(env_var) or os.environ.get(env_var) or None

@@ -67,10 +67,3 @@ PARSED_ONLY = MappingProxyType(
         "bpa": bpa.FEEDS,
     }
 )
-
-
-def parsed_only_feed(provider: str, name: str) -> Feed:
-    for candidate in PARSED_ONLY.get(provider, ()):
-        if candidate.name == name:
-            return candidate
-    raise KeyError(f"no parsed-only feed {name!r} of provider {provider!r}")
