@@ -333,6 +333,9 @@ class TestCaisoOasis(IsoContract):
         payloads = feed.fetch(source, region("CAISO"), day)
         assert len(payloads) == len(seen) == 4
         assert slept == [caiso_oasis.MIN_INTERVAL_S] * 3
+        from energy_assets.sources.http_client import DEFAULT_MIN_INTERVAL_S
+
+        assert DEFAULT_MIN_INTERVAL_S[caiso_oasis.PROVIDER] >= caiso_oasis.MIN_INTERVAL_S
         rows = feed.parse(payloads, day)
         assert rows["payload_index"].unique().sort().to_list() == [0, 1, 2, 3]
 

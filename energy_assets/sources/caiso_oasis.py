@@ -4,9 +4,10 @@ Live requests (`oasis_url`) ask `https://oasis.caiso.com/oasisapi/SingleZip` for
 one market day, in UTC: `queryname`, `version`, `market_run_id`, `startdatetime` /
 `enddatetime` (`YYYYMMDDTHH:MM-0000`, the local market day's UTC bounds, so a DST day asks for
 23 or 25 hours) and `resultformat=6` (CSV inside the ZIP; without it OASIS answers XML). No key.
-OASIS asks for about one request every 5 seconds and answers faster callers with an error file:
-every request goes through the HTTP client under the provider name `caiso`, whose rate limit is
-`MIN_INTERVAL_S` (5 s) between request starts (`http_client.DEFAULT_MIN_INTERVAL_S`).
+OASIS asks for about one request every 5 seconds and refuses faster callers: every request
+goes through the HTTP client under the provider name `caiso`, whose rate limit spaces request
+starts `MIN_INTERVAL_S` (5 s) apart (`http_client.DEFAULT_MIN_INTERVAL_S["caiso"]`, shared with
+Today's Outlook requests; a feed of several market runs waits its turn between them).
 
 Feeds (one request per market run where a report has several; every vintage kept):
 
