@@ -1267,3 +1267,85 @@ def test_a_replayable_feed_materializes_as_a_raw_asset_once_a_region_serves_it(
     assert all(checks.values()), checks
     (materialization,) = result.asset_materializations_for_node(asset.node_def.name)
     assert materialization.metadata["dagster/row_count"].value == rows
+
+
+# --- CAISO Daily Renewables Watch -------------------------------------------------------------
+
+WATCH_FILES = {
+    "pyiso/caiso/ren_report.csv": dt.date(2014, 3, 12),
+    "pyiso/caiso/20170312_DailyRenewablesWatch.txt": dt.date(2017, 3, 12),
+    "pyiso/caiso/20171104_DailyRenewablesWatch.txt": dt.date(2017, 11, 4),
+    "pyiso/caiso/20171105_DailyRenewablesWatch.txt": dt.date(2017, 11, 5),
+    "pyiso/caiso/20171106_DailyRenewablesWatch.txt": dt.date(2017, 11, 6),
+}
+WATCH_HTML = "pyiso/caiso/todays_outlook_renewables.html"
+
+
+class TestCaisoRenewablesWatch(IsoContract):
+    """CAISO Daily Renewables Watch: all five recorded days, with both DST days of 2017. The
+    spring-forward file lists the missing hour with error text and `#VALUE!` (dropped: 23
+    hours); the fall-back file lists 24 hours of a 25-hour day (each series has 24, at most 25)."""
+
+    provider = "caiso_renewables_watch"
+    region = "CAISO"
+    spring_forward = dt.date(2017, 3, 12)
+    fall_back = dt.date(2017, 11, 5)
+    SERIES = {"hourly_production": ("table", "fuel")}
+    PER_HOUR = {"hourly_production": 1}
+    RECORDINGS = len(WATCH_FILES)
+
+    def recorded(self, recordings, datasets, only=None):
+        from energy_assets.sources import caiso_renewables_watch as watch
+
+        for rel, day in sorted(WATCH_FILES.items(), key=lambda kv: kv[1]):
+            if only is not None and day != only:
+                continue
+            body = (recordings / rel).read_bytes()
+            yield self.feed("hourly_production"), day, [payload(body, watch.url(day))]
+
+    def urls(self, feed, day):
+        from energy_assets.sources import caiso_renewables_watch as watch
+
+        return [watch.url(day)]
+
+    def test_hours_per_day(self, recordings) -> None:
+        hours = {}
+        for feed, day, payloads in self.recorded(recordings, None):
+            rows = feed.day_rows(feed.parse(payloads, day), region("CAISO"), day)
+            per = rows.group_by("table", "fuel").len()
+            assert per["len"].n_unique() == 1
+            assert per.height == 12  # 7 renewable types + 5 resource types
+            hours[day] = per["len"][0]
+        assert hours == {
+            dt.date(2014, 3, 12): 24,
+            dt.date(2017, 3, 12): 23,
+            dt.date(2017, 11, 4): 24,
+            dt.date(2017, 11, 5): 24,  # of 25: the standard-time 01:00 is not in the file
+            dt.date(2017, 11, 6): 24,
+        }
+
+    def test_the_spring_forward_hour_carries_error_text_and_is_dropped(self, recordings) -> None:
+        body = (recordings / "pyiso/caiso/20170312_DailyRenewablesWatch.txt").read_bytes()
+        assert b"The supplied DateTime represents an invalid time" in body
+        assert b"#VALUE!" in body
+        feed = self.feed("hourly_production")
+        rows = feed.parse([payload(body, "u")], dt.date(2017, 3, 12))
+        local = rows["interval_start_utc"].dt.convert_time_zone("America/Los_Angeles")
+        assert 2 not in set(local.dt.hour())
+        # the same text in a real hour is refused, naming the value
+        broken = body.replace(b"\t4\t\t936\t", b"\t4\t\t#VALUE!\t", 1)
+        with pytest.raises(PayloadError, match="#VALUE!"):
+            feed.parse([payload(broken, "u")], dt.date(2017, 3, 12))
+
+    def test_recorded_html_page_is_refused(self, recordings) -> None:
+        body = (recordings / WATCH_HTML).read_bytes()
+        with pytest.raises(PayloadError, match="HTML page titled 'System Conditions"):
+            self.feed("hourly_production").parse([payload(body, "u")], None)
+
+
+def test_every_pyiso_caiso_recording_is_covered(recordings) -> None:
+    found = {
+        p.relative_to(recordings).as_posix() for p in (recordings / "pyiso" / "caiso").iterdir()
+    }
+    oasis = {rel for _, rel in OASIS_RECORDINGS if rel.startswith("pyiso/")} | {OASIS_MALFORMED}
+    assert found == oasis | set(WATCH_FILES) | {WATCH_HTML}

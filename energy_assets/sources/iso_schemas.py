@@ -388,3 +388,15 @@ class BpaBalancingAuthority(RawProvenance):
     class Config:
         unique = ["region", "interval_start_utc"]
         strict = False  # newer files add generation columns (named *_mw)
+
+
+class CaisoRenewablesWatch(RawProvenance):
+    """CAISO Daily Renewables Watch: hourly MW by renewable type and by resource type."""
+
+    table: str = pa.Field(isin=["renewables", "total"])
+    fuel: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "table", "fuel", "interval_start_utc"]
+        strict = True

@@ -15,6 +15,7 @@ from energy_assets.sources import (
     bpa,
     caiso_oasis,
     caiso_outlook,
+    caiso_renewables_watch,
     eia930,
     epftoolbox,
     ercot,
@@ -58,6 +59,7 @@ def feed(provider: str, name: str) -> Feed:
 PARSED_ONLY = MappingProxyType(
     {
         "caiso_oasis": caiso_oasis.FEEDS,
+        "caiso_renewables_watch": caiso_renewables_watch.FEEDS,
         "isone": isone.FEEDS,
         "pjm": pjm.FEEDS,
         "ercot": ercot.FEEDS,
