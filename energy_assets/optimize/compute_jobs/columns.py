@@ -30,14 +30,16 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from energy_assets.optimize.compute_jobs.baselines import _Assignment, _obj_arrays
-from energy_assets.optimize.compute_jobs.model import _job_worst
+from energy_assets.optimize.compute_jobs.model import _job_worst, _layout
 from energy_assets.optimize.compute_jobs.problem import (
     CO2_UNITS_PER_KG,
     POWER_UNITS_PER_KW,
     _Prepared,
 )
 
-_RC_TOL = 1e-7  # relative to the job's skip penalty scale; columns priced below -tol enter
+_RC_TOL = 1e-7
+DIVE_ENERGY_SHARE = 0.2  # the dive fixes the largest free jobs with this share of their energy
+DIVE_SCARCE_WAYS = 2  # ... and first the free jobs with this many ways to fit or fewer
 
 
 @dataclass
@@ -70,14 +72,34 @@ class _Pool:
 
 @dataclass
 class _Pricing:
-    """Per job its best column under the duals: value (objective + priced capacity and CO2),
-    region, hours, objective, CO2 units. Jobs without options: value inf."""
+    """Per job its best column under the duals: `value` (objective + priced capacity and CO2;
+    inf without a column), and which column: an option index (`opt`, non-interruptible) or a
+    region choice (`choice`) with its `duration` cheapest run hours (`taken`)."""
 
     value: np.ndarray
-    region: np.ndarray
-    hours: list[np.ndarray | None]
-    obj: np.ndarray
-    co2_units: np.ndarray
+    opt: np.ndarray
+    choice: np.ndarray
+    taken: np.ndarray
+
+    def column(self, pricer: _Pricer, j: int) -> tuple[int, np.ndarray, float, int] | None:
+        """(region, hours, objective, CO2 units) of job j's priced column."""
+        prep = pricer.prep
+        k = int(self.opt[j])
+        if k >= 0:
+            s = int(prep.opt_start[k])
+            hours = np.arange(s, s + int(prep.duration[j]))
+            return int(prep.opt_region[k]), hours, float(pricer.obj_opt[k]), int(pricer.opt_co2u[k])
+        c = int(self.choice[j])
+        if c < 0:
+            return None
+        lo, hi = prep.run_ptr[c], prep.run_ptr[c + 1]
+        sel = np.flatnonzero(self.taken[lo:hi]) + lo
+        return (
+            int(prep.ch_region[c]),
+            np.sort(prep.run_hour[sel]),
+            float(pricer.obj_run[sel].sum()),
+            int(pricer.run_co2u[sel].sum()),
+        )
 
 
 class _Pricer:
@@ -97,6 +119,11 @@ class _Pricer:
             prep.ch_region[prep.run_choice] if len(prep.run_choice) else prep.run_choice
         )
         self.ch_d = prep.duration[prep.ch_job] if len(prep.ch_job) else prep.ch_job
+        self.opt_kw = self.kw[prep.opt_job]
+        self.run_kw = self.kw[self.run_job]
+        self.run_pu = prep.power_units[self.run_job]
+        self.opt_seg = _Segments(prep.opt_ptr)
+        self.ch_seg = _Segments(prep.ch_ptr)
 
     def price(self, mu: np.ndarray, nu: float, remaining: np.ndarray | None = None) -> _Pricing:
         """Every job's best column under the duals; with `remaining` (W per region-hour), only
@@ -104,61 +131,44 @@ class _Pricer:
         prep = self.prep
         J = prep.n_jobs
         value = np.full(J, np.inf)
-        region = np.full(J, -1, dtype=np.int64)
-        hours: list[np.ndarray | None] = [None] * J
-        obj = np.full(J, np.nan)
-        co2u = np.zeros(J, dtype=np.int64)
+        opt = np.full(J, -1, dtype=np.int64)
+        choice = np.full(J, -1, dtype=np.int64)
+        taken = np.zeros(len(prep.run_hour), dtype=bool)
         # non-interruptible: every option, sum of mu over its window
         if len(prep.opt_job):
             cum = np.concatenate([np.zeros((mu.shape[0], 1)), np.cumsum(mu, axis=1)], axis=1)
             r, s, d = prep.opt_region, prep.opt_start, self.opt_d
-            v = (
-                self.obj_opt
-                + self.kw[prep.opt_job] * (cum[r, s + d] - cum[r, s])
-                + nu * self.opt_co2u / CO2_UNITS_PER_KG
-            )
+            v = self.obj_opt + self.opt_kw * (cum[r, s + d] - cum[r, s])
+            if nu:
+                v = v + nu * self.opt_co2u / CO2_UNITS_PER_KG
             if remaining is not None:
                 v = np.where(self._opt_fits(remaining), v, np.inf)
-            best = _segment_argmin(v, prep.opt_ptr)
-            has = (best >= 0) & np.isfinite(v[np.maximum(best, 0)])
-            jobs = np.flatnonzero(has)
-            k = best[has]
-            value[jobs] = v[k]
-            region[jobs] = prep.opt_region[k]
-            obj[jobs] = self.obj_opt[k]
-            co2u[jobs] = self.opt_co2u[k]
-            for j, kk in zip(jobs.tolist(), k.tolist(), strict=True):
-                hours[j] = np.arange(prep.opt_start[kk], prep.opt_start[kk] + prep.duration[j])
+            best = self.opt_seg.argmin(v)
+            has = best >= 0
+            has[has] = np.isfinite(v[best[has]])
+            value[has] = v[best[has]]
+            opt[has] = best[has]
         # interruptible: per region choice, the d cheapest run hours
         if len(prep.ch_job):
-            w = (
-                self.obj_run
-                + self.kw[self.run_job] * mu[self.run_region, prep.run_hour]
-                + nu * self.run_co2u / CO2_UNITS_PER_KG
-            )
+            w = self.obj_run + self.run_kw * mu[self.run_region, prep.run_hour]
+            if nu:
+                w = w + nu * self.run_co2u / CO2_UNITS_PER_KG
             if remaining is not None:
-                fits = remaining[self.run_region, prep.run_hour] >= prep.power_units[self.run_job]
+                fits = remaining[self.run_region, prep.run_hour] >= self.run_pu
                 w = np.where(fits, w, np.inf)
             order = np.lexsort((w, prep.run_choice))
             rank = np.arange(len(order)) - prep.run_ptr[prep.run_choice[order]]
             take = order[rank < self.ch_d[prep.run_choice[order]]]
-            n_ch = len(prep.ch_job)
-            ch_val = np.bincount(prep.run_choice[take], weights=w[take], minlength=n_ch)
-            best = _segment_argmin(ch_val, prep.ch_ptr)
-            taken = np.zeros(len(w), dtype=bool)
+            ch_val = np.bincount(prep.run_choice[take], weights=w[take], minlength=len(prep.ch_job))
             taken[take] = True
-            for j in np.flatnonzero(best >= 0).tolist():
-                c = int(best[j])
-                if not ch_val[c] < value[j]:  # also inf / nan: too few hours fit
-                    continue
-                lo, hi = prep.run_ptr[c], prep.run_ptr[c + 1]
-                sel = np.flatnonzero(taken[lo:hi]) + lo
-                value[j] = ch_val[c]
-                region[j] = prep.ch_region[c]
-                hours[j] = np.sort(prep.run_hour[sel])
-                obj[j] = float(self.obj_run[sel].sum())
-                co2u[j] = int(self.run_co2u[sel].sum())
-        return _Pricing(value, region, hours, obj, co2u)
+            best = self.ch_seg.argmin(ch_val)
+            has = best >= 0
+            better = np.zeros(J, dtype=bool)
+            better[has] = ch_val[best[has]] < value[has]  # also False for inf / nan
+            value[better] = ch_val[best[better]]
+            choice[better] = best[better]
+            opt[better] = -1
+        return _Pricing(value, opt, choice, taken)
 
     def price_job(
         self, j: int, mu: np.ndarray, nu: float, remaining: np.ndarray
@@ -216,19 +226,44 @@ class _Pricer:
             free[sel] = window[prep.opt_region[sel], prep.opt_start[sel]]
         return free >= prep.power_units[prep.opt_job]
 
-
-def _segment_argmin(v: np.ndarray, ptr: np.ndarray) -> np.ndarray:
-    """Per segment [ptr[i], ptr[i+1]) the index of its least value (-1 if empty)."""
-    n = len(ptr) - 1
-    out = np.full(n, -1, dtype=np.int64)
-    if not len(v):
+    def flexibility(self, remaining: np.ndarray) -> np.ndarray:
+        """Per job, how many ways it still has to fit `remaining`: its fitting options
+        (non-interruptible), or the sum over regions of fitting run hours - duration + 1."""
+        prep = self.prep
+        J = prep.n_jobs
+        out = np.zeros(J)
+        if len(prep.opt_job):
+            out += np.bincount(prep.opt_job, weights=self._opt_fits(remaining), minlength=J)
+        if len(prep.ch_job):
+            fits = remaining[self.run_region, prep.run_hour] >= self.run_pu
+            n_fit = np.bincount(prep.run_choice, weights=fits, minlength=len(prep.ch_job))
+            ways = np.maximum(n_fit - self.ch_d + 1, 0)
+            out += np.bincount(prep.ch_job, weights=ways, minlength=J)
         return out
-    seg = np.repeat(np.arange(n), np.diff(ptr))
-    order = np.lexsort((v, seg))
-    first = ptr[:-1]
-    nonempty = ptr[1:] > first
-    out[nonempty] = order[first[nonempty]]
-    return out
+
+
+class _Segments:
+    """Contiguous segments [ptr[i], ptr[i+1]) of a flat array: per segment argmin."""
+
+    def __init__(self, ptr: np.ndarray):
+        self.n = len(ptr) - 1
+        self.nonempty = np.flatnonzero(ptr[1:] > ptr[:-1])
+        self.starts = ptr[:-1][self.nonempty]
+        self.seg = np.repeat(np.arange(self.n), np.diff(ptr))
+        self.size = int(ptr[-1])
+
+    def argmin(self, v: np.ndarray) -> np.ndarray:
+        """Per segment the index of its first least value (-1 if empty)."""
+        out = np.full(self.n, -1, dtype=np.int64)
+        if not self.size:
+            return out
+        least = np.full(self.n, np.inf)
+        least[self.nonempty] = np.minimum.reduceat(v, self.starts)
+        pos = np.where(v <= least[self.seg], np.arange(self.size), self.size)
+        first = np.minimum.reduceat(pos, self.starts)
+        ok = first < self.size
+        out[self.nonempty[ok]] = first[ok]
+        return out
 
 
 def _lagrangian(
@@ -419,18 +454,17 @@ class ColumnGeneration:
         self.fixed = np.zeros(prep.n_jobs, dtype=bool)  # by the dive
         self.fixed_col: dict[int, int] = {}  # job -> its fixed pool column
         self.remaining = prep.capacity_units.copy()  # W left by the fixed jobs
-        self._blocked: set[int] = set()  # pool columns bounded to 0 (no longer fit)
+        self.co2_left = self.cap_units  # cap units left by the fixed jobs (None: no cap)
+        self._blocked = np.zeros(0, dtype=bool)  # pool columns bounded to 0 (no longer fit)
+        self._cells: list[np.ndarray] = []
+        self._cell_len: list[int] = []
+        self._flat: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def _add_priced(self, pricing: _Pricing, jobs: np.ndarray) -> None:
         for j in jobs.tolist():
-            if pricing.hours[j] is not None:
-                self.pool.add(
-                    j,
-                    int(pricing.region[j]),
-                    pricing.hours[j],
-                    float(pricing.obj[j]),
-                    int(pricing.co2_units[j]),
-                )
+            col = pricing.column(self.pricer, j)
+            if col is not None:
+                self.pool.add(j, *col)
 
     def solve(self, deadline: float, *, gap_tol: float = 1e-6) -> str:
         """Column generation until no column prices out, the Lagrangian bound meets the LP value
@@ -459,7 +493,13 @@ class ColumnGeneration:
                 )
                 self.bound = bound if self.bound is None else max(self.bound, bound)
                 self.trace.append(
-                    (self.iterations, len(self.pool), self.lp_value, self.bound, time.perf_counter() - t0)
+                    (
+                        self.iterations,
+                        len(self.pool),
+                        self.lp_value,
+                        self.bound,
+                        time.perf_counter() - t0,
+                    )
                 )
                 if self.lp_value - self.bound <= gap_tol * max(1.0, abs(self.lp_value)):
                     return "OPTIMAL"
@@ -480,6 +520,8 @@ class ColumnGeneration:
     def _fix(self, j: int, k: int) -> None:
         r, hrs = self.pool.region[k], self.pool.hours[k]
         self.remaining[r, hrs] -= self.prep.power_units[j]
+        if self.co2_left is not None:
+            self.co2_left -= self.pool.co2_units[k]
         self.fixed[j] = True
         self.fixed_col[j] = k
         self.master.h.changeColBounds(self.master.n_conv + k, 1.0, 1.0)
@@ -487,25 +529,56 @@ class ColumnGeneration:
     def _unfix(self, j: int, k: int) -> None:
         r, hrs = self.pool.region[k], self.pool.hours[k]
         self.remaining[r, hrs] += self.prep.power_units[j]
+        if self.co2_left is not None:
+            self.co2_left += self.pool.co2_units[k]
         self.fixed[j] = False
         del self.fixed_col[j]
         self.master.h.changeColBounds(self.master.n_conv + k, 0.0, 1.0)
 
+    def _pool_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The pool's columns as flat arrays: per column its job and first cell; per cell its
+        region-hour index (r * H + t); extended as the pool grows."""
+        pool, H = self.pool, self.prep.H
+        n = len(self._cell_len)
+        if n < len(pool):
+            new = range(n, len(pool))
+            self._cells.extend(pool.region[k] * H + pool.hours[k] for k in new)
+            self._cell_len.extend(len(pool.hours[k]) for k in new)
+            self._flat = None
+        if self._flat is None:
+            lengths = np.asarray(self._cell_len, dtype=np.int64)
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else lengths
+            self._flat = (
+                np.asarray(pool.job, dtype=np.int64),
+                starts,
+                np.concatenate(self._cells) if self._cells else np.zeros(0, np.int64),
+                lengths,
+            )
+        return self._flat
+
     def _block_unfit(self) -> None:
         """Bound to 0 the free jobs' columns that no longer fit; free the ones that fit again."""
-        pool, pu = self.pool, self.prep.power_units
-        n = self.master.n_conv
-        for k in range(len(pool)):
-            j = pool.job[k]
-            if self.fixed[j]:
-                continue
-            fits = bool(np.all(self.remaining[pool.region[k], pool.hours[k]] >= pu[j]))
-            if not fits and k not in self._blocked:
-                self._blocked.add(k)
-                self.master.h.changeColBounds(n + k, 0.0, 0.0)
-            elif fits and k in self._blocked:
-                self._blocked.discard(k)
-                self.master.h.changeColBounds(n + k, 0.0, 1.0)
+        job, starts, cells, _ = self._pool_cells()
+        if not len(job):
+            return
+        pu = self.prep.power_units[job]
+        slack = self.remaining.reshape(-1)[cells]
+        fits = np.minimum.reduceat(slack, starts) >= pu
+        free = ~self.fixed[job]
+        n = len(job)
+        if len(self._blocked) < n:
+            self._blocked = np.concatenate([self._blocked, np.zeros(n - len(self._blocked), bool)])
+        block = free & ~fits & ~self._blocked
+        unblock = free & fits & self._blocked
+        h, off = self.master.h, self.master.n_conv
+        for mask, upper in ((block, 0.0), (unblock, 1.0)):
+            k = np.flatnonzero(mask)
+            if len(k):
+                h.changeColsBounds(
+                    len(k), (off + k).astype(np.int32), np.zeros(len(k)), np.full(len(k), upper)
+                )
+        self._blocked[block] = True
+        self._blocked[unblock] = False
 
     def _column_for(self, j: int, x: np.ndarray, by_job: dict[int, list[int]]) -> int | None:
         """Job j's column of largest LP value that fits what the fixed jobs leave; else its best
@@ -515,12 +588,16 @@ class ColumnGeneration:
         for k in sorted(ks, key=lambda k: -x[k]):
             if x[k] <= 1e-9:
                 break
+            if self.co2_left is not None and self.pool.co2_units[k] > self.co2_left:
+                continue
             if np.all(self.remaining[self.pool.region[k], self.pool.hours[k]] >= pu):
                 return k
         pricing = self.pricer.price_job(j, self.mu, self.nu, self.remaining)
         if pricing is None:
             return None
         r, hrs, obj, co2u = pricing
+        if self.co2_left is not None and co2u > self.co2_left:
+            return None  # (the search places it, if the cap allows)
         n0 = len(self.pool)
         k = self.pool.add(j, r, hrs, obj, co2u)
         if len(self.pool) > n0:
@@ -528,7 +605,13 @@ class ColumnGeneration:
             by_job.setdefault(j, []).append(k)
         return k
 
-    def dive(self, deadline: float, *, energy_share: float = 0.1) -> tuple[_Assignment, dict]:
+    def dive(
+        self,
+        deadline: float,
+        *,
+        energy_share: float = DIVE_ENERGY_SHARE,
+        scarce_ways: int = DIVE_SCARCE_WAYS,
+    ) -> tuple[_Assignment, dict]:
         """Round the LP to a schedule: fix the largest jobs first (by energy, each to its
         column of largest LP value that fits), a share `energy_share` of the free jobs' energy
         per round, re-solving the LP by column generation (only fitting columns priced) after
@@ -561,6 +644,10 @@ class ColumnGeneration:
                 cum = np.cumsum(energy[order])
                 n_take = int(np.searchsorted(cum, share * cum[-1])) + 1
                 picked = order[:n_take].tolist()
+                # jobs with few ways left to fit go first, before the others crowd them out
+                flex = self.pricer.flexibility(self.remaining)
+                scarce = cand[flex[cand] <= scarce_ways]
+                picked = list(dict.fromkeys(scarce.tolist() + picked))
             done: list[tuple[int, int]] = []
             for j in picked:
                 k = self._column_for(j, _pad(x, len(self.pool)), by_job)
@@ -575,9 +662,7 @@ class ColumnGeneration:
                 break
             x, skip = self.values()
             out = [
-                j
-                for j in self.jobs[skip > 1e-6].tolist()
-                if not self.fixed[j] and j not in lost
+                j for j in self.jobs[skip > 1e-6].tolist() if not self.fixed[j] and j not in lost
             ]
             lp_trace.append((rounds, int(self.fixed.sum()), self.lp_value, len(out)))
             if out and not urgent:
@@ -607,6 +692,8 @@ class ColumnGeneration:
             if k is None:
                 continue
             self.remaining[self.pool.region[k], self.pool.hours[k]] -= pu[j]
+            if self.co2_left is not None:
+                self.co2_left -= self.pool.co2_units[k]
             assign[j] = (self.pool.region[k], self.pool.hours[k])
         stats = {
             "rounds": rounds,
@@ -619,3 +706,24 @@ class ColumnGeneration:
 
 def _pad(x: np.ndarray, n: int) -> np.ndarray:
     return x if len(x) >= n else np.concatenate([x, np.zeros(n - len(x))])
+
+
+def global_lp_values(prep: _Prepared, pool: _Pool, x: np.ndarray) -> np.ndarray:
+    """The column LP's values in the 0/1 model's global layout (`model._layout`): options,
+    region choices (summed over the choice's columns) and run hours; skips 0."""
+    g_ch0, g_run0, _, G = _layout(prep)
+    values = np.zeros(G)
+    for k in np.flatnonzero(x > 1e-12).tolist():
+        j, r, hrs = pool.job[k], pool.region[k], pool.hours[k]
+        if not prep.interruptible[j]:
+            lo, hi = prep.opt_ptr[j], prep.opt_ptr[j + 1]
+            i = np.flatnonzero((prep.opt_region[lo:hi] == r) & (prep.opt_start[lo:hi] == hrs[0]))
+            values[lo + i[:1]] += x[k]
+            continue
+        for c in range(prep.ch_ptr[j], prep.ch_ptr[j + 1]):
+            if prep.ch_region[c] == r:
+                values[g_ch0 + c] += x[k]
+                lo, hi = prep.run_ptr[c], prep.run_ptr[c + 1]
+                on = np.flatnonzero(np.isin(prep.run_hour[lo:hi], hrs))
+                values[g_run0 + lo + on] += x[k]
+    return np.clip(values, 0.0, 1.0)

@@ -114,7 +114,7 @@ class JobProblem:
     relative_gap_limit: float = 1e-4
     allow_partial: bool = False
     # "auto": "cp-sat" for small problems, else "lp-lns". See the module docstring.
-    method: Literal["auto", "cp-sat", "highs-mip", "lp-lns"] = "auto"
+    method: Literal["auto", "cp-sat", "highs-mip", "lp-lns", "columns"] = "auto"
     use_hint: bool = True
     log_search: bool = False
 
