@@ -196,7 +196,12 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
         if _objective_of(prep, alt)[0] < _objective_of(prep, start)[0]:
             start, start_how = alt, "least-carbon greedy (the cost start ran out of cap)"
     dive_stats = None
-    if method == "columns" and columns is not None and lp.status in ("OPTIMAL", "TIME_LIMIT"):
+    if (
+        method == "columns"
+        and columns is not None
+        and columns.lp_value is not None
+        and lp.status != "INFEASIBLE"
+    ):
         dived, dive_stats = columns.dive(
             time.perf_counter() + COLUMNS_DIVE_SHARE * (deadline - time.perf_counter())
         )
