@@ -535,6 +535,12 @@ class ColumnGeneration:
         del self.fixed_col[j]
         self.master.h.changeColBounds(self.master.n_conv + k, 0.0, 1.0)
 
+    def reset(self) -> None:
+        """Undo the dive's fixings (for another dive from the LP)."""
+        for j, k in list(self.fixed_col.items()):
+            self._unfix(j, k)
+        self._block_unfit()
+
     def _pool_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The pool's columns as flat arrays: per column its job and first cell; per cell its
         region-hour index (r * H + t); extended as the pool grows."""

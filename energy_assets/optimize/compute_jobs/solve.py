@@ -56,6 +56,7 @@ AUTO_EXACT_MAX_JOBS = 100
 AUTO_EXACT_MAX_VARS = 12_000
 COLUMNS_LP_SHARE = 0.4  # of the time limit, at most, for column generation
 COLUMNS_DIVE_SHARE = 0.75  # of the time then left, at most, for the dive
+COLUMNS_REDIVE_SHARES = (0.1, 0.05)  # energy shares of further dives while jobs are left out
 
 
 def _column_lp(prep, jobs: np.ndarray, deadline: float) -> tuple[ColumnGeneration | None, _LP]:
@@ -202,9 +203,16 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
         and columns.lp_value is not None
         and lp.status != "INFEASIBLE"
     ):
-        dived, dive_stats = columns.dive(
-            time.perf_counter() + COLUMNS_DIVE_SHARE * (deadline - time.perf_counter())
-        )
+        dive_deadline = time.perf_counter() + COLUMNS_DIVE_SHARE * (deadline - time.perf_counter())
+        dived, dive_stats = columns.dive(dive_deadline)
+        for share in COLUMNS_REDIVE_SHARES:
+            if not dive_stats["lost"] or time.perf_counter() >= dive_deadline:
+                break
+            # a job left out costs the search dearly: dive again, in smaller steps
+            columns.reset()
+            again, again_stats = columns.dive(dive_deadline, energy_share=share)
+            if _objective_of(prep, again) < _objective_of(prep, dived):
+                dived, dive_stats = again, {**again_stats, "before": dive_stats}
         if _evaluate(prep, dived)["carbon_cap_exceeded_kg"]:
             dived = None  # (the dive's last jobs are placed without the cap in view)
         if dived is not None and _objective_of(prep, dived) < _objective_of(prep, start):
