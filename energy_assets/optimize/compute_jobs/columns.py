@@ -1,23 +1,32 @@
-"""Column generation: each column is one job's whole schedule (a region and its run hours).
+"""Column generation for compute jobs: each column is one job's whole schedule (a region and
+its run hours); the bound of method "columns" and its start (a dive).
 
 Master (restricted to the columns generated so far): per job one convexity row
 `sum_k x[k] + s[j] == 1` (the skip `s[j]` at the model's skip penalty), per region-hour one
 capacity row `sum_k power_j x[k] <= capacity` (kW from the model's integer watts: power rounded
-up, capacity down) and, with a carbon cap, `sum_k co2_k x[k] <= cap` (the model's rounded-up 0.1 g
-units). A column of a non-interruptible job is one of its options (`problem._Prepared.opt_*`);
-one of an interruptible job is one of its region choices with `duration` of that choice's run
-hours. So a 0/1 point of the master is exactly a schedule of the 0/1 model (`model._build`), with
-the same objective.
+up, capacity down) and, with a carbon cap, `sum_k co2_k x[k] <= cap` (the model's rounded-up
+0.1 g units). A column of a non-interruptible job is one of its options (`problem._Prepared`'s
+`opt_*`); one of an interruptible job is one of its region choices with `duration` of that
+choice's run hours. So a 0/1 point of the master is exactly a schedule of the 0/1 model
+(`model._build`), with the same objective, capacity and cap rows. HiGHS (highspy, one thread,
+no presolve) re-solves the master from its last basis: primal simplex after new columns, dual
+simplex after bound changes.
 
 Pricing, given the capacity duals `mu >= 0` (per kW-hour) and the cap's `nu >= 0`: every job's
 least `objective + power * sum mu + nu * co2` over ALL its options (non-interruptible: every
-allowed start; interruptible: per region the `duration` cheapest run hours). Their sum minus
-`mu . capacity + nu * cap` is a Lagrangian lower bound of the 0/1 model, valid at any
-iteration and for any `mu, nu >= 0` (`_lagrangian`); it is the bound this module reports.
+allowed start; interruptible: per region its `duration` cheapest run hours), numpy over all
+jobs at once. Their sum minus `mu . capacity + nu * cap` is a Lagrangian lower bound of the 0/1
+model, valid at any iteration and for any `mu, nu >= 0` (`_lagrangian`); the best one seen is
+the bound reported. Column generation stops when it meets the master's LP value.
 
-The column LP has the bound of the hour-indexed LP with its run-hour links (a single job's
-options have integral hulls), but it is faster to reach; the restricted master's columns then
-serve the search (`restricted_mip`).
+A single job's options have integral hulls, so the column LP has the same value as the
+hour-indexed LP with its run-hour links (`backends._solve_lp`; tested): the bound does not rise,
+it is reached faster (1,000 jobs: 2.3 s of CPU against 9.9 s). What the columns bring is the dive
+(`ColumnGeneration.dive`): the LP is nearly tight (against CP-SAT's optimum: 0.01 % at 100
+synthetic jobs, 0.05 % at 200) but its fractional jobs are the large ones, which rounding and
+diving that fix the LP's whole (mostly small) jobs first can then place only in dirty regions.
+The dive fixes the largest jobs first, and first of all the jobs with few ways left to fit,
+re-solving the LP after each round with only columns that still fit.
 """
 
 from __future__ import annotations
@@ -618,12 +627,17 @@ class ColumnGeneration:
         energy_share: float = DIVE_ENERGY_SHARE,
         scarce_ways: int = DIVE_SCARCE_WAYS,
     ) -> tuple[_Assignment, dict]:
-        """Round the LP to a schedule: fix the largest jobs first (by energy, each to its
-        column of largest LP value that fits), a share `energy_share` of the free jobs' energy
-        per round, re-solving the LP by column generation (only fitting columns priced) after
-        each round; a round after which the LP must leave a job out is undone and that job is
-        fixed first, with half the share. Jobs still free at `deadline` are placed greedily
-        (largest LP value first). Returns the schedule and statistics."""
+        """Round the LP to a schedule. Each round fixes the free jobs with at most `scarce_ways`
+        ways left to fit (`_Pricer.flexibility`), then the largest free jobs (by energy) that
+        make up `energy_share` of the free jobs' energy, each to its column of largest LP value
+        that fits what the fixed jobs leave (else its best fitting column under the duals), and
+        re-solves the LP by column generation, columns that no longer fit bounded to 0 and only
+        fitting ones priced. A round after which the LP must leave a job out is undone; that job
+        is then fixed alone, and the share halved (growing back by half per round). A job with
+        nothing left that fits stays out ("lost"). Jobs still free at `deadline` are placed
+        largest first, each by the same choice. Returns the schedule and statistics.
+        (Fixing also every job the LP places whole once 60 % of the energy was fixed: 92,970 kg
+        against 92,270 at 1,000 jobs, no faster.)"""
         prep = self.prep
         pu = prep.power_units
         energy = prep.power * prep.duration

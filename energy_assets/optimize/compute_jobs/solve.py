@@ -1,5 +1,5 @@
-"""`solve_jobs`: preparation, start, method (CP-SAT, HiGHS MIP, LP + rounding + search), the
-bound and gap, unscheduled jobs with reasons, and the result frames and summary.
+"""`solve_jobs`: preparation, start, method (CP-SAT, HiGHS MIP, LP or column generation + rounding
+or dive + search), the bound and gap, unscheduled jobs with reasons, the result frames and summary.
 """
 
 from __future__ import annotations
