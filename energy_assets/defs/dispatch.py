@@ -384,10 +384,10 @@ def compute_job_placement(
     """Carbon-aware placement of the compute jobs homed in this region for market day D: each
     job (energy, duration, earliest start, deadline, allowed regions, interruptible or not) gets
     a region and hours minimizing CO2 under every region's carbon forecast for D (P50, or P90 by
-    config; an optional cap on the set's CO2), within
-    data-centre capacity per region and hour (CP-SAT; LP + neighbourhood search at scale). Metadata
-    compares with running every job now at home and with the per-job best window; jobs that
-    cannot fit are listed with the reason (`unscheduled` metadata), never dropped silently."""
+    config; an optional cap on the set's CO2), within data-centre capacity per region and hour
+    (CP-SAT; column generation, a dive and neighbourhood search at scale). Metadata compares
+    with running every job now at home and with the per-job best window; jobs that cannot fit
+    are listed with the reason (`unscheduled` metadata), never dropped silently."""
     rd = partition_keys(context)
     column = _carbon_column(
         "dispatch/compute_job_placement", context.partition_key, config.carbon_quantile

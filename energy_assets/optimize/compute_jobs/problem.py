@@ -113,8 +113,8 @@ class JobProblem:
     # Stop when (objective - bound) / objective <= relative_gap_limit.
     relative_gap_limit: float = 1e-4
     allow_partial: bool = False
-    # "auto": "cp-sat" for small problems, else "lp-lns". See the module docstring.
-    method: Literal["auto", "cp-sat", "highs-mip", "lp-lns"] = "auto"
+    # "auto": "cp-sat" for small problems, else "columns". See the package docstring.
+    method: Literal["auto", "cp-sat", "highs-mip", "lp-lns", "columns"] = "auto"
     use_hint: bool = True
     log_search: bool = False
 

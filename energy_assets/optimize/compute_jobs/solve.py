@@ -1,5 +1,5 @@
-"""`solve_jobs`: preparation, start, method (CP-SAT, HiGHS MIP, LP + rounding + search), the
-bound and gap, unscheduled jobs with reasons, and the result frames and summary.
+"""`solve_jobs`: preparation, start, method (CP-SAT, HiGHS MIP, LP or column generation + rounding
+or dive + search), the bound and gap, unscheduled jobs with reasons, the result frames and summary.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from energy_assets.optimize.compute_jobs.baselines import (
     _public,
     _run_now_assignment,
 )
+from energy_assets.optimize.compute_jobs.columns import ColumnGeneration, global_lp_values
 from energy_assets.optimize.compute_jobs.model import (
     _build,
     _decode,
@@ -53,6 +54,30 @@ from energy_assets.optimize.compute_jobs.rounding import dive
 
 AUTO_EXACT_MAX_JOBS = 100
 AUTO_EXACT_MAX_VARS = 12_000
+COLUMNS_LP_SHARE = 0.4  # of the time limit, at most, for column generation
+COLUMNS_DIVE_SHARE = 0.75  # of the time then left, at most, for the dive
+COLUMNS_REDIVE_SHARES = (0.1, 0.05)  # energy shares of further dives while jobs are left out
+
+
+def _column_lp(prep, jobs: np.ndarray, deadline: float) -> tuple[ColumnGeneration | None, _LP]:
+    """Column generation over the candidate jobs: the bound (Lagrangian, valid even when the
+    time share runs out) and the LP values in the model's layout (for rounding and the search)."""
+    if not len(jobs):
+        return None, _LP("SKIPPED", None, None, 0.0, None)
+    t0 = time.perf_counter()
+    columns = ColumnGeneration(prep, jobs, seeds=[_greedy(prep)])
+    status = columns.solve(deadline)
+    wall = time.perf_counter() - t0
+    if columns.lp_value is None:
+        return columns, _LP(status, None, None, wall, None)
+    x, skip = columns.values()
+    values = global_lp_values(prep, columns.pool, x)
+    if status == "OPTIMAL" and skip.sum() > 1e-6:
+        return columns, _LP("INFEASIBLE", None, values, wall, None)
+    sure = np.zeros(prep.n_jobs)
+    np.maximum.at(sure, np.asarray(columns.pool.job, dtype=np.int64), x)
+    fractional = int(np.sum(sure[jobs] < 1 - 1e-6))
+    return columns, _LP(status, columns.bound, values, wall, fractional)
 
 
 def _unscheduled_reasons(prep: _Prepared, assign: _Assignment, proven: bool) -> list[dict]:
@@ -150,10 +175,17 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
             len(candidates) <= AUTO_EXACT_MAX_JOBS
             and full.counts["bool_vars"] <= AUTO_EXACT_MAX_VARS
         )
-        method = "cp-sat" if small else "lp-lns"
+        method = "cp-sat" if small else "columns"
 
     lp = _LP("SKIPPED", None, None, 0.0, None)
-    if method == "lp-lns" or (method == "cp-sat" and problem.use_hint):
+    columns: ColumnGeneration | None = None
+    if method == "columns":
+        columns, lp = _column_lp(
+            prep,
+            candidates,
+            time.perf_counter() + COLUMNS_LP_SHARE * (deadline - time.perf_counter()),
+        )
+    elif method == "lp-lns" or (method == "cp-sat" and problem.use_hint):
         share = 0.5 if method == "lp-lns" else 0.2
         lp = _solve_lp(prep, candidates, share * (deadline - time.perf_counter()), log=log)
     tg = time.perf_counter()
@@ -164,6 +196,27 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
         alt = _greedy(prep, None, by="carbon")
         if _objective_of(prep, alt)[0] < _objective_of(prep, start)[0]:
             start, start_how = alt, "least-carbon greedy (the cost start ran out of cap)"
+    dive_stats = None
+    if (
+        method == "columns"
+        and columns is not None
+        and columns.lp_value is not None
+        and lp.status != "INFEASIBLE"
+    ):
+        dive_deadline = time.perf_counter() + COLUMNS_DIVE_SHARE * (deadline - time.perf_counter())
+        dived, dive_stats = columns.dive(dive_deadline)
+        for share in COLUMNS_REDIVE_SHARES:
+            if not dive_stats["lost"] or time.perf_counter() >= dive_deadline:
+                break
+            # a job left out costs the search dearly: dive again, in smaller steps
+            columns.reset()
+            again, again_stats = columns.dive(dive_deadline, energy_share=share)
+            if _objective_of(prep, again) < _objective_of(prep, dived):
+                dived, dive_stats = again, {**again_stats, "before": dive_stats}
+        if _evaluate(prep, dived)["carbon_cap_exceeded_kg"]:
+            dived = None  # (the dive's last jobs are placed without the cap in view)
+        if dived is not None and _objective_of(prep, dived) < _objective_of(prep, start):
+            start, start_how = dived, "column dive"
     if method == "lp-lns":
         dived = dive(
             prep, lp, candidates, time.perf_counter() + 0.25 * (deadline - time.perf_counter())
@@ -180,6 +233,19 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
             "solve_time_s": lp.wall_s,
             "fractional_jobs": lp.fractional_jobs,
         },
+        **(
+            {
+                "columns": {
+                    "iterations": columns.iterations,
+                    "pool": len(columns.pool),
+                    "lp_value": columns.lp_value,
+                    "trace": columns.trace[-20:],
+                    "dive": dive_stats,
+                }
+            }
+            if columns is not None
+            else {}
+        ),
         "start": {
             "how": start_how,
             "unscheduled_jobs": _objective_of(prep, start)[0],
@@ -213,13 +279,13 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
             bound = run.bound
             bound_source = method
         solve_s = run.wall_s
-    elif method == "lp-lns":
+    elif method in ("lp-lns", "columns"):
         ts = time.perf_counter()
         # With two workers or more, the search's CP-SAT gets them all once the LP has its bound
         # (1,000 jobs, 30 s, 2 cores, load ~3.5: 94,806 -> 94,453 kg, mean of 3 and 4 runs);
         # HiGHS' MIP on a second thread lifts that bound by ~5 kg in 30 s (91,763 -> 91,768),
         # so it runs only when the LP ran out of its time share, for a bound at all.
-        need_bound = lp.bound is None and lp.status != "INFEASIBLE"
+        need_bound = method == "lp-lns" and lp.bound is None and lp.status != "INFEASIBLE"
         side = (
             _bound_alongside(full, prep, deadline)
             if problem.num_workers >= 2 and need_bound
@@ -230,7 +296,9 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
         )
         assign, stats = _lns(search_prep, start, candidates, deadline, lp, scale)
         cut_run = side.result() if side is not None else None
-        solve_s = time.perf_counter() - ts
+        # the LP (or column generation), rounding / dive and the search
+        solve_s = time.perf_counter() - tb - build_s
+        stats["time_s"] = time.perf_counter() - ts
         info["lns"] = stats
         if cut_run is not None:
             info["cut_bound"] = {
@@ -251,7 +319,14 @@ def solve_jobs(problem: JobProblem) -> JobSchedule:
             # the LP's bound, or (if the LP ran out of its time share, e.g. under load) the MIP's
             # on the second thread: whichever is higher
             if lp.bound is not None:
-                bound, bound_source = lp.bound, "LP relaxation (HiGHS)"
+                bound, bound_source = (
+                    lp.bound,
+                    (
+                        "LP relaxation (HiGHS)"
+                        if method == "lp-lns"
+                        else "column generation (Lagrangian bound of the column LP)"
+                    ),
+                )
             if cut_run is not None and (cut_run.dual_bound or -np.inf) > (bound or -np.inf):
                 bound = cut_run.dual_bound
                 bound_source = "HiGHS MIP root with cuts (second thread)"
