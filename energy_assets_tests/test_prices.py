@@ -232,7 +232,8 @@ def test_price_assets_appear_for_pjm_in_their_own_group(built) -> None:
     graph = defs.resolve_asset_graph()
     keys = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "prices"}
     assert {prices.RAW, prices.PRICES, prices.DAY_AHEAD, prices.REPORT} <= keys
-    assert len(keys) == 12
+    assert {prices.FLEET, prices.FLEET_VALUE} <= keys
+    assert len(keys) == 14
     node = graph.get(prices.DAY_AHEAD)
     assert node.partitions_def.get_partitions_def_for_dimension("region").get_partition_keys() == [
         "PJM"
@@ -323,3 +324,63 @@ def test_the_day_ahead_forecast_and_its_scores(built) -> None:
     event = instance.get_latest_materialization_event(prices.REPORT)
     metadata = event.asset_materialization.metadata
     assert metadata["results"].value.records and "dagster/column_schema" in metadata
+
+
+# --- the fleet on the price forecast ------------------------------------------------------------
+
+
+def test_the_fleet_planned_on_the_forecast_and_valued_at_the_actual_prices(built) -> None:
+    _, instance, warehouse = built
+    plan = _table(warehouse, "dispatch.vpp_fleet_price_dispatch")
+    schemas.VppFleetPriceDispatch.validate(plan)
+    assert plan.height == 5 * 100 * 96  # 5 days x 100 homes x 96 slots (no DST day)
+    assert plan["interval_start_utc"].dtype == pl.Datetime("us", "UTC")
+    assert set(plan["price_quantile"]) == {"p50"}
+    # each slot planned on the P50 of its local clock hour (EST: UTC-5)
+    forecast = _table(warehouse, "forecasts.price_day_ahead")
+    day = dt.date(2016, 12, 28)
+    p50 = forecast.filter(pl.col("market_date") == day).sort("hour")["price_p50_usd_per_mwh"]
+    slots = plan.filter((pl.col("market_date") == day) & (pl.col("home_id") == "home-0000")).sort(
+        "interval_start_utc"
+    )
+    assert slots["interval_start_utc"][0] == dt.datetime(2016, 12, 28, 5, tzinfo=dt.UTC)
+    np.testing.assert_allclose(
+        slots["price_planned_usd_per_mwh"].to_numpy(), np.repeat(p50.to_numpy(), 4)
+    )
+    value = _table(warehouse, "evaluation.price_dispatch_value")
+    schemas.PriceDispatchValue.validate(value)
+    for (d,), rows in value.group_by("market_date"):
+        by = {r["plan"]: r for r in rows.iter_rows(named=True)}
+        assert by["baseline"]["value_usd"] == 0
+        best = by["perfect_foresight"]["value_usd"]
+        assert all(r["value_usd"] <= best + 0.02 for r in by.values())
+        # the plan is the stored one, settled at D's actual prices
+        assert by["ensemble_p50"]["planned_on"] == "forecasts/price_day_ahead P50"
+        # the published DNN forecast starts on 2016-12-27
+        assert ("published_dnn_ensemble" in by) == (d >= dt.date(2016, 12, 27))
+    assert value.height == 3 + 4 * 4
+    event = instance.get_latest_materialization_event(prices.FLEET_VALUE)
+    assert "values" in event.asset_materialization.metadata
+
+
+def test_a_fleet_without_its_price_forecast_fails_naming_the_partition(built) -> None:
+    defs, instance, _ = built
+    key = partition_key("PJM", "2016-12-31")  # ingested, no price forecast made
+    for asset in (prices.FLEET, prices.FLEET_VALUE):
+        result = defs.resolve_job_def("price_job").execute_in_process(
+            partition_key=key,
+            instance=instance,
+            run_config=QUIET,
+            raise_on_error=False,
+            asset_selection=[asset],
+        )
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        message = failure.step_failure_data.error.message
+        assert "2016-12-31|PJM" in message and "price_job" in message, message
+        missing = (
+            "dispatch/vpp_fleet_price_dispatch"
+            if asset == prices.FLEET_VALUE
+            else ("forecasts/price_day_ahead")
+        )
+        assert f"no {missing} for PJM 2016-12-31" in message, message

@@ -1006,6 +1006,24 @@ class PriceFleetConfig(dg.Config):
     feeder_export_limit_kw: float | None = None
 
 
+def _required_day(
+    context, warehouse: WarehouseResource, key: dg.AssetKey, job: str
+) -> pl.DataFrame:
+    """The partition's own day of `key` from the warehouse; a failure naming the partition and
+    the job that builds it when it is not stored (never a plan on nothing)."""
+    rd = partition_keys(context)
+    frame, missing = read_days(context, warehouse, key, rd.region, [rd.market_date])
+    if missing or not frame.height:
+        raise dg.Failure(
+            f"{_what(context)}: no {key.to_user_string()} for {rd.region} {rd.market_date}"
+            f" (partition {context.partition_key}: never materialized, or its run failed)."
+            f" Materialize it first ({job}).",
+            metadata={"failed_partitions": [str(context.partition_key)]},
+            allow_retries=False,
+        )
+    return frame
+
+
 def _household(http: HttpResource) -> pl.DataFrame:
     return load_household_year(household_path(http.datasets()))
 
@@ -1026,7 +1044,8 @@ def _hourly(frame: pl.DataFrame, column: str, what: str) -> np.ndarray:
     key=FLEET,
     group_name=GROUP,
     partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
-    ins={"forecast": dg.AssetIn(key=DAY_AHEAD)},
+    # read by the asset (a missing forecast fails naming the partition and price_job)
+    deps=[DAY_AHEAD],
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(FLEET),
     kinds={"highs", "duckdb"},
@@ -1037,7 +1056,7 @@ def vpp_fleet_price_dispatch(
     context: dg.AssetExecutionContext,
     config: PriceFleetConfig,
     http: HttpResource,
-    forecast: pl.DataFrame,
+    warehouse: WarehouseResource,
 ):
     """Battery dispatch of a fleet of homes with PV and batteries (100 by default, diversified
     from one real household year, `optimize/fleet_profiles.py`) for market day D, 15-minute
@@ -1050,6 +1069,7 @@ def vpp_fleet_price_dispatch(
     unit = the_market.price_column.removeprefix("price_")
     cur = the_market.currency.lower()
     quantile = config.price_quantile.value
+    forecast = _required_day(context, warehouse, DAY_AHEAD, "price_job")
     planned = _hourly(forecast, f"price_{quantile}_{unit}", _what(context))
     day = price_dispatch.fleet_day(
         rd.market_date,
@@ -1139,12 +1159,9 @@ _PLANNED_ON = {
     key=FLEET_VALUE,
     group_name=GROUP,
     partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
-    ins={
-        # about 1 MB of per-home rows a day: a range reads it a day at a time
-        "plan": dg.AssetIn(key=FLEET, metadata={"read": "per_day"}, dagster_type=dg.Any),
-        "forecast": dg.AssetIn(key=DAY_AHEAD),
-        "actual": dg.AssetIn(key=PRICES, partition_mapping=_SAME_DAY),
-    },
+    # read by the asset, a day at a time (the plan: ~1 MB of per-home rows a day); a missing
+    # input fails naming the partition and the job that builds it
+    deps=[FLEET, DAY_AHEAD, dg.AssetDep(PRICES, partition_mapping=_SAME_DAY)],
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(FLEET_VALUE),
     kinds={"highs", "duckdb"},
@@ -1154,9 +1171,7 @@ _PLANNED_ON = {
 def price_dispatch_value(
     context: dg.AssetExecutionContext,
     http: HttpResource,
-    plan: pl.DataFrame,
-    forecast: pl.DataFrame,
-    actual: pl.DataFrame,
+    warehouse: WarehouseResource,
 ):
     """What `dispatch/vpp_fleet_price_dispatch` earned on day D once D's prices were known, in
     the market's currency: the fleet's cost at the actual prices (energy + battery wear) against
@@ -1170,6 +1185,9 @@ def price_dispatch_value(
     unit = the_market.price_column.removeprefix("price_")
     cur = the_market.currency.lower()
     what = _what(context)
+    plan = _required_day(context, warehouse, FLEET, "price_job")
+    forecast = _required_day(context, warehouse, DAY_AHEAD, "price_job")
+    actual = _required_day(context, warehouse, PRICES, "price_ingest_job")
     first = plan.row(0, named=True)
     quantile = first["price_quantile"]
     actual_prices = _hourly(actual, the_market.price_column, what)
