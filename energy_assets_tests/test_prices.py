@@ -384,3 +384,35 @@ def test_a_fleet_without_its_price_forecast_fails_naming_the_partition(built) ->
             else ("forecasts/price_day_ahead")
         )
         assert f"no {missing} for PJM 2016-12-31" in message, message
+
+
+def test_the_fleet_plans_on_a_risk_averse_quantile_by_config(built) -> None:
+    defs, instance, warehouse = built
+    day = dt.date(2016, 12, 30)
+    result = defs.resolve_job_def("price_job").execute_in_process(
+        partition_key=partition_key("PJM", day.isoformat()),
+        instance=instance,
+        run_config={
+            **QUIET,
+            "ops": {"dispatch__vpp_fleet_price_dispatch": {"config": {"price_quantile": "p90"}}},
+        },
+        raise_on_error=False,
+        asset_selection=[prices.FLEET, prices.FLEET_VALUE],
+    )
+    assert result.success
+    plan = _table(warehouse, "dispatch.vpp_fleet_price_dispatch").filter(
+        pl.col("market_date") == day
+    )
+    assert set(plan["price_quantile"]) == {"p90"}
+    p90 = (
+        _table(warehouse, "forecasts.price_day_ahead")
+        .filter(pl.col("market_date") == day)
+        .sort("hour")["price_p90_usd_per_mwh"]
+        .to_numpy()
+    )
+    home = plan.filter(pl.col("home_id") == "home-0000").sort("interval_start_utc")
+    np.testing.assert_allclose(home["price_planned_usd_per_mwh"].to_numpy(), np.repeat(p90, 4))
+    value = _table(warehouse, "evaluation.price_dispatch_value").filter(
+        pl.col("market_date") == day
+    )
+    assert "ensemble_p90" in set(value["plan"]) and "ensemble_p50" not in set(value["plan"])
