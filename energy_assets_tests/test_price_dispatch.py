@@ -111,6 +111,26 @@ def test_idle_batteries_are_worth_nothing_and_perfect_foresight_the_most(slice_)
     assert calm["published_dnn_ensemble"]["share_of_perfect_foresight"] is None
 
 
+def test_the_household_on_prices(slice_) -> None:
+    for text, (fleet, actual, _) in slice_.items():
+        day = fleet.market_date
+        dnn = slice_[text][2][1]["price_mae_per_mwh"]  # planned on the DNN forecast
+        assert dnn is not None
+        rows = price_dispatch.household_value_rows(
+            day, PJM.timezone, actual, {"flat": (np.full(24, float(actual.mean())), None)}
+        )
+        by = {r["plan"]: r for r in rows}
+        assert list(by) == ["baseline", "flat", "perfect_foresight"]
+        assert by["baseline"]["value"] == 0
+        best = by["perfect_foresight"]["value"]
+        assert best > 0, text  # on these days the earliest starts are not the cheapest hours
+        assert all(r["value"] <= best + 1e-6 for r in rows), text
+        assert by["perfect_foresight"]["battery_throughput_kwh"] is None
+        # planned on the actual prices, the plan's planned cost is its realized cost
+        pf = by["perfect_foresight"]
+        assert pf["planned_cost"] == pytest.approx(pf["cost"])
+
+
 def test_a_stored_schedule_settles_as_it_was_solved(slice_) -> None:
     fleet, actual, _ = slice_["2017-07-19"]
     schedule = price_dispatch.plan_fleet(fleet, actual)
@@ -145,13 +165,16 @@ def test_the_benchmark_values_days_with_the_same_function(files, slice_, tmp_pat
     )  # fmt: skip
     assert bench.run(args) == 0
     table = pl.read_csv(out / "days.csv", try_parse_dates=True)
-    assert table.height == 2 * 5  # baseline, ensemble, DNN, naive, perfect foresight
+    # 2 days x 2 schedules x (baseline, ensemble, DNN, naive, perfect foresight)
+    assert table.height == 2 * 2 * 5
     assert {"value_usd", "perfect_foresight_value_usd", "price_mae_usd_per_mwh"} <= set(
         table.columns
     )
     # the benchmark's row for the DNN plan of 2018-01-05 is the graph's function's
     row = table.filter(
-        (pl.col("market_date") == days[1]) & (pl.col("plan") == "published_dnn_ensemble")
+        (pl.col("market_date") == days[1])
+        & (pl.col("plan") == "published_dnn_ensemble")
+        & (pl.col("schedule") == "vpp_fleet_price_dispatch")
     ).row(0, named=True)
     direct = {r["plan"]: r for r in slice_["2018-01-05"][2]}["published_dnn_ensemble"]
     assert row["value_usd"] == pytest.approx(direct["value"], abs=1e-6)

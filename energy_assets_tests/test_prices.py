@@ -232,8 +232,8 @@ def test_price_assets_appear_for_pjm_in_their_own_group(built) -> None:
     graph = defs.resolve_asset_graph()
     keys = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "prices"}
     assert {prices.RAW, prices.PRICES, prices.DAY_AHEAD, prices.REPORT} <= keys
-    assert {prices.FLEET, prices.FLEET_VALUE} <= keys
-    assert len(keys) == 14
+    assert {prices.FLEET, prices.HOUSEHOLD, prices.FLEET_VALUE} <= keys
+    assert len(keys) == 15
     node = graph.get(prices.DAY_AHEAD)
     assert node.partitions_def.get_partitions_def_for_dimension("region").get_partition_keys() == [
         "PJM"
@@ -347,26 +347,30 @@ def test_the_fleet_planned_on_the_forecast_and_valued_at_the_actual_prices(built
     np.testing.assert_allclose(
         slots["price_planned_usd_per_mwh"].to_numpy(), np.repeat(p50.to_numpy(), 4)
     )
+    house = _table(warehouse, "dispatch.household_price_load_shift")
+    schemas.HouseholdPriceLoadShift.validate(house)
+    assert set(house["plan"]) == {"optimized", "baseline"} and house["market_date"].n_unique() == 5
     value = _table(warehouse, "evaluation.price_dispatch_value")
     schemas.PriceDispatchValue.validate(value)
-    for (d,), rows in value.group_by("market_date"):
+    for (d, schedule), rows in value.group_by("market_date", "schedule"):
         by = {r["plan"]: r for r in rows.iter_rows(named=True)}
         assert by["baseline"]["value_usd"] == 0
         best = by["perfect_foresight"]["value_usd"]
-        assert all(r["value_usd"] <= best + 0.02 for r in by.values())
+        assert all(r["value_usd"] <= best + 0.02 for r in by.values()), (d, schedule)
         # the plan is the stored one, settled at D's actual prices
         assert by["ensemble_p50"]["planned_on"] == "forecasts/price_day_ahead P50"
         # the published DNN forecast starts on 2016-12-27
         assert ("published_dnn_ensemble" in by) == (d >= dt.date(2016, 12, 27))
-    assert value.height == 3 + 4 * 4
+    assert set(value["schedule"]) == {"vpp_fleet_price_dispatch", "household_price_load_shift"}
+    assert value.height == 2 * (3 + 4 * 4)
     event = instance.get_latest_materialization_event(prices.FLEET_VALUE)
     assert "values" in event.asset_materialization.metadata
 
 
-def test_a_fleet_without_its_price_forecast_fails_naming_the_partition(built) -> None:
+def test_the_fleet_without_its_price_forecast_fails_naming_the_partition(built) -> None:
     defs, instance, _ = built
     key = partition_key("PJM", "2016-12-31")  # ingested, no price forecast made
-    for asset in (prices.FLEET, prices.FLEET_VALUE):
+    for asset in (prices.FLEET, prices.HOUSEHOLD, prices.FLEET_VALUE):
         result = defs.resolve_job_def("price_job").execute_in_process(
             partition_key=key,
             instance=instance,
@@ -381,7 +385,7 @@ def test_a_fleet_without_its_price_forecast_fails_naming_the_partition(built) ->
         missing = (
             "dispatch/vpp_fleet_price_dispatch"
             if asset == prices.FLEET_VALUE
-            else ("forecasts/price_day_ahead")
+            else "forecasts/price_day_ahead"
         )
         assert f"no {missing} for PJM 2016-12-31" in message, message
 
@@ -394,10 +398,13 @@ def test_the_fleet_plans_on_a_risk_averse_quantile_by_config(built) -> None:
         instance=instance,
         run_config={
             **QUIET,
-            "ops": {"dispatch__vpp_fleet_price_dispatch": {"config": {"price_quantile": "p90"}}},
+            "ops": {
+                "dispatch__vpp_fleet_price_dispatch": {"config": {"price_quantile": "p90"}},
+                "dispatch__household_price_load_shift": {"config": {"price_quantile": "p10"}},
+            },
         },
         raise_on_error=False,
-        asset_selection=[prices.FLEET, prices.FLEET_VALUE],
+        asset_selection=[prices.FLEET, prices.HOUSEHOLD, prices.FLEET_VALUE],
     )
     assert result.success
     plan = _table(warehouse, "dispatch.vpp_fleet_price_dispatch").filter(
@@ -415,4 +422,7 @@ def test_the_fleet_plans_on_a_risk_averse_quantile_by_config(built) -> None:
     value = _table(warehouse, "evaluation.price_dispatch_value").filter(
         pl.col("market_date") == day
     )
-    assert "ensemble_p90" in set(value["plan"]) and "ensemble_p50" not in set(value["plan"])
+    plans = {(r["schedule"], r["plan"]) for r in value.iter_rows(named=True)}
+    assert ("vpp_fleet_price_dispatch", "ensemble_p90") in plans
+    assert ("household_price_load_shift", "ensemble_p10") in plans
+    assert not any(p == "ensemble_p50" for _, p in plans)

@@ -1,5 +1,5 @@
-"""The decision value of price forecasts: a 100-home fleet planned on each, settled at the actual
-prices (the epftoolbox test period).
+"""The decision value of price forecasts: a 100-home fleet and one household planned on each,
+settled at the actual prices (the epftoolbox test period).
 
     energy-assets benchmark price-dispatch --data PJM.csv --published FORECASTS.csv
         [--forecasts data/benchmarks/epf/PJM/forecasts.csv] [--models ensemble]
@@ -8,7 +8,8 @@ prices (the epftoolbox test period).
 For every day of the epf benchmark's test period (the days of `--forecasts`, the `forecasts.csv`
 that `energy-assets benchmark epf` writes; run it first) that the published file covers, the
 same fleet (`evaluation/price_dispatch.fleet_day`: `--n-homes` homes with PV and batteries made
-from one real household year, seed `--seed`) is planned with the cost objective on:
+from one real household year, seed `--seed`) and the same household (the default appliances,
+`household_value_rows`) are planned with the cost objective on:
 
 - each of `--models` (columns of `forecasts.csv`; default `ensemble`, our ensemble: the P50 of
   `forecasts/price_day_ahead`, computed by the same code),
@@ -16,11 +17,12 @@ from one real household year, seed `--seed`) is planned with the cost objective 
 - the weekly naive forecast (the same hour of D-7),
 - perfect foresight (the actual prices),
 
-and each plan is settled at the actual prices against idle batteries (`value_rows`: the function
-`evaluation/price_dispatch_value` calls for one day). Printed: per plan, the days, the total value
-(baseline cost - cost, in the market's currency), the share of perfect foresight's total value
-it captured, the mean price MAE it was planned on and the batteries' throughput; the last line
-sums it up. Outputs in `--out` (default `data/benchmarks/price_dispatch/<file stem>/`):
+and each plan is settled at the actual prices against its baseline, idle batteries or the
+appliances at their earliest start (`value_rows`, `household_value_rows`: the functions
+`evaluation/price_dispatch_value` calls for one day). Printed: per schedule and plan, the days,
+the total value (baseline cost - cost, in the market's currency), the share of perfect
+foresight's total value it captured, the mean price MAE it was planned on, the batteries'
+throughput and the days the plan lost money against the baseline; the last line sums it up. Outputs in `--out` (default `data/benchmarks/price_dispatch/<file stem>/`):
 `days.csv` (one row per day and plan) and `summary.json`.
 
 The market (time zone of its hours, currency) is the epftoolbox market of the file's stem
@@ -52,6 +54,8 @@ from energy_assets.sources.epftoolbox import parse_market_file, parse_published
 PUBLISHED_COLUMN = "DNN Ensemble"
 PUBLISHED = "published_dnn_ensemble"
 NAIVE = "weekly_naive"
+FLEET = "vpp_fleet_price_dispatch"
+HOUSEHOLD = "household_price_load_shift"
 
 
 def _by_day(frame: pl.DataFrame, column: str) -> dict:
@@ -112,7 +116,9 @@ def _value_days(
         fleet = price_dispatch.fleet_day(d["day"], tz, household, n_homes, seed, degradation)
         plans = {name: (prices, None) for name, prices in d["plans"].items()}
         for row in price_dispatch.value_rows(fleet, d["actual"], plans):
-            rows.append({"market_date": d["day"], **row})
+            rows.append({"market_date": d["day"], "schedule": FLEET, **row})
+        for row in price_dispatch.household_value_rows(d["day"], tz, d["actual"], plans):
+            rows.append({"market_date": d["day"], "schedule": HOUSEHOLD, **row})
     return rows
 
 
@@ -146,8 +152,15 @@ def run_days(
 
 
 def summarize(frame: pl.DataFrame) -> pl.DataFrame:
-    """Per plan over all days: total value, share of perfect foresight's total, price MAE,
-    throughput, days the batteries moved."""
+    """Per schedule and plan over all days: total value, share of perfect foresight's total,
+    price MAE, battery throughput, days the batteries moved, days the plan lost money."""
+    parts = []
+    for (schedule,), part in frame.group_by("schedule", maintain_order=True):
+        parts.append(_summarize(part).select(pl.lit(schedule).alias("schedule"), pl.all()))
+    return pl.concat(parts)
+
+
+def _summarize(frame: pl.DataFrame) -> pl.DataFrame:
     perfect_total = float(
         frame.filter(pl.col("plan") == price_dispatch.PERFECT_FORESIGHT)["value"].sum()
     )
@@ -159,14 +172,16 @@ def summarize(frame: pl.DataFrame) -> pl.DataFrame:
             pl.col("value").mean().alias("value_per_day"),
             pl.col("degradation_cost").sum().alias("degradation_cost"),
             pl.col("price_mae_per_mwh").mean().alias("price_mae_per_mwh"),
-            (pl.col("battery_throughput_kwh").sum() / 1000).alias("throughput_mwh"),
+            (pl.col("battery_throughput_kwh").fill_null(0).sum() / 1000).alias("throughput_mwh"),
             (pl.col("battery_throughput_kwh") > 1e-6).sum().alias("days_cycled"),
             (pl.col("value") < -1e-6).sum().alias("days_lost"),
         )
         .with_columns(
-            (pl.col("value") / perfect_total if perfect_total > 0 else pl.lit(None)).alias(
-                "share_of_perfect_foresight"
-            )
+            (
+                pl.col("value") / perfect_total
+                if perfect_total > 0
+                else pl.lit(None, dtype=pl.Float64)
+            ).alias("share_of_perfect_foresight")
         )
     )
 
@@ -275,33 +290,44 @@ def run(args: argparse.Namespace) -> int:
     }
     (out / "summary.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
     c = the_market.currency
-    print(
-        f"\n{'plan':<24} {'days':>5} {'value ' + c:>11} {c + '/day':>8} {'share PF':>9}"
-        f" {'MAE/MWh':>8} {'MWh cycled':>10} {'days cycled':>11} {'days lost':>9}"
-    )
-    for r in summary.iter_rows(named=True):
-        share = r["share_of_perfect_foresight"]
-        mae = r["price_mae_per_mwh"]
+    for (schedule,), part in summary.group_by("schedule", maintain_order=True):
         print(
-            f"{r['plan']:<24} {r['days']:>5} {r['value']:>11.2f} {r['value_per_day']:>8.3f}"
-            f" {'' if share is None else f'{share:.1%}':>9} {'' if mae is None else f'{mae:.3f}':>8}"
-            f" {r['throughput_mwh']:>10.1f} {r['days_cycled']:>11} {r['days_lost']:>9}"
+            f"\n{schedule:<24} {'days':>5} {'value ' + c:>11} {c + '/day':>8} {'share PF':>9}"
+            f" {'MAE/MWh':>8} {'MWh cycled':>10} {'days lost':>9}"
         )
-    by = {r["plan"]: r for r in summary.iter_rows(named=True)}
-    parts = [
-        f"{name}={by[name]['value']:.2f}"
-        + (
-            f"({by[name]['share_of_perfect_foresight']:.3f})"
-            if by[name]["share_of_perfect_foresight"] is not None
-            and name != price_dispatch.PERFECT_FORESIGHT
-            else ""
-        )
-        for name in [*models, PUBLISHED, NAIVE, price_dispatch.PERFECT_FORESIGHT]
-        if name in by
-    ]
+        for r in part.iter_rows(named=True):
+            share = r["share_of_perfect_foresight"]
+            mae = r["price_mae_per_mwh"]
+            print(
+                f"  {r['plan']:<22} {r['days']:>5} {r['value']:>11.2f} {r['value_per_day']:>8.3f}"
+                f" {'' if share is None else f'{share:.1%}':>9}"
+                f" {'' if mae is None else f'{mae:.3f}':>8}"
+                f" {r['throughput_mwh']:>10.1f} {r['days_lost']:>9}"
+            )
     print(f"outputs in {out}")
-    print(f"price-dispatch {c} " + " ".join(parts) + f" days={len(days)} seconds={seconds:.0f}")
+    print(_last_line(summary, models, c, len(days), seconds))
     return 0
+
+
+def _last_line(
+    summary: pl.DataFrame, models: list[str], currency: str, days: int, seconds: float
+) -> str:
+    """`price-dispatch USD fleet: ensemble=<value>(<share>) ... household: ... days=<n> seconds=<s>`"""
+    parts = [f"price-dispatch {currency}"]
+    for (schedule,), part in summary.group_by("schedule", maintain_order=True):
+        by = {r["plan"]: r for r in part.iter_rows(named=True)}
+        parts.append("fleet:" if schedule == FLEET else "household:")
+        for name in [*models, PUBLISHED, NAIVE, price_dispatch.PERFECT_FORESIGHT]:
+            if name not in by:
+                continue
+            share = by[name]["share_of_perfect_foresight"]
+            shown = (
+                ""
+                if share is None or name == price_dispatch.PERFECT_FORESIGHT
+                else f"({share:.3f})"
+            )
+            parts.append(f"{name}={by[name]['value']:.2f}{shown}")
+    return " ".join(parts) + f" days={days} seconds={seconds:.0f}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

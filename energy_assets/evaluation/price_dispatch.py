@@ -21,6 +21,12 @@ per slot: the bill is linear in net import, so the homes' load and PV do not cha
 batteries' decisions and the value below is the batteries' alone), degradation as the homes'
 batteries say (0.01 per kWh in each direction by default), optional feeder limits.
 
+The household (`household_problem`, `household_value_rows`): the default household's deferrable
+appliances (`optimize/household.py`: dishwasher, washer, dryer, EV, pool pump, water heater)
+placed with the cost objective at the planned slot prices (exact by dynamic programming); its
+cost at the actual prices is the appliances' energy x price, its baseline the run-at-earliest
+schedule, its perfect foresight the same household solved on the actual prices.
+
 Settlement (`settle`), at the actual prices: energy cost = sum over homes and slots of
 slot hours x actual price x net import (negative: export earns), plus the batteries' degradation
 (per kWh of charge and of discharge). Baseline = every battery idle (net import = load - PV, no
@@ -42,6 +48,12 @@ import polars as pl
 
 from energy_assets.optimize.fleet import FleetProblem, FleetSchedule, Home, solve_fleet
 from energy_assets.optimize.fleet_profiles import day_slot_starts, make_fleet
+from energy_assets.optimize.household import (
+    HouseholdProblem,
+    HouseholdSchedule,
+    default_household_appliances,
+    solve_household,
+)
 
 SLOT_MINUTES = 15
 HOURS = 24
@@ -308,3 +320,99 @@ def currency_columns(rows: list[dict], currency: str) -> list[dict]:
                 renamed[k] = v
         out.append(renamed)
     return out
+
+
+# --- the household ----------------------------------------------------------------------------
+
+
+def household_problem(
+    market_date: dt.date, tz: str, hourly_per_mwh: Sequence[float]
+) -> HouseholdProblem:
+    """The default household's appliances on the market's local day, cost objective at the
+    given hourly prices."""
+    slots = day_slot_starts(market_date, tz, SLOT_MINUTES)
+    return HouseholdProblem(
+        slot_starts_utc=slots,
+        slot_minutes=SLOT_MINUTES,
+        appliances=default_household_appliances(slots, tz=tz, slot_minutes=SLOT_MINUTES),
+        price_usd_per_kwh=slot_prices(slots, tz, hourly_per_mwh).tolist(),
+        objective="cost",
+        tz=tz,
+    )
+
+
+def plan_household(
+    market_date: dt.date, tz: str, hourly_per_mwh: Sequence[float]
+) -> HouseholdSchedule:
+    """The household's cost-optimal schedule at the given hourly prices (`solve_household`)."""
+    return solve_household(household_problem(market_date, tz, hourly_per_mwh))
+
+
+def household_cost(
+    frame: pl.DataFrame, market_date: dt.date, tz: str, hourly_per_mwh: Sequence[float]
+) -> float:
+    """The appliances' energy (`energy_kwh` per appliance and slot) at the given prices."""
+    slots = day_slot_starts(market_date, tz, SLOT_MINUTES)
+    price = pl.DataFrame(
+        {"interval_start_utc": slots, "price": slot_prices(slots, tz, hourly_per_mwh)},
+        schema={"interval_start_utc": pl.Datetime("us", "UTC"), "price": pl.Float64},
+    )
+    joined = frame.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC")).join(
+        price, on="interval_start_utc", how="left"
+    )
+    if joined["price"].null_count():
+        bad = joined.filter(pl.col("price").is_null())["interval_start_utc"][0]
+        raise ValueError(f"the household schedule has a slot {bad} outside {market_date}")
+    return float((joined["energy_kwh"] * joined["price"]).sum())
+
+
+def household_value_rows(
+    market_date: dt.date,
+    tz: str,
+    actual_per_mwh: Sequence[float],
+    plans: Mapping[str, tuple[Sequence[float], pl.DataFrame | None]],
+    baseline: pl.DataFrame | None = None,
+) -> list[dict]:
+    """As `value_rows`, for the household: `plans` name -> (prices planned on, the schedule's
+    rows (appliance, interval_start_utc, energy_kwh), or None to plan it here); `baseline`: the
+    run-at-earliest rows (None: the perfect-foresight solve's). No degradation; throughput None."""
+    actual = np.asarray(actual_per_mwh, dtype=np.float64)
+    perfect = plan_household(market_date, tz, actual)
+    base_frame = perfect.baseline_frame if baseline is None else baseline
+    base = household_cost(base_frame, market_date, tz, actual)
+    entries: list[tuple[str, np.ndarray | None, pl.DataFrame]] = [(BASELINE, None, base_frame)]
+    for name, (planned_on, frame) in plans.items():
+        prices = np.asarray(planned_on, dtype=np.float64)
+        if frame is None:
+            frame = plan_household(market_date, tz, prices).frame
+        entries.append((name, prices, frame))
+    entries.append((PERFECT_FORESIGHT, actual, perfect.frame))
+    perfect_value = base - household_cost(perfect.frame, market_date, tz, actual)
+    rows = []
+    for name, planned_on, frame in entries:
+        cost = household_cost(frame, market_date, tz, actual)
+        value = base - cost
+        rows.append(
+            {
+                "plan": name,
+                "baseline_cost": base,
+                "planned_cost": (
+                    None
+                    if planned_on is None
+                    else household_cost(frame, market_date, tz, planned_on)
+                ),
+                "energy_cost": cost,
+                "degradation_cost": 0.0,
+                "cost": cost,
+                "value": value,
+                "perfect_foresight_value": perfect_value,
+                "share_of_perfect_foresight": (
+                    value / perfect_value if perfect_value >= MIN_PERFECT_VALUE else None
+                ),
+                "battery_throughput_kwh": None,
+                "price_mae_per_mwh": (
+                    None if planned_on is None else float(np.abs(planned_on - actual).mean())
+                ),
+            }
+        )
+    return rows

@@ -249,15 +249,38 @@ class VppFleetPriceDispatch(pa.DataFrameModel):
         strict = True
 
 
+class HouseholdPriceLoadShift(pa.DataFrameModel):
+    """dispatch/household_price_load_shift: one row per appliance per 15-minute slot (UTC) in
+    which it runs, for the plan made on the price forecast and the run-at-earliest baseline."""
+
+    region: str
+    market_date: pl.Date
+    plan: str = pa.Field(isin=["optimized", "baseline"])
+    appliance: str
+    interval_start_utc: UtcTimestamp
+    power_kw: pl.Float64 = pa.Field(gt=0, le=100)
+    energy_kwh: pl.Float64 = pa.Field(gt=0)
+    planned_price: pl.Float64 = pa.Field(
+        alias=r"^price_planned_[a-z]{3}_per_mwh$", regex=True, **_PRICE
+    )
+    price_quantile: str = pa.Field(isin=["p10", "p50", "p90"])
+    forecast_model_version: str
+
+    class Config:
+        unique = ["region", "market_date", "plan", "appliance", "interval_start_utc"]
+        strict = True
+
+
 class PriceDispatchValue(pa.DataFrameModel):
-    """evaluation/price_dispatch_value: per market day and plan (idle batteries, the fleet's
-    plan on our forecast, on the published DNN forecast where it covers the day, perfect
-    foresight), the fleet's cost at the actual prices and its value against idle batteries, in
-    the market's currency."""
+    """evaluation/price_dispatch_value: per market day, schedule (the fleet, the household) and
+    plan (the baseline, the plan on our forecast, on the published DNN forecast where it covers
+    the day, perfect foresight), the cost at the actual prices and the value against the
+    baseline (idle batteries; appliances run at their earliest), in the market's currency."""
 
     region: str
     market_date: pl.Date
     currency: str = pa.Field(str_length=3)
+    schedule: str = pa.Field(isin=["vpp_fleet_price_dispatch", "household_price_load_shift"])
     plan: str
     planned_on: str
     baseline_cost: pl.Float64 = _money("baseline_cost")
@@ -268,13 +291,13 @@ class PriceDispatchValue(pa.DataFrameModel):
     value: pl.Float64 = _money("value")
     perfect_foresight_value: pl.Float64 = _money("perfect_foresight_value")
     share_of_perfect_foresight: pl.Float64 = pa.Field(nullable=True)
-    battery_throughput_kwh: pl.Float64 = pa.Field(ge=0)
+    battery_throughput_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
     price_mae: pl.Float64 = pa.Field(
         alias=r"^price_mae_[a-z]{3}_per_mwh$", regex=True, nullable=True, ge=0
     )
 
     class Config:
-        unique = ["region", "market_date", "plan"]
+        unique = ["region", "market_date", "schedule", "plan"]
         strict = True
 
     @pa.dataframe_check(error="no plan is worth more than perfect foresight (0.02 tolerance)")
