@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from pathlib import Path
 
 import dagster as dg
 import numpy as np
 import polars as pl
 import pytest
+import yaml
 
 from energy_assets.benchmarks import epf
 from energy_assets.definitions import build_definitions
@@ -426,3 +428,16 @@ def test_the_fleet_plans_on_a_risk_averse_quantile_by_config(built) -> None:
     assert ("vpp_fleet_price_dispatch", "ensemble_p90") in plans
     assert ("household_price_load_shift", "ensemble_p10") in plans
     assert not any(p == "ensemble_p50" for _, p in plans)
+
+
+def test_the_readme_price_run_config_is_valid_for_price_job(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text[text.index("### Day-ahead prices") :]
+    block = re.search(r"```yaml\n(ops:\n.*?)```", section, re.S)
+    assert block, "README's prices section has no run config example"
+    ops = yaml.safe_load(block.group(1))["ops"]
+    assert {"dispatch__vpp_fleet_price_dispatch", "dispatch__household_price_load_shift"} <= set(
+        ops
+    )
+    defs = build_definitions(default_resources(tmp_path, None, "replay"))
+    dg.validate_run_config(defs.resolve_job_def("price_job"), {"ops": ops})
