@@ -37,7 +37,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -129,25 +129,39 @@ def run_days(
     seed: int,
     degradation: float,
     workers: int = 1,
+    log: Callable[[str], None] | None = None,
 ) -> pl.DataFrame:
-    """Every day's value rows (`price_dispatch.value_rows`), in day order."""
+    """Every day's value rows (`price_dispatch.value_rows`, `household_value_rows`), in day
+    order; the days in chunks of about a month (on `workers` processes when > 1), each chunk
+    logged as it is done."""
     from energy_assets import settings
 
     datasets = str(settings.datasets_dir())
+    chunks = [
+        [days[i] for i in c]
+        for c in np.array_split(np.arange(len(days)), max(1, len(days) // 30))
+        if c.size
+    ]
+    args = (tz, n_homes, seed, degradation, datasets)
+    rows: list[dict] = []
+
+    def done(part: list[dict], chunk: list[dict]) -> None:
+        rows.extend(part)
+        if log:
+            log(
+                f"  {chunk[-1]['day']}: {sum(1 for r in rows if r['plan'] == 'baseline') // 2} days"
+            )
+
     if workers <= 1:
-        rows = _value_days(days, tz, n_homes, seed, degradation, datasets)
+        for chunk in chunks:
+            done(_value_days(chunk, *args), chunk)
     else:
         import multiprocessing as mp
 
-        chunks = [c.tolist() for c in np.array_split(np.arange(len(days)), workers) if c.size]
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [
-                pool.submit(
-                    _value_days, [days[i] for i in c], tz, n_homes, seed, degradation, datasets
-                )
-                for c in chunks
-            ]
-            rows = [r for f in futures for r in f.result()]
+            futures = [pool.submit(_value_days, chunk, *args) for chunk in chunks]
+            for chunk, future in zip(chunks, futures, strict=True):
+                done(future.result(), chunk)
     return pl.DataFrame(rows, infer_schema_length=None).sort("market_date", maintain_order=True)
 
 
@@ -265,6 +279,7 @@ def run(args: argparse.Namespace) -> int:
         args.seed,
         args.degradation_per_kwh,
         args.workers,
+        lambda line: print(line, flush=True),
     )
     summary = summarize(frame)
     seconds = time.perf_counter() - began
