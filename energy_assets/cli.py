@@ -491,8 +491,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     _delegate(epf, "energy_assets.benchmarks.epf", "epf", argv)
     price_dispatch = bench_sub.add_parser(
         "price-dispatch",
-        help="a 100-home fleet planned on our price forecast, the published DNN forecast and"
-        " perfect foresight, valued at the actual prices (after `benchmark epf`)",
+        help="a 100-home fleet and a household planned on our price forecast, the published DNN"
+        " forecast and perfect foresight, valued at the actual prices (after `benchmark epf`)",
     )
     _delegate(price_dispatch, "energy_assets.benchmarks.price_dispatch", "price-dispatch", argv)
     dispatch = bench_sub.add_parser(

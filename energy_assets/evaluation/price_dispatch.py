@@ -1,8 +1,10 @@
-"""The decision value of a day-ahead price forecast: a fleet planned on it, settled at the actual
-prices, against idle batteries and against the plan made with the actual prices known.
+"""The decision value of a day-ahead price forecast: a fleet of homes and a household planned on
+it, settled at the actual prices, against their baselines and against the plan made with the
+actual prices known.
 
 Pure module (numpy, polars; no Dagster). The price assets (`defs/prices.py`:
-`dispatch/vpp_fleet_price_dispatch`, `evaluation/price_dispatch_value`) and the command
+`dispatch/vpp_fleet_price_dispatch`, `dispatch/household_price_load_shift`,
+`evaluation/price_dispatch_value`) and the command
 `energy-assets benchmark price-dispatch` (`benchmarks/price_dispatch.py`) both call it, so the
 graph's figures and the benchmark's are one computation.
 
@@ -10,10 +12,10 @@ The fleet (`fleet_day`): `optimize/fleet_profiles.make_fleet`'s homes (load, PV,
 diversified from one real household year; 100 homes by default) on the market's local day
 (15-minute slots: 96, or 92 / 100 on DST days), deterministic per seed.
 
-Prices (`slot_prices`): a market file has 24 values per day for the local clock hours 0..23
-(epftoolbox's files have no DST days: a spring-forward day's missing hour is filled, a
-fall-back day's repeated hour left out), so a slot's price is the file's value for the slot's
-local clock hour (on a fall-back day both 01:xx hours get hour 1's price). Per MWh -> per kWh.
+Prices (`slot_prices`): a market file has 24 values per day, for the local clock hours 0..23,
+DST days included (`sources/epftoolbox.py`), so a slot's price is the file's value for the
+slot's local clock hour: on a spring-forward day hour 2 is not used, on a fall-back day both
+01:xx hours get hour 1's price. Per MWh -> per kWh.
 
 Plan (`plan_fleet`): `optimize/fleet.solve_fleet` with the cost objective at the planned prices,
 imports and exports both at the slot's price (the day-ahead price passed through, net metering
