@@ -5,6 +5,7 @@
     energy-assets benchmark caiso [--start D] [--end D] [--recordings PATH]
     energy-assets benchmark regions [--start D] [--end D] [--region R ...] [--datasets PATH]
     energy-assets benchmark epf --data PATH [--published PATH]
+    energy-assets benchmark price-dispatch --data PATH --published PATH [--forecasts PATH]
     energy-assets benchmark dispatch [--sizes 1,10,100,1000]
     energy-assets benchmark warehouse [--days 730]
     energy-assets benchmark backfill [--start D] [--end D]
@@ -488,6 +489,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="day-ahead price forecasting benchmark (Lago et al. 2021 protocol) on an epftoolbox-layout CSV",
     )
     _delegate(epf, "energy_assets.benchmarks.epf", "epf", argv)
+    price_dispatch = bench_sub.add_parser(
+        "price-dispatch",
+        help="a 100-home fleet and a household planned on our price forecast, the published DNN"
+        " forecast and perfect foresight, valued at the actual prices (after `benchmark epf`)",
+    )
+    _delegate(price_dispatch, "energy_assets.benchmarks.price_dispatch", "price-dispatch", argv)
     dispatch = bench_sub.add_parser(
         "dispatch",
         help="solve times of the household, fleet and compute-job schedules, and PuLP+CBC on the same instances",

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from pathlib import Path
 
 import dagster as dg
 import numpy as np
 import polars as pl
 import pytest
+import yaml
 
 from energy_assets.benchmarks import epf
 from energy_assets.definitions import build_definitions
@@ -232,7 +234,8 @@ def test_price_assets_appear_for_pjm_in_their_own_group(built) -> None:
     graph = defs.resolve_asset_graph()
     keys = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "prices"}
     assert {prices.RAW, prices.PRICES, prices.DAY_AHEAD, prices.REPORT} <= keys
-    assert len(keys) == 12
+    assert {prices.FLEET, prices.HOUSEHOLD, prices.FLEET_VALUE} <= keys
+    assert len(keys) == 15
     node = graph.get(prices.DAY_AHEAD)
     assert node.partitions_def.get_partitions_def_for_dimension("region").get_partition_keys() == [
         "PJM"
@@ -323,3 +326,118 @@ def test_the_day_ahead_forecast_and_its_scores(built) -> None:
     event = instance.get_latest_materialization_event(prices.REPORT)
     metadata = event.asset_materialization.metadata
     assert metadata["results"].value.records and "dagster/column_schema" in metadata
+
+
+# --- the fleet on the price forecast ------------------------------------------------------------
+
+
+def test_the_fleet_planned_on_the_forecast_and_valued_at_the_actual_prices(built) -> None:
+    _, instance, warehouse = built
+    plan = _table(warehouse, "dispatch.vpp_fleet_price_dispatch")
+    schemas.VppFleetPriceDispatch.validate(plan)
+    assert plan.height == 5 * 100 * 96  # 5 days x 100 homes x 96 slots (no DST day)
+    assert plan["interval_start_utc"].dtype == pl.Datetime("us", "UTC")
+    assert set(plan["price_quantile"]) == {"p50"}
+    # each slot planned on the P50 of its local clock hour (EST: UTC-5)
+    forecast = _table(warehouse, "forecasts.price_day_ahead")
+    day = dt.date(2016, 12, 28)
+    p50 = forecast.filter(pl.col("market_date") == day).sort("hour")["price_p50_usd_per_mwh"]
+    slots = plan.filter((pl.col("market_date") == day) & (pl.col("home_id") == "home-0000")).sort(
+        "interval_start_utc"
+    )
+    assert slots["interval_start_utc"][0] == dt.datetime(2016, 12, 28, 5, tzinfo=dt.UTC)
+    np.testing.assert_allclose(
+        slots["price_planned_usd_per_mwh"].to_numpy(), np.repeat(p50.to_numpy(), 4)
+    )
+    house = _table(warehouse, "dispatch.household_price_load_shift")
+    schemas.HouseholdPriceLoadShift.validate(house)
+    assert set(house["plan"]) == {"optimized", "baseline"} and house["market_date"].n_unique() == 5
+    value = _table(warehouse, "evaluation.price_dispatch_value")
+    schemas.PriceDispatchValue.validate(value)
+    for (d, schedule), rows in value.group_by("market_date", "schedule"):
+        by = {r["plan"]: r for r in rows.iter_rows(named=True)}
+        assert by["baseline"]["value_usd"] == 0
+        best = by["perfect_foresight"]["value_usd"]
+        assert all(r["value_usd"] <= best + 0.02 for r in by.values()), (d, schedule)
+        # the plan is the stored one, settled at D's actual prices
+        assert by["ensemble_p50"]["planned_on"] == "forecasts/price_day_ahead P50"
+        # the published DNN forecast starts on 2016-12-27
+        assert ("published_dnn_ensemble" in by) == (d >= dt.date(2016, 12, 27))
+    assert set(value["schedule"]) == {"vpp_fleet_price_dispatch", "household_price_load_shift"}
+    assert value.height == 2 * (3 + 4 * 4)
+    event = instance.get_latest_materialization_event(prices.FLEET_VALUE)
+    assert "values" in event.asset_materialization.metadata
+
+
+def test_the_fleet_without_its_price_forecast_fails_naming_the_partition(built) -> None:
+    defs, instance, _ = built
+    key = partition_key("PJM", "2016-12-31")  # ingested, no price forecast made
+    for asset in (prices.FLEET, prices.HOUSEHOLD, prices.FLEET_VALUE):
+        result = defs.resolve_job_def("price_job").execute_in_process(
+            partition_key=key,
+            instance=instance,
+            run_config=QUIET,
+            raise_on_error=False,
+            asset_selection=[asset],
+        )
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        message = failure.step_failure_data.error.message
+        assert "2016-12-31|PJM" in message and "price_job" in message, message
+        missing = (
+            "dispatch/vpp_fleet_price_dispatch"
+            if asset == prices.FLEET_VALUE
+            else "forecasts/price_day_ahead"
+        )
+        assert f"no {missing} for PJM 2016-12-31" in message, message
+
+
+def test_the_fleet_plans_on_a_risk_averse_quantile_by_config(built) -> None:
+    defs, instance, warehouse = built
+    day = dt.date(2016, 12, 30)
+    result = defs.resolve_job_def("price_job").execute_in_process(
+        partition_key=partition_key("PJM", day.isoformat()),
+        instance=instance,
+        run_config={
+            **QUIET,
+            "ops": {
+                "dispatch__vpp_fleet_price_dispatch": {"config": {"price_quantile": "p90"}},
+                "dispatch__household_price_load_shift": {"config": {"price_quantile": "p10"}},
+            },
+        },
+        raise_on_error=False,
+        asset_selection=[prices.FLEET, prices.HOUSEHOLD, prices.FLEET_VALUE],
+    )
+    assert result.success
+    plan = _table(warehouse, "dispatch.vpp_fleet_price_dispatch").filter(
+        pl.col("market_date") == day
+    )
+    assert set(plan["price_quantile"]) == {"p90"}
+    p90 = (
+        _table(warehouse, "forecasts.price_day_ahead")
+        .filter(pl.col("market_date") == day)
+        .sort("hour")["price_p90_usd_per_mwh"]
+        .to_numpy()
+    )
+    home = plan.filter(pl.col("home_id") == "home-0000").sort("interval_start_utc")
+    np.testing.assert_allclose(home["price_planned_usd_per_mwh"].to_numpy(), np.repeat(p90, 4))
+    value = _table(warehouse, "evaluation.price_dispatch_value").filter(
+        pl.col("market_date") == day
+    )
+    plans = {(r["schedule"], r["plan"]) for r in value.iter_rows(named=True)}
+    assert ("vpp_fleet_price_dispatch", "ensemble_p90") in plans
+    assert ("household_price_load_shift", "ensemble_p10") in plans
+    assert not any(p == "ensemble_p50" for _, p in plans)
+
+
+def test_the_readme_price_run_config_is_valid_for_price_job(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text[text.index("### Day-ahead prices") :]
+    block = re.search(r"```yaml\n(ops:\n.*?)```", section, re.S)
+    assert block, "README's prices section has no run config example"
+    ops = yaml.safe_load(block.group(1))["ops"]
+    assert {"dispatch__vpp_fleet_price_dispatch", "dispatch__household_price_load_shift"} <= set(
+        ops
+    )
+    defs = build_definitions(default_resources(tmp_path, None, "replay"))
+    dg.validate_run_config(defs.resolve_job_def("price_job"), {"ops": ops})

@@ -184,9 +184,13 @@ price_job = dg.define_asset_job(
         prices.ENSEMBLE,
         prices.DAY_AHEAD,
         prices.SCORE,
+        prices.FLEET,
+        prices.HOUSEHOLD,
+        prices.FLEET_VALUE,
     ),
     description="Price features, models, member forecasts, ensemble, P10/P50/P90 forecast and"
-    " score for market-days (after price_ingest_job for the days and their history).",
+    " score, and the fleet and the household planned on the forecast and valued at the actual"
+    " prices, for market-days (after price_ingest_job for the days and their history).",
 )
 price_report_job = dg.define_asset_job(
     "price_report_job",

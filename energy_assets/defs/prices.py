@@ -32,6 +32,14 @@ so that every partition has a training history. They are in the asset group `pri
   the weekly naive, the published forecasts of the market's file where they cover the day);
   `evaluation/price_forecast_report`: every stored day rolled up (MAE, RMSE, sMAPE, rMAE,
   pinball, coverage, DM against the naive and the published DNN ensemble).
+- `dispatch/vpp_fleet_price_dispatch`: a fleet of homes with PV and batteries (100 by default)
+  planned on the day-ahead forecast's P50 (or P10/P90 by config), cost objective at those
+  prices; `dispatch/household_price_load_shift`: one household's appliances, the same way;
+  `evaluation/price_dispatch_value`: both plans settled at the actual prices against their
+  baselines, the same fleet and household planned on the published DNN forecast (where the
+  market's file covers the day) and on the actual prices (perfect foresight)
+  (`evaluation/price_dispatch.py`, which the command `benchmark price-dispatch` runs over the
+  epftoolbox test period).
 
 Model sizes are run configuration (`PriceModelsConfig`, the benchmark's defaults): a test or a
 quick look runs small windows.
@@ -40,6 +48,7 @@ quick look runs small windows.
 import datetime as dt
 import hashlib
 import pickle
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +57,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from energy_assets import ui_metadata
 from energy_assets.atomic import write_atomic
 from energy_assets.defs_support.ranges import RANGE_POLICY, once_per_step, per_region_day, read_days
 from energy_assets.defs_support.resources import (
@@ -63,6 +73,7 @@ from energy_assets.defs_support.validation import (
     table_value,
     validated_output,
 )
+from energy_assets.evaluation import price_dispatch
 from energy_assets.evaluation.price_score import day_scores, report_rows
 from energy_assets.features.price import (
     HOURS,
@@ -82,6 +93,12 @@ from energy_assets.models.price_ensemble import (
 from energy_assets.models.price_lgbm import LGBMSpec, LGBMTask
 from energy_assets.models.price_linear import LinearSpec, LinearTask
 from energy_assets.models.price_mlx import MLPFit, MLPSpec, MLPTask
+from energy_assets.optimize.fleet import FleetInfeasible
+from energy_assets.optimize.fleet_profiles import (
+    day_slot_starts,
+    household_path,
+    load_household_year,
+)
 from energy_assets.partitions import (
     RegionDay,
     market_day_partitions,
@@ -119,6 +136,9 @@ ENSEMBLE = dg.AssetKey(["models", "price_ensemble"])
 DAY_AHEAD = dg.AssetKey(["forecasts", "price_day_ahead"])
 SCORE = dg.AssetKey(["evaluation", "price_forecast_score"])
 REPORT = dg.AssetKey(["evaluation", "price_forecast_report"])
+FLEET = dg.AssetKey(["dispatch", "vpp_fleet_price_dispatch"])
+HOUSEHOLD = dg.AssetKey(["dispatch", "household_price_load_shift"])
+FLEET_VALUE = dg.AssetKey(["evaluation", "price_dispatch_value"])
 
 _SAME_DAY = same_day_mapping(MARKETS, MARKETS)
 
@@ -961,4 +981,412 @@ def price_forecast_report(context: dg.AssetExecutionContext, warehouse: Warehous
                 if c.startswith("mae_") and r[c] is not None
             },
         },
+    )
+
+
+# --- the fleet on prices ----------------------------------------------------------------------
+
+
+class PriceQuantile(StrEnum):
+    """Which quantile of the day-ahead price forecast the fleet plans on."""
+
+    p10 = "p10"
+    p50 = "p50"
+    p90 = "p90"
+
+
+class PriceFleetConfig(dg.Config):
+    """The fleet planned on the price forecast (`evaluation/price_dispatch.py`).
+
+    `price_quantile`: "p50" (expected prices), or "p90" / "p10". The forecast's P10/P90 are P50
+    plus one offset each for the whole day, so a quantile shifts every hour alike: it changes
+    what the batteries' losses cost (a dearer day makes marginal cycles unprofitable), not when
+    they charge. `degradation_per_kwh`: battery wear per kWh charged and per kWh discharged, in
+    the market's currency (the fleet's default 0.01). `feeder_*_limit_kw`: optional limits on
+    the fleet's net import / export per slot."""
+
+    n_homes: int = 100
+    price_quantile: PriceQuantile = PriceQuantile.p50
+    seed: int = 0
+    degradation_per_kwh: float = price_dispatch.DEGRADATION_PER_KWH
+    feeder_import_limit_kw: float | None = None
+    feeder_export_limit_kw: float | None = None
+
+
+def _required_day(
+    context, warehouse: WarehouseResource, key: dg.AssetKey, job: str
+) -> pl.DataFrame:
+    """The partition's own day of `key` from the warehouse; a failure naming the partition and
+    the job that builds it when it is not stored (never a plan on nothing)."""
+    rd = partition_keys(context)
+    frame, missing = read_days(context, warehouse, key, rd.region, [rd.market_date])
+    if missing or not frame.height:
+        raise dg.Failure(
+            f"{_what(context)}: no {key.to_user_string()} for {rd.region} {rd.market_date}"
+            f" (partition {context.partition_key}: never materialized, or its run failed)."
+            f" Materialize it first ({job}).",
+            metadata={"failed_partitions": [str(context.partition_key)]},
+            allow_retries=False,
+        )
+    return frame
+
+
+def _household(http: HttpResource) -> pl.DataFrame:
+    return load_household_year(household_path(http.datasets()))
+
+
+def _hourly(frame: pl.DataFrame, column: str, what: str) -> np.ndarray:
+    """The day's 24 values of `column` by `hour`; a failure naming `what` when any is missing."""
+    values = frame.sort("hour")
+    if values["hour"].to_list() != list(range(HOURS)) or values[column].null_count():
+        raise dg.Failure(
+            f"{what}: expected the 24 hours 0..23 of {column}, got"
+            f" {values.filter(pl.col(column).is_not_null())['hour'].to_list()}",
+            allow_retries=False,
+        )
+    return values[column].to_numpy().astype(np.float64)
+
+
+@dg.asset(
+    key=FLEET,
+    group_name=GROUP,
+    partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
+    # read by the asset (a missing forecast fails naming the partition and price_job)
+    deps=[DAY_AHEAD],
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(FLEET),
+    kinds={"highs", "duckdb"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def vpp_fleet_price_dispatch(
+    context: dg.AssetExecutionContext,
+    config: PriceFleetConfig,
+    http: HttpResource,
+    warehouse: WarehouseResource,
+):
+    """Battery dispatch of a fleet of homes with PV and batteries (100 by default, diversified
+    from one real household year, `optimize/fleet_profiles.py`) for market day D, 15-minute
+    slots in UTC, planned on D's day-ahead price forecast (P50 by default; `price_quantile`)
+    with the cost objective: imports and exports at the slot's price, battery losses and wear
+    (`optimize/fleet.py`, HiGHS). Per home and slot: charge, discharge, SOC, net import, the
+    price planned on."""
+    rd = partition_keys(context)
+    the_market = _market(rd)
+    unit = the_market.price_column.removeprefix("price_")
+    cur = the_market.currency.lower()
+    quantile = config.price_quantile.value
+    forecast = _required_day(context, warehouse, DAY_AHEAD, "price_job")
+    planned = _hourly(forecast, f"price_{quantile}_{unit}", _what(context))
+    day = price_dispatch.fleet_day(
+        rd.market_date,
+        the_market.timezone,
+        _household(http),
+        config.n_homes,
+        config.seed,
+        config.degradation_per_kwh,
+        config.feeder_import_limit_kw,
+        config.feeder_export_limit_kw,
+    )
+    try:
+        schedule = price_dispatch.plan_fleet(day, planned)
+    except (FleetInfeasible, ValueError) as error:
+        raise dg.Failure(f"{_what(context)}: {error}", allow_retries=False) from error
+    slot_price = pl.DataFrame(
+        {
+            "interval_start_utc": day.slots,
+            f"price_planned_{cur}_per_mwh": planned[
+                price_dispatch.slot_hour_index(day.slots, day.tz)
+            ],
+        },
+        schema={
+            "interval_start_utc": pl.Datetime("us", "UTC"),
+            f"price_planned_{cur}_per_mwh": pl.Float64,
+        },
+    )
+    frame = (
+        schedule.per_home.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC"))
+        .with_columns(baseline_net_import_kw=pl.col("load_kw") - pl.col("pv_kw"))
+        .join(slot_price, on="interval_start_utc", how="left")
+        .select(
+            pl.lit(rd.region).alias("region"),
+            pl.lit(rd.market_date, dtype=pl.Date).alias("market_date"),
+            "home_id",
+            "interval_start_utc",
+            "load_kw",
+            "pv_kw",
+            "charge_kw",
+            "discharge_kw",
+            "soc_kwh",
+            "net_import_kw",
+            "baseline_net_import_kw",
+            f"price_planned_{cur}_per_mwh",
+            pl.lit(quantile).alias("price_quantile"),
+            pl.lit(str(forecast["model_version"][0])).alias("forecast_model_version"),
+            pl.lit(config.seed, dtype=pl.Int64).alias("fleet_seed"),
+            pl.lit(config.degradation_per_kwh, dtype=pl.Float64).alias(
+                f"degradation_cost_{cur}_per_kwh"
+            ),
+            pl.lit(config.feeder_import_limit_kw, dtype=pl.Float64).alias("feeder_import_limit_kw"),
+            pl.lit(config.feeder_export_limit_kw, dtype=pl.Float64).alias("feeder_export_limit_kw"),
+        )
+    )
+    arrays = price_dispatch.schedule_arrays(frame, day)
+    planned_cost = price_dispatch.settle(day, **arrays, hourly_per_mwh=planned)
+    base_cost = price_dispatch.settle(
+        day, **price_dispatch.baseline_arrays(day), hourly_per_mwh=planned
+    )
+    summary = schedule.summary
+    metadata = {
+        "price_quantile": quantile,
+        "currency": the_market.currency,
+        "status": summary["status"],
+        "gap": summary["gap"],
+        "solve_time_s": summary["solve_time_s"],
+        "num_homes": summary["num_homes"],
+        "num_batteries": summary["num_batteries"],
+        f"planned_cost_{cur}": planned_cost.cost,
+        f"planned_baseline_cost_{cur}": base_cost.cost,
+        f"planned_value_{cur}": base_cost.cost - planned_cost.cost,
+        "battery_throughput_kwh": planned_cost.throughput_kwh,
+    }
+    yield from validated_output(
+        context, frame, schemas.VppFleetPriceDispatch, ui_metadata.rounded(metadata)
+    )
+
+
+class PriceHouseholdConfig(dg.Config):
+    """The household planned on the price forecast: which quantile (see `PriceFleetConfig`)."""
+
+    price_quantile: PriceQuantile = PriceQuantile.p50
+
+
+@dg.asset(
+    key=HOUSEHOLD,
+    group_name=GROUP,
+    partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
+    # read by the asset (a missing forecast fails naming the partition and price_job)
+    deps=[DAY_AHEAD],
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(HOUSEHOLD),
+    kinds={"ortools", "duckdb"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def household_price_load_shift(
+    context: dg.AssetExecutionContext,
+    config: PriceHouseholdConfig,
+    warehouse: WarehouseResource,
+):
+    """One household's deferrable appliances (dishwasher, washer, dryer, EV charger, pool pump,
+    water heater; `optimize/household.py`) placed in 15-minute slots of market day D (UTC) at
+    least cost on D's day-ahead price forecast (P50 by default; `price_quantile`), exact by
+    dynamic programming. Rows for the plan and the run-at-earliest baseline, with the price
+    planned on."""
+    rd = partition_keys(context)
+    the_market = _market(rd)
+    unit = the_market.price_column.removeprefix("price_")
+    cur = the_market.currency.lower()
+    quantile = config.price_quantile.value
+    forecast = _required_day(context, warehouse, DAY_AHEAD, "price_job")
+    planned = _hourly(forecast, f"price_{quantile}_{unit}", _what(context))
+    try:
+        schedule = price_dispatch.plan_household(rd.market_date, the_market.timezone, planned)
+    except ValueError as error:  # ScheduleInfeasible is one
+        raise dg.Failure(f"{_what(context)}: {error}", allow_retries=False) from error
+    slots = day_slot_starts(rd.market_date, the_market.timezone, price_dispatch.SLOT_MINUTES)
+    slot_price = pl.DataFrame(
+        {
+            "interval_start_utc": slots,
+            f"price_planned_{cur}_per_mwh": planned[
+                price_dispatch.slot_hour_index(slots, the_market.timezone)
+            ],
+        },
+        schema={
+            "interval_start_utc": pl.Datetime("us", "UTC"),
+            f"price_planned_{cur}_per_mwh": pl.Float64,
+        },
+    )
+
+    def rows(frame: pl.DataFrame, plan: str) -> pl.DataFrame:
+        return (
+            frame.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC"))
+            .join(slot_price, on="interval_start_utc", how="left")
+            .select(
+                pl.lit(rd.region).alias("region"),
+                pl.lit(rd.market_date, dtype=pl.Date).alias("market_date"),
+                pl.lit(plan).alias("plan"),
+                "appliance",
+                "interval_start_utc",
+                "power_kw",
+                "energy_kwh",
+                f"price_planned_{cur}_per_mwh",
+                pl.lit(quantile).alias("price_quantile"),
+                pl.lit(str(forecast["model_version"][0])).alias("forecast_model_version"),
+            )
+        )
+
+    frame = pl.concat(
+        [rows(schedule.frame, "optimized"), rows(schedule.baseline_frame, "baseline")]
+    )
+    tz, day = the_market.timezone, rd.market_date
+    planned_cost = price_dispatch.household_cost(schedule.frame, day, tz, planned)
+    base_cost = price_dispatch.household_cost(schedule.baseline_frame, day, tz, planned)
+    summary = schedule.summary
+    metadata = {
+        "price_quantile": quantile,
+        "currency": the_market.currency,
+        "status": summary["status"],
+        "gap": summary["gap"],
+        "solve_time_s": summary["solve_time_s"],
+        f"planned_cost_{cur}": planned_cost,
+        f"planned_baseline_cost_{cur}": base_cost,
+        f"planned_value_{cur}": base_cost - planned_cost,
+    }
+    yield from validated_output(
+        context, frame, schemas.HouseholdPriceLoadShift, ui_metadata.rounded(metadata)
+    )
+
+
+_PLANNED_ON = {
+    price_dispatch.BASELINE: "the baseline (idle batteries; appliances at their earliest)",
+    "published_dnn_ensemble": "published DNN ensemble forecast (epftoolbox, Lago et al. 2021)",
+    price_dispatch.PERFECT_FORESIGHT: "the actual prices",
+}
+
+
+def _check_forecast(what: str, key: dg.AssetKey, stored: pl.DataFrame, forecast: pl.DataFrame):
+    """The plan was made on the forecast stored now (else it is stale: plan again)."""
+    made_on, now = str(stored["forecast_model_version"][0]), str(forecast["model_version"][0])
+    if made_on != now:
+        raise dg.Failure(
+            f"{what}: {key.to_user_string()} was planned on forecast {made_on},"
+            f" {DAY_AHEAD.to_user_string()} is now {now}. Materialize {key.to_user_string()}"
+            " again.",
+            allow_retries=False,
+        )
+
+
+@dg.asset(
+    key=FLEET_VALUE,
+    group_name=GROUP,
+    partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
+    # read by the asset, a day at a time (the fleet: ~1 MB of per-home rows a day); a missing
+    # input fails naming the partition and the job that builds it
+    deps=[FLEET, HOUSEHOLD, DAY_AHEAD, dg.AssetDep(PRICES, partition_mapping=_SAME_DAY)],
+    metadata={"partition_expr": PARTITION_EXPR},
+    check_specs=check_specs(FLEET_VALUE),
+    kinds={"highs", "duckdb"},
+    backfill_policy=RANGE_POLICY,
+)
+@per_region_day()
+def price_dispatch_value(
+    context: dg.AssetExecutionContext,
+    http: HttpResource,
+    warehouse: WarehouseResource,
+):
+    """What `dispatch/vpp_fleet_price_dispatch` and `dispatch/household_price_load_shift` earned
+    on day D once D's prices were known, in the market's currency: each plan's cost at the
+    actual prices (the fleet: energy + battery wear) against its baseline (idle batteries;
+    appliances run at their earliest), value = baseline cost - cost; beside it the same fleet
+    (rebuilt from the seed in the plan's rows and checked against them) and household planned
+    on the published DNN ensemble forecast where the market's published file covers D, and
+    planned on the actual prices (perfect foresight: the most any plan could earn). One row per
+    schedule and plan, with the share of perfect foresight's value each captured
+    (`evaluation/price_dispatch.py`)."""
+    rd = partition_keys(context)
+    the_market = _market(rd)
+    unit = the_market.price_column.removeprefix("price_")
+    cur = the_market.currency.lower()
+    tz = the_market.timezone
+    what = _what(context)
+    fleet = _required_day(context, warehouse, FLEET, "price_job")
+    house = _required_day(context, warehouse, HOUSEHOLD, "price_job")
+    forecast = _required_day(context, warehouse, DAY_AHEAD, "price_job")
+    actual = _required_day(context, warehouse, PRICES, "price_ingest_job")
+    _check_forecast(what, FLEET, fleet, forecast)
+    _check_forecast(what, HOUSEHOLD, house, forecast)
+    actual_prices = _hourly(actual, the_market.price_column, what)
+    published = _published(http, the_market, rd.market_date).get("published_dnn_ensemble")
+    first = fleet.row(0, named=True)
+    fleet_q, house_q = first["price_quantile"], str(house["price_quantile"][0])
+    day = price_dispatch.fleet_day(
+        rd.market_date,
+        tz,
+        _household(http),
+        fleet["home_id"].n_unique(),
+        int(first["fleet_seed"]),
+        float(first[f"degradation_cost_{cur}_per_kwh"]),
+        first["feeder_import_limit_kw"],
+        first["feeder_export_limit_kw"],
+    )
+    try:
+        price_dispatch.check_fleet(day, fleet)
+        fleet_plans: dict = {
+            f"ensemble_{fleet_q}": (
+                _hourly(forecast, f"price_{fleet_q}_{unit}", what),
+                price_dispatch.schedule_arrays(fleet, day),
+            )
+        }
+        house_plans: dict = {
+            f"ensemble_{house_q}": (
+                _hourly(forecast, f"price_{house_q}_{unit}", what),
+                house.filter(pl.col("plan") == "optimized"),
+            )
+        }
+        if published is not None:
+            fleet_plans["published_dnn_ensemble"] = (published, None)
+            house_plans["published_dnn_ensemble"] = (published, None)
+        rows = [
+            {"schedule": FLEET.path[1], **r}
+            for r in price_dispatch.value_rows(day, actual_prices, fleet_plans)
+        ] + [
+            {"schedule": HOUSEHOLD.path[1], **r}
+            for r in price_dispatch.household_value_rows(
+                rd.market_date,
+                tz,
+                actual_prices,
+                house_plans,
+                baseline=house.filter(pl.col("plan") == "baseline"),
+            )
+        ]
+    except (FleetInfeasible, ValueError) as error:
+        raise dg.Failure(f"{what}: {error}", allow_retries=False) from error
+    planned_on = {
+        **_PLANNED_ON,
+        **{
+            f"ensemble_{q}": f"{DAY_AHEAD.to_user_string()} {q.upper()}" for q in (fleet_q, house_q)
+        },
+    }
+    frame = pl.DataFrame(
+        price_dispatch.currency_columns(rows, cur),
+        schema_overrides={
+            "share_of_perfect_foresight": pl.Float64,
+            "battery_throughput_kwh": pl.Float64,
+            f"planned_cost_{cur}": pl.Float64,
+            f"price_mae_{cur}_per_mwh": pl.Float64,
+        },
+    ).select(
+        pl.lit(rd.region).alias("region"),
+        pl.lit(rd.market_date, dtype=pl.Date).alias("market_date"),
+        pl.lit(the_market.currency).alias("currency"),
+        "schedule",
+        "plan",
+        pl.col("plan").replace_strict(planned_on, return_dtype=pl.String).alias("planned_on"),
+        pl.exclude("schedule", "plan"),
+    )
+    short = {FLEET.path[1]: "fleet", HOUSEHOLD.path[1]: "household"}
+    metadata: dict = {}
+    for r in frame.iter_rows(named=True):
+        if r["plan"] == price_dispatch.BASELINE:
+            continue
+        name = f"{short[r['schedule']]}_{r['plan']}"
+        metadata[f"{name}_value_{cur}"] = r[f"value_{cur}"]
+        if r["plan"] != price_dispatch.PERFECT_FORESIGHT:
+            metadata[f"{name}_share_of_perfect_foresight"] = r["share_of_perfect_foresight"]
+    yield from validated_output(
+        context,
+        frame,
+        schemas.PriceDispatchValue,
+        ui_metadata.rounded(metadata) | {"values": table_value(frame)},
     )

@@ -224,7 +224,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "(positive: this forecaster had the lower loss).",
     "dm_p_value_vs_profile": "One-sided p-value of that test: small means significantly more accurate.",
     # schedules
-    "plan": "Which plan: the optimized schedule or the run-at-earliest baseline.",
+    "plan": "Which plan: the optimized schedule or its baseline (run-at-earliest appliances, idle batteries), or for the fleet on prices a forecast's plan or perfect_foresight.",
     "appliance": "Appliance the row schedules.",
     "power_kw": "Power drawn, kW.",
     "energy_kwh": "Energy over the slot or run, kWh.",
@@ -247,7 +247,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "delay_hours": "Hours the job's start was delayed from its release, hours.",
     "interruptible": "Whether the job may pause and resume (bool).",
     "co2_kg": "CO2 of the job's run at the intensity it was placed on, kg.",
-    "schedule": "Schedule evaluated (household, fleet).",
+    "schedule": "Schedule evaluated (household_load_shift, vpp_fleet_dispatch; on prices: household_price_load_shift, vpp_fleet_price_dispatch).",
     "baseline_co2_kg": "CO2 of the baseline plan at the actual intensity, kg.",
     "planned_co2_kg": "CO2 the plan expected at the forecast intensity, kg.",
     "realized_co2_kg": "CO2 of the plan at the actual intensity, kg.",
@@ -297,6 +297,22 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     r"^mae_[a-z]{3}_per_mwh$": "Mean absolute error, currency per MWh.",
     r"^rmse_[a-z]{3}_per_mwh$": "Root mean squared error, currency per MWh.",
     r"^pinball_[a-z]{3}_per_mwh$": "Mean pinball loss over P10/P50/P90, currency per MWh.",
+    # the fleet on prices (dispatch/vpp_fleet_price_dispatch, evaluation/price_dispatch_value)
+    "price_quantile": "Quantile of the day-ahead price forecast the plan was made on (p10, p50 or p90).",
+    "forecast_model_version": "Model version of the price forecast the plan was made on.",
+    "planned_on": "The prices the schedule was planned on, in words.",
+    "share_of_perfect_foresight": "Value of the plan / value of perfect foresight, fraction (null when perfect foresight is worth under 0.01).",
+    "battery_throughput_kwh": "Energy charged plus energy discharged by the fleet's batteries over the day, kWh (null for the household).",
+    r"^price_planned_[a-z]{3}_per_mwh$": "Price of the slot's local clock hour the plan was made on (the forecast's quantile), currency per MWh.",
+    r"^degradation_cost_[a-z]{3}_per_kwh$": "Battery wear cost per kWh charged and per kWh discharged, market currency per kWh.",
+    r"^baseline_cost_[a-z]{3}$": "The fleet's energy cost with idle batteries at the actual prices, market currency (baseline_cost_usd: USD).",
+    r"^planned_cost_[a-z]{3}$": "The plan's cost (energy + degradation) at the prices it was planned on, market currency.",
+    r"^energy_cost_[a-z]{3}$": "The plan's energy cost at the actual prices (net import x price, exports credited), market currency.",
+    r"^degradation_cost_[a-z]{3}$": "The plan's battery wear cost, market currency.",
+    r"^cost_[a-z]{3}$": "The plan's cost at the actual prices: energy + degradation, market currency.",
+    r"^value_[a-z]{3}$": "Baseline cost minus the plan's cost at the actual prices: what the batteries earned, market currency.",
+    r"^perfect_foresight_value_[a-z]{3}$": "Value of the plan made on the actual prices (the most any plan could earn), market currency.",
+    r"^price_mae_[a-z]{3}_per_mwh$": "Mean absolute error of the prices the plan was made on against the actual prices, currency per MWh.",
 }
 
 # the direct-intensity features mirror the (lifecycle) intensity features one for one

@@ -206,3 +206,103 @@ class PriceForecastReport(pa.DataFrameModel):
     class Config:
         unique = ["region", "forecaster"]
         strict = True
+
+
+_MONEY = r"[a-z]{3}"
+
+
+def _money(name: str, **kw) -> object:
+    """A money column named with the market's currency: `<name>_usd`."""
+    return pa.Field(alias=rf"^{name}_{_MONEY}$", regex=True, **kw)
+
+
+class VppFleetPriceDispatch(pa.DataFrameModel):
+    """dispatch/vpp_fleet_price_dispatch: one row per home per 15-minute slot of the market day
+    (UTC instants): the battery schedule planned on the day-ahead price forecast, and what it
+    was planned on."""
+
+    region: str
+    market_date: pl.Date
+    home_id: str
+    interval_start_utc: UtcTimestamp
+    load_kw: pl.Float64 = pa.Field(ge=0)
+    pv_kw: pl.Float64 = pa.Field(ge=0)
+    charge_kw: pl.Float64 = pa.Field(ge=0)
+    discharge_kw: pl.Float64 = pa.Field(ge=0)
+    soc_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
+    net_import_kw: pl.Float64
+    baseline_net_import_kw: pl.Float64
+    planned_price: pl.Float64 = pa.Field(
+        alias=r"^price_planned_[a-z]{3}_per_mwh$", regex=True, **_PRICE
+    )
+    price_quantile: str = pa.Field(isin=["p10", "p50", "p90"])
+    forecast_model_version: str
+    fleet_seed: pl.Int64
+    degradation: pl.Float64 = pa.Field(
+        alias=r"^degradation_cost_[a-z]{3}_per_kwh$", regex=True, ge=0
+    )
+    feeder_import_limit_kw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    feeder_export_limit_kw: pl.Float64 = pa.Field(nullable=True, ge=0)
+
+    class Config:
+        unique = ["region", "market_date", "home_id", "interval_start_utc"]
+        strict = True
+
+
+class HouseholdPriceLoadShift(pa.DataFrameModel):
+    """dispatch/household_price_load_shift: one row per appliance per 15-minute slot (UTC) in
+    which it runs, for the plan made on the price forecast and the run-at-earliest baseline."""
+
+    region: str
+    market_date: pl.Date
+    plan: str = pa.Field(isin=["optimized", "baseline"])
+    appliance: str
+    interval_start_utc: UtcTimestamp
+    power_kw: pl.Float64 = pa.Field(gt=0, le=100)
+    energy_kwh: pl.Float64 = pa.Field(gt=0)
+    planned_price: pl.Float64 = pa.Field(
+        alias=r"^price_planned_[a-z]{3}_per_mwh$", regex=True, **_PRICE
+    )
+    price_quantile: str = pa.Field(isin=["p10", "p50", "p90"])
+    forecast_model_version: str
+
+    class Config:
+        unique = ["region", "market_date", "plan", "appliance", "interval_start_utc"]
+        strict = True
+
+
+class PriceDispatchValue(pa.DataFrameModel):
+    """evaluation/price_dispatch_value: per market day, schedule (the fleet, the household) and
+    plan (the baseline, the plan on our forecast, on the published DNN forecast where it covers
+    the day, perfect foresight), the cost at the actual prices and the value against the
+    baseline (idle batteries; appliances run at their earliest), in the market's currency."""
+
+    region: str
+    market_date: pl.Date
+    currency: str = pa.Field(str_length=3)
+    schedule: str = pa.Field(isin=["vpp_fleet_price_dispatch", "household_price_load_shift"])
+    plan: str
+    planned_on: str
+    baseline_cost: pl.Float64 = _money("baseline_cost")
+    planned_cost: pl.Float64 = _money("planned_cost", nullable=True)
+    energy_cost: pl.Float64 = _money("energy_cost")
+    degradation_cost: pl.Float64 = _money("degradation_cost", ge=0)
+    cost: pl.Float64 = _money("cost")
+    value: pl.Float64 = _money("value")
+    perfect_foresight_value: pl.Float64 = _money("perfect_foresight_value")
+    share_of_perfect_foresight: pl.Float64 = pa.Field(nullable=True)
+    battery_throughput_kwh: pl.Float64 = pa.Field(nullable=True, ge=0)
+    price_mae: pl.Float64 = pa.Field(
+        alias=r"^price_mae_[a-z]{3}_per_mwh$", regex=True, nullable=True, ge=0
+    )
+
+    class Config:
+        unique = ["region", "market_date", "schedule", "plan"]
+        strict = True
+
+    @pa.dataframe_check(error="no plan is worth more than perfect foresight (0.02 tolerance)")
+    def perfect_foresight_is_best(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # tolerance: the fleet LP's tie-break (1e-5 per kWh of throughput) and its tolerances
+        value = pl.col(rf"^value_{_MONEY}$")
+        best = pl.col(rf"^perfect_foresight_value_{_MONEY}$")
+        return data.lazyframe.select(value <= best + 0.02)
