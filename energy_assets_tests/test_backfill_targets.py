@@ -86,8 +86,8 @@ def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
     """Same policy everywhere, and no self-dependency: Dagster then groups the assets of a
     selection that share a partitions definition into one run over the range."""
     partitioned = [key for key in EVERY if GRAPH.get(key).partitions_def is not None]
-    # reconciliation/demand_outlook_vs_eia930 among them, and the 14 partitioned price assets
-    assert len(partitioned) == 32 + 14
+    # the two reconciliation/* assets among them, and the 14 partitioned price assets
+    assert len(partitioned) == 33 + 14
     for key in partitioned:
         assert GRAPH.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
         assert key not in GRAPH.get(key).parent_keys, key

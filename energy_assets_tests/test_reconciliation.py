@@ -12,7 +12,11 @@ import pytest
 from energy_assets.definitions import build_definitions
 from energy_assets.defs.reconciliation import (
     AGREEMENT_CHECK,
+    CARBON_KEY,
+    CARBON_RECONCILED_REGIONS,
     DEMAND_KEY,
+    MAX_CARBON_DAY_MAPE_PCT,
+    MAX_CARBON_HOUR_ABS_PCT,
     MAX_DAY_MAPE_PCT,
     MAX_HOUR_ABS_PCT,
     RECONCILED_REGIONS,
@@ -20,7 +24,9 @@ from energy_assets.defs.reconciliation import (
 )
 from energy_assets.defs_support.resources import default_resources
 from energy_assets.harmonize.reconcile import (
+    CARBON_RECONCILIATION_COLUMNS,
     RECONCILIATION_COLUMNS,
+    carbon_reconciliation,
     demand_reconciliation,
     reconciliation_summary,
 )
@@ -28,7 +34,7 @@ from energy_assets.partitions import partition_key
 from energy_assets.recorded_runs import execute_recorded
 from energy_assets.regions import region
 from energy_assets.runner import QUIET, materialize_window
-from energy_assets.schemas.reconciliation import DemandReconciliation
+from energy_assets.schemas.reconciliation import CarbonReconciliation, DemandReconciliation
 from energy_assets.sources import caiso_outlook, eia930
 from energy_assets.sources.feeds import market_day_rows
 from energy_assets.warehouse import Warehouse
@@ -160,6 +166,65 @@ def test_a_day_with_nothing_to_compare_does_not_agree(recordings):
     assert agreement_problems(summary) == ["no hour has both sources"]
 
 
+# --- carbon intensity: the Outlook's fuel mix against EIA-930's ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def eia_ciso_fuel(datasets) -> pl.DataFrame:
+    return eia930.parse_history_fuel_mix(
+        (datasets / "carbon_eia930" / "CISO_direct_emissions.csv").read_bytes()
+    )
+
+
+def _carbon_reconciled(recordings, eia_ciso_fuel, day: dt.date) -> pl.DataFrame:
+    path = recordings / "caiso_outlook" / day.strftime("%Y%m%d") / "fuelsource.csv"
+    frame = carbon_reconciliation(
+        "CAISO",
+        day,
+        CAISO.timezone,
+        caiso_outlook.parse_fuel_mix(path.read_bytes(), day),
+        market_day_rows(eia_ciso_fuel, CAISO, day),
+    )
+    CarbonReconciliation.validate(frame)
+    return frame
+
+
+def _carbon_summary(frame: pl.DataFrame):
+    return reconciliation_summary(
+        frame.rename(
+            {
+                "difference_direct_gco2_per_kwh": "difference_mw",
+                "difference_direct_pct": "difference_pct",
+            }
+        )
+    )
+
+
+def test_carbon_is_reconciled_for_caiso_and_eia_reads_higher_by_construction(
+    recordings, eia_ciso_fuel
+):
+    assert CARBON_RECONCILED_REGIONS == ["CAISO"]
+    frame = _carbon_reconciled(recordings, eia_ciso_fuel, dt.date(2019, 5, 7))
+    assert frame.columns == list(CARBON_RECONCILIATION_COLUMNS) and frame.height == 24
+    summary = _carbon_summary(frame)
+    assert summary.hours_compared == 24
+    # EIA's CISO fuel data carry no geothermal and no biomass: the same emissions over less
+    # generation, so EIA's direct intensity is higher in almost every hour (97.5 % of 2019-2020)
+    assert (frame["difference_direct_pct"] > 0).sum() >= 22
+    assert 5 < summary.bias_pct < MAX_CARBON_DAY_MAPE_PCT
+    assert agreement_problems(summary, MAX_CARBON_DAY_MAPE_PCT, MAX_CARBON_HOUR_ABS_PCT) == []
+
+
+def test_the_outlooks_missing_gas_of_2019_01_02_warns(recordings, eia_ciso_fuel):
+    frame = _carbon_reconciled(recordings, eia_ciso_fuel, dt.date(2019, 1, 2))
+    assert frame["outlook_carbon_direct_gco2_per_kwh"].max() < 20  # gas near zero all day
+    assert frame["eia_carbon_direct_gco2_per_kwh"].min() > 100
+    problems = agreement_problems(
+        _carbon_summary(frame), MAX_CARBON_DAY_MAPE_PCT, MAX_CARBON_HOUR_ABS_PCT
+    )
+    assert len(problems) == 2 and problems[0].startswith("MAPE")
+
+
 # --- the asset, end to end -------------------------------------------------------------------
 
 FIRST, LAST = dt.date(2019, 5, 7), dt.date(2019, 5, 9)
@@ -177,13 +242,14 @@ def ingested(tmp_path_factory, recordings):
     )
     assert outcome.partitions_failed == [], outcome.partitions_failed
     defs = build_definitions(default_resources(data, recordings, "replay"))
-    eia = execute_recorded(
-        defs.resolve_job_def("raw_eia930_region_data_job"),
-        instance,
-        partition_range=tuple(partition_key("CAISO", d) for d in EIA_DAYS),
-        run_config=QUIET,
-    )
-    assert eia.success
+    for job in ("raw_eia930_region_data_job", "raw_eia930_fuel_type_job"):
+        eia = execute_recorded(
+            defs.resolve_job_def(job),
+            instance,
+            partition_range=tuple(partition_key("CAISO", d) for d in EIA_DAYS),
+            run_config=QUIET,
+        )
+        assert eia.success, job
     return defs, instance, data
 
 
@@ -208,7 +274,11 @@ def test_the_asset_reconciles_the_stored_raw_feeds(ingested):
     fault = _at(table, dt.datetime(2019, 5, 8, 20, tzinfo=UTC))
     assert fault["eia_demand_mw"] == 14_009 and fault["difference_pct"] < -40
     # the agreement check: 05-07 agrees, 05-08 (its fault hour) warns; the run succeeds
-    (check,) = [e for e in result.get_asset_check_evaluations() if e.check_name == AGREEMENT_CHECK]
+    (check,) = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == AGREEMENT_CHECK and e.asset_key == DEMAND_KEY
+    ]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert check.metadata["failed_days"].value == ["2019-05-08|CAISO"]
     # the materialization carries the day's summary (a range: its last day's)
@@ -217,6 +287,17 @@ def test_the_asset_reconciles_the_stored_raw_feeds(ingested):
     assert metadata["metadata_of_day"].value == "2019-05-08|CAISO"
     assert metadata["hours_compared"].value == 24
     assert metadata["mape_pct"].value < MAX_DAY_MAPE_PCT < metadata["max_abs_pct"].value
+    # the carbon side by side, from the stored fuel-mix feeds of the same days
+    carbon = Warehouse(data / "warehouse").query(
+        "select * from reconciliation.carbon_outlook_vs_eia930 order by interval_start_utc"
+    )
+    assert carbon.height == 48 and carbon["difference_direct_pct"].median() > 5
+    (carbon_check,) = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == AGREEMENT_CHECK and e.asset_key == CARBON_KEY
+    ]
+    assert carbon_check.passed
 
 
 def test_a_day_without_the_eia_side_fails_naming_it(ingested):
@@ -229,9 +310,10 @@ def test_a_day_without_the_eia_side_fails_naming_it(ingested):
     )
     assert not result.success
     failures = [e for e in result.all_events if e.is_step_failure]
-    message = failures[0].step_failure_data.error.message
-    assert "raw/eia930_region_data" in message and "raw_eia930_region_data_job" in message
-    assert "2019-05-09|CAISO" in message
+    messages = " ".join(f.step_failure_data.error.message for f in failures)
+    assert "raw/eia930_region_data" in messages and "raw_eia930_region_data_job" in messages
+    assert "raw/eia930_fuel_type" in messages and "raw_eia930_fuel_type_job" in messages
+    assert "2019-05-09|CAISO" in messages
     assert not [
         e for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
     ]

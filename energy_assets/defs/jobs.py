@@ -11,8 +11,9 @@
 - `price_ingest_job`, `price_job`, `price_report_job`: the day-ahead price assets (group
   `prices`, partitioned by market day x market, `defs/prices.py`): raw -> harmonized; features
   -> models -> forecasts -> score; the report.
-- `reconciliation_job`: `reconciliation/demand_outlook_vs_eia930` for one region and market day,
-  from the two raw demand feeds stored.
+- `reconciliation_job`: `reconciliation/demand_outlook_vs_eia930` and
+  `reconciliation/carbon_outlook_vs_eia930` for one region and market day, from the raw demand
+  and fuel-mix feeds stored.
 - `raw_<provider>_<feed>_schedule`: the market day a feed publishes (yesterday's; tomorrow's for a
   forecast) for every region the feed serves, at
   the provider's publication time (`energy_assets/automation.py`, `PUBLICATION`: CAISO 00:30
@@ -38,6 +39,7 @@ from energy_assets import automation
 from energy_assets.defs import prices
 from energy_assets.defs.harmonized import GRID_PARTITIONS
 from energy_assets.defs.raw import feed_regions, raw_key
+from energy_assets.defs.reconciliation import CARBON_KEY as RECONCILED_CARBON
 from energy_assets.defs.reconciliation import DEMAND_KEY as RECONCILED_DEMAND
 from energy_assets.layers import DAY_AHEAD_LAYERS, INGEST_LAYERS, raw_job_name
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, partition_key
@@ -160,9 +162,9 @@ report_job = dg.define_asset_job(
 
 reconciliation_job = dg.define_asset_job(
     "reconciliation_job",
-    selection=dg.AssetSelection.assets(RECONCILED_DEMAND),
-    description="CAISO demand, Today's Outlook against EIA-930, for one region-day (reads both"
-    " raw demand feeds stored).",
+    selection=dg.AssetSelection.assets(RECONCILED_DEMAND, RECONCILED_CARBON),
+    description="CAISO demand and carbon intensity, Today's Outlook against EIA-930, for one"
+    " region-day (reads the raw demand and fuel-mix feeds stored).",
 )
 
 

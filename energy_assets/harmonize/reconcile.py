@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
+from energy_assets.harmonize import caiso, eia930
+from energy_assets.harmonize.carbon import carbon_intensity_from_mix
 from energy_assets.harmonize.grid import hour_grid, hourly_means
 
 OUTLOOK_READINGS_PER_HOUR = 12  # 5-minute data
@@ -109,4 +111,67 @@ def reconciliation_summary(frame: pl.DataFrame) -> ReconciliationSummary:
         mae_mw=float(compared["difference_mw"].abs().mean()),  # type: ignore[arg-type]
         max_abs_pct=float(pct.abs().max()),  # type: ignore[arg-type]
         bias_pct=float(pct.mean()),  # type: ignore[arg-type]
+    )
+
+
+CARBON_RECONCILIATION_COLUMNS = (
+    "region",
+    "market_date",
+    "interval_start_utc",
+    "outlook_carbon_direct_gco2_per_kwh",
+    "eia_carbon_direct_gco2_per_kwh",
+    "outlook_carbon_gco2_per_kwh",
+    "eia_carbon_gco2_per_kwh",
+    "outlook_coverage",
+    "eia_coverage",
+    "difference_direct_gco2_per_kwh",
+    "difference_direct_pct",
+)
+
+
+def carbon_reconciliation(
+    region: str,
+    market_day: dt.date,
+    tz: str,
+    outlook_fuel_5min: pl.DataFrame,
+    eia_fuel: pl.DataFrame,
+) -> pl.DataFrame:
+    """Every hour of the local market day: the carbon intensity of in-region generation from
+    CAISO's Today's Outlook fuel mix (hourly means of the 5-minute readings) beside the same
+    intensity from EIA-930's hourly generation by fuel (CISO), both by the graph's own
+    factor tables (`harmonize/carbon.py`): direct and lifecycle, production-based (imports not
+    counted on either side, since EIA's fuel-type data has no imports), with each side's
+    coverage. `difference_*` is EIA minus Outlook of the DIRECT intensity (the quantity the
+    carbon forecasts are scored on), in gCO2eq/kWh and in % of the Outlook's. An hour one side
+    lacks keeps the other and is not compared. Columns `CARBON_RECONCILIATION_COLUMNS`.
+
+    `outlook_fuel_5min`: raw/caiso_outlook_fuel_mix rows; `eia_fuel`: raw/eia930_fuel_type rows.
+    """
+    empty_demand = pl.DataFrame(
+        schema={"interval_start_utc": pl.Datetime("us", "UTC"), "demand_mw": pl.Float64}
+    )
+    sides = {
+        "outlook": caiso.grid_hourly(region, market_day, tz, empty_demand, outlook_fuel_5min),
+        "eia": eia930.grid_hourly(region, market_day, tz, None, eia_fuel),
+    }
+    frame = hour_grid(region, market_day, tz)
+    for side, grid in sides.items():
+        carbon = carbon_intensity_from_mix(grid, imports_gco2_per_kwh=None).select(
+            "interval_start_utc",
+            pl.col("carbon_direct_gco2_per_kwh").alias(f"{side}_carbon_direct_gco2_per_kwh"),
+            pl.col("carbon_gco2_per_kwh").alias(f"{side}_carbon_gco2_per_kwh"),
+            pl.col("coverage").fill_null(0.0).alias(f"{side}_coverage"),
+        )
+        frame = frame.join(carbon, on="interval_start_utc", how="left")
+    outlook = pl.col("outlook_carbon_direct_gco2_per_kwh")
+    difference = pl.col("eia_carbon_direct_gco2_per_kwh") - outlook
+    return (
+        frame.with_columns(
+            pl.col("outlook_coverage").fill_null(0.0),
+            pl.col("eia_coverage").fill_null(0.0),
+            difference_direct_gco2_per_kwh=difference,
+            difference_direct_pct=pl.when(outlook > 0).then(100.0 * difference / outlook),
+        )
+        .select(CARBON_RECONCILIATION_COLUMNS)
+        .sort("interval_start_utc")
     )

@@ -73,6 +73,19 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "difference_mw": "EIA-930 minus Outlook demand, MW (null where either is missing).",
     "difference_pct": "EIA-930 minus Outlook demand in % of the Outlook's (null where either is"
     " missing).",
+    "outlook_carbon_direct_gco2_per_kwh": "Direct carbon intensity of in-region generation from"
+    " CAISO's Today's Outlook fuel mix, gCO2eq/kWh (imports not counted).",
+    "eia_carbon_direct_gco2_per_kwh": "Direct carbon intensity of in-region generation from"
+    " EIA-930's generation by fuel for the same UTC hour, gCO2eq/kWh.",
+    "outlook_carbon_gco2_per_kwh": "Lifecycle carbon intensity of in-region generation from the"
+    " Outlook's fuel mix, gCO2eq/kWh (imports not counted).",
+    "eia_carbon_gco2_per_kwh": "Lifecycle carbon intensity of in-region generation from EIA-930's"
+    " generation by fuel, gCO2eq/kWh.",
+    "eia_coverage": "Share of the hour's EIA-930 fuel readings present, fraction 0-1.",
+    "difference_direct_gco2_per_kwh": "EIA-930 minus Outlook direct intensity, gCO2eq/kWh (null"
+    " where either is missing).",
+    "difference_direct_pct": "EIA-930 minus Outlook direct intensity in % of the Outlook's (null"
+    " where either is missing).",
     # carbon
     "carbon_gco2_per_kwh": "Carbon intensity of supply, gCO2eq/kWh (lifecycle factors).",
     "carbon_direct_gco2_per_kwh": "Direct (combustion-only) carbon intensity of in-region"
