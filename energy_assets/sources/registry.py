@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from energy_assets.sources import caiso_outlook, eia930, epftoolbox, gfs_regional
+from energy_assets.sources import (
+    caiso_outlook,
+    eia930,
+    epftoolbox,
+    gfs_regional,
+    neso,
+    uk_carbon_intensity,
+)
 from energy_assets.sources.feeds import Feed
 
 PROVIDERS = MappingProxyType(
@@ -19,6 +26,8 @@ PROVIDERS = MappingProxyType(
         "caiso_outlook": caiso_outlook.FEEDS,
         "eia930": eia930.FEEDS,
         "gfs_regional": gfs_regional.FEEDS,
+        "neso": neso.FEEDS,
+        "uk_carbon_intensity": uk_carbon_intensity.FEEDS,
     }
 )
 
