@@ -310,10 +310,10 @@ COLUMN_DESCRIPTIONS.update(
         "interconnector_net_import_mw": "Sum of the published interconnector flows, MW (import"
         " positive).",
         "forecast_gco2_per_kwh": "The GB Carbon Intensity API's stored forecast for the half-hour"
-        " (its latest before the period: a short lead, not day-ahead), gCO2/kWh, direct, imports"
+        " (its latest before the period: a short lead, not day-ahead), gCO2eq/kWh, direct, imports"
         " counted.",
         "actual_gco2_per_kwh": "The GB Carbon Intensity API's actual for the half-hour (from"
-        " metered generation, revised later), gCO2/kWh, direct, imports counted.",
+        " metered generation, revised later), gCO2eq/kWh, direct, imports counted.",
         "intensity_index": "The API's band of the intensity: very low, low, moderate, high, very"
         " high.",
         "dno_region_id": "The Carbon Intensity API's region id: 1-14 DNO regions, 15-17"
@@ -322,10 +322,10 @@ COLUMN_DESCRIPTIONS.update(
         "region_name": "Short name of the region, as published.",
         "published_gco2_per_kwh": "The grid operator's own published carbon intensity of the hour"
         " (GB: the Carbon Intensity API's actual, its direct method with imports counted; the"
-        " mean of the hour's half-hours), gCO2/kWh; null where none is published.",
+        " mean of the hour's half-hours), gCO2eq/kWh; null where none is published.",
         "published_forecast_gco2_per_kwh": "The grid operator's own stored forecast of the hour's"
         " intensity (GB: the Carbon Intensity API's, a short-lead forecast, not day-ahead as"
-        " issued), gCO2/kWh; null where none is published.",
+        " issued), gCO2eq/kWh; null where none is published.",
         "published_coverage": "Share of the hour's published half-hours behind"
         " `published_gco2_per_kwh`, fraction 0-1.",
     }
