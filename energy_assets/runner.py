@@ -29,7 +29,13 @@ from energy_assets.definitions import build_definitions
 from energy_assets.defs_support.resources import default_resources
 from energy_assets.evaluation.load_score import LOAD
 from energy_assets.evaluation.report import rollup
-from energy_assets.harmonize.sources import WEATHER_FEED, grid_source, weather_provider
+from energy_assets.harmonize.sources import (
+    PUBLISHED_INTENSITY_FEEDS,
+    WEATHER_FEED,
+    grid_source,
+    published_intensity_provider,
+    weather_provider,
+)
 from energy_assets.layers import raw_job_name
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, MIN_TRAINING_DAYS, partition_key
 from energy_assets.recorded_runs import execute_recorded
@@ -245,7 +251,8 @@ def _run_report(defs: dg.Definitions, instance: dg.DagsterInstance, outcome: Win
 
 def raw_plan(region: str, days: list[dt.date]) -> dict[tuple[str, str], list[dt.date]]:
     """The raw feeds (provider, feed) the region's harmonized tables read, and for which days:
-    each day's grid, operator-forecast and weather provider (`harmonize/sources.py`)."""
+    each day's grid, operator-forecast and weather provider, and the provider of the region's
+    own published intensity (GB) (`harmonize/sources.py`)."""
     plan: dict[tuple[str, str], list[dt.date]] = {}
     the_region = registry_region(region)
     for day in days:
@@ -258,6 +265,9 @@ def raw_plan(region: str, days: list[dt.date]) -> dict[tuple[str, str], list[dt.
         weather = weather_provider(the_region, day)
         if weather is not None:
             plan.setdefault((weather, WEATHER_FEED), []).append(day)
+        published = published_intensity_provider(the_region, day)  # GB's own intensity
+        if published is not None:
+            plan.setdefault((published, PUBLISHED_INTENSITY_FEEDS[published]), []).append(day)
     return plan
 
 
@@ -302,6 +312,11 @@ def ingest_raw(
                 unusable.add(day)
         weather = weather_provider(the_region, day)  # the weather table needs its feed
         if weather is not None and day in failed_by_feed.get((weather, WEATHER_FEED), set()):
+            unusable.add(day)
+        published = published_intensity_provider(the_region, day)  # so does the carbon table
+        if published is not None and day in failed_by_feed.get(
+            (published, PUBLISHED_INTENSITY_FEEDS[published]), set()
+        ):
             unusable.add(day)
     for row in held:
         day = dt.date.fromisoformat(row[1].split("|")[0])
