@@ -95,7 +95,8 @@ def test_published_intensity_hourly_on_the_2023_file(datasets):
     )
     assert zeros == 4 and frame["published_gco2_per_kwh"].min() > 50
     # 09:30, 10:00, 10:30, 11:00 UTC were zero: the hour from 10:00 has none left (null)
-    coverage = dict(zip(frame["interval_start_utc"].dt.hour(), frame["published_coverage"]))
+    hours = frame["interval_start_utc"].dt.hour()
+    coverage = dict(zip(hours, frame["published_coverage"], strict=True))
     assert (coverage[9], coverage[10], coverage[11]) == (0.5, 0.0, 0.5)
     assert frame["published_gco2_per_kwh"].null_count() == 1
     # the gap: 2023-10-21 has nothing, every hour null with coverage 0
