@@ -36,7 +36,11 @@ DEFAULT_END = dt.date(2020, 8, 31)
 # recordings; ERCOT and PJM from the EIA-930 history, whose demand ends 2019-06-30 (its last two
 # months). `--start`/`--end` set one window for every region.
 DEFAULT_REGIONS = ("CAISO", "ERCOT", "PJM")
-DEFAULT_WINDOWS = {"CAISO": (DEFAULT_START, DEFAULT_END)}
+DEFAULT_WINDOWS = {
+    "CAISO": (DEFAULT_START, DEFAULT_END),
+    # the last two months of the NESO demand history offline
+    "GB": (dt.date(2020, 11, 1), dt.date(2020, 12, 31)),
+}
 EIA_DEFAULT_WINDOW = (dt.date(2019, 5, 1), dt.date(2019, 6, 30))
 
 
@@ -162,7 +166,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{', recordings ' + str(args.recordings) if args.transport == 'replay' else ''}) into {data_dir}"
     )
     outcome = materialize_regions(
-        windows, instance, data_dir, Path(args.recordings), args.transport, print
+        windows,
+        instance,
+        data_dir,
+        Path(args.recordings),
+        args.transport,
+        print,
+        load_only=args.load_only,
     )
     from energy_assets.warehouse import Warehouse
 
@@ -407,6 +417,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--data-dir", default=None, help="output folder (default: ENERGY_ASSETS_DATA or data/)"
+    )
+    run.add_argument(
+        "--load-only",
+        action="store_true",
+        help="the load slice only (load_ingest_job, load_day_ahead_job): no carbon, no"
+        " schedules; for a region with demand but no carbon intensity (GB offline)",
     )
     run.set_defaults(func=cmd_run)
 

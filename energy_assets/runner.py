@@ -331,10 +331,12 @@ def materialize_regions(
     recordings_dir: Path,
     transport: str = "replay",
     progress: Callable[[str], None] | None = None,
+    load_only: bool = False,
 ) -> WindowResult:
     """`materialize_window` for each region over its own window, then the decisions across
     regions (`cross_region_job`: every region's forecasts of the day are stored by then), then
-    `report_job` once."""
+    `report_job` once. `load_only`: the load slice (`load_ingest_job`, `load_day_ahead_job`),
+    no carbon, no schedules (a region with demand but no carbon intensity, e.g. GB offline)."""
     began = time.perf_counter()
     total = WindowResult()
     day_ahead_days: dict[str, list[dt.date]] = {}
@@ -352,13 +354,21 @@ def materialize_regions(
             progress,
             report=False,
             cross_region=False,
+            **(
+                {"day_ahead_job": "load_day_ahead_job", "ingest_job": "load_ingest_job"}
+                if load_only
+                else {}
+            ),
         )
         total.add(outcome)
         day_ahead_days[region] = outcome.day_ahead_days
     defs = build_definitions(default_resources(data_dir, recordings_dir, transport))
     for region, days in day_ahead_days.items():
-        _run_days(defs.resolve_job_def(DAY_AHEAD[1]), days, region, instance, total, progress)
-    if total.partitions_ok["day_ahead_job"]:
+        if not load_only:
+            _run_days(defs.resolve_job_def(DAY_AHEAD[1]), days, region, instance, total, progress)
+    # the reports roll up load and carbon together: not run for the load slice alone (the
+    # carbon report has no scored day to roll up); the day scores are in the warehouse
+    if total.partitions_ok["day_ahead_job"] and not load_only:
         _run_report(defs, instance, total)
     total.seconds = time.perf_counter() - began
     return total

@@ -234,3 +234,29 @@ def test_the_2023_intensity_replays_through_its_raw_asset(recordings, tmp_path):
     assert not gap.success
     message = " ".join(_failure(gap)[0])
     assert "raw/uk_carbon_intensity_national" in message and "2023-10-21|GB" in message
+
+
+def test_the_backfill_client_stages_gb_provider_by_provider():
+    """`energy-assets backfill --region GB --layers raw,...`: NESO's demand, then (for days
+    from 2023) the Carbon Intensity API's national feed, then the layers below."""
+    from energy_assets.backfill import _raw_stages
+
+    def node(key: str) -> dict:
+        layer, name = key.split("/")
+        return {"key": key, "path": [layer, name], "group": layer}
+
+    chosen = [
+        node(k)
+        for k in (
+            "raw/neso_demand",
+            "raw/uk_carbon_intensity_national",
+            "harmonized/grid_hourly",
+            "harmonized/carbon_intensity",
+        )
+    ]
+    stages = _raw_stages(chosen, ["GB"], dt.date(2022, 12, 30), dt.date(2023, 1, 2))
+    assert [([n["key"] for n in a], first, regions) for a, first, regions in stages] == [
+        (["raw/neso_demand"], dt.date(2022, 12, 30), ["GB"]),
+        (["raw/uk_carbon_intensity_national"], dt.date(2023, 1, 1), ["GB"]),
+        (["harmonized/grid_hourly", "harmonized/carbon_intensity"], dt.date(2022, 12, 30), ["GB"]),
+    ]
