@@ -22,7 +22,7 @@ and labelled as such.
 
 What the values are (the API's method, which differs from the US factor tables of
 `harmonize/carbon.py`): direct CO2 of generation (operational, no life-cycle stages) per kWh
-of GB demand, with the API's own factors (gCO2/kWh: coal 937, oil 935, gas open cycle 651,
+of GB demand, with the API's own factors (`/intensity/factors`, gCO2/kWh: coal 937, oil 935, gas open cycle 651,
 gas combined cycle 394, other 300, biomass 120, nuclear, hydro, wind, solar and pumped storage
 0) and imports counted at factors per interconnected country (e.g. French imports 53, Dutch 474,
 Irish 458), over transmission generation plus the API's estimate of embedded wind and solar.
