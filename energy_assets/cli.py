@@ -94,11 +94,15 @@ def _print_region(scores, household_warehouse, region: str, start: dt.date, end:
     else:
         m = summary.mape_pct
         nan = float("nan")
+        operator = (
+            f"{region} day-ahead {m['operator_day_ahead']:.2f}%"
+            if "operator_day_ahead" in m
+            else f"no {region} operator forecast"  # GB offline: none published
+        )
         print(
             f"day-ahead load MAPE over {summary.hours} hours: energy-assets {m.get('ensemble', nan):.2f}%"
             f" (LightGBM {m.get('lightgbm', nan):.2f}%, MLX {m.get('mlx', nan):.2f}%)"
-            f" | {region} day-ahead {m.get('operator_day_ahead', nan):.2f}%"
-            f" | seasonal naive {m.get('seasonal_naive_7d', nan):.2f}%"
+            f" | {operator} | seasonal naive {m.get('seasonal_naive_7d', nan):.2f}%"
         )
     carbon_line = _carbon_line(carbon, region, start, end)
     print(carbon_line or "no day-ahead carbon forecast was scored")
