@@ -260,3 +260,48 @@ def test_the_backfill_client_stages_gb_provider_by_provider():
         (["raw/uk_carbon_intensity_national"], dt.date(2023, 1, 1), ["GB"]),
         (["harmonized/grid_hourly", "harmonized/carbon_intensity"], dt.date(2022, 12, 30), ["GB"]),
     ]
+
+
+SHARES = {"biomass": 5.1, "coal": 0, "imports": 12.4, "gas": 30.2, "nuclear": 14.5}
+SHARES |= {"other": 0.3, "hydro": 0.8, "solar": 21.2, "wind": 15.5}
+
+
+def test_ours_from_the_apis_generation_mix_uses_our_factors_without_imports():
+    """Live, GB's grid has no fuel mix but the API publishes one (percent by fuel): ours is the
+    factor-weighted mean over the generation shares, imports left out (production-based), beside
+    the API's own intensity (imports counted, its factors). A fixture of the documented
+    `/generation/{from}/{to}` shape, written here, not recorded."""
+    import json
+
+    from energy_assets.harmonize.carbon import (
+        DIRECT_EMISSION_FACTORS_GCO2_PER_KWH,
+        EMISSION_FACTORS_GCO2_PER_KWH,
+    )
+
+    body = {
+        "data": [
+            {
+                "from": "2023-06-01T11:00Z",
+                "to": "2023-06-01T11:30Z",
+                "generationmix": [{"fuel": f, "perc": p} for f, p in SHARES.items()],
+            }
+        ]
+    }
+    mix = ci.parse_generation(json.dumps(body).encode())
+    day = dt.date(2023, 6, 1)
+    frame = gb.intensity_from_generation_mix("GB", day, GB.timezone, mix)
+    assert frame.height == 24
+    hour = frame.filter(pl.col("coverage") > 0)
+    assert hour["interval_start_utc"].to_list() == [dt.datetime(2023, 6, 1, 11, tzinfo=dt.UTC)]
+    assert hour["coverage"][0] == 0.5  # one of the hour's two half-hours
+    shares = {gb.MIX_FUELS[f"{k}_pct"]: v for k, v in SHARES.items() if k != "imports"}
+    total = sum(shares.values())
+    lifecycle = sum(v * EMISSION_FACTORS_GCO2_PER_KWH[k] for k, v in shares.items()) / total
+    direct = sum(v * DIRECT_EMISSION_FACTORS_GCO2_PER_KWH.get(k, 0) for k, v in shares.items())
+    assert hour["carbon_gco2_per_kwh"][0] == pytest.approx(lifecycle)
+    assert hour["carbon_direct_gco2_per_kwh"][0] == pytest.approx(direct / total)
+    assert hour["imports_share"][0] == pytest.approx(0.124) and hour["supply_mw"].is_null().all()
+    assert frame.filter(pl.col("coverage") == 0)["carbon_gco2_per_kwh"].is_null().all()
+    # no mix stored: ours null, coverage 0
+    none = gb.intensity_from_generation_mix("GB", day, GB.timezone, None)
+    assert none["carbon_gco2_per_kwh"].is_null().all() and (none["coverage"] == 0).all()

@@ -26,11 +26,16 @@ from energy_assets.defs_support.validation import (
     validated_output,
 )
 from energy_assets.harmonize.carbon import METHOD, carbon_intensity_from_mix
-from energy_assets.harmonize.gb import no_operator_forecast, published_intensity_hourly
+from energy_assets.harmonize.gb import (
+    intensity_from_generation_mix,
+    no_operator_forecast,
+    published_intensity_hourly,
+)
 from energy_assets.harmonize.plausibility import implausible_demand_hours
 from energy_assets.harmonize.sources import (
     GRID_SOURCES,
     PUBLISHED_INTENSITY_FEEDS,
+    PUBLISHED_MIX_FEEDS,
     WEATHER_FEED,
     GridSource,
     grid_source,
@@ -184,12 +189,17 @@ def _published_deps() -> list[dg.AssetDep]:
     deps = {}
     for code in GRID_REGIONS:
         for provider in region(code).providers_of("carbon_intensity"):
-            name = PUBLISHED_INTENSITY_FEEDS.get(provider)
-            if name is None:
-                continue
-            key = raw_key(provider, name)
-            upstream = feed_regions(registered_feed(provider, name))
-            deps[key] = dg.AssetDep(key, partition_mapping=same_day_mapping(upstream, GRID_REGIONS))
+            for name in (
+                PUBLISHED_INTENSITY_FEEDS.get(provider),
+                PUBLISHED_MIX_FEEDS.get(provider),
+            ):
+                if name is None:
+                    continue
+                key = raw_key(provider, name)
+                upstream = feed_regions(registered_feed(provider, name))
+                deps[key] = dg.AssetDep(
+                    key, partition_mapping=same_day_mapping(upstream, GRID_REGIONS)
+                )
     return list(deps.values())
 
 
@@ -215,7 +225,9 @@ def carbon_intensity(
     `energy_assets/harmonize/carbon.py` for the table. Beside it, where the region's operator
     publishes an intensity of its own (GB: the Carbon Intensity API, `harmonize/gb.py`), that
     one as published (`published_gco2_per_kwh`, its method, not ours) and its stored forecast;
-    null with `published_coverage` 0 where none is published (metadata `published_by: none`)."""
+    null with `published_coverage` 0 where none is published (metadata `published_by: none`).
+    A day whose grid has no fuel mix (GB) takes ours from that provider's generation mix where
+    it is stored (`harmonize/gb.py`; metadata `ours_from`), else leaves ours null."""
     rd = partition_keys(context)
     the_region, source = _source("grid", rd)
     frame = carbon_intensity_from_mix(grid, source.imports_gco2_per_kwh)
@@ -234,6 +246,19 @@ def carbon_intensity(
                 metadata={"failed_partitions": [str(rd)]},
                 allow_retries=False,
             )
+    ours_from = "fuel mix" if frame["coverage"].max() > 0 else "none"
+    mix_feed = PUBLISHED_MIX_FEEDS.get(published_by or "")
+    if ours_from == "none" and mix_feed is not None:
+        # no fuel mix in the grid (GB): ours from the provider's generation mix where stored
+        # (live only; offline there is none, and ours stays null with coverage 0)
+        mix, missing = read_days(
+            context, warehouse, raw_key(published_by, mix_feed), rd.region, [rd.market_date]
+        )
+        if not missing and not mix.is_empty():
+            frame = intensity_from_generation_mix(
+                rd.region, rd.market_date, the_region.timezone, mix
+            )
+            ours_from = f"raw/{published_by}_{mix_feed}"
     published, zeros = published_intensity_hourly(
         rd.region, rd.market_date, the_region.timezone, raw
     )
@@ -251,6 +276,7 @@ def carbon_intensity(
             "method": method,
             "provider": source.provider,
             "mean_gco2_per_kwh": round(mean, 1) if mean is not None else None,
+            "ours_from": ours_from,
             "published_by": published_by or "none",
             "published_mean_gco2_per_kwh": round(published_mean, 1)
             if published_mean is not None

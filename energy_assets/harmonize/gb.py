@@ -9,8 +9,9 @@ harmonized tables are hourly, so each UTC hour is the MEAN of its two half-hours
   output of embedded (distribution-connected) wind and solar is NOT in it; it is the series
   NESO's own demand forecasts are made for. `net_imports_mw` is the hour's mean of the summed
   interconnector flows (import positive). NESO's files carry no fuel mix: every fuel column is
-  null and `fuel_mix_coverage` 0, so the intensity computed from the mix (`harmonize/carbon.py`)
-  is null for GB, never invented.
+  null and `fuel_mix_coverage` 0. Our intensity (`harmonize/carbon.py` factors) then comes from
+  the Carbon Intensity API's generation mix where it is stored (live; `intensity_from_generation_
+  mix`: shares of generation, imports not counted), else it is null, never invented.
 - intensity is a rate (gCO2/kWh): the hour's value is the mean of the half-hours' intensities,
   unweighted (the API publishes no energy per half-hour; weighting by ND would move an hour by
   well under 1 %). `published_gco2_per_kwh` is the API's `actual`, `published_forecast_...` its
@@ -126,3 +127,74 @@ def no_operator_forecast(region: str, day: dt.date, tz: str) -> pl.DataFrame:
         issued_at_utc=pl.lit(operator_issue_time(day, tz), dtype=pl.Datetime("us", "UTC")),
         provider=pl.lit("none"),
     )
+
+
+# the Carbon Intensity API's fuels -> harmonized fuel columns; imports are not generation and
+# are left out of ours (production-based, as on EIA-930 days)
+MIX_FUELS = {
+    "biomass_pct": "biomass_mw",
+    "coal_pct": "coal_mw",
+    "gas_pct": "natural_gas_mw",
+    "nuclear_pct": "nuclear_mw",
+    "other_pct": "other_mw",
+    "hydro_pct": "hydro_mw",
+    "solar_pct": "solar_mw",
+    "wind_pct": "wind_mw",
+}
+
+
+def intensity_from_generation_mix(
+    region: str, day: dt.date, tz: str, mix: pl.DataFrame | None
+) -> pl.DataFrame:
+    """OUR intensity of GB generation from the Carbon Intensity API's generation mix (percent by
+    fuel, `raw/uk_carbon_intensity_generation_mix`): the factors of `harmonize/carbon.py`
+    (lifecycle and direct) weighted by the shares of generation, imports not counted; each hour
+    the mean of its half-hours' intensities. Columns of `carbon_intensity_from_mix`;
+    `supply_mw` is null (the API gives shares, not MW), `imports_share` the hour's mean import
+    share of the mix, `coverage` the share of the hour's half-hours with a mix."""
+    from energy_assets.harmonize.carbon import carbon_intensity_from_mix
+
+    hours = hour_grid(region, day, tz)
+    empty = mix is None or mix.is_empty()
+    if not empty:
+        present = pl.any_horizontal([pl.col(c).is_not_null() for c in MIX_FUELS])
+        half_hours = mix.select(
+            "interval_start_utc",
+            *[pl.col(src).alias(dst) for src, dst in MIX_FUELS.items()],
+            pl.when(present).then(1.0).otherwise(0.0).alias("fuel_mix_coverage"),
+            (pl.col("imports_pct") / 100).alias("_imports"),
+        ).with_columns(region=pl.lit(region), market_date=pl.lit(day, dtype=pl.Date))
+        per_half_hour = carbon_intensity_from_mix(half_hours, None).with_columns(
+            half_hours["_imports"]
+        )
+        hourly = (
+            per_half_hour.with_columns(hour=pl.col("interval_start_utc").dt.truncate("1h"))
+            .group_by("hour")
+            .agg(
+                pl.col("carbon_gco2_per_kwh").mean(),
+                pl.col("carbon_direct_gco2_per_kwh").mean(),
+                pl.col("_imports").mean().alias("imports_share"),
+                (pl.col("carbon_gco2_per_kwh").is_not_null().sum() / HALF_HOURS_PER_HOUR)
+                .clip(0.0, 1.0)
+                .alias("coverage"),
+            )
+            .rename({"hour": "interval_start_utc"})
+        )
+        hours = hours.join(hourly, on="interval_start_utc", how="left")
+    else:
+        hours = hours.with_columns(
+            carbon_gco2_per_kwh=pl.lit(None, dtype=pl.Float64),
+            carbon_direct_gco2_per_kwh=pl.lit(None, dtype=pl.Float64),
+            imports_share=pl.lit(None, dtype=pl.Float64),
+            coverage=pl.lit(0.0),
+        )
+    return hours.select(
+        "region",
+        "market_date",
+        "interval_start_utc",
+        "carbon_gco2_per_kwh",
+        "carbon_direct_gco2_per_kwh",
+        supply_mw=pl.lit(None, dtype=pl.Float64),
+        imports_share="imports_share",
+        coverage=pl.col("coverage").fill_null(0.0),
+    ).sort("interval_start_utc")

@@ -112,6 +112,9 @@ GRID_SOURCES: Mapping[str, GridSource] = MappingProxyType(
 # "carbon_intensity" feed), and the raw feed that holds it: set beside ours in
 # `harmonized/carbon_intensity` (`published_gco2_per_kwh`).
 PUBLISHED_INTENSITY_FEEDS: Mapping[str, str] = MappingProxyType({"uk_carbon_intensity": "national"})
+# ... and the raw feed of its generation mix (percent by fuel), from which ours is computed on a
+# day whose grid has no fuel mix (GB: NESO publishes none); live only
+PUBLISHED_MIX_FEEDS: Mapping[str, str] = MappingProxyType({"uk_carbon_intensity": "generation_mix"})
 
 
 def published_intensity_provider(region: Region, day: dt.date) -> str | None:
