@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from energy_assets.evaluation.carbon_protocols import protocol_mape
-from energy_assets.features.carbon import WEATHER_FEATURES, build_carbon_features
+from energy_assets.features.carbon import SHARE_COLUMNS, WEATHER_FEATURES, build_carbon_features
 from energy_assets.features.load import build_load_features, forecast_issue_time
 from energy_assets.harmonize import eia930 as harmonize_eia930
 from energy_assets.harmonize.carbon import carbon_intensity_from_mix
@@ -73,6 +73,18 @@ def test_carbon_features_are_horizon_safe_with_the_days_weather(datasets, code, 
     start, _ = market_day_bounds_utc(DAY - dt.timedelta(days=1), reg.timezone)
     morning = int((forecast_issue_time(DAY, reg.timezone) - start).total_seconds() // 3600)
     assert known == (24 if protocol == "utc_day" else morning)
+    # the latest hour known at the issue is the one that ended at it, on either clock
+    last_hour = carbon.filter(pl.col("interval_start_utc") == issued_at - dt.timedelta(hours=1))[
+        "carbon_direct_gco2_per_kwh"
+    ]
+    assert rows["carbon_direct_last_known_gco2_per_kwh"].unique().to_list() == last_hour.to_list()
+    for column in SHARE_COLUMNS:
+        if column.startswith("coal") and code == "ISONE":
+            continue  # ISO-NE burns next to no coal: its share is 0 or null
+        assert rows[column].is_not_null().any(), column
+    shares = rows.select(c for c in SHARE_COLUMNS if c.endswith("last_known_fraction"))
+    assert 0.5 < sum(shares.row(0)[i] or 0.0 for i in range(shares.width)) <= 1.0 + 1e-9
+    assert rows["weather_temperature_change_1d_c"].null_count() == 0
     # nothing of D: a forecast built on D's own intensity would score perfectly
     d = carbon.filter(pl.col("interval_start_utc").is_in(rows["interval_start_utc"].to_list()))
     assert not rows.join(d, on="interval_start_utc")["carbon_direct_lag_1d_gco2_per_kwh"].equals(

@@ -104,13 +104,13 @@ _CARBON_DEPS = [
     key=_CARBON_KEY,
     group_name="features",
     partitions_def=GRID_PARTITIONS,
-    # the day's intensity, grid and weather (the windows D-8..D-1 and D-2 are read from the
-    # warehouse: a backfill builds those days in the same run, in an earlier step)
+    # the day's intensity, grid and weather (the windows D-8..D-1, D-2..D-1 and D-1..D are read
+    # from the warehouse: a backfill builds those days in the same run, in an earlier step)
     deps=_CARBON_DEPS,
     metadata={
         "partition_expr": PARTITION_EXPR,
-        "reads": "harmonized/carbon_intensity D-8..D-1, harmonized/grid_hourly D-2,"
-        " harmonized/weather_hourly D",
+        "reads": "harmonized/carbon_intensity D-8..D-1, harmonized/grid_hourly D-2..D-1,"
+        " harmonized/weather_hourly D-1..D",
     },
     check_specs=check_specs(_CARBON_KEY, history=True),
     backfill_policy=RANGE_POLICY,
@@ -120,11 +120,13 @@ def carbon_features(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     """Day-ahead carbon-intensity features for each hour of market day D, as known at D-1 12:00
     local: the day's calendar and D-2 demand, the lifecycle and the direct intensity at the same
     local hour on D-1 (hours that had ended), D-2 and D-7, their D-8..D-2 same-hour means, D-1's
-    known mean and D-2's daily mean (gCO2eq/kWh), solar + wind output at the same hour on D-2
-    (MW) and the day-ahead weather forecast of the hour. Independent of the load slice (no
-    operator forecast), so a region's carbon is forecast on days its demand is not published.
-    Reads `harmonized/carbon_intensity` for D-8..D-1, `harmonized/grid_hourly` for D-2 and
-    `harmonized/weather_hourly` for D; the `history` check names any missing day."""
+    known mean, its latest known hour and D-2's daily mean (gCO2eq/kWh), solar + wind output at
+    the same hour on D-2 (MW), each main fuel's share of generation at the same hour on D-1 and at
+    the latest known hour, and the day-ahead weather forecast of the hour with its change from
+    D-1's. Independent of the load slice (no operator forecast), so a region's carbon is
+    forecast on days its demand is not published. Reads `harmonized/carbon_intensity` for
+    D-8..D-1, `harmonized/grid_hourly` for D-2..D-1 and `harmonized/weather_hourly` for D-1..D;
+    the `history` check names any missing day."""
     yield from _carbon_features(context, warehouse, utc_day=False)
 
 
@@ -136,7 +138,7 @@ def carbon_features(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     metadata={
         "partition_expr": PARTITION_EXPR,
         "reads": "harmonized/carbon_intensity D-9..D, harmonized/grid_hourly D-3..D-1,"
-        " harmonized/weather_hourly D-1..D (market days holding the UTC days needed)",
+        " harmonized/weather_hourly D-2..D (market days holding the UTC days needed)",
     },
     check_specs=check_specs(_CARBON_UTC_KEY, history=True),
     backfill_policy=RANGE_POLICY,
@@ -146,8 +148,8 @@ def carbon_features_utc(context: dg.AssetExecutionContext, warehouse: WarehouseR
     """The carbon features at the published carbon benchmarks' protocol (CarbonCast, DACF):
     issued at 00:00 UTC of the UTC day D, for its 24 UTC hours; the partition's date is the UTC
     day. The same features as `features/carbon_features` on the UTC clock: lags at the same UTC
-    hour (D-1 whole: every hour has ended by the issue), D-1's mean, D-2's, the weather forecast
-    of the hour. Only what had happened by 00:00 UTC is used (`available_at_utc`)."""
+    hour (D-1 whole: every hour has ended by the issue), D-1's mean, D-2's, the last hour of D-1,
+    the fuel shares, the weather forecast of the hour and its change from D-1's. Only what had happened by 00:00 UTC is used (`available_at_utc`)."""
     yield from _carbon_features(context, warehouse, utc_day=True)
 
 
@@ -158,8 +160,8 @@ def _carbon_features(context, warehouse: WarehouseResource, utc_day: bool):
         # the UTC day D overlaps the region's market days D-1 and D (US zones)
         lead = 1 if utc_day else 0
         carbon_days = window_days(rd.market_date, -8 - lead, -1 + lead)
-        grid_days = window_days(rd.market_date, -2 - lead, -2 + lead)
-        weather_days = window_days(rd.market_date, -lead, 0)
+        grid_days = window_days(rd.market_date, -2 - lead, -1)
+        weather_days = window_days(rd.market_date, -1 - lead, 0)
         carbon_history, _ = warehouse.read_days(_CARBON, rd.region, carbon_days)
         grid_history, _ = warehouse.read_days(_GRID, rd.region, grid_days)
         weather, _ = warehouse.read_days(_WEATHER, rd.region, weather_days)

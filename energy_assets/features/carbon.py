@@ -15,12 +15,19 @@ must not depend on the load slice.
 - `carbon_mean_1d_known_gco2_per_kwh`: mean of D-1's hours that had ended by the issue time (the
   latest level: hydro conditions, imports, outages);
 - `carbon_daily_mean_2d_gco2_per_kwh`: mean of D-2 (null unless 80 % of its hours are there);
+- `carbon_last_known_gco2_per_kwh`: the latest hour known at the issue time (the hour that ended
+  at it, or up to 24 h before when the feed lags; null if none): the level the first hours of D
+  start from;
 - `solar_wind_lag_2d_mw`: solar plus wind output at the same local hour on D-2;
+- `<fuel>_share_lag_1d_fraction`, `<fuel>_share_last_known_fraction` for coal, natural gas,
+  nuclear, hydro, solar and wind: the fuel's share of in-region generation at the same local
+  hour on D-1 (where known at issue) and at the latest known hour (which plants were running);
 - the same six intensity features of the DIRECT intensity (`carbon_direct_*`: combustion only,
   in-region generation, the quantity of the published day-ahead benchmarks);
 - the day-ahead weather forecast for the hour (`weather_*`: temperature, dew point, 10 m wind,
   shortwave radiation, precipitation; `harmonized/weather_hourly`), null where the region has
-  no weather feed that day. Its issue time is not recorded by the GFS history files: it is
+  no weather feed that day, and its change from the forecast for the same hour of D-1
+  (`weather_*_change_1d_*`: a windier or sunnier day than yesterday). Its issue time is not recorded by the GFS history files: it is
   taken as known at our issue time (the GFS runs of D-1 00/06 UTC reach past the end of D),
   an assumption the README states; the live feed (Open-Meteo) is fetched before the issue.
 
@@ -89,7 +96,31 @@ def _intensity_columns(prefix: str) -> list[str]:
         f"{prefix}_mean_7d_same_hour_gco2_per_kwh",
         f"{prefix}_mean_1d_known_gco2_per_kwh",
         f"{prefix}_daily_mean_2d_gco2_per_kwh",
+        f"{prefix}_last_known_gco2_per_kwh",
     ]
+
+
+# Fuels whose share of in-region generation is a feature, and what that generation sums.
+SHARE_FUELS: tuple[str, ...] = ("coal", "natural_gas", "nuclear", "hydro", "solar", "wind")
+GENERATION_COLUMNS: tuple[str, ...] = (
+    "solar_mw",
+    "wind_mw",
+    "hydro_mw",
+    "nuclear_mw",
+    "natural_gas_mw",
+    "coal_mw",
+    "oil_mw",
+    "geothermal_mw",
+    "biomass_mw",
+    "other_mw",
+)
+SHARE_COLUMNS: list[str] = [
+    name
+    for fuel in SHARE_FUELS
+    for name in (f"{fuel}_share_lag_1d_fraction", f"{fuel}_share_last_known_fraction")
+]
+# A last known value older than this at the issue time is not "the latest level" any more.
+_LAST_KNOWN_MAX_AGE = timedelta(hours=24)
 
 
 # harmonized/weather_hourly column -> feature column
@@ -101,11 +132,22 @@ WEATHER_FEATURES: dict[str, str] = {
     "precipitation_mm_per_h": "weather_precipitation_mm_per_h",
 }
 
+# harmonized/weather_hourly column -> feature column of its change from the same hour of D-1
+WEATHER_CHANGES: dict[str, str] = {
+    "temperature_c": "weather_temperature_change_1d_c",
+    "dewpoint_c": "weather_dewpoint_change_1d_c",
+    "wind_speed_m_per_s": "weather_wind_speed_change_1d_m_per_s",
+    "shortwave_radiation_w_per_m2": "weather_shortwave_radiation_change_1d_w_per_m2",
+    "precipitation_mm_per_h": "weather_precipitation_change_1d_mm_per_h",
+}
+
 CARBON_COLUMNS: list[str] = [
     *_intensity_columns("carbon"),
     "solar_wind_lag_2d_mw",
     *_intensity_columns("carbon_direct"),
+    *SHARE_COLUMNS,
     *WEATHER_FEATURES.values(),
+    *WEATHER_CHANGES.values(),
 ]
 
 FEATURE_COLUMNS: list[str] = [*FROM_LOAD_FEATURES, *CARBON_COLUMNS]
@@ -126,9 +168,9 @@ def build_carbon_features(
 
     `load_features`: the day's calendar and load rows (`features.load.build_load_features`);
     `carbon_history`: `harmonized/carbon_intensity` rows (D-8..D-1 covers every feature);
-    `grid_history`: `harmonized/grid_hourly` rows (D-2 is used); `weather`:
-    `harmonized/weather_hourly` rows of D (None: weather features null). History rows for D or
-    later, or whose hour ends after the issue time, are ignored.
+    `grid_history`: `harmonized/grid_hourly` rows (D-2 and D-1 are used); `weather`:
+    `harmonized/weather_hourly` rows of D and D-1 (None: weather features null). History rows
+    for D or later, or whose hour ends after the issue time, are ignored.
     """
     if load_features.is_empty():
         raise ValueError("no load feature rows for the market day")
@@ -185,6 +227,10 @@ def build_carbon_features(
         rows, solar_wind, market_day, {"solar_wind_lag_2d_mw": 2}
     )
     avail_cols += solar_wind_avail
+    rows, share_avail = _share_features(
+        rows, grid_history, market_day, region, tz, issued_at, min_coverage
+    )
+    avail_cols += share_avail
     rows = _with_weather(rows, weather)
 
     rows = stamp_availability(rows, avail_cols, f"carbon feature rows for {region} {market_day}")
@@ -247,17 +293,103 @@ def _intensity_features(
         ),
     )
     avail_cols += [f"_avail_{prefix}_known", f"_avail_{prefix}_d2"]
+    rows = _with_last_known(rows, carbon, f"{prefix}_last_known_gco2_per_kwh", issued_at)
+    avail_cols.append(f"_avail_{prefix}_last_known_gco2_per_kwh")
+    return rows, avail_cols
+
+
+def _with_last_known(
+    rows: pl.DataFrame, per_hour: pl.DataFrame, name: str, issued_at: datetime
+) -> pl.DataFrame:
+    """`name`: the value of the latest hour of `per_hour` (`per_local_hour` rows, all known at
+    the issue time), null if none is younger than `_LAST_KNOWN_MAX_AGE`; `_avail_<name>`."""
+    recent = per_hour.filter(pl.col("avail") >= issued_at - _LAST_KNOWN_MAX_AGE)
+    latest = recent.sort("avail").tail(1)
+    return rows.with_columns(
+        pl.lit(latest["value"][0] if latest.height else None, dtype=pl.Float64).alias(name),
+        pl.lit(latest["avail"][0] if latest.height else None, dtype=UTC_DTYPE).alias(
+            f"_avail_{name}"
+        ),
+    )
+
+
+def _share_features(
+    rows: pl.DataFrame,
+    grid_history: pl.DataFrame | None,
+    market_day: date,
+    region: str,
+    tz: str,
+    issued_at: datetime,
+    min_coverage: float,
+) -> tuple[pl.DataFrame, list[str]]:
+    """`SHARE_COLUMNS`: each `SHARE_FUELS` fuel's share of in-region generation (the
+    `GENERATION_COLUMNS` that the grid has, negatives as 0) at the same hour of D-1 and at the
+    latest known hour; null where the grid or the fuel is absent."""
+    grid = None
+    if grid_history is not None and grid_history.height:
+        present = [c for c in GENERATION_COLUMNS if c in grid_history.columns]
+        if present:
+            total = pl.sum_horizontal(
+                pl.col(c).cast(pl.Float64).clip(lower_bound=0.0) for c in present
+            )
+            grid = grid_history.with_columns(
+                (
+                    pl.col(f"{fuel}_mw").cast(pl.Float64).clip(lower_bound=0.0) / total
+                    if f"{fuel}_mw" in grid_history.columns
+                    else pl.lit(None, dtype=pl.Float64)
+                ).alias(f"_share_{fuel}")
+                for fuel in SHARE_FUELS
+            ).with_columns(
+                pl.when(total > 0).then(pl.col(f"_share_{fuel}")).alias(f"_share_{fuel}")
+                for fuel in SHARE_FUELS
+            )
+    avail_cols: list[str] = []
+    for fuel in SHARE_FUELS:
+        share = per_local_hour(
+            usable_history(
+                grid,
+                market_day,
+                region,
+                tz,
+                issued_at,
+                min_coverage,
+                value_column=f"_share_{fuel}",
+                coverage_column="fuel_mix_coverage",
+            )
+        )
+        rows, lag_avail = join_same_hour_lags(
+            rows, share, market_day, {f"{fuel}_share_lag_1d_fraction": 1}
+        )
+        last = f"{fuel}_share_last_known_fraction"
+        rows = _with_last_known(rows, share, last, issued_at)
+        avail_cols += [*lag_avail, f"_avail_{last}"]
     return rows, avail_cols
 
 
 def _with_weather(rows: pl.DataFrame, weather: pl.DataFrame | None) -> pl.DataFrame:
-    """The day's weather forecast per hour (`WEATHER_FEATURES`), null without one."""
+    """The weather forecast per hour (`WEATHER_FEATURES`) and its change from the forecast
+    for the same hour 24 h before (`WEATHER_CHANGES`), null without one."""
     if weather is None or weather.is_empty():
         return rows.with_columns(
-            *[pl.lit(None, dtype=pl.Float64).alias(c) for c in WEATHER_FEATURES.values()]
+            *[
+                pl.lit(None, dtype=pl.Float64).alias(c)
+                for c in [*WEATHER_FEATURES.values(), *WEATHER_CHANGES.values()]
+            ]
         )
     forecast = weather.select(
         pl.col("interval_start_utc").cast(UTC_DTYPE),
         *[pl.col(src).cast(pl.Float64).alias(dst) for src, dst in WEATHER_FEATURES.items()],
     ).unique("interval_start_utc", keep="first")
-    return rows.join(forecast, on="interval_start_utc", how="left")
+    day_before = forecast.select(
+        (pl.col("interval_start_utc") + timedelta(days=1)).alias("interval_start_utc"),
+        *[pl.col(c).alias(f"_before_{c}") for c in WEATHER_FEATURES.values()],
+    )
+    return (
+        rows.join(forecast, on="interval_start_utc", how="left")
+        .join(day_before, on="interval_start_utc", how="left")
+        .with_columns(
+            (pl.col(WEATHER_FEATURES[src]) - pl.col(f"_before_{WEATHER_FEATURES[src]}")).alias(dst)
+            for src, dst in WEATHER_CHANGES.items()
+        )
+        .drop([f"_before_{c}" for c in WEATHER_FEATURES.values()])
+    )

@@ -26,6 +26,10 @@ _FUELS = {
     "batteries": "batteries (discharge positive, charge negative)",
     "other": "other and unclassified",
 }
+_SHARE_LABELS = {
+    fuel: _FUELS[fuel].capitalize()
+    for fuel in ("coal", "natural_gas", "nuclear", "hydro", "solar", "wind")
+}
 
 COLUMN_DESCRIPTIONS: dict[str, str] = {
     # keys and times
@@ -137,6 +141,28 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "carbon_mean_1d_known_gco2_per_kwh": "Mean intensity of the hours of the day before known "
     "at issue, gCO2eq/kWh.",
     "carbon_daily_mean_2d_gco2_per_kwh": "Mean intensity of the day two days before, gCO2eq/kWh.",
+    "carbon_last_known_gco2_per_kwh": "Intensity of the latest hour known at issue (at most 24 h"
+    " old), gCO2eq/kWh.",
+    **{
+        f"{fuel}_share_lag_1d_fraction": f"{label}'s share of in-region generation in the same"
+        " hour one day before (null where not yet known at issue), fraction."
+        for fuel, label in _SHARE_LABELS.items()
+    },
+    **{
+        f"{fuel}_share_last_known_fraction": f"{label}'s share of in-region generation in the"
+        " latest hour known at issue, fraction."
+        for fuel, label in _SHARE_LABELS.items()
+    },
+    "weather_temperature_change_1d_c": "Forecast 2 m temperature of the hour minus that of the"
+    " same hour one day before, C.",
+    "weather_dewpoint_change_1d_c": "Forecast 2 m dew point of the hour minus that of the same"
+    " hour one day before, C.",
+    "weather_wind_speed_change_1d_m_per_s": "Forecast 10 m wind speed of the hour minus that of"
+    " the same hour one day before, m/s.",
+    "weather_shortwave_radiation_change_1d_w_per_m2": "Forecast shortwave radiation of the hour"
+    " minus that of the same hour one day before, W/m2.",
+    "weather_precipitation_change_1d_mm_per_h": "Forecast precipitation rate of the hour minus"
+    " that of the same hour one day before, mm/h.",
     "weather_temperature_c": "Day-ahead forecast of the hour's 2 m temperature, regional mean, C.",
     "weather_dewpoint_c": "Day-ahead forecast of the hour's 2 m dew point, regional mean, C.",
     "weather_wind_speed_m_per_s": "Day-ahead forecast of the hour's 10 m wind speed, regional"
@@ -281,6 +307,7 @@ for _suffix in (
     "mean_7d_same_hour",
     "mean_1d_known",
     "daily_mean_2d",
+    "last_known",
 ):
     COLUMN_DESCRIPTIONS.setdefault(
         f"carbon_direct_{_suffix}_gco2_per_kwh",

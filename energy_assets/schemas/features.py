@@ -8,6 +8,7 @@ import polars as pl
 from energy_assets.schemas.common import UtcTimestamp
 
 _CARBON = {"nullable": True, "ge": 0, "le": 1_500}
+_SHARE = {"nullable": True, "ge": 0, "le": 1}
 
 
 class _DayAheadFeatures(pa.DataFrameModel):
@@ -62,8 +63,29 @@ class CarbonFeatures(_DayAheadFeatures):
     carbon_direct_mean_7d_same_hour_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
     carbon_direct_mean_1d_known_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
     carbon_direct_daily_mean_2d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
+    carbon_last_known_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
+    carbon_direct_last_known_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
+    coal_share_lag_1d_fraction: pl.Float64 = pa.Field(**_SHARE)
+    coal_share_last_known_fraction: pl.Float64 = pa.Field(**_SHARE)
+    natural_gas_share_lag_1d_fraction: pl.Float64 = pa.Field(**_SHARE)
+    natural_gas_share_last_known_fraction: pl.Float64 = pa.Field(**_SHARE)
+    nuclear_share_lag_1d_fraction: pl.Float64 = pa.Field(**_SHARE)
+    nuclear_share_last_known_fraction: pl.Float64 = pa.Field(**_SHARE)
+    hydro_share_lag_1d_fraction: pl.Float64 = pa.Field(**_SHARE)
+    hydro_share_last_known_fraction: pl.Float64 = pa.Field(**_SHARE)
+    solar_share_lag_1d_fraction: pl.Float64 = pa.Field(**_SHARE)
+    solar_share_last_known_fraction: pl.Float64 = pa.Field(**_SHARE)
+    wind_share_lag_1d_fraction: pl.Float64 = pa.Field(**_SHARE)
+    wind_share_last_known_fraction: pl.Float64 = pa.Field(**_SHARE)
     weather_temperature_c: pl.Float64 = pa.Field(nullable=True, ge=-80, le=65)
     weather_dewpoint_c: pl.Float64 = pa.Field(nullable=True, ge=-90, le=45)
     weather_wind_speed_m_per_s: pl.Float64 = pa.Field(nullable=True, ge=0, le=80)
     weather_shortwave_radiation_w_per_m2: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
     weather_precipitation_mm_per_h: pl.Float64 = pa.Field(nullable=True, ge=0, le=200)
+    weather_temperature_change_1d_c: pl.Float64 = pa.Field(nullable=True, ge=-100, le=100)
+    weather_dewpoint_change_1d_c: pl.Float64 = pa.Field(nullable=True, ge=-100, le=100)
+    weather_wind_speed_change_1d_m_per_s: pl.Float64 = pa.Field(nullable=True, ge=-80, le=80)
+    weather_shortwave_radiation_change_1d_w_per_m2: pl.Float64 = pa.Field(
+        nullable=True, ge=-1_500, le=1_500
+    )
+    weather_precipitation_change_1d_mm_per_h: pl.Float64 = pa.Field(nullable=True, ge=-200, le=200)

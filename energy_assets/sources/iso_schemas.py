@@ -1,0 +1,402 @@
+"""Raw tables of the ISOs' own feeds (`caiso_oasis`, `isone`, `pjm`): parsed rows in each
+provider's terms, long format (one row per interval x series), every row tied to its archived
+payload (`RawProvenance`). Units are in the column names; forecasts keep every vintage.
+
+(They live beside the providers rather than in `energy_assets/schemas/raw.py` while the feeds are
+parsed-only, `registry.PARSED_ONLY`; they move there when a region serves the feeds.)
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from energy_assets.schemas.common import UtcTimestamp
+from energy_assets.schemas.raw import RawProvenance
+
+_PRICE = {"nullable": True, "ge": -10_000, "le": 20_000}  # $/MWh: offer caps and floors
+_MW = {"nullable": True, "ge": -100_000, "le": 1_000_000}
+_MARKETS = ["day_ahead", "real_time"]
+
+
+class CaisoOasisLmp(RawProvenance):
+    """CAISO OASIS `PRC_LMP` (DAM, hourly) / `PRC_INTVL_LMP` (RTM, 5-minute) at trading hubs
+    and DLAPs: the LMP and its components (MCE energy, MCC congestion, MCL loss, MGHG)."""
+
+    interval_end_utc: UtcTimestamp
+    node: str
+    market: str = pa.Field(isin=_MARKETS)
+    market_run: str
+    lmp_component: str
+    price_usd_per_mwh: pl.Float64 = pa.Field(**_PRICE)
+
+    class Config:
+        unique = ["region", "market_run", "node", "lmp_component", "interval_start_utc"]
+        strict = True
+
+
+class CaisoOasisAsPrice(RawProvenance):
+    """CAISO OASIS `PRC_AS`: ancillary-service capacity prices by AS region and type ($ per MW
+    of capacity for the hour, i.e. $/MWh)."""
+
+    interval_end_utc: UtcTimestamp
+    as_region: str
+    as_type: str
+    market: str = pa.Field(isin=_MARKETS)
+    market_run: str
+    price_usd_per_mwh: pl.Float64 = pa.Field(**_PRICE)
+
+    class Config:
+        unique = ["region", "market_run", "as_region", "as_type", "interval_start_utc"]
+        strict = True
+
+
+class CaisoOasisLoadForecast(RawProvenance):
+    """CAISO OASIS `SLD_FCST`: the load forecast of every market run (7DA, 2DA, DAM, RTM's
+    15- and 5-minute runs) by TAC area; the market run and data item name the vintage."""
+
+    interval_end_utc: UtcTimestamp
+    tac_area: str
+    market_run: str
+    data_item: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "tac_area", "market_run", "data_item", "interval_start_utc"]
+        strict = True
+
+
+class CaisoOasisRenewableForecast(RawProvenance):
+    """CAISO OASIS `SLD_REN_FCST`: wind and solar forecasts by trading hub and market run."""
+
+    interval_end_utc: UtcTimestamp
+    trading_hub: str
+    fuel: str
+    market_run: str
+    data_item: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "trading_hub", "fuel", "market_run", "data_item", "interval_start_utc"]
+        strict = True
+
+
+class CaisoOasisSchedules(RawProvenance):
+    """CAISO OASIS `ENE_SLRS`: system load and resource schedules (total generation, imports,
+    exports) by market run."""
+
+    interval_end_utc: UtcTimestamp
+    resource: str
+    market_run: str
+    data_item: str
+    schedule_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "resource", "market_run", "data_item", "interval_start_utc"]
+        strict = True
+
+
+class IsoneFuelMix(RawProvenance):
+    """ISO-NE genfuelmix: MW by fuel category at the instants the mix is re-estimated."""
+
+    fuel: str
+    fuel_rollup: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+    marginal: pl.Boolean = pa.Field(nullable=True)
+
+    class Config:
+        unique = ["region", "fuel", "interval_start_utc"]
+        strict = True
+
+
+class IsoneSystemLoad(RawProvenance):
+    """ISO-NE hourlysysload: hourly system load, native load and asset-related demand, MW."""
+
+    location: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+    native_load_mw: pl.Float64 = pa.Field(**_MW)
+    ard_demand_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "location", "interval_start_utc"]
+        strict = True
+
+
+class IsoneLoadForecast(RawProvenance):
+    """ISO-NE hourlyloadforecast/all: every vintage (issued_at_utc) of the system forecast."""
+
+    issued_at_utc: UtcTimestamp
+    load_mw: pl.Float64 = pa.Field(**_MW)
+    net_load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class IsoneRegionalLoadForecast(RawProvenance):
+    """ISO-NE reliabilityregionloadforecast: every vintage by reliability region."""
+
+    issued_at_utc: UtcTimestamp
+    reliability_region: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+    load_share_pct: pl.Float64 = pa.Field(nullable=True, ge=0, le=100)
+
+    class Config:
+        unique = ["region", "reliability_region", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class IsoneZonalLoad(RawProvenance):
+    """ISO-NE hourly day-ahead cleared demand and real-time load by load zone, MW."""
+
+    zone: str
+    market: str = pa.Field(isin=_MARKETS)
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "zone", "market", "interval_start_utc"]
+        strict = True
+
+
+class PjmLmp(RawProvenance):
+    """PJM da_hrl_lmps / rt_fivemin_hrl_lmps: LMP and its components by pnode, $/MWh."""
+
+    node: str
+    node_id: str
+    node_type: str = pa.Field(nullable=True)
+    market: str = pa.Field(isin=_MARKETS)
+    lmp_component: str
+    price_usd_per_mwh: pl.Float64 = pa.Field(**_PRICE)
+
+    class Config:
+        unique = ["region", "node_id", "lmp_component", "interval_start_utc"]
+        strict = True
+
+
+class PjmFuelMix(RawProvenance):
+    """PJM gen_by_fuel: hourly MW by fuel type."""
+
+    fuel: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "interval_start_utc"]
+        strict = True
+
+
+class PjmLoadForecast(RawProvenance):
+    """PJM load_frcstd_7_day: every vintage by forecast area, MW."""
+
+    issued_at_utc: UtcTimestamp
+    forecast_area: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "forecast_area", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class PjmRenewableForecast(RawProvenance):
+    """PJM hourly solar and wind power forecasts: every vintage, MW."""
+
+    issued_at_utc: UtcTimestamp
+    fuel: str = pa.Field(isin=["solar", "wind"])
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+    btm_generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class PjmShadowPrice(RawProvenance):
+    """PJM da_/rt_marginal_value: transmission-constraint shadow prices, $/MWh."""
+
+    interval_end_utc: UtcTimestamp
+    monitored_facility: str
+    contingency_facility: str
+    shadow_price_usd_per_mwh: pl.Float64 = pa.Field(nullable=False, ge=-1_000_000, le=1_000_000)
+
+    class Config:
+        unique = ["region", "monitored_facility", "contingency_facility", "interval_start_utc"]
+        strict = True
+
+
+class PjmCongestionEvent(RawProvenance):
+    """PJM da_transconstraints: day-ahead binding constraint events, start and end."""
+
+    interval_end_utc: UtcTimestamp
+    congestion_event: str
+    monitored_facility: str
+    contingency_facility: str
+
+    class Config:
+        unique = [
+            "region",
+            "congestion_event",
+            "monitored_facility",
+            "contingency_facility",
+            "interval_start_utc",
+        ]
+        strict = True
+
+
+class IsoneWindSolarForecast(RawProvenance):
+    """ISO-NE seven-day wind and solar power forecasts: the report issued on the market day,
+    hourly MW for its 8 local days."""
+
+    issued_at_utc: UtcTimestamp
+    fuel: str = pa.Field(isin=["solar", "wind"])
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class ErcotAsReport(RawProvenance):
+    """ERCOT 2-Day AS reports: hourly cleared day-ahead and self-arranged AS by type, MW."""
+
+    as_type: str
+    quantity: str = pa.Field(isin=["cleared_dam", "self_arranged"])
+    quantity_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "as_type", "quantity", "interval_start_utc"]
+        strict = True
+
+
+class ErcotLoadForecast(RawProvenance):
+    """ERCOT seven-day load forecast by forecast zone: every vintage, MW."""
+
+    issued_at_utc: UtcTimestamp
+    forecast_zone: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "forecast_zone", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class ErcotRenewableForecast(RawProvenance):
+    """ERCOT hourly wind / solar actuals and forecasts by area and measure: every vintage."""
+
+    issued_at_utc: UtcTimestamp
+    area: str
+    measure: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "area", "measure", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class NyisoFuelMix(RawProvenance):
+    """NYISO rtfuelmix: 5-minute MW by fuel category."""
+
+    fuel: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "interval_start_utc"]
+        strict = True
+
+
+class NyisoActualLoad(RawProvenance):
+    """NYISO pal: actual load by zone at the posted instants, MW."""
+
+    zone: str
+    ptid: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "zone", "interval_start_utc"]
+        strict = True
+
+
+class NyisoLoadForecast(RawProvenance):
+    """NYISO isolf: hourly load forecast by zone, the file posted for the market day."""
+
+    zone: str
+    load_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "zone", "interval_start_utc"]
+        strict = True
+
+
+class NyisoLmp(RawProvenance):
+    """NYISO zonal LBMP and components, $/MWh."""
+
+    node: str
+    ptid: str
+    market: str = pa.Field(isin=_MARKETS)
+    lmp_component: str
+    price_usd_per_mwh: pl.Float64 = pa.Field(**_PRICE)
+
+    class Config:
+        unique = ["region", "node", "lmp_component", "interval_start_utc"]
+        strict = True
+
+
+class SppLmp(RawProvenance):
+    """SPP LMP by settlement location and component, $/MWh."""
+
+    node: str
+    pnode: str
+    market: str = pa.Field(isin=_MARKETS)
+    lmp_component: str
+    price_usd_per_mwh: pl.Float64 = pa.Field(**_PRICE)
+
+    class Config:
+        unique = ["region", "node", "lmp_component", "interval_start_utc"]
+        strict = True
+
+
+class SppTieFlow(RawProvenance):
+    """SPP West 1-minute interchange and tie flows by interface, MW."""
+
+    interface: str
+    flow_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "interface", "interval_start_utc"]
+        strict = True
+
+
+class MisoWindSolarForecast(RawProvenance):
+    """MISO wind and solar forecasts of one run: hourly MW, issued_at_utc from the run."""
+
+    issued_at_utc: UtcTimestamp
+    fuel: str = pa.Field(isin=["solar", "wind"])
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
+        strict = True
+
+
+class BpaBalancingAuthority(RawProvenance):
+    """BPA 5-minute load and generation by type, MW (columns as the file names them)."""
+
+    load_mw: pl.Float64 = pa.Field(**_MW)
+    wind_mw: pl.Float64 = pa.Field(**_MW)
+    hydro_mw: pl.Float64 = pa.Field(**_MW)
+    thermal_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = False  # newer files add generation columns (named *_mw)
+
+
+class CaisoRenewablesWatch(RawProvenance):
+    """CAISO Daily Renewables Watch: hourly MW by renewable type and by resource type."""
+
+    table: str = pa.Field(isin=["renewables", "total"])
+    fuel: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "table", "fuel", "interval_start_utc"]
+        strict = True
