@@ -102,6 +102,20 @@ PUBLICATION = {
         " 09:00-10:00 Eastern): before every US region's issue time, D-1 12:00 local",
         day_offset=1,
     ),
+    "neso": Publication(
+        cron="0 9 * * *",
+        timezone="Europe/London",
+        deadline=Deadline(1, dt.time(12)),
+        why="the NESO data portal's Demand Data Update carries the previous settlement day's"
+        " outturn by the morning (updated through the day)",
+    ),
+    "uk_carbon_intensity": Publication(
+        cron="0 6 * * *",
+        timezone="Europe/London",
+        deadline=Deadline(1, dt.time(12)),
+        why="the Carbon Intensity API's actual for a half-hour follows the half-hour; the whole"
+        " previous day is in by the morning",
+    ),
 }
 
 CHECK = "freshness"

@@ -938,9 +938,15 @@ def _raw_stages(
     rest = [n for n in chosen if n["group"] != "raw"]
     if not raw:
         return [(chosen, start, regions)]
-    from energy_assets.harmonize.sources import grid_source, weather_provider
+    from energy_assets.harmonize.sources import (
+        PUBLISHED_INTENSITY_FEEDS,
+        grid_source,
+        published_intensity_provider,
+        weather_provider,
+    )
     from energy_assets.regions import region
     from energy_assets.sources.registry import PROVIDERS
+    from energy_assets.sources.registry import feed as registered_feed
 
     first_days: dict[str, dt.date] = {}
     regions_of: dict[str, list[str]] = {}
@@ -956,6 +962,12 @@ def _raw_stages(
                 first = dt.date.fromisoformat(PROVIDERS[weather][0].first_date)
                 first_days[weather] = max(start, first)
                 regions_of.setdefault(weather, []).append(code)
+            published = published_intensity_provider(region(code), day)  # GB's own intensity
+            if published is not None:
+                name = PUBLISHED_INTENSITY_FEEDS[published]
+                first = dt.date.fromisoformat(registered_feed(published, name).first_date)
+                first_days[published] = max(start, first)
+                regions_of.setdefault(published, []).append(code)
         if len(grid) > 1:
             raise ValueError(
                 f"{code} {start}..{end} is served by {len(grid)} grid providers"

@@ -37,7 +37,11 @@ DEFAULT_END = dt.date(2020, 8, 31)
 # recordings; ERCOT and PJM from the EIA-930 history, whose demand ends 2019-06-30 (its last two
 # months). `--start`/`--end` set one window for every region.
 DEFAULT_REGIONS = ("CAISO", "ERCOT", "PJM")
-DEFAULT_WINDOWS = {"CAISO": (DEFAULT_START, DEFAULT_END)}
+DEFAULT_WINDOWS = {
+    "CAISO": (DEFAULT_START, DEFAULT_END),
+    # the last two months of the NESO demand history offline
+    "GB": (dt.date(2020, 11, 1), dt.date(2020, 12, 31)),
+}
 EIA_DEFAULT_WINDOW = (dt.date(2019, 5, 1), dt.date(2019, 6, 30))
 
 
@@ -91,11 +95,15 @@ def _print_region(scores, household_warehouse, region: str, start: dt.date, end:
     else:
         m = summary.mape_pct
         nan = float("nan")
+        operator = (
+            f"{region} day-ahead {m['operator_day_ahead']:.2f}%"
+            if "operator_day_ahead" in m
+            else f"no {region} operator forecast"  # GB offline: none published
+        )
         print(
             f"day-ahead load MAPE over {summary.hours} hours: energy-assets {m.get('ensemble', nan):.2f}%"
             f" (LightGBM {m.get('lightgbm', nan):.2f}%, MLX {m.get('mlx', nan):.2f}%)"
-            f" | {region} day-ahead {m.get('operator_day_ahead', nan):.2f}%"
-            f" | seasonal naive {m.get('seasonal_naive_7d', nan):.2f}%"
+            f" | {operator} | seasonal naive {m.get('seasonal_naive_7d', nan):.2f}%"
         )
     carbon_line = _carbon_line(carbon, region, start, end)
     print(carbon_line or "no day-ahead carbon forecast was scored")
@@ -163,7 +171,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{', recordings ' + str(args.recordings) if args.transport == 'replay' else ''}) into {data_dir}"
     )
     outcome = materialize_regions(
-        windows, instance, data_dir, Path(args.recordings), args.transport, print
+        windows,
+        instance,
+        data_dir,
+        Path(args.recordings),
+        args.transport,
+        print,
+        load_only=args.load_only,
     )
     from energy_assets.warehouse import Warehouse
 
@@ -408,6 +422,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--data-dir", default=None, help="output folder (default: ENERGY_ASSETS_DATA or data/)"
+    )
+    run.add_argument(
+        "--load-only",
+        action="store_true",
+        help="the load slice only (load_ingest_job, load_day_ahead_job): no carbon, no"
+        " schedules; for a region with demand but no carbon intensity (GB offline)",
     )
     run.set_defaults(func=cmd_run)
 

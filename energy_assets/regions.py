@@ -213,15 +213,14 @@ _REGIONS = (
         weather_points=_points(
             ("London", 51.51, -0.13), ("Birmingham", 52.49, -1.89), ("Glasgow", 55.86, -4.25)
         ),
+        # NESO publishes no day-ahead forecast in its history files: no operator forecast
         providers=MappingProxyType(
-            {
-                "grid": ("neso",),
-                "operator_load_forecast": ("neso",),
-                "carbon_intensity": ("gb_carbon",),
-            }
+            {"grid": ("neso",), "carbon_intensity": ("uk_carbon_intensity",)}
         ),
+        first_date="2009-01-01",
     ),
-    # GB nations as the GB Carbon Intensity API publishes them (regionid 15, 16, 17).
+    # GB nations as the GB Carbon Intensity API publishes them (regionid 15, 16, 17). No feed
+    # serves them as regions of their own: their rows are in GB's raw/uk_carbon_intensity_regional.
     Region(
         code="GB-ENG",
         name="England",
@@ -231,7 +230,6 @@ _REGIONS = (
         eia_ba_code=None,
         demand_mw_range=(8_000, 50_000),
         weather_points=_points(("London", 51.51, -0.13), ("Manchester", 53.48, -2.24)),
-        providers=MappingProxyType({"carbon_intensity": ("gb_carbon",)}),
     ),
     Region(
         code="GB-SCT",
@@ -242,7 +240,6 @@ _REGIONS = (
         eia_ba_code=None,
         demand_mw_range=(1_000, 8_000),
         weather_points=_points(("Glasgow", 55.86, -4.25), ("Aberdeen", 57.15, -2.09)),
-        providers=MappingProxyType({"carbon_intensity": ("gb_carbon",)}),
     ),
     Region(
         code="GB-WLS",
@@ -253,7 +250,6 @@ _REGIONS = (
         eia_ba_code=None,
         demand_mw_range=(500, 5_000),
         weather_points=_points(("Cardiff", 51.48, -3.18)),
-        providers=MappingProxyType({"carbon_intensity": ("gb_carbon",)}),
     ),
 )
 

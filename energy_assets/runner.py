@@ -29,7 +29,13 @@ from energy_assets.definitions import build_definitions
 from energy_assets.defs_support.resources import default_resources
 from energy_assets.evaluation.load_score import LOAD
 from energy_assets.evaluation.report import rollup
-from energy_assets.harmonize.sources import WEATHER_FEED, grid_source, weather_provider
+from energy_assets.harmonize.sources import (
+    PUBLISHED_INTENSITY_FEEDS,
+    WEATHER_FEED,
+    grid_source,
+    published_intensity_provider,
+    weather_provider,
+)
 from energy_assets.layers import raw_job_name
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, MIN_TRAINING_DAYS, partition_key
 from energy_assets.recorded_runs import execute_recorded
@@ -245,7 +251,8 @@ def _run_report(defs: dg.Definitions, instance: dg.DagsterInstance, outcome: Win
 
 def raw_plan(region: str, days: list[dt.date]) -> dict[tuple[str, str], list[dt.date]]:
     """The raw feeds (provider, feed) the region's harmonized tables read, and for which days:
-    each day's grid, operator-forecast and weather provider (`harmonize/sources.py`)."""
+    each day's grid, operator-forecast and weather provider, and the provider of the region's
+    own published intensity (GB) (`harmonize/sources.py`)."""
     plan: dict[tuple[str, str], list[dt.date]] = {}
     the_region = registry_region(region)
     for day in days:
@@ -258,6 +265,9 @@ def raw_plan(region: str, days: list[dt.date]) -> dict[tuple[str, str], list[dt.
         weather = weather_provider(the_region, day)
         if weather is not None:
             plan.setdefault((weather, WEATHER_FEED), []).append(day)
+        published = published_intensity_provider(the_region, day)  # GB's own intensity
+        if published is not None:
+            plan.setdefault((published, PUBLISHED_INTENSITY_FEEDS[published]), []).append(day)
     return plan
 
 
@@ -303,6 +313,11 @@ def ingest_raw(
         weather = weather_provider(the_region, day)  # the weather table needs its feed
         if weather is not None and day in failed_by_feed.get((weather, WEATHER_FEED), set()):
             unusable.add(day)
+        published = published_intensity_provider(the_region, day)  # so does the carbon table
+        if published is not None and day in failed_by_feed.get(
+            (published, PUBLISHED_INTENSITY_FEEDS[published]), set()
+        ):
+            unusable.add(day)
     for row in held:
         day = dt.date.fromisoformat(row[1].split("|")[0])
         (outcome.partitions_failed if day in unusable else outcome.optional_failed).append(row)
@@ -316,10 +331,12 @@ def materialize_regions(
     recordings_dir: Path,
     transport: str = "replay",
     progress: Callable[[str], None] | None = None,
+    load_only: bool = False,
 ) -> WindowResult:
     """`materialize_window` for each region over its own window, then the decisions across
     regions (`cross_region_job`: every region's forecasts of the day are stored by then), then
-    `report_job` once."""
+    `report_job` once. `load_only`: the load slice (`load_ingest_job`, `load_day_ahead_job`),
+    no carbon, no schedules (a region with demand but no carbon intensity, e.g. GB offline)."""
     began = time.perf_counter()
     total = WindowResult()
     day_ahead_days: dict[str, list[dt.date]] = {}
@@ -337,13 +354,21 @@ def materialize_regions(
             progress,
             report=False,
             cross_region=False,
+            **(
+                {"day_ahead_job": "load_day_ahead_job", "ingest_job": "load_ingest_job"}
+                if load_only
+                else {}
+            ),
         )
         total.add(outcome)
         day_ahead_days[region] = outcome.day_ahead_days
     defs = build_definitions(default_resources(data_dir, recordings_dir, transport))
     for region, days in day_ahead_days.items():
-        _run_days(defs.resolve_job_def(DAY_AHEAD[1]), days, region, instance, total, progress)
-    if total.partitions_ok["day_ahead_job"]:
+        if not load_only:
+            _run_days(defs.resolve_job_def(DAY_AHEAD[1]), days, region, instance, total, progress)
+    # the reports roll up load and carbon together: not run for the load slice alone (the
+    # carbon report has no scored day to roll up); the day scores are in the warehouse
+    if total.partitions_ok["day_ahead_job"] and not load_only:
         _run_report(defs, instance, total)
     total.seconds = time.perf_counter() - began
     return total

@@ -25,7 +25,7 @@ def test_daily_schedule_ingests_yesterday_for_every_region(tmp_path):
         repository_def=build_definitions(default_resources(tmp_path)).get_repository_def(),
     )
     requests = list(daily_ingest_schedule.evaluate_tick(context).run_requests or [])
-    regions = ["CAISO", "ERCOT", "PJM", "NYISO", "ISONE", "MISO", "SPP", "BPA"]
+    regions = ["CAISO", "ERCOT", "PJM", "NYISO", "ISONE", "MISO", "SPP", "BPA", "GB"]
     assert [r.partition_key for r in requests] == [f"2026-11-21|{r}" for r in regions]
     assert requests[0].run_key == "ingest:2026-11-21|CAISO"
 

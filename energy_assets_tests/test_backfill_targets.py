@@ -86,8 +86,9 @@ def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
     """Same policy everywhere, and no self-dependency: Dagster then groups the assets of a
     selection that share a partitions definition into one run over the range."""
     partitioned = [key for key in EVERY if GRAPH.get(key).partitions_def is not None]
-    # the two reconciliation/* assets among them, and the 14 partitioned price assets
-    assert len(partitioned) == 33 + 14
+    # the two reconciliation/* assets among them, GB's 4 raw feeds (NESO demand, the Carbon
+    # Intensity API's national, regional and generation mix), the 14 partitioned price assets
+    assert len(partitioned) == 33 + 4 + 14
     for key in partitioned:
         assert GRAPH.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
         assert key not in GRAPH.get(key).parent_keys, key
@@ -102,11 +103,14 @@ def test_no_asset_declares_a_multi_day_window_to_dagster():
             parent_def = GRAPH.get(parent).partitions_def
             if child_def is None or parent_def is None:
                 continue
-            day = child_def.subset_with_partition_keys(["2020-09-05|CAISO"])
+            # a region-day the parent has (GB's published intensity: GB, from 2023)
+            regions = parent_def.get_partitions_def_for_dimension("region").get_partition_keys()
+            probe = "2020-09-05|CAISO" if "CAISO" in regions else f"2023-09-05|{regions[0]}"
+            day = child_def.subset_with_partition_keys([probe])
             upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(
                 day, child_def, parent_def
             ).partitions_subset
-            assert sorted(upstream.get_partition_keys()) == ["2020-09-05|CAISO"], (key, parent)
+            assert sorted(upstream.get_partition_keys()) == [probe], (key, parent)
 
 
 def test_a_backfill_of_mixed_raw_roots_is_refused_by_dagster():
@@ -120,14 +124,18 @@ def test_a_backfill_of_mixed_raw_roots_is_refused_by_dagster():
 
 
 def test_eia_feeds_and_the_graph_backfill_every_us_region():
-    # EIA-930's raw feeds serve every grid region from its first day: the same partitions as
-    # the harmonized tables, so they backfill together with the layers below
-    graph = [k for k in ALL if k.path[0] != "raw" or k.path[1].startswith("eia930")]
+    # EIA-930's raw feeds serve every US region, the harmonized tables GB too (NESO): their
+    # partitions differ, so the EIA feeds are one backfill and the layers below another
     days = ["2018-03-10|PJM", "2018-03-11|PJM"]  # spring forward in the middle
-    targets = _targets([k for k in graph if k.path[0] in ("raw", "harmonized", "features")], days)
+    eia = [k for k in ALL if k.path[0] == "raw" and k.path[1].startswith("eia930")]
+    targets = _targets(eia, days)
     assert targets["raw/eia930_region_data"] == days
+    below = [k for k in ALL if k.path[0] in ("harmonized", "features")]
+    targets = _targets(below, days)
     assert targets["harmonized/grid_hourly"] == days
     assert targets["features/load_features"] == days
+    with pytest.raises(DagsterBackfillFailedError, match="same PartitionsDefinition"):
+        _targets([*eia, *below], days)
 
 
 def test_a_selection_of_price_days_targets_exactly_those_days():

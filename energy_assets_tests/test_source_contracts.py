@@ -36,7 +36,7 @@ from energy_assets.timeutil import market_day_bounds_utc
 UNIT = re.compile(
     r"_(mw|mwh|kw|kwh|gco2_per_kwh|k|c|m_per_s|w_per_m2|mm|mm_per_h|kg_per_m2|kg_per_m2_per_h|usd_per_mwh|pct|coverage)$"
 )
-NOT_QUANTITIES = {"payload_index"}
+NOT_QUANTITIES = {"payload_index", "settlement_period", "dno_region_id"}  # labels
 HTML = b"<!DOCTYPE html><html><body>Service unavailable</body></html>\n"
 
 
@@ -305,3 +305,68 @@ class TestEpftoolbox(ProviderContract):
         assert self.provider in text.lower(), text
         assert str(rd) in text, text
         assert shown in text, text
+
+
+class TestNeso(ProviderContract):
+    """NESO historic demand offline: every yearly file (2009-2020) through the feed's own parse;
+    the clock changes are days of 46 and 50 settlement periods. (The live DataStore response has
+    no recording; its parser is tested on a documented-shape fixture in `test_gb_sources.py`.)"""
+
+    provider = "neso"
+    region = "GB"
+    spring_forward = dt.date(2019, 3, 31)
+    fall_back = dt.date(2019, 10, 27)
+
+    def recorded(self, recordings, datasets, only: dt.date | None = None):
+        from energy_assets.sources.feeds import history_payload
+
+        (feed,) = PROVIDERS[self.provider]
+        paths = sorted((datasets / "neso_demand").glob("demanddata_*.csv"))
+        assert len(paths) == 12, paths
+        for path in paths:
+            year = int(path.stem.removeprefix("demanddata_"))
+            if only is not None and only.year != year:
+                continue
+            day = only or dt.date(year, 6, 1)
+            yield feed, day, [history_payload(self.provider, path, datasets)]
+
+    def place(self, recordings, datasets, feed, day, body):
+        path = datasets / "neso_demand" / f"demanddata_{day.year}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        return f"datasets:neso_demand/{path.name}"
+
+
+class TestUkCarbonIntensity(ProviderContract):
+    """The GB Carbon Intensity API: the 2023 national file offline (its clock changes: 46 and 50
+    half-hours) and every recorded API response (`recordings/uk_carbon_intensity/*.json`)
+    through the national feed's parse. (The regional and generation-mix endpoints have no
+    recording: documented-shape fixtures in `test_gb_sources.py`.)"""
+
+    provider = "uk_carbon_intensity"
+    region = "GB"
+    spring_forward = dt.date(2023, 3, 26)
+    fall_back = dt.date(2023, 10, 29)
+
+    def recorded(self, recordings, datasets, only: dt.date | None = None):
+        from energy_assets.sources.feeds import history_payload
+
+        feed = next(f for f in PROVIDERS[self.provider] if f.name == "national")
+        path = datasets / "gb_carbon_intensity" / "national_intensity_2023.csv"
+        yield feed, only or dt.date(2023, 3, 14), [history_payload(self.provider, path, datasets)]
+        if only is not None:
+            return
+        for recording in sorted((recordings / "uk_carbon_intensity").glob("*.json")):
+            stamp = recording.stem.split("_")[1]  # 2023-03-14T1201Z
+            url = (
+                "https://api.carbonintensity.org.uk/intensity/"
+                f"{stamp[:13]}:{stamp[13:]}/{recording.stem.split('_')[2]}"
+            )
+            day = dt.date.fromisoformat(stamp[:10])
+            yield feed, day, [payload(recording.read_bytes(), url)]
+
+    def place(self, recordings, datasets, feed, day, body):
+        path = datasets / "gb_carbon_intensity" / "national_intensity_2023.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        return f"datasets:gb_carbon_intensity/{path.name}"

@@ -26,12 +26,20 @@ from energy_assets.defs_support.validation import (
     validated_output,
 )
 from energy_assets.harmonize.carbon import METHOD, carbon_intensity_from_mix
+from energy_assets.harmonize.gb import (
+    intensity_from_generation_mix,
+    no_operator_forecast,
+    published_intensity_hourly,
+)
 from energy_assets.harmonize.plausibility import implausible_demand_hours
 from energy_assets.harmonize.sources import (
     GRID_SOURCES,
+    PUBLISHED_INTENSITY_FEEDS,
+    PUBLISHED_MIX_FEEDS,
     WEATHER_FEED,
     GridSource,
     grid_source,
+    published_intensity_provider,
     weather_provider,
 )
 from energy_assets.harmonize.weather import weather_hourly as harmonize_weather
@@ -176,28 +184,90 @@ def _plausibility(frame: pl.DataFrame, the_region: Region) -> dg.AssetCheckResul
     )
 
 
+def _published_deps() -> list[dg.AssetDep]:
+    """The raw feeds holding the regions' own published intensity (GB's Carbon Intensity API)."""
+    deps = {}
+    for code in GRID_REGIONS:
+        for provider in region(code).providers_of("carbon_intensity"):
+            for name in (
+                PUBLISHED_INTENSITY_FEEDS.get(provider),
+                PUBLISHED_MIX_FEEDS.get(provider),
+            ):
+                if name is None:
+                    continue
+                key = raw_key(provider, name)
+                upstream = feed_regions(registered_feed(provider, name))
+                deps[key] = dg.AssetDep(
+                    key, partition_mapping=same_day_mapping(upstream, GRID_REGIONS)
+                )
+    return list(deps.values())
+
+
 @dg.asset(
     key=_CARBON_KEY,
     group_name="harmonized",
     partitions_def=GRID_PARTITIONS,
     ins={"grid": dg.AssetIn(key=_GRID_KEY)},
+    deps=_published_deps(),
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_KEY),
     kinds={"duckdb", "polars"},
     backfill_policy=RANGE_POLICY,
 )
 @per_region_day()
-def carbon_intensity(context: dg.AssetExecutionContext, grid: pl.DataFrame):
+def carbon_intensity(
+    context: dg.AssetExecutionContext, grid: pl.DataFrame, warehouse: WarehouseResource
+):
     """Hourly carbon intensity of supply in gCO2eq/kWh, from the fuel mix with lifecycle emission
     factors (IPCC AR5 medians); batteries and storage excluded. Imports: CAISO's Outlook days at
     CARB's unspecified-power factor (428 g/kWh); EIA-930 days production-based (imports not
     counted, as the published EIA-930 carbon data sets do). See
-    `energy_assets/harmonize/carbon.py` for the table."""
+    `energy_assets/harmonize/carbon.py` for the table. Beside it, where the region's operator
+    publishes an intensity of its own (GB: the Carbon Intensity API, `harmonize/gb.py`), that
+    one as published (`published_gco2_per_kwh`, its method, not ours) and its stored forecast;
+    null with `published_coverage` 0 where none is published (metadata `published_by: none`).
+    A day whose grid has no fuel mix (GB) takes ours from that provider's generation mix where
+    it is stored (`harmonize/gb.py`; metadata `ours_from`), else leaves ours null."""
     rd = partition_keys(context)
-    _, source = _source("grid", rd)
+    the_region, source = _source("grid", rd)
     frame = carbon_intensity_from_mix(grid, source.imports_gco2_per_kwh)
+    published_by = published_intensity_provider(the_region, rd.market_date)
+    raw = None
+    if published_by is not None:
+        name = PUBLISHED_INTENSITY_FEEDS[published_by]
+        raw, missing = read_days(
+            context, warehouse, raw_key(published_by, name), rd.region, [rd.market_date]
+        )
+        if missing:
+            raise dg.Failure(
+                f"partition {rd}: upstream raw/{published_by}_{name} has no partition for {rd}"
+                f" (never materialized, or its run failed). Materialize it for that day first"
+                f" ({raw_job_name(published_by, name)}); nothing was computed.",
+                metadata={"failed_partitions": [str(rd)]},
+                allow_retries=False,
+            )
+    ours_from = "fuel mix" if frame["coverage"].max() > 0 else "none"
+    mix_feed = PUBLISHED_MIX_FEEDS.get(published_by or "")
+    if ours_from == "none" and mix_feed is not None:
+        # no fuel mix in the grid (GB): ours from the provider's generation mix where stored
+        # (live only; offline there is none, and ours stays null with coverage 0)
+        mix, missing = read_days(
+            context, warehouse, raw_key(published_by, mix_feed), rd.region, [rd.market_date]
+        )
+        if not missing and not mix.is_empty():
+            frame = intensity_from_generation_mix(
+                rd.region, rd.market_date, the_region.timezone, mix
+            )
+            ours_from = f"raw/{published_by}_{mix_feed}"
+    published, zeros = published_intensity_hourly(
+        rd.region, rd.market_date, the_region.timezone, raw
+    )
+    frame = frame.join(published, on="interval_start_utc", how="left").with_columns(
+        pl.col("published_coverage").fill_null(0.0)
+    )
     mean = frame["carbon_gco2_per_kwh"].mean()
     method = METHOD if source.imports_gco2_per_kwh is not None else _PRODUCTION_METHOD
+    published_mean = frame["published_gco2_per_kwh"].mean()
     yield from validated_output(
         context,
         frame,
@@ -206,6 +276,12 @@ def carbon_intensity(context: dg.AssetExecutionContext, grid: pl.DataFrame):
             "method": method,
             "provider": source.provider,
             "mean_gco2_per_kwh": round(mean, 1) if mean is not None else None,
+            "ours_from": ours_from,
+            "published_by": published_by or "none",
+            "published_mean_gco2_per_kwh": round(published_mean, 1)
+            if published_mean is not None
+            else None,
+            "published_zero_actuals_dropped": zeros,
         },
     )
 
@@ -229,8 +305,27 @@ def operator_load_forecast(context: dg.AssetExecutionContext, warehouse: Warehou
     CAISO's history files nor EIA-930 carry an issue time; it is set to D-1 10:00 local, the
     day-ahead market close, the latest it can have been issued (see `harmonize/eia930.py`).
     Hours whose forecast is outside the region's plausible demand range are dropped and counted
-    (`implausible_hours_dropped`)."""
+    (`implausible_hours_dropped`). A region-day no operator forecast serves (GB) is stored with
+    every hour's forecast null and `provider: none`: the features' operator column is then null
+    and the score leaves the operator out."""
     rd = partition_keys(context)
+    if grid_source(region(rd.region), "operator_load_forecast", rd.market_date) is None:
+        # a region-day no operator forecast serves (GB: NESO's history files carry none):
+        # every hour stored with a null forecast and provider "none", so the load features and
+        # the score see "no operator forecast", never a made-up one
+        the_region = region(rd.region)
+        yield from validated_output(
+            context,
+            no_operator_forecast(rd.region, rd.market_date, the_region.timezone),
+            schemas.OperatorLoadForecast,
+            {
+                "provider": "none",
+                "implausible_hours_dropped": 0,
+                "note": f"no operator day-ahead load forecast serves {rd.region} on"
+                f" {rd.market_date}",
+            },
+        )
+        return
     the_region, source = _source("operator_load_forecast", rd)
     inputs = _inputs(context, warehouse, source, (source.operator_feed,), rd)
     frame, dropped = source.operator_load_forecast(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 
 import polars as pl
 
@@ -34,6 +35,8 @@ LOAD = Target(
     naive=NAIVE,
     references=(("naive", NAIVE), ("operator", OPERATOR)),
 )
+# a region-day without an operator forecast: the same target, the operator left out
+WITHOUT_OPERATOR = replace(LOAD, others=(NAIVE,), references=(("naive", NAIVE),))
 FORECASTERS = LOAD.forecasters
 SCHEMA = score_schema(LOAD)
 
@@ -50,24 +53,31 @@ def score_load_forecasts(
     """One row per forecaster (`forecasts` maps each of MODELS to its `forecasts/*` frame).
 
     Hours are kept when the actual hour has at least `min_coverage` of its readings and every
-    forecaster has a value, so all are compared on exactly the same hours.
+    forecaster has a value, so all are compared on exactly the same hours. A region-day with no
+    operator forecast at all (`operator` without a value: GB, whose operator publishes none) is
+    scored without the operator: its row is left out, not filled, and the other forecasters
+    keep their hours.
     """
     if set(forecasts) != set(MODELS):
         raise ValueError(f"forecasts for {sorted(forecasts)}; expected {MODELS}")
     joined = actuals.filter(
         pl.col("demand_mw").is_not_null() & (pl.col("demand_coverage") >= min_coverage)
     ).select("interval_start_utc", pl.col("demand_mw").alias("actual"))
-    joined = (
-        join_quantile_forecasts(joined, forecasts, "demand_{}_mw")
-        .join(
+    joined = join_quantile_forecasts(joined, forecasts, "demand_{}_mw")
+    target = LOAD
+    if operator["forecast_demand_mw"].is_not_null().any():
+        joined = joined.join(
             operator.select("interval_start_utc", pl.col("forecast_demand_mw").alias(OPERATOR)),
             on="interval_start_utc",
         )
-        .join(
+    else:
+        target = WITHOUT_OPERATOR
+    joined = (
+        joined.join(
             features.select("interval_start_utc", pl.col("lag_7d_mw").alias(NAIVE)),
             on="interval_start_utc",
         )
         .drop_nulls()
         .filter(pl.col("actual") > 0)
     )
-    return score_day(LOAD, region, market_date, joined)
+    return score_day(target, region, market_date, joined)

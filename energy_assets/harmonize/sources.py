@@ -16,7 +16,7 @@ from types import MappingProxyType
 import polars as pl
 
 from energy_assets import settings
-from energy_assets.harmonize import caiso, eia930
+from energy_assets.harmonize import caiso, eia930, gb
 from energy_assets.harmonize.carbon import UNSPECIFIED_IMPORTS_GCO2_PER_KWH
 from energy_assets.regions import Region
 from energy_assets.sources.registry import feed as registered_feed
@@ -65,6 +65,14 @@ def _eia_operator(region: Region, day: dt.date, region_data: pl.DataFrame):
     )
 
 
+def _neso_grid(region: Region, day: dt.date, inputs: Inputs) -> pl.DataFrame:
+    return gb.grid_hourly(region.code, day, region.timezone, inputs.get("demand"))
+
+
+def _no_operator_forecast(region: Region, day: dt.date, demand: pl.DataFrame):
+    raise ValueError("NESO's historic demand carries no operator day-ahead forecast")
+
+
 GRID_SOURCES: Mapping[str, GridSource] = MappingProxyType(
     {
         "caiso_outlook": GridSource(
@@ -86,8 +94,36 @@ GRID_SOURCES: Mapping[str, GridSource] = MappingProxyType(
             operator_load_forecast=_eia_operator,
             imports_gco2_per_kwh=None,
         ),
+        # GB: demand and interconnector flows, no fuel mix (`harmonize/gb.py`); GB lists no
+        # operator-forecast provider, so `operator_load_forecast` is never asked of it
+        "neso": GridSource(
+            provider="neso",
+            feeds=("demand",),
+            required=(("demand",),),
+            grid_hourly=_neso_grid,
+            operator_feed="demand",
+            operator_load_forecast=_no_operator_forecast,
+            imports_gco2_per_kwh=None,
+        ),
     }
 )
+
+# Providers that publish a region's carbon intensity themselves (the registry's
+# "carbon_intensity" feed), and the raw feed that holds it: set beside ours in
+# `harmonized/carbon_intensity` (`published_gco2_per_kwh`).
+PUBLISHED_INTENSITY_FEEDS: Mapping[str, str] = MappingProxyType({"uk_carbon_intensity": "national"})
+# ... and the raw feed of its generation mix (percent by fuel), from which ours is computed on a
+# day whose grid has no fuel mix (GB: NESO publishes none); live only
+PUBLISHED_MIX_FEEDS: Mapping[str, str] = MappingProxyType({"uk_carbon_intensity": "generation_mix"})
+
+
+def published_intensity_provider(region: Region, day: dt.date) -> str | None:
+    """The region's first provider of its own published intensity that publishes `day`."""
+    for provider in region.providers_of("carbon_intensity"):
+        feed = PUBLISHED_INTENSITY_FEEDS.get(provider)
+        if feed is not None and registered_feed(provider, feed).first_date <= day.isoformat():
+            return provider
+    return None
 
 
 def grid_source(region: Region, feed: str, day: dt.date) -> GridSource | None:

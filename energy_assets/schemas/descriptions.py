@@ -345,6 +345,50 @@ for _suffix in (
         .replace("Intensity", "Direct intensity", 1),
     )
 
+# GB: NESO historic demand and the GB Carbon Intensity API (sources/neso.py,
+# sources/uk_carbon_intensity.py)
+COLUMN_DESCRIPTIONS.update(
+    {
+        "settlement_date": "GB settlement date: the local (Europe/London) day, as published.",
+        "settlement_period": "GB settlement period of the local day, 1..48 (46 on the spring"
+        " clock change, 50 in autumn); period 1 starts at local midnight.",
+        "national_demand_mw": "NESO national demand (ND): GB demand met by transmission-connected"
+        " generation, excluding station load, pumping and exports, MW (half-hour mean).",
+        "transmission_system_demand_mw": "NESO transmission system demand (TSD: ND plus station"
+        " load, pumping and exports), MW.",
+        "england_wales_demand_mw": "NESO England and Wales demand, MW.",
+        "embedded_wind_generation_mw": "NESO's estimate of distribution-connected wind, MW.",
+        "embedded_wind_capacity_mw": "NESO's distribution-connected wind capacity, MW.",
+        "embedded_solar_generation_mw": "NESO's estimate of distribution-connected solar, MW.",
+        "embedded_solar_capacity_mw": "NESO's distribution-connected solar capacity, MW.",
+        "non_bm_stor_mw": "Short-term operating reserve outside the Balancing Mechanism, MW.",
+        "pump_storage_pumping_mw": "Pumped-storage demand while pumping, MW.",
+        "interconnector_net_import_mw": "Sum of the published interconnector flows, MW (import"
+        " positive).",
+        "forecast_gco2_per_kwh": "The GB Carbon Intensity API's stored forecast for the half-hour"
+        " (its latest before the period: a short lead, not day-ahead), gCO2eq/kWh, direct, imports"
+        " counted.",
+        "actual_gco2_per_kwh": "The GB Carbon Intensity API's actual for the half-hour (from"
+        " metered generation, revised later), gCO2eq/kWh, direct, imports counted.",
+        "intensity_index": "The API's band of the intensity: very low, low, moderate, high, very"
+        " high.",
+        "dno_region_id": "The Carbon Intensity API's region id: 1-14 DNO regions, 15-17"
+        " England, Scotland, Wales, 18 GB.",
+        "dno_region": "Name of the distribution network operator's region, as published.",
+        "region_name": "Short name of the region, as published.",
+        "published_gco2_per_kwh": "The grid operator's own published carbon intensity of the hour"
+        " (GB: the Carbon Intensity API's actual, its direct method with imports counted; the"
+        " mean of the hour's half-hours), gCO2eq/kWh; null where none is published.",
+        "published_forecast_gco2_per_kwh": "The grid operator's own stored forecast of the hour's"
+        " intensity (GB: the Carbon Intensity API's, a short-lead forecast, not day-ahead as"
+        " issued), gCO2eq/kWh; null where none is published.",
+        "published_coverage": "Share of the hour's published half-hours behind"
+        " `published_gco2_per_kwh`, fraction 0-1.",
+    }
+)
+for _fuel in ("biomass", "coal", "imports", "gas", "nuclear", "other", "hydro", "solar", "wind"):
+    COLUMN_DESCRIPTIONS.setdefault(f"{_fuel}_pct", f"Share of GB generation from {_fuel}, %.")
+
 for _name, _fuel in _FUELS.items():
     COLUMN_DESCRIPTIONS.setdefault(f"{_name}_mw", f"Generation from {_fuel}, MW.")
 

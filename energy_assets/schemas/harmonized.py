@@ -44,6 +44,10 @@ class CarbonIntensity(pa.DataFrameModel):
     supply_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
     imports_share: pl.Float64 = pa.Field(nullable=True, ge=0, le=1)
     coverage: pl.Float64 = pa.Field(ge=0, le=1)
+    # the operator's own published intensity (GB: the Carbon Intensity API), null elsewhere
+    published_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
+    published_forecast_gco2_per_kwh: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
+    published_coverage: pl.Float64 = pa.Field(ge=0, le=1)
 
     class Config:
         unique = ["region", "interval_start_utc"]
@@ -54,13 +58,20 @@ class OperatorLoadForecast(pa.DataFrameModel):
     region: str
     market_date: pl.Date
     interval_start_utc: UtcTimestamp
-    forecast_demand_mw: pl.Float64 = pa.Field(ge=0, le=1_000_000)
+    # null only in the rows of a region-day no operator forecast serves (provider "none")
+    forecast_demand_mw: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_000_000)
     issued_at_utc: UtcTimestamp
     provider: str
 
     class Config:
         unique = ["region", "interval_start_utc", "issued_at_utc"]
         strict = True
+
+    @pa.dataframe_check(error="a null forecast only where no operator forecast serves the day")
+    def null_only_without_provider(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            pl.col("forecast_demand_mw").is_not_null() | (pl.col("provider") == "none")
+        )
 
     @pa.dataframe_check(error="issued_at_utc must precede the forecast interval")
     def issued_before_interval(cls, data: pa.PolarsData) -> pl.LazyFrame:

@@ -126,3 +126,82 @@ class WeatherForecast(RawProvenance):
     class Config:
         unique = ["region", "interval_start_utc"]
         strict = True
+
+
+_NESO_MW = {"nullable": True, "ge": -100_000, "le": 100_000}
+
+
+class NesoDemand(RawProvenance):
+    """NESO historic demand, one row per half-hour settlement period (MW averaged over the
+    half-hour): national demand (ND), transmission system demand, England and Wales demand,
+    embedded wind and solar generation and capacity, non-BM STOR, pumping, the interconnectors'
+    net import (sum of the published flows, import positive). `settlement_date` is the GB local
+    day, `settlement_period` 1..46/48/50 as published."""
+
+    settlement_date: pl.Date
+    settlement_period: pl.Int64 = pa.Field(ge=1, le=50)
+    national_demand_mw: pl.Float64 = pa.Field(**_NESO_MW)
+    transmission_system_demand_mw: pl.Float64 = pa.Field(**_NESO_MW)
+    england_wales_demand_mw: pl.Float64 = pa.Field(**_NESO_MW)
+    embedded_wind_generation_mw: pl.Float64 = pa.Field(**_NESO_MW)
+    embedded_wind_capacity_mw: pl.Float64 = pa.Field(**_NESO_MW)
+    embedded_solar_generation_mw: pl.Float64 = pa.Field(**_NESO_MW)
+    embedded_solar_capacity_mw: pl.Float64 = pa.Field(**_NESO_MW)
+    non_bm_stor_mw: pl.Float64 = pa.Field(**_NESO_MW)
+    pump_storage_pumping_mw: pl.Float64 = pa.Field(**_NESO_MW)
+    interconnector_net_import_mw: pl.Float64 = pa.Field(**_NESO_MW)
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = True
+
+
+_GCO2 = {"nullable": True, "ge": 0, "le": 1_500}
+_PCT = {"nullable": True, "ge": 0, "le": 100}
+
+
+class UkCarbonIntensityNational(RawProvenance):
+    """GB Carbon Intensity API, national, per half-hour: the API's stored forecast (its latest
+    before the period, a short lead) and its actual (estimated from metered generation after
+    the period), gCO2/kWh with the API's direct factors and imports counted; the index band."""
+
+    forecast_gco2_per_kwh: pl.Float64 = pa.Field(**_GCO2)
+    actual_gco2_per_kwh: pl.Float64 = pa.Field(**_GCO2)
+    intensity_index: str = pa.Field(nullable=True)
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = True
+
+
+class UkCarbonIntensityGenerationMix(RawProvenance):
+    """GB Carbon Intensity API, national generation mix per half-hour: percent by fuel."""
+
+    biomass_pct: pl.Float64 = pa.Field(**_PCT)
+    coal_pct: pl.Float64 = pa.Field(**_PCT)
+    imports_pct: pl.Float64 = pa.Field(**_PCT)
+    gas_pct: pl.Float64 = pa.Field(**_PCT)
+    nuclear_pct: pl.Float64 = pa.Field(**_PCT)
+    other_pct: pl.Float64 = pa.Field(**_PCT)
+    hydro_pct: pl.Float64 = pa.Field(**_PCT)
+    solar_pct: pl.Float64 = pa.Field(**_PCT)
+    wind_pct: pl.Float64 = pa.Field(**_PCT)
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = True
+
+
+class UkCarbonIntensityRegional(UkCarbonIntensityGenerationMix):
+    """GB Carbon Intensity API, regional, per DNO region and half-hour: the forecast intensity
+    (gCO2/kWh), its index band and the generation mix (percent by fuel)."""
+
+    dno_region_id: pl.Int64 = pa.Field(ge=1, le=18)
+    dno_region: str = pa.Field(nullable=True)
+    region_name: str = pa.Field(nullable=True)
+    forecast_gco2_per_kwh: pl.Float64 = pa.Field(**_GCO2)
+    intensity_index: str = pa.Field(nullable=True)
+
+    class Config:
+        unique = ["region", "interval_start_utc", "dno_region_id"]
+        strict = True

@@ -22,9 +22,11 @@ from energy_assets.sources import (
     gfs_regional,
     isone,
     miso,
+    neso,
     nyiso,
     pjm,
     spp,
+    uk_carbon_intensity,
 )
 from energy_assets.sources.feeds import Feed
 
@@ -33,6 +35,8 @@ PROVIDERS = MappingProxyType(
         "caiso_outlook": caiso_outlook.FEEDS,
         "eia930": eia930.FEEDS,
         "gfs_regional": gfs_regional.FEEDS,
+        "neso": neso.FEEDS,
+        "uk_carbon_intensity": uk_carbon_intensity.FEEDS,
     }
 )
 

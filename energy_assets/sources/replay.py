@@ -91,6 +91,17 @@ ROUTE_RULES: tuple[RouteRule, ...] = (
         ),
         template=r"caiso_outlook/\1/\2",
     ),
+    # GB Carbon Intensity API national intensity, `/intensity/2023-03-14T12:01Z/fw48h`, recorded
+    # as `uk_carbon_intensity/intensity_2023-03-14T1201Z_fw48h.json`
+    RouteRule(
+        name="uk_carbon_intensity",
+        pattern=re.compile(
+            r"https?://api\.carbonintensity\.org\.uk/intensity/"
+            r"(\d{4}-\d{2}-\d{2}T\d{2})(?::|%3A)(\d{2}Z)/([A-Za-z0-9]+)",
+            re.IGNORECASE,
+        ),
+        template=r"uk_carbon_intensity/intensity_\1\2_\3.json",
+    ),
 )
 
 
