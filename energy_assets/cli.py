@@ -35,8 +35,14 @@ DEFAULT_START = dt.date(2020, 7, 1)
 DEFAULT_END = dt.date(2020, 8, 31)
 # The main job's regions and their default windows, all offline: CAISO from its Today's Outlook
 # recordings; ERCOT and PJM from the EIA-930 history, whose demand ends 2019-06-30 (its last two
-# months). `--start`/`--end` set one window for every region.
-DEFAULT_REGIONS = ("CAISO", "ERCOT", "PJM")
+# months); GB from the NESO demand history (its last two months). `--start`/`--end` set one window
+# for every region.
+DEFAULT_REGIONS = ("CAISO", "ERCOT", "PJM", "GB")
+# Regions the main job runs through the load slice only (`--load-only` for every region): GB's
+# offline history has demand (NESO, to 2020) but no fuel mix and no published
+# intensity in the same years (the Carbon Intensity API file is 2023), so its carbon slice has no
+# target and its schedules no carbon forecast.
+LOAD_SLICE_ONLY = ("GB",)
 DEFAULT_WINDOWS = {
     "CAISO": (DEFAULT_START, DEFAULT_END),
     # the last two months of the NESO demand history offline
@@ -106,6 +112,10 @@ def _print_region(scores, household_warehouse, region: str, start: dt.date, end:
             f" | {operator} | seasonal naive {m.get('seasonal_naive_7d', nan):.2f}%"
         )
     carbon_line = _carbon_line(carbon, region, start, end)
+    if carbon_line is None and region in LOAD_SLICE_ONLY:
+        carbon_line = (
+            "load slice only: no carbon intensity offline, so no carbon forecast or schedule"
+        )
     print(carbon_line or "no day-ahead carbon forecast was scored")
     household = (
         household_summary(household_warehouse, region, start, end)
@@ -177,7 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         Path(args.recordings),
         args.transport,
         print,
-        load_only=args.load_only,
+        load_only=args.load_only or [r for r in windows if r in LOAD_SLICE_ONLY],
     )
     from energy_assets.warehouse import Warehouse
 
@@ -426,8 +436,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     run.add_argument(
         "--load-only",
         action="store_true",
-        help="the load slice only (load_ingest_job, load_day_ahead_job): no carbon, no"
-        " schedules; for a region with demand but no carbon intensity (GB offline)",
+        help="the load slice only (load_ingest_job, load_day_ahead_job) for every region: no"
+        " carbon, no schedules (GB always runs so: no carbon intensity offline)",
     )
     run.set_defaults(func=cmd_run)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -331,14 +331,16 @@ def materialize_regions(
     recordings_dir: Path,
     transport: str = "replay",
     progress: Callable[[str], None] | None = None,
-    load_only: bool = False,
+    load_only: bool | Collection[str] = False,
 ) -> WindowResult:
     """`materialize_window` for each region over its own window, then the decisions across
     regions (`cross_region_job`: every region's forecasts of the day are stored by then), then
-    `report_job` once. `load_only`: the load slice (`load_ingest_job`, `load_day_ahead_job`),
-    no carbon, no schedules (a region with demand but no carbon intensity, e.g. GB offline)."""
+    `report_job` once. `load_only` (True: every region; or the regions it names): the load slice
+    (`load_ingest_job`, `load_day_ahead_job`), no carbon, no schedules, for a region with demand
+    but no carbon intensity (e.g. GB offline); the decisions and reports cover the others."""
     began = time.perf_counter()
     total = WindowResult()
+    load_slice_only = set(windows) if load_only is True else set(load_only or ())
     day_ahead_days: dict[str, list[dt.date]] = {}
     for region, (start, end) in windows.items():
         if progress:
@@ -356,19 +358,19 @@ def materialize_regions(
             cross_region=False,
             **(
                 {"day_ahead_job": "load_day_ahead_job", "ingest_job": "load_ingest_job"}
-                if load_only
+                if region in load_slice_only
                 else {}
             ),
         )
         total.add(outcome)
-        day_ahead_days[region] = outcome.day_ahead_days
+        if region not in load_slice_only:
+            day_ahead_days[region] = outcome.day_ahead_days
     defs = build_definitions(default_resources(data_dir, recordings_dir, transport))
     for region, days in day_ahead_days.items():
-        if not load_only:
-            _run_days(defs.resolve_job_def(DAY_AHEAD[1]), days, region, instance, total, progress)
+        _run_days(defs.resolve_job_def(DAY_AHEAD[1]), days, region, instance, total, progress)
     # the reports roll up load and carbon together: not run for the load slice alone (the
     # carbon report has no scored day to roll up); the day scores are in the warehouse
-    if total.partitions_ok["day_ahead_job"] and not load_only:
+    if total.partitions_ok["day_ahead_job"] and day_ahead_days:
         _run_report(defs, instance, total)
     total.seconds = time.perf_counter() - began
     return total
