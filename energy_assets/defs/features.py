@@ -167,6 +167,7 @@ def _carbon_features(context, warehouse: WarehouseResource, utc_day: bool):
         weather, _ = warehouse.read_days(_WEATHER, rd.region, weather_days)
         history.add("carbon_history", carbon_days, carbon_history)
         history.add("grid_history", grid_days, grid_history)
+        history.add("weather", weather_days, weather)
         if utc_day:
             tz = "UTC"
             issued_at = dt.datetime.combine(rd.market_date, dt.time(0), dt.UTC)
