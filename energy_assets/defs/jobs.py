@@ -11,6 +11,9 @@
 - `price_ingest_job`, `price_job`, `price_report_job`: the day-ahead price assets (group
   `prices`, partitioned by market day x market, `defs/prices.py`): raw -> harmonized; features
   -> models -> forecasts -> score; the report.
+- `iso_prices_job`, `iso_forecasts_job`: `harmonized/lmp_hourly` and
+  `harmonized/operator_forecasts` (group `iso`, `defs/iso.py`) for one region-day, from the
+  ISOs' raw feeds stored.
 - `reconciliation_job`: `reconciliation/demand_outlook_vs_eia930` and
   `reconciliation/carbon_outlook_vs_eia930` for one region and market day, from the raw demand
   and fuel-mix feeds stored.
@@ -36,7 +39,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from energy_assets import automation
-from energy_assets.defs import prices
+from energy_assets.defs import iso, prices
 from energy_assets.defs.harmonized import GRID_PARTITIONS
 from energy_assets.defs.raw import feed_regions, raw_key
 from energy_assets.defs.reconciliation import CARBON_KEY as RECONCILED_CARBON
@@ -168,6 +171,22 @@ reconciliation_job = dg.define_asset_job(
 )
 
 
+# The ISOs' own feeds harmonized (group `iso`, `defs/iso.py`): partitions of their own (the
+# regions that have ISO price / forecast feeds), so a job each; the raw ISO feeds have theirs.
+iso_prices_job = dg.define_asset_job(
+    "iso_prices_job",
+    selection=dg.AssetSelection.assets(iso.LMP_KEY),
+    description="Hourly day-ahead and real-time LMPs per node (harmonized/lmp_hourly) for one"
+    " region-day, from the ISO's raw LMP feeds stored.",
+)
+iso_forecasts_job = dg.define_asset_job(
+    "iso_forecasts_job",
+    selection=dg.AssetSelection.assets(iso.FORECASTS_KEY),
+    description="Every operator load / wind / solar forecast vintage"
+    " (harmonized/operator_forecasts) for one region-day, from the ISO's raw forecast feeds"
+    " stored.",
+)
+
 # The price assets have their own partitions (market day x market): jobs of their own.
 price_ingest_job = dg.define_asset_job(
     "price_ingest_job",
@@ -202,15 +221,18 @@ price_report_job = dg.define_asset_job(
 PRICE_JOBS = (price_ingest_job, price_job, price_report_job)
 
 
+_DAY_WORDS = {-2: "The day before yesterday's", -1: "Yesterday's", 0: "Today's", 1: "Tomorrow's"}
+
+
 def _raw_schedule(feed: Feed, running: bool) -> dg.ScheduleDefinition:
-    publication = automation.PUBLICATION[feed.provider]
+    publication = automation.publication(feed.provider, feed.name)
 
     @dg.schedule(
         name=f"{raw_job_name(feed.provider, feed.name).removesuffix('_job')}_schedule",
         job=RAW_JOBS[feed.asset_name],
         cron_schedule=publication.cron,
         execution_timezone=publication.timezone,
-        description=f"{'Yesterday' if publication.day_offset < 0 else 'Tomorrow'}'s market day"
+        description=f"{_DAY_WORDS.get(publication.day_offset, 'The')} market day"
         f" of {feed.asset_name}, every region it serves: {publication.why}.",
         default_status=(
             dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED

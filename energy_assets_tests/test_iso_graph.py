@@ -1,0 +1,208 @@
+"""The ISOs' own feeds in the graph (issue 11): raw assets of the regions that serve them, their
+publication times, the harmonized `harmonized/lmp_hourly` and `harmonized/operator_forecasts`
+(`defs/iso.py`, `harmonize/iso.py`), materialized offline from the recordings through the real
+jobs; missing days fail or warn naming provider, URL and partition."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from energy_assets import automation
+from energy_assets.defs import iso as iso_defs
+from energy_assets.defs.raw import RAW_ASSETS, raw_key
+from energy_assets.harmonize import iso
+from energy_assets.regions import regions_served_by
+from energy_assets.schemas.iso import LmpHourly, OperatorForecasts
+from energy_assets.sources.registry import FEEDS, ISO_PROVIDERS
+
+UTC = dt.UTC
+
+
+def test_every_iso_feed_is_a_raw_asset_of_the_regions_that_serve_it():
+    keys = {a.key for a in RAW_ASSETS}
+    for provider, feeds in ISO_PROVIDERS.items():
+        assert regions_served_by(provider, "iso"), provider
+        assert automation.publication(provider) is not None
+        for feed in feeds:
+            assert feed in FEEDS
+            assert raw_key(provider, feed.name) in keys
+    assert regions_served_by("spp") == ["SPP"]
+    assert regions_served_by("caiso_oasis") == ["CAISO"]
+
+
+def test_ercot_as_reports_are_fetched_two_days_after_their_day():
+    own = automation.publication("ercot", "as_reports")
+    assert own.day_offset == -2 and own.deadline.days_after == 2
+    assert automation.publication("ercot", "load_forecast") is automation.PUBLICATION["ercot"]
+    assert automation.publication("miso", "wind_solar_forecast").day_offset == 0
+
+
+def _hours(start: dt.datetime, n: int, step_min: int) -> list[dt.datetime]:
+    return [start + dt.timedelta(minutes=step_min * i) for i in range(n)]
+
+
+def _raw_lmp(market: str, stamps, prices, component="LMP", node="HUB") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "interval_start_utc": pl.Series(stamps, dtype=pl.Datetime("us", "UTC")),
+            "node": [node] * len(stamps),
+            "market": [market] * len(stamps),
+            "lmp_component": [component] * len(stamps),
+            "price_usd_per_mwh": prices,
+        }
+    )
+
+
+def test_real_time_prices_are_averaged_to_the_hour_never_summed():
+    start = dt.datetime(2025, 3, 19, 5, tzinfo=UTC)
+    rt = pl.concat(
+        [
+            _raw_lmp("real_time", _hours(start, 24, 5), [float(i) for i in range(24)]),
+            _raw_lmp("real_time", _hours(start, 24, 5), [999.0] * 24, component="MCC"),
+        ]
+    )
+    da = _raw_lmp("day_ahead", _hours(start, 2, 60), [30.0, 40.0])
+    out = iso.lmp_hourly(
+        "SPP", dt.date(2025, 3, 19), {("spp", "lmp_real_time"): rt, ("spp", "lmp_day_ahead"): da}
+    )
+    LmpHourly.validate(out)
+    real = out.filter(pl.col("market") == "real_time").sort("interval_start_utc")
+    assert real["price_usd_per_mwh"].to_list() == [5.5, 17.5]  # means of 0..11 and 12..23
+    assert real["intervals"].to_list() == [12, 12]
+    ahead = out.filter(pl.col("market") == "day_ahead")
+    assert ahead["price_usd_per_mwh"].to_list() == [30.0, 40.0]
+    assert set(out["currency"]) == {"USD"}
+    assert set(out["source_feed"]) == {"raw/spp_lmp_real_time", "raw/spp_lmp_day_ahead"}
+
+
+def test_forecast_vintages_keep_their_issue_time_or_name_their_vintage():
+    start = dt.datetime(2025, 2, 20, 8, tzinfo=UTC)
+    caiso = pl.DataFrame(
+        {
+            "interval_start_utc": pl.Series(_hours(start, 8, 15), dtype=pl.Datetime("us", "UTC")),
+            "tac_area": ["CA ISO-TAC"] * 8,
+            "market_run": ["RTM"] * 4 + ["DAM"] * 4,
+            "data_item": ["SYS_FCST_15MIN_MW"] * 4 + ["SYS_FCST_DA_MW"] * 4,
+            "load_mw": [100.0, 200.0, 300.0, 400.0, 10.0, 10.0, 10.0, 10.0],
+        }
+    )
+    miso = pl.DataFrame(
+        {
+            "interval_start_utc": pl.Series(_hours(start, 2, 60), dtype=pl.Datetime("us", "UTC")),
+            "issued_at_utc": pl.Series([start] * 2, dtype=pl.Datetime("us", "UTC")),
+            "fuel": ["wind", "solar"],
+            "generation_mw": [5.0, 6.0],
+        }
+    )
+    out = iso.operator_forecasts(
+        "CAISO",
+        dt.date(2025, 2, 20),
+        {("caiso_oasis", "load_forecast"): caiso, ("miso", "wind_solar_forecast"): miso},
+    )
+    OperatorForecasts.validate(out)
+    rtm = out.filter(pl.col("vintage") == "RTM")
+    assert rtm["mw"].to_list() == [250.0] and rtm["intervals"].to_list() == [4]
+    assert out.filter(pl.col("vintage") == "DAM")["mw"].to_list() == [10.0]
+    assert out.filter(pl.col("provider") == "miso")["issued_at_utc"].to_list() == [start] * 2
+    assert set(out["forecast_kind"]) == {"load", "wind", "solar"}
+
+
+# --- offline, through the real jobs -----------------------------------------------------------
+
+
+@pytest.fixture
+def offline(recordings, tmp_path):
+    from energy_assets.definitions import build_definitions
+    from energy_assets.defs_support.resources import default_resources
+
+    defs = build_definitions(default_resources(tmp_path, recordings, "replay"))
+    return defs, dg.DagsterInstance.ephemeral()
+
+
+def _run(defs, instance, job: str, region: str, day: str):
+    from energy_assets.partitions import partition_key
+    from energy_assets.recorded_runs import execute_recorded
+    from energy_assets.runner import QUIET
+
+    key = partition_key(region, day)
+    return execute_recorded(
+        defs.resolve_job_def(job), instance, partition_range=(key, key), run_config=QUIET
+    )
+
+
+def test_spp_day_ahead_lmp_day_materializes_offline_raw_then_hourly(offline, tmp_path):
+    """SPP's 2025-03-19 day-ahead file (recorded, served by its replay route) through
+    `raw_spp_lmp_day_ahead_job`, then `iso_prices_job`: 1,234 settlement locations x 24 hours.
+    The real-time file of the day is not recorded: the table is built from the day-ahead prices
+    and the completeness check warns, naming the missing feed, its URL and the partition."""
+    from energy_assets.warehouse import Warehouse
+
+    defs, instance = offline
+    raw = _run(defs, instance, "raw_spp_lmp_day_ahead_job", "SPP", "2025-03-19")
+    assert raw.success
+    assert all(c.passed for c in raw.get_asset_check_evaluations())
+    hourly = _run(defs, instance, "iso_prices_job", "SPP", "2025-03-19")
+    assert hourly.success
+    checks = {c.check_name: c for c in hourly.get_asset_check_evaluations()}
+    assert checks["schema"].passed
+    warn = checks["completeness"]
+    assert not warn.passed and warn.severity == dg.AssetCheckSeverity.WARN
+    missing = " ".join(warn.metadata["feeds_missing"].value)
+    assert "raw/spp_lmp_real_time" in missing and "RTBM-LMP-DAILY-SL-20250319.csv" in missing
+    assert "2025-03-19|SPP" in warn.description
+    rows = Warehouse(tmp_path / "warehouse").query(
+        "select market, count(distinct node) as nodes, count(*) as n, min(intervals) as k,"
+        " min(currency) as currency from harmonized.lmp_hourly group by 1"
+    )
+    assert rows.to_dicts() == [
+        {"market": "day_ahead", "nodes": 1234, "n": 1234 * 24, "k": 1, "currency": "USD"}
+    ]
+
+
+def test_isone_forecast_vintages_materialize_offline(offline, tmp_path):
+    """ISO-NE's recorded system load forecast of 2024-03-10 (spring forward: 23 hours, 6
+    vintages) through its raw job and `iso_forecasts_job`: every vintage with its issue time,
+    the load and net-load series."""
+    from energy_assets.warehouse import Warehouse
+
+    defs, instance = offline
+    assert _run(defs, instance, "raw_isone_load_forecast_job", "ISONE", "2024-03-10").success
+    result = _run(defs, instance, "iso_forecasts_job", "ISONE", "2024-03-10")
+    assert result.success
+    rows = Warehouse(tmp_path / "warehouse").query(
+        "select measure, count(distinct issued_at_utc) as vintages, count(*) as n,"
+        " count(vintage) as named from harmonized.operator_forecasts group by 1 order by 1"
+    )
+    assert rows.to_dicts() == [
+        {"measure": "load", "vintages": 6, "n": 6 * 23, "named": 0},
+        {"measure": "net_load", "vintages": 6, "n": 6 * 23, "named": 0},
+    ]
+
+
+def test_a_day_with_no_raw_feed_stored_fails_naming_feeds_urls_and_partition(offline):
+    from energy_assets.runner import _failure
+
+    defs, instance = offline
+    result = _run(defs, instance, "iso_prices_job", "PJM", "2026-06-09")
+    assert not result.success
+    message = " ".join(_failure(result)[0])
+    assert "2026-06-09|PJM" in message
+    assert (
+        "raw/pjm_lmp_day_ahead" in message and "https://api.pjm.com/api/v1/da_hrl_lmps" in message
+    )
+    assert "raw_pjm_lmp_day_ahead_job" in message
+
+
+def test_iso_tables_have_their_own_partitions_and_jobs():
+    assert iso_defs.LMP_REGIONS == ["CAISO", "PJM", "NYISO", "SPP"]
+    assert iso_defs.FORECAST_REGIONS == ["CAISO", "ERCOT", "PJM", "NYISO", "ISONE", "MISO"]
+    from energy_assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    assert graph.get(iso_defs.LMP_KEY).group_name == "iso"
+    # the epftoolbox price table is untouched
+    assert graph.get(dg.AssetKey(["harmonized", "prices"])).group_name == "prices"
