@@ -214,6 +214,8 @@ DEADLINES = {
     "forecasts": Deadline(1, dt.time(15)),
     "dispatch": Deadline(1, dt.time(16)),
     "evaluation": Deadline(1, dt.time(16)),
+    # the ISOs' own harmonized tables (defs/iso.py): after their raw feeds (D+1 04:00-08:00)
+    "iso": Deadline(1, dt.time(12)),
 }
 
 # assets that read every region's forecast of the day: run once a day, when every region's

@@ -206,3 +206,98 @@ def test_iso_tables_have_their_own_partitions_and_jobs():
     assert graph.get(iso_defs.LMP_KEY).group_name == "iso"
     # the epftoolbox price table is untouched
     assert graph.get(dg.AssetKey(["harmonized", "prices"])).group_name == "prices"
+
+
+# --- one publication sensor per ISO provider (defs/publication_sensors.py) --------------------
+
+
+def _tick(sensor, instance, cursor, monkeypatch, now: dt.datetime):
+    from energy_assets.definitions import defs
+
+    monkeypatch.setattr(automation, "_clock", lambda: now)
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+    result = sensor.evaluate_tick(context)
+    return result, [(r.job_name, r.partition_key) for r in result.run_requests or []]
+
+
+def test_spp_sensor_requests_each_published_day_once_and_catches_up(monkeypatch):
+    from energy_assets.defs.publication_sensors import CATCH_UP_DAYS, publication_sensor
+
+    sensor = publication_sensor("spp", running=False)
+    instance = dg.DagsterInstance.ephemeral()
+    # the LMP feeds (the tie flows start 2026-03-25, their first day: none requested before)
+    jobs = {"raw_spp_lmp_day_ahead_job", "raw_spp_lmp_real_time_job"}
+    # 2025-03-20 02:59 Chicago: SPP's 03:00 publication of 03-19 has not passed yet
+    before = dt.datetime(2025, 3, 20, 7, 59, tzinfo=UTC)
+    result, requested = _tick(sensor, instance, None, monkeypatch, before)
+    assert {j for j, _ in requested} == jobs
+    assert {str(k) for _, k in requested} == {"2025-03-18|SPP"}
+    # 03:00 Chicago (08:00 UTC, CDT): 2025-03-19 is published, requested once per feed
+    after = dt.datetime(2025, 3, 20, 8, 0, tzinfo=UTC)
+    result, requested = _tick(sensor, instance, result.cursor, monkeypatch, after)
+    assert sorted(requested) == sorted(
+        (j, dg.MultiPartitionKey({"date": "2025-03-19", "region": "SPP"})) for j in jobs
+    )
+    # the same tick again: nothing new, nothing twice
+    again, requested = _tick(sensor, instance, result.cursor, monkeypatch, after)
+    assert requested == [] and again.skip_message.startswith("no new market day")
+    # the daemon down for 10 days: the last CATCH_UP_DAYS days, each once, per feed
+    later = after + dt.timedelta(days=10)
+    result, requested = _tick(sensor, instance, again.cursor, monkeypatch, later)
+    days = sorted({k.keys_by_dimension["date"] for _, k in requested})
+    assert (
+        days
+        == [
+            (dt.date(2025, 3, 29) - dt.timedelta(days=i)).isoformat() for i in range(CATCH_UP_DAYS)
+        ][::-1]
+    )
+    assert len(requested) == CATCH_UP_DAYS * len(jobs)
+    assert all(
+        r.run_key == f"{r.job_name.removeprefix('raw_').removesuffix('_job')}:{r.partition_key}"
+        for r in result.run_requests
+    )
+
+
+def test_ercot_sensor_fetches_as_reports_two_days_back_and_forecasts_yesterday(monkeypatch):
+    from energy_assets.defs.publication_sensors import publication_sensor
+
+    sensor = publication_sensor("ercot", running=False)
+    now = dt.datetime(2024, 11, 5, 13, 0, tzinfo=UTC)  # 07:00 Central
+    _, requested = _tick(sensor, dg.DagsterInstance.ephemeral(), None, monkeypatch, now)
+    by_job = {j: k.keys_by_dimension["date"] for j, k in requested}
+    assert by_job["raw_ercot_as_reports_job"] == "2024-11-03"
+    assert by_job["raw_ercot_load_forecast_job"] == "2024-11-04"
+
+
+def test_miso_sensor_fetches_the_same_day(monkeypatch):
+    from energy_assets.defs.publication_sensors import publication_sensor
+
+    sensor = publication_sensor("miso", running=False)
+    early = dt.datetime(2025, 6, 2, 0, 59, tzinfo=UTC)  # 19:59 EST on 06-01
+    _, requested = _tick(sensor, dg.DagsterInstance.ephemeral(), None, monkeypatch, early)
+    assert [k.keys_by_dimension["date"] for _, k in requested] == ["2025-05-31"]
+    late = dt.datetime(2025, 6, 2, 1, 0, tzinfo=UTC)  # 20:00 EST on 06-01
+    _, requested = _tick(sensor, dg.DagsterInstance.ephemeral(), None, monkeypatch, late)
+    assert [k.keys_by_dimension["date"] for _, k in requested] == ["2025-06-01"]
+
+
+def test_a_sensor_request_replays_offline(offline, monkeypatch, tmp_path):
+    """What the SPP sensor requests for 2025-03-19 runs offline: the day-ahead job succeeds
+    from the recording (the real-time file of that day is not recorded)."""
+    from energy_assets.defs.publication_sensors import publication_sensor
+    from energy_assets.recorded_runs import execute_recorded
+    from energy_assets.runner import QUIET
+
+    defs, instance = offline
+    sensor = publication_sensor("spp", running=False)
+    now = dt.datetime(2025, 3, 20, 8, 0, tzinfo=UTC)
+    result, _ = _tick(sensor, instance, None, monkeypatch, now)
+    (request,) = [r for r in result.run_requests if r.job_name == "raw_spp_lmp_day_ahead_job"]
+    key = request.partition_key
+    run = execute_recorded(
+        defs.resolve_job_def(request.job_name),
+        instance,
+        partition_range=(key, key),
+        run_config=QUIET,
+    )
+    assert run.success

@@ -21,7 +21,8 @@
   forecast) for every region the feed serves, at
   the provider's publication time (`energy_assets/automation.py`, `PUBLICATION`: CAISO 00:30
   Pacific, EIA-930 09:00 Eastern; the weather forecast for tomorrow at 14:00 UTC); running by
-  default when `ENERGY_ASSETS_AUTOMATION=1`.
+  default when `ENERGY_ASSETS_AUTOMATION=1`. The ISOs' own feeds have none: one sensor per ISO
+  provider requests their new days instead (`defs/publication_sensors.py`).
 - `load_ingest_job`, `carbon_ingest_job`, `carbon_day_ahead_job`: the load and carbon slices of
   `ingest_job` and `day_ahead_job` (what `benchmark regions` runs).
 - `daily_ingest_schedule`: 15:00 UTC, yesterday for every region (after EIA-930's 09:00 Eastern
@@ -47,7 +48,7 @@ from energy_assets.defs.reconciliation import DEMAND_KEY as RECONCILED_DEMAND
 from energy_assets.layers import DAY_AHEAD_LAYERS, INGEST_LAYERS, raw_job_name
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, partition_key
 from energy_assets.sources.feeds import Feed
-from energy_assets.sources.registry import FEEDS
+from energy_assets.sources.registry import FEEDS, ISO_PROVIDERS
 
 INGEST_GROUPS = tuple(layer for layer in INGEST_LAYERS if layer != "raw")
 DAY_AHEAD_GROUPS = DAY_AHEAD_LAYERS
@@ -250,9 +251,10 @@ def _raw_schedule(feed: Feed, running: bool) -> dg.ScheduleDefinition:
 
 def raw_schedules(running: bool | None = None) -> list[dg.ScheduleDefinition]:
     """One schedule per feed; running by default when automation is on (`running` None: the
-    `ENERGY_ASSETS_AUTOMATION` setting)."""
+    `ENERGY_ASSETS_AUTOMATION` setting). The ISOs' own feeds have a sensor per provider instead
+    (`defs/publication_sensors.py`: a cursor, catch-up after downtime)."""
     running = automation.enabled() if running is None else running
-    return [_raw_schedule(feed, running) for feed in FEEDS]
+    return [_raw_schedule(feed, running) for feed in FEEDS if feed.provider not in ISO_PROVIDERS]
 
 
 RAW_SCHEDULES = raw_schedules()
