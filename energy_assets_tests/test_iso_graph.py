@@ -301,3 +301,42 @@ def test_a_sensor_request_replays_offline(offline, monkeypatch, tmp_path):
         run_config=QUIET,
     )
     assert run.success
+
+
+def test_iso_tables_read_their_feeds_same_region_same_day():
+    """To Dagster each table depends on its raw feeds' same region and day only (a backfill of
+    days X..Y builds exactly X..Y), and each region only on the feeds its providers publish."""
+    from energy_assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for key in (iso_defs.LMP_KEY, iso_defs.FORECASTS_KEY):
+        child = graph.get(key).partitions_def
+        for parent in graph.get(key).parent_keys:
+            parent_def = graph.get(parent).partitions_def
+            (code,) = parent_def.get_partitions_def_for_dimension("region").get_partition_keys()
+            probe = f"2025-06-05|{code}"
+            upstream = (
+                graph.get_partition_mapping(key, parent)
+                .get_upstream_mapped_partitions_result_for_partitions(
+                    child.subset_with_partition_keys([probe]), child, parent_def
+                )
+                .partitions_subset
+            )
+            assert sorted(upstream.get_partition_keys()) == [probe], (key, parent)
+            for other in child.get_partitions_def_for_dimension("region").get_partition_keys():
+                if other != code:
+                    elsewhere = child.subset_with_partition_keys([f"2025-06-05|{other}"])
+                    mapped = graph.get_partition_mapping(key, parent)
+                    result = mapped.get_upstream_mapped_partitions_result_for_partitions(
+                        elsewhere, child, parent_def
+                    )
+                    assert not list(result.partitions_subset.get_partition_keys()), (key, parent)
+
+
+def test_the_spp_portal_url_replays_from_the_recorded_file(recordings):
+    from energy_assets.sources import replay, spp
+
+    hit = replay.resolve_replay(recordings, spp.da_lmp_url(dt.date(2025, 3, 19)))
+    assert hit is not None and hit.source == "route"
+    assert hit.path == recordings / "electricitymaps" / "US_SPP" / "DA-LMP-SL-202503190100.csv"
+    assert replay.resolve_replay(recordings, spp.da_lmp_url(dt.date(2025, 3, 20))) is None
