@@ -116,7 +116,91 @@ PUBLICATION = {
         why="the Carbon Intensity API's actual for a half-hour follows the half-hour; the whole"
         " previous day is in by the morning",
     ),
+    # the ISOs' own feeds (registry.ISO_PROVIDERS): the times each ISO posts the previous day
+    "caiso_oasis": Publication(
+        cron="0 2 * * *",
+        timezone="America/Los_Angeles",
+        deadline=Deadline(1, dt.time(4)),
+        why="OASIS serves the day-ahead market's prices and forecasts the day before, and the"
+        " real-time market's 5-minute prices as they clear: yesterday's are whole after midnight",
+    ),
+    "caiso_renewables_watch": Publication(
+        cron="0 2 * * *",
+        timezone="America/Los_Angeles",
+        deadline=Deadline(1, dt.time(4)),
+        why="the Daily Renewables Watch file of a day is posted the morning after it; CAISO"
+        " replaces it when its data are revised",
+    ),
+    "isone": Publication(
+        cron="0 2 * * *",
+        timezone="America/New_York",
+        deadline=Deadline(1, dt.time(6)),
+        why="ISO Express web services hold the previous day's load, fuel mix and every forecast"
+        " vintage of it after the day ends",
+    ),
+    "nyiso": Publication(
+        cron="0 2 * * *",
+        timezone="America/New_York",
+        deadline=Deadline(1, dt.time(6)),
+        why="NYISO's MIS posts each day's CSVs (prices, load, fuel mix, forecasts) through the"
+        " day; the day's files are final shortly after midnight Eastern",
+    ),
+    "pjm": Publication(
+        cron="0 3 * * *",
+        timezone="America/New_York",
+        deadline=Deadline(1, dt.time(8)),
+        why="Data Miner 2 carries yesterday's day-ahead and real-time LMPs, fuel mix and"
+        " forecast vintages after the day ends (its real-time prices verified later)",
+    ),
+    "spp": Publication(
+        cron="0 3 * * *",
+        timezone="America/Chicago",
+        deadline=Deadline(1, dt.time(8)),
+        why="the Marketplace portal's day-ahead LMP file is posted the day before, the"
+        " real-time balancing market's daily file after the day",
+    ),
+    "ercot": Publication(
+        cron="0 3 * * *",
+        timezone="America/Chicago",
+        deadline=Deadline(1, dt.time(8)),
+        why="ERCOT's public API lists every load, wind and solar forecast vintage posted on a"
+        " day (hourly): the day's are all there after midnight Central",
+    ),
+    "bpa": Publication(
+        cron="0 4 * * *",
+        timezone="America/Los_Angeles",
+        deadline=Deadline(1, dt.time(8)),
+        why="BPA's balancing-authority file carries the last days' 5-minute load, generation"
+        " and interchange; yesterday is whole after midnight Pacific",
+    ),
+    "miso": Publication(
+        cron="0 20 * * *",
+        timezone="Etc/GMT+5",
+        deadline=Deadline(0, dt.time(23)),
+        why="MISO's wind and solar forecast is today's run, not kept as history: fetched the"
+        " same day (its partition is the issue day)",
+        day_offset=0,
+    ),
 }
+
+# Feeds published on a schedule of their own, unlike their provider's other feeds (by asset name)
+FEED_PUBLICATION = {
+    "ercot_as_reports": Publication(
+        cron="0 6 * * *",
+        timezone="America/Chicago",
+        deadline=Deadline(2, dt.time(12)),
+        why="ERCOT posts the 2-Day Ancillary Services Reports of operating day D two days later"
+        " (D+2)",
+        day_offset=-2,
+    ),
+}
+
+
+def publication(provider: str, feed_name: str | None = None) -> Publication:
+    """When a feed publishes: its own entry (`FEED_PUBLICATION`) or its provider's."""
+    own = FEED_PUBLICATION.get(f"{provider}_{feed_name}") if feed_name else None
+    return own or PUBLICATION[provider]
+
 
 CHECK = "freshness"
 CHECK_CRON = "5 * * * *"  # freshness checks run hourly, just after the hour's deadlines
@@ -130,6 +214,8 @@ DEADLINES = {
     "forecasts": Deadline(1, dt.time(15)),
     "dispatch": Deadline(1, dt.time(16)),
     "evaluation": Deadline(1, dt.time(16)),
+    # the ISOs' own harmonized tables (defs/iso.py): after their raw feeds (D+1 04:00-08:00)
+    "iso": Deadline(1, dt.time(12)),
 }
 
 # assets that read every region's forecast of the day: run once a day, when every region's
@@ -185,7 +271,7 @@ def _raw_deadline(key: dg.AssetKey) -> Deadline:
 
     for feed in FEEDS:
         if key.path[-1] == feed.asset_name:
-            return PUBLICATION[feed.provider].deadline
+            return publication(feed.provider, feed.name).deadline
     raise KeyError(f"no feed for raw asset {key.to_user_string()}")
 
 

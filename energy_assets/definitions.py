@@ -17,6 +17,7 @@ import dagster as dg
 
 from energy_assets import automation
 from energy_assets.defs.jobs import raw_schedules
+from energy_assets.defs.publication_sensors import publication_sensors
 from energy_assets.defs_support.resources import default_resources
 
 # this package's folder: `load_from_defs_folder` finds the project (pyproject.toml's [tool.dg])
@@ -75,7 +76,7 @@ def build_definitions(
 
     `automate` (None: the `ENERGY_ASSETS_AUTOMATION` setting, default off) adds automation
     conditions and freshness checks to the assets, the sensor that evaluates them, and starts
-    the raw schedules (`energy_assets/automation.py`)."""
+    the raw schedules and the ISO providers' publication sensors (`energy_assets/automation.py`)."""
     loaded = dg.load_from_defs_folder(path_within_project=PACKAGE_DIR)
     assets = with_code_references(loaded.assets or [])
     checks = list(loaded.asset_checks or [])
@@ -87,6 +88,8 @@ def build_definitions(
         sensors.append(sensor)
         running = {s.name: s for s in raw_schedules(running=True)}
         schedules = [running.get(s.name, s) for s in schedules]
+        on = {s.name: s for s in publication_sensors(running=True)}
+        sensors = [on.get(s.name, s) for s in sensors]
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,

@@ -55,7 +55,9 @@ def _points(*points: tuple[str, float, float]) -> tuple[WeatherPoint, ...]:
 
 
 # Feeds: "grid" (demand and generation by fuel), "operator_load_forecast", "price",
-# "carbon_intensity" (published by the provider), "weather".
+# "carbon_intensity" (published by the provider), "weather", "iso" (the ISO's own feeds: LMPs,
+# fuel mix, load and its forecasts in the ISO's terms, `registry.ISO_PROVIDERS`; read by
+# `defs/iso.py`, never by the grid harmonizers).
 _REGIONS = (
     Region(
         code="CAISO",
@@ -77,6 +79,7 @@ _REGIONS = (
                 "grid": ("caiso_outlook", "eia930"),
                 "operator_load_forecast": ("caiso_outlook", "eia930"),
                 "weather": ("gfs_regional",),
+                "iso": ("caiso_oasis", "caiso_renewables_watch"),
             }
         ),
     ),
@@ -99,6 +102,7 @@ _REGIONS = (
                 "grid": ("eia930",),
                 "operator_load_forecast": ("eia930",),
                 "weather": ("gfs_regional",),
+                "iso": ("ercot",),
             }
         ),
     ),
@@ -121,6 +125,7 @@ _REGIONS = (
                 "grid": ("eia930",),
                 "operator_load_forecast": ("eia930",),
                 "weather": ("gfs_regional",),
+                "iso": ("pjm",),
             }
         ),
     ),
@@ -135,7 +140,13 @@ _REGIONS = (
         weather_points=_points(
             ("New York", 40.71, -74.01), ("Albany", 42.65, -73.76), ("Buffalo", 42.89, -78.88)
         ),
-        providers=MappingProxyType({"grid": ("eia930",), "operator_load_forecast": ("eia930",)}),
+        providers=MappingProxyType(
+            {
+                "grid": ("eia930",),
+                "operator_load_forecast": ("eia930",),
+                "iso": ("nyiso",),
+            }
+        ),
     ),
     Region(
         code="ISONE",
@@ -153,6 +164,7 @@ _REGIONS = (
                 "grid": ("eia930",),
                 "operator_load_forecast": ("eia930",),
                 "weather": ("gfs_regional",),
+                "iso": ("isone",),
             }
         ),
     ),
@@ -175,6 +187,7 @@ _REGIONS = (
                 "grid": ("eia930",),
                 "operator_load_forecast": ("eia930",),
                 "weather": ("gfs_regional",),
+                "iso": ("miso",),
             }
         ),
     ),
@@ -189,7 +202,13 @@ _REGIONS = (
         weather_points=_points(
             ("Oklahoma City", 35.47, -97.52), ("Wichita", 37.69, -97.34), ("Omaha", 41.26, -95.93)
         ),
-        providers=MappingProxyType({"grid": ("eia930",), "operator_load_forecast": ("eia930",)}),
+        providers=MappingProxyType(
+            {
+                "grid": ("eia930",),
+                "operator_load_forecast": ("eia930",),
+                "iso": ("spp",),
+            }
+        ),
     ),
     Region(
         code="BPA",
@@ -200,7 +219,13 @@ _REGIONS = (
         eia_ba_code="BPAT",
         demand_mw_range=(3_000, 13_000),
         weather_points=_points(("Portland", 45.52, -122.68), ("Seattle", 47.61, -122.33)),
-        providers=MappingProxyType({"grid": ("eia930",), "operator_load_forecast": ("eia930",)}),
+        providers=MappingProxyType(
+            {
+                "grid": ("eia930",),
+                "operator_load_forecast": ("eia930",),
+                "iso": ("bpa",),
+            }
+        ),
     ),
     Region(
         code="GB",

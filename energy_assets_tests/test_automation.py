@@ -17,6 +17,7 @@ from energy_assets.defs.jobs import (
 )
 from energy_assets.defs_support.resources import default_resources
 from energy_assets.partitions import partition_key
+from energy_assets.sources.registry import ISO_PROVIDERS
 
 
 def test_daily_schedule_ingests_yesterday_for_every_region(tmp_path):
@@ -108,7 +109,11 @@ def test_automation_is_off_by_default(tmp_path, monkeypatch):
     assert all(graph.get(k).automation_condition is None for k in graph.materializable_asset_keys)
     assert not [k for k in graph.asset_check_keys if k.name == automation.CHECK]
     assert {s.default_status for s in repo.schedule_defs} == {dg.DefaultScheduleStatus.STOPPED}
-    assert [s.name for s in repo.sensor_defs] == ["day_ahead_sensor"]
+    # the day-ahead sensor, and one publication sensor per ISO provider, all stopped
+    assert sorted(s.name for s in repo.sensor_defs) == sorted(
+        ["day_ahead_sensor", *(f"{p}_publication_sensor" for p in ISO_PROVIDERS)]
+    )
+    assert {s.default_status for s in repo.sensor_defs} == {dg.DefaultSensorStatus.STOPPED}
 
 
 def test_the_setting_turns_everything_on(tmp_path, monkeypatch):
@@ -129,6 +134,10 @@ def test_the_setting_turns_everything_on(tmp_path, monkeypatch):
     assert by_name["daily_ingest_schedule"].default_status == dg.DefaultScheduleStatus.STOPPED
     sensor = next(s for s in repo.sensor_defs if s.name == "energy_assets_automation")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    for provider in ISO_PROVIDERS:
+        iso_sensor = next(s for s in repo.sensor_defs if s.name == f"{provider}_publication_sensor")
+        assert iso_sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert "raw_pjm_lmp_day_ahead_schedule" not in by_name  # the ISO feeds: sensors instead
 
 
 def test_raw_schedules_fetch_yesterday_on_the_providers_clock(tmp_path):

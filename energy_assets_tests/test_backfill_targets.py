@@ -15,13 +15,23 @@ from dagster._core.execution.asset_backfill import AssetBackfillData
 
 from energy_assets.definitions import defs
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE
+from energy_assets.sources.registry import ISO_PROVIDERS
+
+ISO_RAW = {f.asset_name for feeds in ISO_PROVIDERS.values() for f in feeds}
 
 GRAPH = defs.resolve_asset_graph()
 EVERY = sorted(GRAPH.get_all_asset_keys(), key=lambda k: k.to_user_string())
 # the day-ahead price assets (group `prices`) have partitions of their own (market day x
 # market, defs/prices.py): a backfill takes them or the grid's, and they are tested apart
 PRICES = [k for k in EVERY if GRAPH.get(k).group_name == "prices"]
-ALL = [k for k in EVERY if k not in PRICES]
+# the ISOs' own feeds (each provider's raw feeds, and group `iso`: harmonized/lmp_hourly and
+# harmonized/operator_forecasts, partitioned by the regions with such feeds) are apart too
+ISO = [
+    k
+    for k in EVERY
+    if GRAPH.get(k).group_name == "iso" or (k.path[0] == "raw" and k.path[1] in ISO_RAW)
+]
+ALL = [k for k in EVERY if k not in PRICES and k not in ISO]
 DAY_AHEAD = [k for k in ALL if k.path[0] in ("models", "forecasts", "dispatch", "evaluation")]
 # Dagster plans an asset backfill only when the roots of the selection share one partitions
 # definition: each provider's raw feeds have their own (the regions it serves, from its first
@@ -87,8 +97,9 @@ def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
     selection that share a partitions definition into one run over the range."""
     partitioned = [key for key in EVERY if GRAPH.get(key).partitions_def is not None]
     # the two reconciliation/* assets among them, GB's 4 raw feeds (NESO demand, the Carbon
-    # Intensity API's national, regional and generation mix), the 14 partitioned price assets
-    assert len(partitioned) == 33 + 4 + 14
+    # Intensity API's national, regional and generation mix), the 14 partitioned price assets,
+    # the ISOs' 35 raw feeds and their 2 harmonized tables (group `iso`)
+    assert len(partitioned) == 33 + 4 + 14 + 35 + 2
     for key in partitioned:
         assert GRAPH.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
         assert key not in GRAPH.get(key).parent_keys, key

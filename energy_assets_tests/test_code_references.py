@@ -1,6 +1,7 @@
 """Every asset's UI page links to its code: `dagster/code_references` names the file that holds
 it (a raw asset's provider module; otherwise `energy_assets/defs/<layer>.py`, or
-`energy_assets/defs/prices.py` for the price group, at its function)."""
+`energy_assets/defs/prices.py` for the price group, `defs/iso.py` for group `iso`, at its
+function)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ def test_every_asset_links_to_its_code(tmp_path):
             assert path == PACKAGE / "sources" / f"{provider}.py", key
             assert reference.line_number == 1
         else:
-            # the day-ahead price assets (every layer) are one module: defs/prices.py
-            module = "prices" if node.group_name == "prices" else layer
+            # the day-ahead price assets (every layer) are one module: defs/prices.py; the
+            # ISOs' harmonized tables (group `iso`) are defs/iso.py
+            module = node.group_name if node.group_name in ("prices", "iso") else layer
             assert path == PACKAGE / "defs" / f"{module}.py", key
             # the line is the asset function's (its decorator or its def), or for an asset a
             # factory makes, the line that names it (`<name> = _factory(...)`)

@@ -47,7 +47,7 @@ def test_the_defs_folder_holds_every_definition(tmp_path):
     assert {k for a in folder.assets for k in a.keys} == set(repo.assets_defs_by_key)
     assert {j.name for j in folder.jobs} == set(repo.job_names) - {"__ASSET_JOB"}
     assert {s.name for s in folder.schedules} == {s.name for s in repo.schedule_defs}
-    assert [s.name for s in folder.sensors] == [s.name for s in repo.sensor_defs]
+    assert sorted(s.name for s in folder.sensors) == sorted(s.name for s in repo.sensor_defs)
     assert "raw_eia930_region_data_job" in repo.job_names
 
 

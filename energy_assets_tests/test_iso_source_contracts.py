@@ -1,5 +1,6 @@
 """The provider contract (`test_source_contracts.ProviderContract`) for the ISOs' own feeds
-(`registry.PARSED_ONLY`: parsed, not yet raw assets), run on every recording of each provider.
+(`registry.ISO_PROVIDERS`, raw assets of the regions `regions.py` says they serve under the feed
+key "iso"), run on every recording of each provider.
 
 The ISO feeds are long (one row per interval x series: node, fuel, TAC area, forecast vintage),
 so the DST promise is stated per series: a market day's rows fall inside the region's local day,
@@ -26,12 +27,12 @@ from test_source_contracts import HTML, UNIT, ProviderContract, payload
 
 from energy_assets.defs import raw
 from energy_assets.partitions import RegionDay
-from energy_assets.regions import region
+from energy_assets.regions import region, regions_served_by
 from energy_assets.sources import caiso_oasis, replay
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.feeds import Feed
 from energy_assets.sources.http_client import HttpClient
-from energy_assets.sources.registry import PARSED_ONLY, PROVIDERS
+from energy_assets.sources.registry import ISO_PROVIDERS, PROVIDERS
 from energy_assets.timeutil import market_day_bounds_utc
 
 
@@ -42,7 +43,7 @@ def write_replay(recordings: Path, url: str, body: bytes) -> None:
 
 
 class IsoContract(ProviderContract):
-    """`ProviderContract` for long, parsed-only feeds. A subclass says, per feed, the columns that
+    """`ProviderContract` for the ISOs' long feeds. A subclass says, per feed, the columns that
     name a series (`SERIES`), the intervals per hour (`PER_HOUR`; None where a feed publishes at
     irregular instants) and whether a recorded day is complete (`WHOLE_DAY`)."""
 
@@ -53,14 +54,14 @@ class IsoContract(ProviderContract):
     RECORDINGS: int  # how many recordings `recorded` yields (all of them, none skipped)
 
     def feeds(self) -> tuple[Feed, ...]:
-        return PARSED_ONLY[self.provider]
+        return ISO_PROVIDERS[self.provider]
 
     def feed(self, name: str) -> Feed:
         return next(f for f in self.feeds() if f.name == name)
 
     def test_registered(self) -> None:
-        assert self.provider in PARSED_ONLY
-        assert self.provider not in PROVIDERS  # no region serves it yet (see registry.py)
+        assert PROVIDERS[self.provider] is ISO_PROVIDERS[self.provider]
+        assert self.region in regions_served_by(self.provider, "iso")
         assert all(f.provider == self.provider for f in self.feeds())
         assert {f.name for f in self.feeds()} == set(self.SERIES) == set(self.PER_HOUR)
 
@@ -1242,21 +1243,21 @@ def test_every_recording_of_the_iso_providers_is_parsed_or_named(recordings) -> 
         ("isone", "load_forecast", "ISONE", dt.date(2024, 3, 10), 6 * 23),
         ("ercot", "as_reports", "ERCOT", dt.date(2024, 11, 3), 17 * 25),
         ("spp", "tie_flows_west", "SPP", dt.date(2026, 3, 26), 9 * 1435),
+        # the portal file served by its replay route (`replay.ROUTE_RULES`): 1,234 locations
+        # x 24 hours x 4 components
+        ("spp", "lmp_day_ahead", "SPP", dt.date(2025, 3, 19), 1234 * 24 * 4),
     ],
 )
-def test_a_replayable_feed_materializes_as_a_raw_asset_once_a_region_serves_it(
-    recordings, tmp_path, monkeypatch, provider, feed_name, region_code, day, rows
+def test_a_replayable_feed_materializes_as_a_raw_asset(
+    recordings, tmp_path, provider, feed_name, region_code, day, rows
 ) -> None:
-    """The integration path: with a region serving the provider (patched here; `regions.py` is
-    not changed), `defs/raw.raw_asset` builds the feed's asset, and materializing a recorded
-    day offline stores the day's rows, passes the schema check and (where the feed counts its
-    rows) the completeness check."""
+    """The integration path: the region serves the provider (`regions.py`), `defs/raw.py` built
+    the feed's asset, and materializing a recorded day offline stores the day's rows, passes
+    the schema check and (where the feed counts its rows) the completeness check."""
     from energy_assets.defs_support.resources import default_resources
     from energy_assets.partitions import partition_key
 
-    monkeypatch.setattr(raw, "regions_served_by", lambda p, feed=None: [region_code])
-    feed = next(f for f in PARSED_ONLY[provider] if f.name == feed_name)
-    asset = raw.raw_asset(feed)
+    asset = next(a for a in raw.RAW_ASSETS if a.key == raw.raw_key(provider, feed_name))
     result = dg.materialize(
         [asset],
         partition_key=partition_key(region_code, day),

@@ -11,6 +11,9 @@
 - `price_ingest_job`, `price_job`, `price_report_job`: the day-ahead price assets (group
   `prices`, partitioned by market day x market, `defs/prices.py`): raw -> harmonized; features
   -> models -> forecasts -> score; the report.
+- `iso_prices_job`, `iso_forecasts_job`: `harmonized/lmp_hourly` and
+  `harmonized/operator_forecasts` (group `iso`, `defs/iso.py`) for one region-day, from the
+  ISOs' raw feeds stored.
 - `reconciliation_job`: `reconciliation/demand_outlook_vs_eia930` and
   `reconciliation/carbon_outlook_vs_eia930` for one region and market day, from the raw demand
   and fuel-mix feeds stored.
@@ -18,7 +21,8 @@
   forecast) for every region the feed serves, at
   the provider's publication time (`energy_assets/automation.py`, `PUBLICATION`: CAISO 00:30
   Pacific, EIA-930 09:00 Eastern; the weather forecast for tomorrow at 14:00 UTC); running by
-  default when `ENERGY_ASSETS_AUTOMATION=1`.
+  default when `ENERGY_ASSETS_AUTOMATION=1`. The ISOs' own feeds have none: one sensor per ISO
+  provider requests their new days instead (`defs/publication_sensors.py`).
 - `load_ingest_job`, `carbon_ingest_job`, `carbon_day_ahead_job`: the load and carbon slices of
   `ingest_job` and `day_ahead_job` (what `benchmark regions` runs).
 - `daily_ingest_schedule`: 15:00 UTC, yesterday for every region (after EIA-930's 09:00 Eastern
@@ -36,7 +40,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from energy_assets import automation
-from energy_assets.defs import prices
+from energy_assets.defs import iso, prices
 from energy_assets.defs.harmonized import GRID_PARTITIONS
 from energy_assets.defs.raw import feed_regions, raw_key
 from energy_assets.defs.reconciliation import CARBON_KEY as RECONCILED_CARBON
@@ -44,7 +48,7 @@ from energy_assets.defs.reconciliation import DEMAND_KEY as RECONCILED_DEMAND
 from energy_assets.layers import DAY_AHEAD_LAYERS, INGEST_LAYERS, raw_job_name
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, partition_key
 from energy_assets.sources.feeds import Feed
-from energy_assets.sources.registry import FEEDS
+from energy_assets.sources.registry import FEEDS, ISO_PROVIDERS
 
 INGEST_GROUPS = tuple(layer for layer in INGEST_LAYERS if layer != "raw")
 DAY_AHEAD_GROUPS = DAY_AHEAD_LAYERS
@@ -168,6 +172,22 @@ reconciliation_job = dg.define_asset_job(
 )
 
 
+# The ISOs' own feeds harmonized (group `iso`, `defs/iso.py`): partitions of their own (the
+# regions that have ISO price / forecast feeds), so a job each; the raw ISO feeds have theirs.
+iso_prices_job = dg.define_asset_job(
+    "iso_prices_job",
+    selection=dg.AssetSelection.assets(iso.LMP_KEY),
+    description="Hourly day-ahead and real-time LMPs per node (harmonized/lmp_hourly) for one"
+    " region-day, from the ISO's raw LMP feeds stored.",
+)
+iso_forecasts_job = dg.define_asset_job(
+    "iso_forecasts_job",
+    selection=dg.AssetSelection.assets(iso.FORECASTS_KEY),
+    description="Every operator load / wind / solar forecast vintage"
+    " (harmonized/operator_forecasts) for one region-day, from the ISO's raw forecast feeds"
+    " stored.",
+)
+
 # The price assets have their own partitions (market day x market): jobs of their own.
 price_ingest_job = dg.define_asset_job(
     "price_ingest_job",
@@ -202,15 +222,18 @@ price_report_job = dg.define_asset_job(
 PRICE_JOBS = (price_ingest_job, price_job, price_report_job)
 
 
+_DAY_WORDS = {-2: "The day before yesterday's", -1: "Yesterday's", 0: "Today's", 1: "Tomorrow's"}
+
+
 def _raw_schedule(feed: Feed, running: bool) -> dg.ScheduleDefinition:
-    publication = automation.PUBLICATION[feed.provider]
+    publication = automation.publication(feed.provider, feed.name)
 
     @dg.schedule(
         name=f"{raw_job_name(feed.provider, feed.name).removesuffix('_job')}_schedule",
         job=RAW_JOBS[feed.asset_name],
         cron_schedule=publication.cron,
         execution_timezone=publication.timezone,
-        description=f"{'Yesterday' if publication.day_offset < 0 else 'Tomorrow'}'s market day"
+        description=f"{_DAY_WORDS.get(publication.day_offset, 'The')} market day"
         f" of {feed.asset_name}, every region it serves: {publication.why}.",
         default_status=(
             dg.DefaultScheduleStatus.RUNNING if running else dg.DefaultScheduleStatus.STOPPED
@@ -228,9 +251,10 @@ def _raw_schedule(feed: Feed, running: bool) -> dg.ScheduleDefinition:
 
 def raw_schedules(running: bool | None = None) -> list[dg.ScheduleDefinition]:
     """One schedule per feed; running by default when automation is on (`running` None: the
-    `ENERGY_ASSETS_AUTOMATION` setting)."""
+    `ENERGY_ASSETS_AUTOMATION` setting). The ISOs' own feeds have a sensor per provider instead
+    (`defs/publication_sensors.py`: a cursor, catch-up after downtime)."""
     running = automation.enabled() if running is None else running
-    return [_raw_schedule(feed, running) for feed in FEEDS]
+    return [_raw_schedule(feed, running) for feed in FEEDS if feed.provider not in ISO_PROVIDERS]
 
 
 RAW_SCHEDULES = raw_schedules()

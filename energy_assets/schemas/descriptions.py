@@ -274,7 +274,8 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     # prices (schemas/prices.py): hours are the market's local clock hours, 24 a day
     "hour": "Hour of the market day on the market's local clock, 0-23 (24 a day; no DST days).",
     "interval_start_local": "Start of the hour on the market's local clock, as the file labels it (no time zone).",
-    "market": "Price market code (e.g. PJM; the partition's region dimension holds it too).",
+    "market": "Price market: in the epftoolbox price tables its code (e.g. PJM; the partition's"
+    " region dimension holds it too); in the ISOs' LMP tables day_ahead or real_time.",
     "zone": "Zone of the market whose price it is (e.g. COMED).",
     "currency": "ISO 4217 currency of the market's prices (e.g. USD).",
     "series": "Name of the exogenous day-ahead forecast series, with its unit (e.g. system_load_forecast_mw).",
@@ -386,6 +387,64 @@ COLUMN_DESCRIPTIONS.update(
         " `published_gco2_per_kwh`, fraction 0-1.",
     }
 )
+# the ISOs' own feeds (schemas/iso_raw.py) and the tables harmonized from them (schemas/iso.py)
+COLUMN_DESCRIPTIONS.update(
+    {
+        "interval_end_utc": "End of the interval, UTC instant (as the provider states it).",
+        "node": "Pricing node, hub, zone or settlement location, as the ISO names it.",
+        "node_id": "The ISO's numeric id of the pricing node (PJM pnode id).",
+        "node_type": "The ISO's type of the node (PJM: ZONE, HUB, ...); null where not stated.",
+        "pnode": "SPP's pricing node behind the settlement location.",
+        "ptid": "NYISO's point id of the zone or generator.",
+        "lmp_component": "Component of the locational marginal price as the ISO names it (total"
+        " LMP, energy, congestion, loss; CAISO also GHG).",
+        "price_usd_per_mwh": "Price, USD/MWh (for the hour or interval).",
+        "shadow_price_usd_per_mwh": "Shadow price of the binding constraint, USD/MWh.",
+        "market_run": "The ISO's market run that produced the value (CAISO: DAM, HASP, RTM,"
+        " 7DA, 2DA, RTPD ...).",
+        "data_item": "The ISO's data item name of the series (CAISO OASIS DATA_ITEM).",
+        "as_region": "Ancillary-service region, as CAISO names it.",
+        "as_type": "Ancillary-service product (regulation up/down, spinning, non-spinning ...).",
+        "tac_area": "CAISO transmission access charge area of the load forecast.",
+        "trading_hub": "CAISO trading hub of the renewable forecast (NP15, SP15, ZP26).",
+        "resource": "CAISO scheduling resource (intertie or resource id), as published.",
+        "schedule_mw": "Scheduled energy of the resource for the interval, MW.",
+        "fuel": "Fuel or resource type as the provider names it (solar, wind, the ISO's fuel"
+        " categories).",
+        "fuel_rollup": "ISO-NE's grouping of the fuel category (e.g. Renewables, Fossil).",
+        "marginal": "ISO-NE: whether the fuel was marginal (set the price) in the interval.",
+        "generation_mw": "Generation (or its forecast) over the interval, MW (average power).",
+        "btm_generation_mw": "Behind-the-meter generation forecast (PJM solar), MW; null for wind.",
+        "load_mw": "Load (or its forecast) over the interval, MW (average power).",
+        "native_load_mw": "ISO-NE native load (load plus pumping, excluding exports), MW.",
+        "ard_demand_mw": "ISO-NE asset-related demand (pumped storage pumping), MW.",
+        "net_load_mw": "ISO-NE load forecast net of behind-the-meter solar, MW.",
+        "load_share_pct": "Share of the system load forecast in the reliability region, %.",
+        "reliability_region": "ISO-NE reliability region of the forecast.",
+        "location": "Location the ISO reports the value for (ISO-NE: the system or a zone).",
+        "forecast_area": "PJM's forecast area of the load forecast (RTO, zones, regions).",
+        "forecast_zone": "ERCOT's forecast (weather or load) zone.",
+        "area": "The provider's area of the renewable forecast (ERCOT: system or region).",
+        "measure": "Which series of the ERCOT forecast report (e.g. STWPF, WGRPP, COP HSL).",
+        "quantity": "What the ERCOT ancillary-service report row counts (as labelled).",
+        "quantity_mw": "The ERCOT ancillary-service quantity, MW.",
+        "monitored_facility": "PJM monitored facility of the transmission constraint.",
+        "contingency_facility": "PJM contingency facility of the transmission constraint.",
+        "congestion_event": "PJM's day-ahead congestion event id.",
+        "interface": "SPP West tie or interchange series (SPP_NSI, or a neighbouring BA).",
+        "flow_mw": "Net scheduled or actual flow on the tie, MW (SPP's sign, as published).",
+        "thermal_mw": "BPA thermal generation, MW.",
+        "table": "Which table of the CAISO Daily Renewables Watch the value came from.",
+        "vintage": "Which run of the forecast the row is, as the provider names it, where the"
+        " payload states no issue time (e.g. CAISO's 7DA, 2DA, DAM).",
+        "forecast_kind": "What the operator forecasts: load, wind or solar.",
+        "mw": "The forecast, MW (average power over the hour).",
+        "source_feed": "The raw asset the row came from (raw/<provider>_<feed>).",
+        "intervals": "How many of the provider's intervals the hourly value averages (1 for"
+        " hourly; up to 12 for 5-minute prices).",
+    }
+)
+
 for _fuel in ("biomass", "coal", "imports", "gas", "nuclear", "other", "hydro", "solar", "wind"):
     COLUMN_DESCRIPTIONS.setdefault(f"{_fuel}_pct", f"Share of GB generation from {_fuel}, %.")
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from energy_assets.regions import Region
-from energy_assets.sources import iso_schemas as schemas
+from energy_assets.schemas import iso_raw as schemas
 from energy_assets.sources.csv_text import decode_csv, require_final_line_break
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.feeds import Feed, FeedSource, hours_in_market_day

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from energy_assets.regions import Region
-from energy_assets.sources import iso_schemas as schemas
+from energy_assets.schemas import iso_raw as schemas
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.feeds import Feed, FeedSource, whole_payload
 from energy_assets.sources.http_client import FetchedPayload

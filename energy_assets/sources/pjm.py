@@ -46,7 +46,7 @@ from urllib.parse import quote
 import polars as pl
 
 from energy_assets.regions import Region
-from energy_assets.sources import iso_schemas as schemas
+from energy_assets.schemas import iso_raw as schemas
 from energy_assets.sources.errors import FetchError, PayloadError
 from energy_assets.sources.feeds import Feed, FeedSource
 from energy_assets.sources.http_client import FetchedPayload

@@ -30,6 +30,24 @@ from energy_assets.sources import (
 )
 from energy_assets.sources.feeds import Feed
 
+# The ISOs' own feeds: prices, fuel mix, load and operator forecasts in each ISO's terms. Their
+# regions serve them under the feed key "iso" (`energy_assets/regions.py`), which no grid
+# harmonizer reads: the tables built from them are `defs/iso.py`'s (`harmonized/lmp_hourly`,
+# `harmonized/operator_forecasts`).
+ISO_PROVIDERS = MappingProxyType(
+    {
+        "caiso_oasis": caiso_oasis.FEEDS,
+        "caiso_renewables_watch": caiso_renewables_watch.FEEDS,
+        "isone": isone.FEEDS,
+        "pjm": pjm.FEEDS,
+        "ercot": ercot.FEEDS,
+        "nyiso": nyiso.FEEDS,
+        "spp": spp.FEEDS,
+        "miso": miso.FEEDS,
+        "bpa": bpa.FEEDS,
+    }
+)
+
 PROVIDERS = MappingProxyType(
     {
         "caiso_outlook": caiso_outlook.FEEDS,
@@ -37,6 +55,7 @@ PROVIDERS = MappingProxyType(
         "gfs_regional": gfs_regional.FEEDS,
         "neso": neso.FEEDS,
         "uk_carbon_intensity": uk_carbon_intensity.FEEDS,
+        **ISO_PROVIDERS,
     }
 )
 
@@ -53,23 +72,3 @@ def feed(provider: str, name: str) -> Feed:
         if candidate.name == name:
             return candidate
     raise KeyError(f"no feed {name!r} of provider {provider!r}")
-
-
-# Providers whose feeds are built and parsed (their contract test runs on every recording of
-# them) but are not raw assets yet: no region in `energy_assets/regions.py` serves them, and
-# `defs/raw.py` needs at least one region per feed (a feed in PROVIDERS that no region serves
-# fails to load the definitions), as does a publication time in `automation.PUBLICATION`. A
-# provider moves to PROVIDERS once both are set.
-PARSED_ONLY = MappingProxyType(
-    {
-        "caiso_oasis": caiso_oasis.FEEDS,
-        "caiso_renewables_watch": caiso_renewables_watch.FEEDS,
-        "isone": isone.FEEDS,
-        "pjm": pjm.FEEDS,
-        "ercot": ercot.FEEDS,
-        "nyiso": nyiso.FEEDS,
-        "spp": spp.FEEDS,
-        "miso": miso.FEEDS,
-        "bpa": bpa.FEEDS,
-    }
-)

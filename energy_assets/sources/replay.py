@@ -2,7 +2,8 @@
 
 A request URL is looked up under the recordings folder (`ENERGY_ASSETS_RECORDINGS`) in this order:
 
-1. **Route rules**: a regular expression on the URL without its query names a relative path.
+1. **Route rules**: a regular expression on the URL without its query (or, for a rule that says
+   so, with it: SPP's portal names the file in its query) names a relative path.
    CAISO Today's Outlook history files, in both URL forms the site has used
    (`/outlook/SP/History/YYYYMMDD/<name>.csv`, older, and `/outlook/history/YYYYMMDD/<name>.csv`,
    current), live at `caiso_outlook/YYYYMMDD/<name>.csv`. A route is only a hit when the file
@@ -75,9 +76,11 @@ class RouteRule:
     name: str
     pattern: re.Pattern[str]
     template: str  # `re.Match.expand` template, e.g. r"caiso_outlook/\1/\2"
+    # match the whole URL, query included (decoded), for a site that names the file in its query
+    with_query: bool = False
 
-    def path_for(self, url_without_query: str) -> str | None:
-        match = self.pattern.fullmatch(url_without_query)
+    def path_for(self, url: str) -> str | None:
+        match = self.pattern.fullmatch(unquote(url) if self.with_query else strip_query(url))
         return match.expand(self.template) if match else None
 
 
@@ -101,6 +104,18 @@ ROUTE_RULES: tuple[RouteRule, ...] = (
             re.IGNORECASE,
         ),
         template=r"uk_carbon_intensity/intensity_\1\2_\3.json",
+    ),
+    # SPP Marketplace portal LMP files, `.../download/da-lmp-by-location?path=/2025/03/By_Day/
+    # DA-LMP-SL-202503190100.csv`, recorded by file name under `electricitymaps/US_SPP/`
+    RouteRule(
+        name="spp_lmp_by_location",
+        pattern=re.compile(
+            r"https?://portal\.spp\.org/file-browser-api/download/(?:da|rtbm)-lmp-by-location"
+            r"\?path=/\d{4}/\d{2}/By_Day/((?:DA|RTBM)-LMP-[A-Z-]*\d{8,12}\.csv)",
+            re.IGNORECASE,
+        ),
+        template=r"electricitymaps/US_SPP/\1",
+        with_query=True,
     ),
 )
 
@@ -204,9 +219,8 @@ def _safe_segment(segment: str) -> str:
 
 def route_path(url: str) -> str | None:
     """The relative path a route rule gives `url` (query ignored), or None."""
-    without_query = strip_query(url)
     for rule in ROUTE_RULES:
-        rel = rule.path_for(without_query)
+        rel = rule.path_for(url)
         if rel is not None:
             return rel
     return None

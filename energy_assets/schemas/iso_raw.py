@@ -1,9 +1,7 @@
 """Raw tables of the ISOs' own feeds (`caiso_oasis`, `isone`, `pjm`): parsed rows in each
 provider's terms, long format (one row per interval x series), every row tied to its archived
 payload (`RawProvenance`). Units are in the column names; forecasts keep every vintage.
-
-(They live beside the providers rather than in `energy_assets/schemas/raw.py` while the feeds are
-parsed-only, `registry.PARSED_ONLY`; they move there when a region serves the feeds.)
+The raw assets `raw/<provider>_<feed>` of these providers (`registry.ISO_PROVIDERS`) store them.
 """
 
 from __future__ import annotations
