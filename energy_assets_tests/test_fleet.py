@@ -15,6 +15,7 @@ from energy_assets.optimize.fleet import (
     FleetInfeasible,
     FleetProblem,
     Home,
+    home_schedule_rows,
     solve_fleet,
 )
 from energy_assets.optimize.fleet_profiles import (
@@ -331,6 +332,40 @@ def test_frames_and_summary_shape():
 # ---------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------
+
+
+def test_home_schedule_rows_frame_the_homes_with_their_signals_and_settings():
+    homes = [_home("a", [1, 2, 1, 2], pv=[0.5, 0, 0, 0], battery=_batt()), _home("b", [1, 1, 1, 1])]
+    sched = solve_fleet(_problem(homes, [0.1, 0.3, 0.1, 0.3]))
+    slots = sched.fleet["interval_start_utc"]
+    signals = pl.DataFrame({"interval_start_utc": slots, "signal": [1.0, 2.0, 3.0, 4.0]})
+    rows = home_schedule_rows(
+        sched.per_home,
+        signals,
+        region="X",
+        market_date=date(2024, 1, 2),
+        columns=["signal", pl.lit(7, dtype=pl.Int64).alias("fleet_seed")],
+        feeder_import_limit_kw=None,
+        feeder_export_limit_kw=5.0,
+    )
+    assert rows.columns == [
+        "region",
+        "market_date",
+        *sched.per_home.columns,
+        "baseline_net_import_kw",
+        "signal",
+        "fleet_seed",
+        "feeder_import_limit_kw",
+        "feeder_export_limit_kw",
+    ]
+    assert rows.height == 8
+    assert rows.schema["market_date"] == pl.Date
+    assert rows.schema["interval_start_utc"] == pl.Datetime("us", "UTC")
+    assert rows.schema["feeder_import_limit_kw"] == pl.Float64
+    assert rows["feeder_import_limit_kw"].null_count() == 8
+    a = rows.filter(pl.col("home_id") == "a").sort("interval_start_utc")
+    np.testing.assert_allclose(a["baseline_net_import_kw"].to_numpy(), [0.5, 2, 1, 2])
+    np.testing.assert_allclose(a["signal"].to_numpy(), [1, 2, 3, 4])
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from energy_assets.optimize.day_problems import (
     household_day_problem,
     slot_signal,
 )
-from energy_assets.optimize.fleet import FleetInfeasible, solve_fleet
+from energy_assets.optimize.fleet import FleetInfeasible, home_schedule_rows, solve_fleet
 from energy_assets.optimize.fleet_profiles import household_path, load_household_year
 from energy_assets.optimize.household import (
     ScheduleInfeasible,
@@ -282,29 +282,19 @@ def vpp_fleet_dispatch(
         ) from error
     summary = schedule.summary
     signals = _slot_signals(slots, signal, price)
-    frame = (
-        schedule.per_home.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC"))
-        .with_columns(baseline_net_import_kw=pl.col("load_kw") - pl.col("pv_kw"))
-        .join(signals, on="interval_start_utc", how="left")
-        .select(
-            pl.lit(rd.region).alias("region"),
-            pl.lit(rd.market_date, dtype=pl.Date).alias("market_date"),
-            "home_id",
-            "interval_start_utc",
-            "load_kw",
-            "pv_kw",
-            "charge_kw",
-            "discharge_kw",
-            "soc_kwh",
-            "net_import_kw",
-            "baseline_net_import_kw",
+    frame = home_schedule_rows(
+        schedule.per_home,
+        signals,
+        region=rd.region,
+        market_date=rd.market_date,
+        columns=[
             "carbon_forecast_gco2_per_kwh",
             "price_usd_per_kwh",
             pl.lit(config.objective.value).alias("objective"),
             pl.lit(config.seed, dtype=pl.Int64).alias("fleet_seed"),
-            pl.lit(config.feeder_import_limit_kw, dtype=pl.Float64).alias("feeder_import_limit_kw"),
-            pl.lit(config.feeder_export_limit_kw, dtype=pl.Float64).alias("feeder_export_limit_kw"),
-        )
+        ],
+        feeder_import_limit_kw=config.feeder_import_limit_kw,
+        feeder_export_limit_kw=config.feeder_export_limit_kw,
     )
     metadata = {
         key: summary[key]

@@ -93,7 +93,7 @@ from energy_assets.models.price_ensemble import (
 from energy_assets.models.price_lgbm import LGBMSpec, LGBMTask
 from energy_assets.models.price_linear import LinearSpec, LinearTask
 from energy_assets.models.price_mlx import MLPFit, MLPSpec, MLPTask
-from energy_assets.optimize.fleet import FleetInfeasible
+from energy_assets.optimize.fleet import FleetInfeasible, home_schedule_rows
 from energy_assets.optimize.fleet_profiles import (
     day_slot_starts,
     household_path,
@@ -1104,22 +1104,12 @@ def vpp_fleet_price_dispatch(
             f"price_planned_{cur}_per_mwh": pl.Float64,
         },
     )
-    frame = (
-        schedule.per_home.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC"))
-        .with_columns(baseline_net_import_kw=pl.col("load_kw") - pl.col("pv_kw"))
-        .join(slot_price, on="interval_start_utc", how="left")
-        .select(
-            pl.lit(rd.region).alias("region"),
-            pl.lit(rd.market_date, dtype=pl.Date).alias("market_date"),
-            "home_id",
-            "interval_start_utc",
-            "load_kw",
-            "pv_kw",
-            "charge_kw",
-            "discharge_kw",
-            "soc_kwh",
-            "net_import_kw",
-            "baseline_net_import_kw",
+    frame = home_schedule_rows(
+        schedule.per_home,
+        slot_price,
+        region=rd.region,
+        market_date=rd.market_date,
+        columns=[
             f"price_planned_{cur}_per_mwh",
             pl.lit(quantile).alias("price_quantile"),
             pl.lit(str(forecast["model_version"][0])).alias("forecast_model_version"),
@@ -1127,9 +1117,9 @@ def vpp_fleet_price_dispatch(
             pl.lit(config.degradation_per_kwh, dtype=pl.Float64).alias(
                 f"degradation_cost_{cur}_per_kwh"
             ),
-            pl.lit(config.feeder_import_limit_kw, dtype=pl.Float64).alias("feeder_import_limit_kw"),
-            pl.lit(config.feeder_export_limit_kw, dtype=pl.Float64).alias("feeder_export_limit_kw"),
-        )
+        ],
+        feeder_import_limit_kw=config.feeder_import_limit_kw,
+        feeder_export_limit_kw=config.feeder_export_limit_kw,
     )
     arrays = price_dispatch.schedule_arrays(frame, day)
     planned_cost = price_dispatch.settle(day, **arrays, hourly_per_mwh=planned)

@@ -93,6 +93,8 @@ from energy_assets.optimize.fleet_lp import fleet_arrays, tie_break_usd, unpack
 from energy_assets.optimize.highs_lp import solve_proto
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ortools.math_opt import model_pb2
     from ortools.math_opt.python import mathopt
 
@@ -235,6 +237,43 @@ class FleetSchedule:
     per_home: pl.DataFrame
     fleet: pl.DataFrame
     summary: dict = field(default_factory=dict)
+
+
+def home_schedule_rows(
+    per_home: pl.DataFrame,
+    signals: pl.DataFrame,
+    *,
+    region: str,
+    market_date,
+    columns: Sequence[str | pl.Expr],
+    feeder_import_limit_kw: float | None,
+    feeder_export_limit_kw: float | None,
+) -> pl.DataFrame:
+    """A `FleetSchedule.per_home` as the fleet dispatch tables store it: region, market date,
+    the home's slot (UTC) with its flows and `baseline_net_import_kw` (load - PV, every battery
+    idle), then `columns` (the signals planned on, joined from `signals` by
+    `interval_start_utc`, and the run's settings), then the feeder limits."""
+    return (
+        per_home.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC"))
+        .with_columns(baseline_net_import_kw=pl.col("load_kw") - pl.col("pv_kw"))
+        .join(signals, on="interval_start_utc", how="left")
+        .select(
+            pl.lit(region).alias("region"),
+            pl.lit(market_date, dtype=pl.Date).alias("market_date"),
+            "home_id",
+            "interval_start_utc",
+            "load_kw",
+            "pv_kw",
+            "charge_kw",
+            "discharge_kw",
+            "soc_kwh",
+            "net_import_kw",
+            "baseline_net_import_kw",
+            *columns,
+            pl.lit(feeder_import_limit_kw, dtype=pl.Float64).alias("feeder_import_limit_kw"),
+            pl.lit(feeder_export_limit_kw, dtype=pl.Float64).alias("feeder_export_limit_kw"),
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------
