@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from compute_job_builders import assert_valid, job, problem, region
 
 from energy_assets.benchmarks.job_instances import synthetic_job_problem
 from energy_assets.optimize.compute_jobs import (
-    ComputeJob,
-    JobProblem,
     JobsInfeasible,
     NoScheduleFound,
-    RegionSignal,
     solve_jobs,
 )
 from energy_assets.optimize.compute_jobs.backends import _solve_lp
@@ -34,42 +31,6 @@ from energy_assets.optimize.compute_jobs.problem import (
     POWER_UNITS_PER_KW,
     _prepare,
 )
-
-T0 = datetime(2025, 6, 1, tzinfo=UTC)
-
-
-def region(name, carbon, capacity=1_000.0) -> RegionSignal:
-    carbon = np.asarray(carbon, dtype=float)
-    return RegionSignal(name, carbon, None, np.full(len(carbon), capacity))
-
-
-def job(job_id, energy=100.0, duration=1, start=0, deadline=6, **kw) -> ComputeJob:
-    return ComputeJob(job_id, energy, duration, start, deadline, ("a", "b"), "a", **kw)
-
-
-def problem(jobs, regions, n_hours=6, **kw) -> JobProblem:
-    kw.setdefault("time_limit_s", 10.0)
-    kw.setdefault("num_workers", 2)
-    hours = [T0 + timedelta(hours=h) for h in range(n_hours)]
-    return JobProblem(hour_starts_utc=hours, jobs=jobs, regions=regions, **kw)
-
-
-def assert_valid(pb: JobProblem, schedule) -> None:
-    """Capacity, windows, allowed regions, durations, one region per job; totals add up."""
-    jobs = {j.job_id: j for j in pb.jobs}
-    for row in schedule.placements.iter_rows(named=True):
-        j = jobs[row["job_id"]]
-        hrs = row["hours"]
-        assert row["region"] in j.allowed_regions
-        assert len(hrs) == j.duration_hours == len(set(hrs))
-        assert j.earliest_start_hour <= min(hrs) and max(hrs) < j.deadline_hour
-        if not j.interruptible:
-            assert hrs == list(range(hrs[0], hrs[0] + j.duration_hours))
-    load = schedule.load
-    assert (load["load_kw"] <= load["capacity_kw"] + 1e-6).all()
-    assert schedule.summary["total_co2_kg"] == pytest.approx(schedule.placements["co2_kg"].sum())
-    if pb.carbon_cap_kg is not None:
-        assert schedule.summary["total_co2_kg"] <= pb.carbon_cap_kg + 1e-9
 
 
 def tight(n, seed, **kw):
