@@ -17,11 +17,50 @@ _MW = {"nullable": True, "ge": -100_000, "le": 1_000_000}
 _MARKETS = ["day_ahead", "real_time"]
 
 
-class CaisoOasisLmp(RawProvenance):
+class _IsoRaw(RawProvenance):
+    """An ISO feed's parsed rows: no columns beyond the schema's (`strict`); each schema names
+    its key (`Config.unique`)."""
+
+    class Config:
+        strict = True
+
+
+class _IntervalEnd(_IsoRaw):
+    """Rows that state where their interval ends as well as where it starts."""
+
+    interval_end_utc: UtcTimestamp
+
+
+class _Vintage(_IsoRaw):
+    """Forecast rows of every vintage: when the forecast was issued."""
+
+    issued_at_utc: UtcTimestamp
+
+
+class _FuelMix(_IsoRaw):
+    """MW by fuel, one row per fuel and interval."""
+
+    fuel: str
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "interval_start_utc"]
+
+
+class _WindSolarForecast(_Vintage):
+    """Wind and solar power forecasts, MW: one row per vintage, fuel and interval."""
+
+    fuel: str = pa.Field(isin=["solar", "wind"])
+    generation_mw: pl.Float64 = pa.Field(**_MW)
+
+    class Config:
+        unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
+
+
+class CaisoOasisLmp(_IntervalEnd):
     """CAISO OASIS `PRC_LMP` (DAM, hourly) / `PRC_INTVL_LMP` (RTM, 5-minute) at trading hubs
     and DLAPs: the LMP and its components (MCE energy, MCC congestion, MCL loss, MGHG)."""
 
-    interval_end_utc: UtcTimestamp
     node: str
     market: str = pa.Field(isin=_MARKETS)
     market_run: str
@@ -30,14 +69,12 @@ class CaisoOasisLmp(RawProvenance):
 
     class Config:
         unique = ["region", "market_run", "node", "lmp_component", "interval_start_utc"]
-        strict = True
 
 
-class CaisoOasisAsPrice(RawProvenance):
+class CaisoOasisAsPrice(_IntervalEnd):
     """CAISO OASIS `PRC_AS`: ancillary-service capacity prices by AS region and type ($ per MW
     of capacity for the hour, i.e. $/MWh)."""
 
-    interval_end_utc: UtcTimestamp
     as_region: str
     as_type: str
     market: str = pa.Field(isin=_MARKETS)
@@ -46,14 +83,12 @@ class CaisoOasisAsPrice(RawProvenance):
 
     class Config:
         unique = ["region", "market_run", "as_region", "as_type", "interval_start_utc"]
-        strict = True
 
 
-class CaisoOasisLoadForecast(RawProvenance):
+class CaisoOasisLoadForecast(_IntervalEnd):
     """CAISO OASIS `SLD_FCST`: the load forecast of every market run (7DA, 2DA, DAM, RTM's
     15- and 5-minute runs) by TAC area; the market run and data item name the vintage."""
 
-    interval_end_utc: UtcTimestamp
     tac_area: str
     market_run: str
     data_item: str
@@ -61,13 +96,11 @@ class CaisoOasisLoadForecast(RawProvenance):
 
     class Config:
         unique = ["region", "tac_area", "market_run", "data_item", "interval_start_utc"]
-        strict = True
 
 
-class CaisoOasisRenewableForecast(RawProvenance):
+class CaisoOasisRenewableForecast(_IntervalEnd):
     """CAISO OASIS `SLD_REN_FCST`: wind and solar forecasts by trading hub and market run."""
 
-    interval_end_utc: UtcTimestamp
     trading_hub: str
     fuel: str
     market_run: str
@@ -76,14 +109,12 @@ class CaisoOasisRenewableForecast(RawProvenance):
 
     class Config:
         unique = ["region", "trading_hub", "fuel", "market_run", "data_item", "interval_start_utc"]
-        strict = True
 
 
-class CaisoOasisSchedules(RawProvenance):
+class CaisoOasisSchedules(_IntervalEnd):
     """CAISO OASIS `ENE_SLRS`: system load and resource schedules (total generation, imports,
     exports) by market run."""
 
-    interval_end_utc: UtcTimestamp
     resource: str
     market_run: str
     data_item: str
@@ -91,10 +122,9 @@ class CaisoOasisSchedules(RawProvenance):
 
     class Config:
         unique = ["region", "resource", "market_run", "data_item", "interval_start_utc"]
-        strict = True
 
 
-class IsoneFuelMix(RawProvenance):
+class IsoneFuelMix(_IsoRaw):
     """ISO-NE genfuelmix: MW by fuel category at the instants the mix is re-estimated."""
 
     fuel: str
@@ -104,10 +134,9 @@ class IsoneFuelMix(RawProvenance):
 
     class Config:
         unique = ["region", "fuel", "interval_start_utc"]
-        strict = True
 
 
-class IsoneSystemLoad(RawProvenance):
+class IsoneSystemLoad(_IsoRaw):
     """ISO-NE hourlysysload: hourly system load, native load and asset-related demand, MW."""
 
     location: str
@@ -117,35 +146,30 @@ class IsoneSystemLoad(RawProvenance):
 
     class Config:
         unique = ["region", "location", "interval_start_utc"]
-        strict = True
 
 
-class IsoneLoadForecast(RawProvenance):
+class IsoneLoadForecast(_Vintage):
     """ISO-NE hourlyloadforecast/all: every vintage (issued_at_utc) of the system forecast."""
 
-    issued_at_utc: UtcTimestamp
     load_mw: pl.Float64 = pa.Field(**_MW)
     net_load_mw: pl.Float64 = pa.Field(**_MW)
 
     class Config:
         unique = ["region", "issued_at_utc", "interval_start_utc"]
-        strict = True
 
 
-class IsoneRegionalLoadForecast(RawProvenance):
+class IsoneRegionalLoadForecast(_Vintage):
     """ISO-NE reliabilityregionloadforecast: every vintage by reliability region."""
 
-    issued_at_utc: UtcTimestamp
     reliability_region: str
     load_mw: pl.Float64 = pa.Field(**_MW)
     load_share_pct: pl.Float64 = pa.Field(nullable=True, ge=0, le=100)
 
     class Config:
         unique = ["region", "reliability_region", "issued_at_utc", "interval_start_utc"]
-        strict = True
 
 
-class IsoneZonalLoad(RawProvenance):
+class IsoneZonalLoad(_IsoRaw):
     """ISO-NE hourly day-ahead cleared demand and real-time load by load zone, MW."""
 
     zone: str
@@ -154,10 +178,9 @@ class IsoneZonalLoad(RawProvenance):
 
     class Config:
         unique = ["region", "zone", "market", "interval_start_utc"]
-        strict = True
 
 
-class PjmLmp(RawProvenance):
+class PjmLmp(_IsoRaw):
     """PJM da_hrl_lmps / rt_fivemin_hrl_lmps: LMP and its components by pnode, $/MWh."""
 
     node: str
@@ -169,62 +192,42 @@ class PjmLmp(RawProvenance):
 
     class Config:
         unique = ["region", "node_id", "lmp_component", "interval_start_utc"]
-        strict = True
 
 
-class PjmFuelMix(RawProvenance):
+class PjmFuelMix(_FuelMix):
     """PJM gen_by_fuel: hourly MW by fuel type."""
 
-    fuel: str
-    generation_mw: pl.Float64 = pa.Field(**_MW)
 
-    class Config:
-        unique = ["region", "fuel", "interval_start_utc"]
-        strict = True
-
-
-class PjmLoadForecast(RawProvenance):
+class PjmLoadForecast(_Vintage):
     """PJM load_frcstd_7_day: every vintage by forecast area, MW."""
 
-    issued_at_utc: UtcTimestamp
     forecast_area: str
     load_mw: pl.Float64 = pa.Field(**_MW)
 
     class Config:
         unique = ["region", "forecast_area", "issued_at_utc", "interval_start_utc"]
-        strict = True
 
 
-class PjmRenewableForecast(RawProvenance):
+class PjmRenewableForecast(_WindSolarForecast):
     """PJM hourly solar and wind power forecasts: every vintage, MW."""
 
-    issued_at_utc: UtcTimestamp
-    fuel: str = pa.Field(isin=["solar", "wind"])
-    generation_mw: pl.Float64 = pa.Field(**_MW)
     btm_generation_mw: pl.Float64 = pa.Field(**_MW)
 
-    class Config:
-        unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
-        strict = True
 
-
-class PjmShadowPrice(RawProvenance):
+class PjmShadowPrice(_IntervalEnd):
     """PJM da_/rt_marginal_value: transmission-constraint shadow prices, $/MWh."""
 
-    interval_end_utc: UtcTimestamp
     monitored_facility: str
     contingency_facility: str
     shadow_price_usd_per_mwh: pl.Float64 = pa.Field(nullable=False, ge=-1_000_000, le=1_000_000)
 
     class Config:
         unique = ["region", "monitored_facility", "contingency_facility", "interval_start_utc"]
-        strict = True
 
 
-class PjmCongestionEvent(RawProvenance):
+class PjmCongestionEvent(_IntervalEnd):
     """PJM da_transconstraints: day-ahead binding constraint events, start and end."""
 
-    interval_end_utc: UtcTimestamp
     congestion_event: str
     monitored_facility: str
     contingency_facility: str
@@ -237,23 +240,14 @@ class PjmCongestionEvent(RawProvenance):
             "contingency_facility",
             "interval_start_utc",
         ]
-        strict = True
 
 
-class IsoneWindSolarForecast(RawProvenance):
+class IsoneWindSolarForecast(_WindSolarForecast):
     """ISO-NE seven-day wind and solar power forecasts: the report issued on the market day,
     hourly MW for its 8 local days."""
 
-    issued_at_utc: UtcTimestamp
-    fuel: str = pa.Field(isin=["solar", "wind"])
-    generation_mw: pl.Float64 = pa.Field(**_MW)
 
-    class Config:
-        unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
-        strict = True
-
-
-class ErcotAsReport(RawProvenance):
+class ErcotAsReport(_IsoRaw):
     """ERCOT 2-Day AS reports: hourly cleared day-ahead and self-arranged AS by type, MW."""
 
     as_type: str
@@ -262,46 +256,34 @@ class ErcotAsReport(RawProvenance):
 
     class Config:
         unique = ["region", "as_type", "quantity", "interval_start_utc"]
-        strict = True
 
 
-class ErcotLoadForecast(RawProvenance):
+class ErcotLoadForecast(_Vintage):
     """ERCOT seven-day load forecast by forecast zone: every vintage, MW."""
 
-    issued_at_utc: UtcTimestamp
     forecast_zone: str
     load_mw: pl.Float64 = pa.Field(**_MW)
 
     class Config:
         unique = ["region", "forecast_zone", "issued_at_utc", "interval_start_utc"]
-        strict = True
 
 
-class ErcotRenewableForecast(RawProvenance):
+class ErcotRenewableForecast(_Vintage):
     """ERCOT hourly wind / solar actuals and forecasts by area and measure: every vintage."""
 
-    issued_at_utc: UtcTimestamp
     area: str
     measure: str
     generation_mw: pl.Float64 = pa.Field(**_MW)
 
     class Config:
         unique = ["region", "area", "measure", "issued_at_utc", "interval_start_utc"]
-        strict = True
 
 
-class NyisoFuelMix(RawProvenance):
+class NyisoFuelMix(_FuelMix):
     """NYISO rtfuelmix: 5-minute MW by fuel category."""
 
-    fuel: str
-    generation_mw: pl.Float64 = pa.Field(**_MW)
 
-    class Config:
-        unique = ["region", "fuel", "interval_start_utc"]
-        strict = True
-
-
-class NyisoActualLoad(RawProvenance):
+class NyisoActualLoad(_IsoRaw):
     """NYISO pal: actual load by zone at the posted instants, MW."""
 
     zone: str
@@ -310,10 +292,9 @@ class NyisoActualLoad(RawProvenance):
 
     class Config:
         unique = ["region", "zone", "interval_start_utc"]
-        strict = True
 
 
-class NyisoLoadForecast(RawProvenance):
+class NyisoLoadForecast(_IsoRaw):
     """NYISO isolf: hourly load forecast by zone, the file posted for the market day."""
 
     zone: str
@@ -321,10 +302,9 @@ class NyisoLoadForecast(RawProvenance):
 
     class Config:
         unique = ["region", "zone", "interval_start_utc"]
-        strict = True
 
 
-class NyisoLmp(RawProvenance):
+class NyisoLmp(_IsoRaw):
     """NYISO zonal LBMP and components, $/MWh."""
 
     node: str
@@ -335,10 +315,9 @@ class NyisoLmp(RawProvenance):
 
     class Config:
         unique = ["region", "node", "lmp_component", "interval_start_utc"]
-        strict = True
 
 
-class SppLmp(RawProvenance):
+class SppLmp(_IsoRaw):
     """SPP LMP by settlement location and component, $/MWh."""
 
     node: str
@@ -349,10 +328,9 @@ class SppLmp(RawProvenance):
 
     class Config:
         unique = ["region", "node", "lmp_component", "interval_start_utc"]
-        strict = True
 
 
-class SppTieFlow(RawProvenance):
+class SppTieFlow(_IsoRaw):
     """SPP West 1-minute interchange and tie flows by interface, MW."""
 
     interface: str
@@ -360,22 +338,13 @@ class SppTieFlow(RawProvenance):
 
     class Config:
         unique = ["region", "interface", "interval_start_utc"]
-        strict = True
 
 
-class MisoWindSolarForecast(RawProvenance):
+class MisoWindSolarForecast(_WindSolarForecast):
     """MISO wind and solar forecasts of one run: hourly MW, issued_at_utc from the run."""
 
-    issued_at_utc: UtcTimestamp
-    fuel: str = pa.Field(isin=["solar", "wind"])
-    generation_mw: pl.Float64 = pa.Field(**_MW)
 
-    class Config:
-        unique = ["region", "fuel", "issued_at_utc", "interval_start_utc"]
-        strict = True
-
-
-class BpaBalancingAuthority(RawProvenance):
+class BpaBalancingAuthority(_IsoRaw):
     """BPA 5-minute load and generation by type, MW (columns as the file names them)."""
 
     load_mw: pl.Float64 = pa.Field(**_MW)
@@ -388,7 +357,7 @@ class BpaBalancingAuthority(RawProvenance):
         strict = False  # newer files add generation columns (named *_mw)
 
 
-class CaisoRenewablesWatch(RawProvenance):
+class CaisoRenewablesWatch(_IsoRaw):
     """CAISO Daily Renewables Watch: hourly MW by renewable type and by resource type."""
 
     table: str = pa.Field(isin=["renewables", "total"])
@@ -397,4 +366,3 @@ class CaisoRenewablesWatch(RawProvenance):
 
     class Config:
         unique = ["region", "table", "fuel", "interval_start_utc"]
-        strict = True
