@@ -112,6 +112,28 @@ _LMP_FIELDS = {
     ),
 }
 
+_FUEL_MIX_FIELDS = ("datetime_beginning_utc", "fuel_type", "mw")
+_LOAD_FORECAST_FIELDS = (
+    "evaluated_at_datetime_utc",
+    "forecast_datetime_beginning_utc",
+    "forecast_area",
+    "forecast_load_mw",
+)
+_SHADOW_PRICE_FIELDS = (
+    "datetime_beginning_utc",
+    "datetime_ending_utc",
+    "monitored_facility",
+    "contingency_facility",
+    "shadow_price",
+)
+_CONGESTION_EVENT_FIELDS = (
+    "datetime_beginning_utc",
+    "datetime_ending_utc",
+    "day_ahead_congestion_event",
+    "monitored_facility",
+    "contingency_facility",
+)
+
 # feed name -> the first page URL of each request serving a day
 REQUESTS: Mapping[str, Callable[[dt.date], list[str]]] = {
     "lmp_day_ahead": lambda day: [
@@ -133,19 +155,14 @@ REQUESTS: Mapping[str, Callable[[dt.date], list[str]]] = {
     "fuel_mix": lambda day: [
         data_miner_url(
             "gen_by_fuel",
-            ("datetime_beginning_utc", "fuel_type", "mw"),
+            _FUEL_MIX_FIELDS,
             [("datetime_beginning_ept", ept_range(day))],
         )
     ],
     "load_forecast": lambda day: [
         data_miner_url(
             "load_frcstd_7_day",
-            (
-                "evaluated_at_datetime_utc",
-                "forecast_datetime_beginning_utc",
-                "forecast_area",
-                "forecast_load_mw",
-            ),
+            _LOAD_FORECAST_FIELDS,
             [("forecast_datetime_beginning_ept", ept_range(day))],
         )
     ],
@@ -163,39 +180,21 @@ REQUESTS: Mapping[str, Callable[[dt.date], list[str]]] = {
     "shadow_prices_day_ahead": lambda day: [
         data_miner_url(
             "da_marginal_value",
-            (
-                "datetime_beginning_utc",
-                "datetime_ending_utc",
-                "monitored_facility",
-                "contingency_facility",
-                "shadow_price",
-            ),
+            _SHADOW_PRICE_FIELDS,
             [("datetime_beginning_ept", ept_range(day))],
         )
     ],
     "congestion_events_day_ahead": lambda day: [
         data_miner_url(
             "da_transconstraints",
-            (
-                "datetime_beginning_utc",
-                "datetime_ending_utc",
-                "day_ahead_congestion_event",
-                "monitored_facility",
-                "contingency_facility",
-            ),
+            _CONGESTION_EVENT_FIELDS,
             [("datetime_beginning_ept", ept_range(day))],
         )
     ],
     "shadow_prices_real_time": lambda day: [
         data_miner_url(
             "rt_marginal_value",
-            (
-                "datetime_beginning_utc",
-                "datetime_ending_utc",
-                "monitored_facility",
-                "contingency_facility",
-                "shadow_price",
-            ),
+            _SHADOW_PRICE_FIELDS,
             [("datetime_beginning_ept", ept_range(day))],
         )
     ],
@@ -305,6 +304,25 @@ def _strings(rows: Sequence[Mapping], field: str) -> pl.Series:
     )
 
 
+def _instants(rows: Sequence[Mapping], field: str, what: str) -> pl.Series:
+    """`field` of every row: UTC instants written without an offset."""
+    return naive_utc_instants([r[field] for r in rows], what, field)
+
+
+def _interval(rows: Sequence[Mapping], what: str) -> dict[str, pl.Series]:
+    """interval_start_utc and interval_end_utc from `datetime_beginning_utc` and
+    `datetime_ending_utc`."""
+    return {
+        "interval_start_utc": _instants(rows, "datetime_beginning_utc", what),
+        "interval_end_utc": _instants(rows, "datetime_ending_utc", what),
+    }
+
+
+def _constant(value: str, rows: Sequence[Mapping]) -> pl.Series:
+    """`value` on every row."""
+    return pl.Series([value] * len(rows), dtype=pl.String)
+
+
 def parse_lmp(payloads: Sequence[FetchedPayload], day: dt.date | None = None) -> pl.DataFrame:
     """da_hrl_lmps / rt_fivemin_hrl_lmps / rt_unverified_fivemin_lmps -> interval_start_utc,
     node, node_id, node_type, market, lmp_component, price_usd_per_mwh (long)."""
@@ -320,9 +338,7 @@ def parse_lmp(payloads: Sequence[FetchedPayload], day: dt.date | None = None) ->
             )
         market = "day_ahead" if suffix == "_da" else "real_time"
         base = {
-            "interval_start_utc": naive_utc_instants(
-                [r["datetime_beginning_utc"] for r in rows], what, "datetime_beginning_utc"
-            ),
+            "interval_start_utc": _instants(rows, "datetime_beginning_utc", what),
             "node": _strings(rows, "pnode_name"),
             "node_id": _strings(rows, "pnode_id"),
             "node_type": _strings(rows, "type"),
@@ -336,8 +352,8 @@ def parse_lmp(payloads: Sequence[FetchedPayload], day: dt.date | None = None) ->
                 pl.DataFrame(
                     {
                         **base,
-                        "market": pl.Series([market] * len(rows), dtype=pl.String),
-                        "lmp_component": pl.Series([component] * len(rows), dtype=pl.String),
+                        "market": _constant(market, rows),
+                        "lmp_component": _constant(component, rows),
                         "price_usd_per_mwh": numbers(
                             [r.get(field) for r in rows], what, field, nullable=False
                         ),
@@ -355,12 +371,10 @@ def parse_fuel_mix(payloads: Sequence[FetchedPayload], day: dt.date | None = Non
     """gen_by_fuel -> interval_start_utc, fuel, generation_mw."""
 
     def build(rows: list[dict], what: str) -> pl.DataFrame:
-        require_fields(rows, ("datetime_beginning_utc", "fuel_type", "mw"), what)
+        require_fields(rows, _FUEL_MIX_FIELDS, what)
         frame = pl.DataFrame(
             {
-                "interval_start_utc": naive_utc_instants(
-                    [r["datetime_beginning_utc"] for r in rows], what, "datetime_beginning_utc"
-                ),
+                "interval_start_utc": _instants(rows, "datetime_beginning_utc", what),
                 "fuel": _strings(rows, "fuel_type"),
                 "generation_mw": numbers([r["mw"] for r in rows], what, "mw"),
             }
@@ -376,25 +390,11 @@ def parse_load_forecast(
     """load_frcstd_7_day -> interval_start_utc, issued_at_utc, forecast_area, load_mw."""
 
     def build(rows: list[dict], what: str) -> pl.DataFrame:
-        fields = (
-            "evaluated_at_datetime_utc",
-            "forecast_datetime_beginning_utc",
-            "forecast_area",
-            "forecast_load_mw",
-        )
-        require_fields(rows, fields, what)
+        require_fields(rows, _LOAD_FORECAST_FIELDS, what)
         frame = pl.DataFrame(
             {
-                "interval_start_utc": naive_utc_instants(
-                    [r["forecast_datetime_beginning_utc"] for r in rows],
-                    what,
-                    "forecast_datetime_beginning_utc",
-                ),
-                "issued_at_utc": naive_utc_instants(
-                    [r["evaluated_at_datetime_utc"] for r in rows],
-                    what,
-                    "evaluated_at_datetime_utc",
-                ),
+                "interval_start_utc": _instants(rows, "forecast_datetime_beginning_utc", what),
+                "issued_at_utc": _instants(rows, "evaluated_at_datetime_utc", what),
                 "forecast_area": _strings(rows, "forecast_area"),
                 "load_mw": numbers([r["forecast_load_mw"] for r in rows], what, "forecast_load_mw"),
             }
@@ -421,13 +421,9 @@ def parse_renewable_forecast(
         require_fields(rows, (f"{fuel}_forecast_mwh",), what)
         frame = pl.DataFrame(
             {
-                "interval_start_utc": naive_utc_instants(
-                    [r["datetime_beginning_utc"] for r in rows], what, "datetime_beginning_utc"
-                ),
-                "issued_at_utc": naive_utc_instants(
-                    [r["evaluated_at_utc"] for r in rows], what, "evaluated_at_utc"
-                ),
-                "fuel": pl.Series([fuel] * len(rows), dtype=pl.String),
+                "interval_start_utc": _instants(rows, "datetime_beginning_utc", what),
+                "issued_at_utc": _instants(rows, "evaluated_at_utc", what),
+                "fuel": _constant(fuel, rows),
                 "generation_mw": numbers(
                     [r[f"{fuel}_forecast_mwh"] for r in rows], what, f"{fuel}_forecast_mwh"
                 ),
@@ -448,22 +444,10 @@ def parse_shadow_prices(
     monitored_facility, contingency_facility, shadow_price_usd_per_mwh."""
 
     def build(rows: list[dict], what: str) -> pl.DataFrame:
-        fields = (
-            "datetime_beginning_utc",
-            "datetime_ending_utc",
-            "monitored_facility",
-            "contingency_facility",
-            "shadow_price",
-        )
-        require_fields(rows, fields, what)
+        require_fields(rows, _SHADOW_PRICE_FIELDS, what)
         frame = pl.DataFrame(
             {
-                "interval_start_utc": naive_utc_instants(
-                    [r["datetime_beginning_utc"] for r in rows], what, "datetime_beginning_utc"
-                ),
-                "interval_end_utc": naive_utc_instants(
-                    [r["datetime_ending_utc"] for r in rows], what, "datetime_ending_utc"
-                ),
+                **_interval(rows, what),
                 "monitored_facility": _strings(rows, "monitored_facility"),
                 "contingency_facility": _strings(rows, "contingency_facility"),
                 "shadow_price_usd_per_mwh": numbers(
@@ -485,22 +469,10 @@ def parse_congestion_events(
     PJM's `duration` is the span in hours, end minus start, so it is not kept)."""
 
     def build(rows: list[dict], what: str) -> pl.DataFrame:
-        fields = (
-            "datetime_beginning_utc",
-            "datetime_ending_utc",
-            "day_ahead_congestion_event",
-            "monitored_facility",
-            "contingency_facility",
-        )
-        require_fields(rows, fields, what)
+        require_fields(rows, _CONGESTION_EVENT_FIELDS, what)
         frame = pl.DataFrame(
             {
-                "interval_start_utc": naive_utc_instants(
-                    [r["datetime_beginning_utc"] for r in rows], what, "datetime_beginning_utc"
-                ),
-                "interval_end_utc": naive_utc_instants(
-                    [r["datetime_ending_utc"] for r in rows], what, "datetime_ending_utc"
-                ),
+                **_interval(rows, what),
                 "congestion_event": _strings(rows, "day_ahead_congestion_event"),
                 "monitored_facility": _strings(rows, "monitored_facility"),
                 "contingency_facility": _strings(rows, "contingency_facility"),
