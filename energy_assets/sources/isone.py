@@ -211,6 +211,21 @@ def _location(row: Mapping, what: str, index: int) -> str:
     raise PayloadError(f"{what}: row {index + 1}: no Location name")
 
 
+def _instants(rows: Sequence[Mapping], field: str, what: str) -> pl.Series:
+    """`field` of every row as UTC instants."""
+    return utc_instants([r[field] for r in rows], what, field)
+
+
+def _locations(rows: Sequence[Mapping], what: str) -> pl.Series:
+    """Every row's Location name."""
+    return pl.Series([_location(r, what, i) for i, r in enumerate(rows)], dtype=pl.String)
+
+
+def _constant(value: str, n: int) -> pl.Series:
+    """`value` on each of `n` rows."""
+    return pl.Series([value] * n, dtype=pl.String)
+
+
 def _each(payloads: Sequence[FetchedPayload], service: str, build) -> pl.DataFrame:
     if not payloads:
         raise PayloadError(f"ISO-NE {service}: no payload")
@@ -235,9 +250,7 @@ def parse_fuel_mix(payloads: Sequence[FetchedPayload], day: dt.date | None = Non
             )
         frame = pl.DataFrame(
             {
-                "interval_start_utc": utc_instants(
-                    [r["BeginDate"] for r in rows], what, "BeginDate"
-                ),
+                "interval_start_utc": _instants(rows, "BeginDate", what),
                 "fuel": pl.Series([str(r["FuelCategory"]) for r in rows], dtype=pl.String),
                 "fuel_rollup": pl.Series(
                     [str(r.get("FuelCategoryRollup") or r["FuelCategory"]) for r in rows],
@@ -264,12 +277,8 @@ def parse_system_load(
         require_fields(rows, ("BeginDate", "Load"), what)
         frame = pl.DataFrame(
             {
-                "interval_start_utc": utc_instants(
-                    [r["BeginDate"] for r in rows], what, "BeginDate"
-                ),
-                "location": pl.Series(
-                    [_location(r, what, i) for i, r in enumerate(rows)], dtype=pl.String
-                ),
+                "interval_start_utc": _instants(rows, "BeginDate", what),
+                "location": _locations(rows, what),
                 "load_mw": numbers([r["Load"] for r in rows], what, "Load"),
                 "native_load_mw": numbers([r.get("NativeLoad") for r in rows], what, "NativeLoad"),
                 "ard_demand_mw": numbers([r.get("ArdDemand") for r in rows], what, "ArdDemand"),
@@ -291,12 +300,8 @@ def parse_load_forecast(
         require_fields(rows, ("BeginDate", "CreationDate", "LoadMw"), what)
         frame = pl.DataFrame(
             {
-                "interval_start_utc": utc_instants(
-                    [r["BeginDate"] for r in rows], what, "BeginDate"
-                ),
-                "issued_at_utc": utc_instants(
-                    [r["CreationDate"] for r in rows], what, "CreationDate"
-                ),
+                "interval_start_utc": _instants(rows, "BeginDate", what),
+                "issued_at_utc": _instants(rows, "CreationDate", what),
                 "load_mw": numbers([r["LoadMw"] for r in rows], what, "LoadMw"),
                 "net_load_mw": numbers([r.get("NetLoadMw") for r in rows], what, "NetLoadMw"),
             }
@@ -319,12 +324,8 @@ def parse_regional_load_forecast(
         require_fields(rows, ("BeginDate", "CreationDate", "ReliabilityRegion", "LoadMw"), what)
         frame = pl.DataFrame(
             {
-                "interval_start_utc": utc_instants(
-                    [r["BeginDate"] for r in rows], what, "BeginDate"
-                ),
-                "issued_at_utc": utc_instants(
-                    [r["CreationDate"] for r in rows], what, "CreationDate"
-                ),
+                "interval_start_utc": _instants(rows, "BeginDate", what),
+                "issued_at_utc": _instants(rows, "CreationDate", what),
                 "reliability_region": pl.Series(
                     [str(r["ReliabilityRegion"]) for r in rows], dtype=pl.String
                 ),
@@ -369,13 +370,9 @@ def parse_zonal_load(
         require_fields(rows, ("BeginDate", "Load"), what)
         frame = pl.DataFrame(
             {
-                "interval_start_utc": utc_instants(
-                    [r["BeginDate"] for r in rows], what, "BeginDate"
-                ),
-                "zone": pl.Series(
-                    [_location(r, what, i) for i, r in enumerate(rows)], dtype=pl.String
-                ),
-                "market": pl.Series([market] * len(rows), dtype=pl.String),
+                "interval_start_utc": _instants(rows, "BeginDate", what),
+                "zone": _locations(rows, what),
+                "market": _constant(market, len(rows)),
                 "load_mw": numbers([r["Load"] for r in rows], what, "Load"),
             }
         )
@@ -457,7 +454,7 @@ def parse_wind_solar_forecast(
             {
                 "interval_start_utc": pl.Series(starts, dtype=UTC_DATETIME),
                 "issued_at_utc": pl.Series([issued] * len(starts), dtype=UTC_DATETIME),
-                "fuel": pl.Series([fuel.group(1).lower()] * len(starts), dtype=pl.String),
+                "fuel": _constant(fuel.group(1).lower(), len(starts)),
                 "generation_mw": numbers(values, what, "MW", nullable=False),
             }
         )
@@ -524,10 +521,8 @@ def parse_chart_system_load(body: bytes, url: str = "wsclient systemload") -> pl
         frames.append(
             pl.DataFrame(
                 {
-                    "interval_start_utc": utc_instants(
-                        [r["BeginDate"] for r in rows], what, "BeginDate"
-                    ),
-                    "series": pl.Series([series] * len(rows), dtype=pl.String),
+                    "interval_start_utc": _instants(rows, "BeginDate", what),
+                    "series": _constant(series, len(rows)),
                     "issued_at_utc": utc_instants(created, what, "CreationDate")
                     if all(created)
                     else pl.Series([None] * len(rows), dtype=UTC_DATETIME),
@@ -553,12 +548,8 @@ def parse_chart_external_flows(body: bytes, url: str = "wsclient externalflow") 
         frames.append(
             pl.DataFrame(
                 {
-                    "interval_start_utc": utc_instants(
-                        [r["BeginDate"] for r in rows], what, "BeginDate"
-                    ),
-                    "interface": pl.Series(
-                        [_location(r, what, i) for i, r in enumerate(rows)], dtype=pl.String
-                    ),
+                    "interval_start_utc": _instants(rows, "BeginDate", what),
+                    "interface": _locations(rows, what),
                     "actual_mw": numbers([r["Actual"] for r in rows], what, "Actual"),
                     "scheduled_import_mw": numbers([r["Import"] for r in rows], what, "Import"),
                     "scheduled_export_mw": numbers([r["Export"] for r in rows], what, "Export"),
