@@ -31,7 +31,12 @@ import dagster as dg
 import polars as pl
 
 from energy_assets.defs.harmonized import GRID_REGIONS
-from energy_assets.defs_support.ranges import RANGE_POLICY, per_region_day, read_days
+from energy_assets.defs_support.ranges import (
+    RANGE_POLICY,
+    once_per_step,
+    per_region_day,
+    read_days,
+)
 from energy_assets.defs_support.resources import ModelStoreResource, WarehouseResource
 from energy_assets.defs_support.validation import (
     PARTITION_EXPR,
@@ -147,20 +152,29 @@ def _training_for_day(
     **target,
 ) -> tuple[RegionDay, RegionDay, pl.DataFrame, pl.Series, int, dg.AssetCheckResult]:
     """(day, fit day, training rows, targets, training days, history check): the fit day's
-    window, or the day's own where the fit day's window is too short (the first days)."""
+    window, or the day's own where the fit day's window is too short (the first days).
+
+    The rows depend on the fit day only, so in a range every day that shares a fit day shares
+    them (`once_per_step`): refit weekly, six days of seven reuse the fit day's rows instead of
+    reading and joining its whole window again (a year of features for a carbon model)."""
     rd = partition_keys(context)
     fit = fit_day(rd, model_store.refit_every_days)
+
+    def rows_of(day: RegionDay):
+        key = ("training_rows", features_key, actuals_key, day, tuple(sorted(target.items())))
+        return once_per_step(
+            context,
+            key,
+            lambda: _training_data(context, day, warehouse, features_key, actuals_key, **target),
+        )
+
     if fit != rd:
         try:
-            _, x, y, days, history = _training_data(
-                context, fit, warehouse, features_key, actuals_key, **target
-            )
+            _, x, y, days, history = rows_of(fit)
             return rd, fit, x, y, days, history
         except dg.Failure:
             fit = rd
-    _, x, y, days, history = _training_data(
-        context, rd, warehouse, features_key, actuals_key, **target
-    )
+    _, x, y, days, history = rows_of(rd)
     return rd, rd, x, y, days, history
 
 

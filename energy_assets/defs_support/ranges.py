@@ -128,6 +128,7 @@ def read_days(
         return warehouse.read_days(key, region, days)
     path = tuple(key.path if isinstance(key, dg.AssetKey) else key)
     frames: dict[dt.date, pl.DataFrame | None] = cache.setdefault(("read_days", path, region), {})
+    cache.move_to_end(("read_days", path, region))  # the latest used: kept over older requests
     for day in [d for d in frames if d < days[0]]:
         del frames[day]
     for day in days:
