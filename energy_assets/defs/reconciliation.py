@@ -69,11 +69,11 @@ same thresholds; the measured day and the evidence are in its docstring.
 import dagster as dg
 import polars as pl
 
+from energy_assets.defs.iso_grid import ISO_GRID_KEY, ISO_GRID_REGIONS
 from energy_assets.defs.raw import feed_regions, raw_key
 from energy_assets.defs_support.ranges import RANGE_POLICY, per_region_day, read_days
 from energy_assets.defs_support.resources import WarehouseResource
 from energy_assets.defs_support.validation import PARTITION_EXPR, check_specs, validated_output
-from energy_assets.defs.iso_grid import ISO_GRID_KEY, ISO_GRID_REGIONS
 from energy_assets.harmonize.iso_grid import GRID_FEEDS
 from energy_assets.harmonize.reconcile import (
     ReconciliationSummary,

@@ -215,10 +215,16 @@ def fuel_mix_hourly(spec: GridFeed, raw: pl.DataFrame) -> pl.DataFrame:
         )
     )
     columns = [*FUEL_COLUMNS, "net_imports_mw"]
-    return wide.with_columns(
-        [pl.lit(None, dtype=pl.Float64).alias(c) for c in columns if c not in wide.columns]
-    ).join(coverage, on="interval_start_utc", how="left").select(
-        "interval_start_utc", *[pl.col(c).cast(pl.Float64) for c in columns], "fuel_mix_coverage"
+    return (
+        wide.with_columns(
+            [pl.lit(None, dtype=pl.Float64).alias(c) for c in columns if c not in wide.columns]
+        )
+        .join(coverage, on="interval_start_utc", how="left")
+        .select(
+            "interval_start_utc",
+            *[pl.col(c).cast(pl.Float64) for c in columns],
+            "fuel_mix_coverage",
+        )
     )
 
 
