@@ -96,10 +96,10 @@ def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
     """Same policy everywhere, and no self-dependency: Dagster then groups the assets of a
     selection that share a partitions definition into one run over the range."""
     partitioned = [key for key in EVERY if GRAPH.get(key).partitions_def is not None]
-    # the two reconciliation/* assets among them, GB's 4 raw feeds (NESO demand, the Carbon
+    # the three reconciliation/* assets among them, GB's 4 raw feeds (NESO demand, the Carbon
     # Intensity API's national, regional and generation mix), the 14 partitioned price assets,
-    # the ISOs' 35 raw feeds and their 2 harmonized tables (group `iso`)
-    assert len(partitioned) == 33 + 4 + 14 + 35 + 2
+    # the ISOs' 35 raw feeds and their 3 harmonized tables (group `iso`)
+    assert len(partitioned) == 34 + 4 + 14 + 35 + 3
     for key in partitioned:
         assert GRAPH.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
         assert key not in GRAPH.get(key).parent_keys, key
@@ -114,8 +114,13 @@ def test_no_asset_declares_a_multi_day_window_to_dagster():
             parent_def = GRAPH.get(parent).partitions_def
             if child_def is None or parent_def is None:
                 continue
-            # a region-day the parent has (GB's published intensity: GB, from 2023)
-            regions = parent_def.get_partitions_def_for_dimension("region").get_partition_keys()
+            # a region-day the parent and the child have (GB's published intensity: GB, from
+            # 2023; the ISO demand reconciliation: not CAISO, which its parent has)
+            regions = [
+                r
+                for r in parent_def.get_partitions_def_for_dimension("region").get_partition_keys()
+                if r in child_def.get_partitions_def_for_dimension("region").get_partition_keys()
+            ]
             probe = "2020-09-05|CAISO" if "CAISO" in regions else f"2023-09-05|{regions[0]}"
             day = child_def.subset_with_partition_keys([probe])
             upstream = mapping.get_upstream_mapped_partitions_result_for_partitions(

@@ -36,8 +36,11 @@ def test_every_asset_links_to_its_code(tmp_path):
             assert reference.line_number == 1
         else:
             # the day-ahead price assets (every layer) are one module: defs/prices.py; the
-            # ISOs' harmonized tables (group `iso`) are defs/iso.py
+            # ISOs' harmonized tables (group `iso`) are defs/iso.py, but their demand and fuel
+            # mix, harmonized/iso_grid_hourly, which is defs/iso_grid.py
             module = node.group_name if node.group_name in ("prices", "iso") else layer
+            if key == dg.AssetKey(["harmonized", "iso_grid_hourly"]):
+                module = "iso_grid"
             assert path == PACKAGE / "defs" / f"{module}.py", key
             # the line is the asset function's (its decorator or its def), or for an asset a
             # factory makes, the line that names it (`<name> = _factory(...)`)

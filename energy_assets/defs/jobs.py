@@ -14,6 +14,10 @@
 - `iso_prices_job`, `iso_forecasts_job`: `harmonized/lmp_hourly` and
   `harmonized/operator_forecasts` (group `iso`, `defs/iso.py`) for one region-day, from the
   ISOs' raw feeds stored.
+- `iso_grid_job`: `harmonized/iso_grid_hourly` (group `iso`, `defs/iso_grid.py`) for one
+  region-day, from the ISO's raw fuel-mix and load feeds stored.
+- `iso_demand_reconciliation_job`: `reconciliation/iso_demand_vs_eia930` for one region-day
+  (ISO-NE, NYISO, BPA), from `harmonized/iso_grid_hourly` and raw/eia930_region_data stored.
 - `reconciliation_job`: `reconciliation/demand_outlook_vs_eia930` and
   `reconciliation/carbon_outlook_vs_eia930` for one region and market day, from the raw demand
   and fuel-mix feeds stored.
@@ -40,11 +44,12 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from energy_assets import automation
-from energy_assets.defs import iso, prices
+from energy_assets.defs import iso, iso_grid, prices
 from energy_assets.defs.harmonized import GRID_PARTITIONS
 from energy_assets.defs.raw import feed_regions, raw_key
 from energy_assets.defs.reconciliation import CARBON_KEY as RECONCILED_CARBON
 from energy_assets.defs.reconciliation import DEMAND_KEY as RECONCILED_DEMAND
+from energy_assets.defs.reconciliation import ISO_DEMAND_KEY
 from energy_assets.layers import DAY_AHEAD_LAYERS, INGEST_LAYERS, raw_job_name
 from energy_assets.partitions import FIRST_DAY_AHEAD_DATE, partition_key
 from energy_assets.sources.feeds import Feed
@@ -179,6 +184,23 @@ iso_prices_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(iso.LMP_KEY),
     description="Hourly day-ahead and real-time LMPs per node (harmonized/lmp_hourly) for one"
     " region-day, from the ISO's raw LMP feeds stored.",
+)
+# The ISO's own demand and fuel mix, and its demand against EIA-930's: partitions of their
+# own again (the regions with ISO fuel-mix / load feeds; the reconciliation: those of them with
+# a demand feed and EIA-930), so a job each; reconciliation_job keeps its CAISO pair.
+iso_grid_job = dg.define_asset_job(
+    "iso_grid_job",
+    selection=dg.AssetSelection.assets(iso_grid.ISO_GRID_KEY),
+    description="The ISO's own demand and generation by fuel, hourly"
+    " (harmonized/iso_grid_hourly), for one region-day, from the ISO's raw fuel-mix and load"
+    " feeds stored.",
+)
+iso_demand_reconciliation_job = dg.define_asset_job(
+    "iso_demand_reconciliation_job",
+    selection=dg.AssetSelection.assets(ISO_DEMAND_KEY),
+    description="The ISO's own demand against EIA-930's for one region-day"
+    " (reconciliation/iso_demand_vs_eia930; reads harmonized/iso_grid_hourly and"
+    " raw/eia930_region_data stored).",
 )
 iso_forecasts_job = dg.define_asset_job(
     "iso_forecasts_job",

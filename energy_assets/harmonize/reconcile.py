@@ -175,3 +175,57 @@ def carbon_reconciliation(
         .select(CARBON_RECONCILIATION_COLUMNS)
         .sort("interval_start_utc")
     )
+
+
+ISO_RECONCILIATION_COLUMNS = (
+    "region",
+    "market_date",
+    "interval_start_utc",
+    "provider",
+    "iso_demand_mw",
+    "iso_demand_coverage",
+    "eia_demand_mw",
+    "difference_mw",
+    "difference_pct",
+)
+
+
+def iso_demand_reconciliation(
+    region: str,
+    market_day: dt.date,
+    tz: str,
+    iso_hourly: pl.DataFrame,
+    eia_hourly: pl.DataFrame,
+) -> pl.DataFrame:
+    """Every hour of the local market day: the ISO's own hourly demand (a
+    `harmonize/iso_grid.iso_grid_hourly` frame: `interval_start_utc`, `demand_mw`,
+    `demand_coverage`, `provider`) beside EIA-930's demand for the same UTC hour start
+    (raw/eia930_region_data rows), EIA minus ISO in MW and in % of the ISO's value (the
+    operator's own meter data is the reference, as for the Outlook). An hour one side lacks keeps
+    the other and is not compared. Columns `ISO_RECONCILIATION_COLUMNS`, sorted by hour; the
+    day's summary is `reconciliation_summary`'s."""
+    provider = iso_hourly["provider"].drop_nulls().first() if iso_hourly.height else None
+    iso = iso_hourly.select(
+        pl.col("interval_start_utc").cast(pl.Datetime("us", "UTC")),
+        pl.col("demand_mw").cast(pl.Float64).alias("iso_demand_mw"),
+        pl.col("demand_coverage").cast(pl.Float64).alias("iso_demand_coverage"),
+    )
+    eia = eia_hourly.select(
+        pl.col("interval_start_utc").cast(pl.Datetime("us", "UTC")),
+        pl.col("demand_mw").cast(pl.Float64).alias("eia_demand_mw"),
+    )
+    difference = pl.col("eia_demand_mw") - pl.col("iso_demand_mw")
+    frame = (
+        hour_grid(region, market_day, tz)
+        .join(iso, on="interval_start_utc", how="left")
+        .join(eia, on="interval_start_utc", how="left")
+        .with_columns(
+            pl.col("iso_demand_coverage").fill_null(0.0),
+            provider=pl.lit(provider, dtype=pl.String),
+            difference_mw=difference,
+            difference_pct=pl.when(pl.col("iso_demand_mw") > 0).then(
+                100.0 * difference / pl.col("iso_demand_mw")
+            ),
+        )
+    )
+    return frame.select(ISO_RECONCILIATION_COLUMNS).sort("interval_start_utc")

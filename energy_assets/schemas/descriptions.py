@@ -70,9 +70,13 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     " 5-minute readings).",
     "outlook_coverage": "Share of the hour's 12 five-minute Outlook readings present, fraction 0-1.",
     "eia_demand_mw": "System demand per EIA-930 for the same UTC hour, MW (MWh in the hour).",
-    "difference_mw": "EIA-930 minus Outlook demand, MW (null where either is missing).",
-    "difference_pct": "EIA-930 minus Outlook demand in % of the Outlook's (null where either is"
-    " missing).",
+    "difference_mw": "EIA-930 minus the operator's own demand (CAISO's Outlook, or the ISO's"
+    " feed), MW (null where either is missing).",
+    "difference_pct": "EIA-930 minus the operator's own demand in % of the operator's (null where"
+    " either is missing).",
+    "iso_demand_mw": "System demand per the ISO's own feed, MW (hourly mean of its readings,"
+    " harmonized/iso_grid_hourly).",
+    "iso_demand_coverage": "Share of the hour's ISO demand readings present, fraction 0-1.",
     "outlook_carbon_direct_gco2_per_kwh": "Direct carbon intensity of in-region generation from"
     " CAISO's Today's Outlook fuel mix, gCO2eq/kWh (imports not counted).",
     "eia_carbon_direct_gco2_per_kwh": "Direct carbon intensity of in-region generation from"
@@ -440,6 +444,10 @@ COLUMN_DESCRIPTIONS.update(
         "forecast_kind": "What the operator forecasts: load, wind or solar.",
         "mw": "The forecast, MW (average power over the hour).",
         "source_feed": "The raw asset the row came from (raw/<provider>_<feed>).",
+        "demand_source_feed": "The raw asset the hour's demand came from"
+        " (raw/<provider>_<feed>; null where the ISO publishes no demand feed).",
+        "fuel_mix_source_feed": "The raw asset the hour's generation by fuel came from"
+        " (raw/<provider>_<feed>; null where none was stored).",
         "intervals": "How many of the provider's intervals the hourly value averages (1 for"
         " hourly; up to 12 for 5-minute prices).",
     }

@@ -74,3 +74,35 @@ class CarbonReconciliation(pa.DataFrameModel):
             .then(pl.col("difference_direct_gco2_per_kwh").is_null())
             .otherwise((pl.col("difference_direct_gco2_per_kwh") - expected).abs() < 1e-6)
         )
+
+
+class IsoDemandReconciliation(pa.DataFrameModel):
+    """System demand from the ISO's own feed (`harmonized/iso_grid_hourly`'s hourly mean)
+    beside EIA-930's hourly demand for the same UTC hour
+    (`harmonize/reconcile.iso_demand_reconciliation`). Every hour of the market day; an hour
+    missing on either side keeps its difference null."""
+
+    region: str
+    market_date: pl.Date
+    interval_start_utc: UtcTimestamp
+    provider: str
+    iso_demand_mw: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_000_000)
+    iso_demand_coverage: pl.Float64 = pa.Field(ge=0, le=1)
+    eia_demand_mw: pl.Float64 = pa.Field(nullable=True, ge=-100_000, le=1_000_000)
+    difference_mw: pl.Float64 = pa.Field(nullable=True)
+    difference_pct: pl.Float64 = pa.Field(nullable=True)
+
+    class Config:
+        unique = ["region", "interval_start_utc"]
+        strict = True
+
+    @pa.dataframe_check(
+        error="difference_mw must be eia_demand_mw - iso_demand_mw, null where a side is"
+    )
+    def difference_is_eia_minus_iso(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        expected = pl.col("eia_demand_mw") - pl.col("iso_demand_mw")
+        return data.lazyframe.select(
+            pl.when(expected.is_null())
+            .then(pl.col("difference_mw").is_null())
+            .otherwise((pl.col("difference_mw") - expected).abs() < 1e-6)
+        )
