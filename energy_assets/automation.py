@@ -192,6 +192,11 @@ PUBLICATION = {
     ),
 }
 
+# Providers that publish every half-hour: a half-hourly publication sensor requests their raw
+# feeds (the day so far, once per half-hour; each finished day once more) instead of a daily
+# schedule (`defs/publication_sensors.py`, `half_hourly_sensor`)
+HALF_HOURLY_PROVIDERS = frozenset({"uk_carbon_intensity"})
+
 # Feeds published on a schedule of their own, unlike their provider's other feeds (by asset name)
 FEED_PUBLICATION = {
     "ercot_as_reports": Publication(
