@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
 import pytest
-from test_source_contracts import HTML
+from test_source_contracts import HTML, ProviderContract, payload
 
 from energy_assets.defs import raw
 from energy_assets.defs_support.resources import ArchiveResource, HttpResource
@@ -31,6 +32,7 @@ from energy_assets.sources import neso_forecasts as nf
 from energy_assets.sources import replay
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.registry import ISO_PROVIDERS, PROVIDERS, feed
+from energy_assets.timeutil import market_day_bounds_utc
 
 UTC = dt.UTC
 GB = region("GB")
@@ -226,3 +228,57 @@ def test_every_vintage_is_a_row_of_operator_forecasts_with_issued_at():
     assert peak["mw"].to_list() == [28_000.0, 29_500.0, 30_000.0]
     assert set(peak["interval_start_utc"]) == {dt.datetime(2024, 7, 10, 16, tzinfo=UTC)}
     assert schema_errors(out, iso_schemas.OperatorForecasts) is None
+
+
+# --- the provider contract (test_source_contracts.ProviderContract) ---------------------------
+
+
+class TestNesoForecastsContract(ProviderContract):
+    """The shared provider contract for `neso_forecasts`, on the written fixtures above (no
+    recording exists): UTC rows with units, the clock-change days, and bad payloads through the
+    raw asset's request path (replay of the live URL) naming provider, URL and partition. The
+    forecasts are cardinal points, not a fixed count of intervals a day: the DST check is that
+    each point's local clock time lands inside the 23- or 25-hour local day, in UTC."""
+
+    provider = "neso_forecasts"
+    region = "GB"
+    spring_forward = dt.date(2024, 3, 31)
+    fall_back = dt.date(2024, 10, 27)
+
+    def _body(self, day: dt.date) -> bytes:
+        text = day.isoformat()
+        return _response(
+            _record(text, 1, "1A", 30, 100, 21_000),
+            _record(text, 1, "3B", 330, 400, 20_000),
+            _record(text, 1, "DP", 1700, 1800, 30_000),
+            _record(text, 1, "4C", 2330, 0, 24_000),
+        )
+
+    def recorded(self, recordings, datasets, only: dt.date | None = None):
+        for the_feed in nf.FEEDS:
+            for day in [only] if only else [self.spring_forward, dt.date(2024, 7, 10)]:
+                url = the_feed.request_key(GB, day)
+                yield the_feed, day, [payload(self._body(day), url)]
+
+    def place(self, recordings, datasets, feed, day, body):
+        url = feed.request_key(GB, day)
+        replay.write_recording(
+            recordings, url, body, status=200, content_type=None, fetched_at="2024-01-01T00:00:00Z"
+        )
+        return nf.DATASTORE_SQL_URL
+
+    @pytest.mark.parametrize("which", ["spring_forward", "fall_back"])
+    def test_dst_days(self, recordings, datasets, which) -> None:
+        day = getattr(self, which)
+        start, end = market_day_bounds_utc(day, GB.timezone)
+        assert end - start == dt.timedelta(hours=23 if which == "spring_forward" else 25)
+        for the_feed, _, payloads in self.recorded(recordings, datasets, day):
+            rows = the_feed.day_rows(the_feed.parse(payloads, day), GB, day)
+            assert rows.height == 4
+            assert rows["interval_start_utc"].min() == start + dt.timedelta(minutes=30)
+            assert rows["interval_start_utc"].max() < end
+            # 23:30-00:00 local is the day's last half-hour: its window ends at the day's end
+            assert rows["interval_end_utc"].max() == end
+            # 03:30 local: after the spring change BST (02:30 UTC), after autumn's GMT (03:30)
+            local = rows.filter(pl.col("cardinal_point") == "3B")["interval_start_utc"][0]
+            assert local.astimezone(ZoneInfo(GB.timezone)).hour == 3
