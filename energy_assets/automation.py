@@ -181,7 +181,21 @@ PUBLICATION = {
         " same day (its partition is the issue day)",
         day_offset=0,
     ),
+    "neso_forecasts": Publication(
+        cron="0 18 * * *",
+        timezone="Europe/London",
+        deadline=Deadline(-1, dt.time(20)),
+        why="NESO publishes its day-ahead and 2-14 day demand forecasts daily between 16:15 and"
+        " 17:00 UK time: at 18:00 every vintage of tomorrow's target day is out (its partition"
+        " is the target day)",
+        day_offset=1,
+    ),
 }
+
+# Providers that publish every half-hour: a half-hourly publication sensor requests their raw
+# feeds (the day so far, once per half-hour; each finished day once more) instead of a daily
+# schedule (`defs/publication_sensors.py`, `half_hourly_sensor`)
+HALF_HOURLY_PROVIDERS = frozenset({"uk_carbon_intensity"})
 
 # Feeds published on a schedule of their own, unlike their provider's other feeds (by asset name)
 FEED_PUBLICATION = {

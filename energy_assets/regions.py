@@ -238,9 +238,15 @@ _REGIONS = (
         weather_points=_points(
             ("London", 51.51, -0.13), ("Birmingham", 52.49, -1.89), ("Glasgow", 55.86, -4.25)
         ),
-        # NESO publishes no day-ahead forecast in its history files: no operator forecast
+        # NESO publishes no day-ahead forecast in its history files: no operator forecast for
+        # the features; its live demand forecasts (every vintage) are served under "iso", for
+        # `harmonized/operator_forecasts` (`sources/neso_forecasts.py`)
         providers=MappingProxyType(
-            {"grid": ("neso",), "carbon_intensity": ("uk_carbon_intensity",)}
+            {
+                "grid": ("neso",),
+                "carbon_intensity": ("uk_carbon_intensity",),
+                "iso": ("neso_forecasts",),
+            }
         ),
         first_date="2009-01-01",
     ),

@@ -109,9 +109,11 @@ def test_automation_is_off_by_default(tmp_path, monkeypatch):
     assert all(graph.get(k).automation_condition is None for k in graph.materializable_asset_keys)
     assert not [k for k in graph.asset_check_keys if k.name == automation.CHECK]
     assert {s.default_status for s in repo.schedule_defs} == {dg.DefaultScheduleStatus.STOPPED}
-    # the day-ahead sensor, and one publication sensor per ISO provider, all stopped
+    # the day-ahead sensor, and one publication sensor per ISO provider and per half-hourly
+    # provider (the GB Carbon Intensity API), all stopped
+    sensed = [*ISO_PROVIDERS, *automation.HALF_HOURLY_PROVIDERS]
     assert sorted(s.name for s in repo.sensor_defs) == sorted(
-        ["day_ahead_sensor", *(f"{p}_publication_sensor" for p in ISO_PROVIDERS)]
+        ["day_ahead_sensor", *(f"{p}_publication_sensor" for p in sensed)]
     )
     assert {s.default_status for s in repo.sensor_defs} == {dg.DefaultSensorStatus.STOPPED}
 

@@ -98,8 +98,9 @@ def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
     partitioned = [key for key in EVERY if GRAPH.get(key).partitions_def is not None]
     # the three reconciliation/* assets among them, GB's 4 raw feeds (NESO demand, the Carbon
     # Intensity API's national, regional and generation mix), the 14 partitioned price assets,
-    # the ISOs' 35 raw feeds and their 3 harmonized tables (group `iso`)
-    assert len(partitioned) == 34 + 4 + 14 + 35 + 3
+    # the ISOs' 35 raw feeds, NESO's 2 demand-forecast feeds (registered with them) and their
+    # 3 harmonized tables (group `iso`)
+    assert len(partitioned) == 34 + 4 + 14 + 35 + 2 + 3
     for key in partitioned:
         assert GRAPH.get(key).backfill_policy == dg.BackfillPolicy.single_run(), key
         assert key not in GRAPH.get(key).parent_keys, key

@@ -199,7 +199,7 @@ def test_a_day_with_no_raw_feed_stored_fails_naming_feeds_urls_and_partition(off
 
 def test_iso_tables_have_their_own_partitions_and_jobs():
     assert iso_defs.LMP_REGIONS == ["CAISO", "PJM", "NYISO", "SPP"]
-    assert iso_defs.FORECAST_REGIONS == ["CAISO", "ERCOT", "PJM", "NYISO", "ISONE", "MISO"]
+    assert iso_defs.FORECAST_REGIONS == ["CAISO", "ERCOT", "PJM", "NYISO", "ISONE", "MISO", "GB"]
     from energy_assets.definitions import defs
 
     graph = defs.resolve_asset_graph()

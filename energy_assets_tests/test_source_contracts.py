@@ -36,7 +36,7 @@ from energy_assets.timeutil import market_day_bounds_utc
 UNIT = re.compile(
     r"_(mw|mwh|kw|kwh|gco2_per_kwh|k|c|m_per_s|w_per_m2|mm|mm_per_h|kg_per_m2|kg_per_m2_per_h|usd_per_mwh|pct|coverage)$"
 )
-NOT_QUANTITIES = {"payload_index", "settlement_period", "dno_region_id"}  # labels
+NOT_QUANTITIES = {"payload_index", "settlement_period", "dno_region_id", "days_ahead"}  # labels
 HTML = b"<!DOCTYPE html><html><body>Service unavailable</body></html>\n"
 
 

@@ -1,7 +1,9 @@
 """The ISOs' own feeds harmonized (group `iso`): `harmonized/lmp_hourly` and
 `harmonized/operator_forecasts`, region x market day, from the raw ISO feeds stored
 (`registry.ISO_PROVIDERS`, served under the regions' feed key "iso"). The pure code is in
-`energy_assets/harmonize/iso.py`.
+`energy_assets/harmonize/iso.py`. GB is among the forecast regions: NESO's day-ahead and 2-14
+day demand forecasts (`sources/neso_forecasts.py`, registered with the ISO providers) give its
+`harmonized/operator_forecasts` partitions; it has no LMP feed.
 
 `harmonized/lmp_hourly` is not the price group's `harmonized/prices` (`defs/prices.py`): that
 one is the epftoolbox benchmark's day-ahead market-clearing price per market and local hour

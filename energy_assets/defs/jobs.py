@@ -274,9 +274,11 @@ def _raw_schedule(feed: Feed, running: bool) -> dg.ScheduleDefinition:
 def raw_schedules(running: bool | None = None) -> list[dg.ScheduleDefinition]:
     """One schedule per feed; running by default when automation is on (`running` None: the
     `ENERGY_ASSETS_AUTOMATION` setting). The ISOs' own feeds have a sensor per provider instead
-    (`defs/publication_sensors.py`: a cursor, catch-up after downtime)."""
+    (`defs/publication_sensors.py`: a cursor, catch-up after downtime), and so have the
+    providers that publish every half-hour (`automation.HALF_HOURLY_PROVIDERS`)."""
     running = automation.enabled() if running is None else running
-    return [_raw_schedule(feed, running) for feed in FEEDS if feed.provider not in ISO_PROVIDERS]
+    sensed = set(ISO_PROVIDERS) | automation.HALF_HOURLY_PROVIDERS
+    return [_raw_schedule(feed, running) for feed in FEEDS if feed.provider not in sensed]
 
 
 RAW_SCHEDULES = raw_schedules()

@@ -16,6 +16,9 @@ down is a day never fetched, and nothing says so. The sensor instead:
   at most `CATCH_UP_DAYS` back (older gaps are a backfill's job: the skip reason says so); the
   first evaluation requests only the latest published day (history is a backfill, not a tick).
 
+Providers that publish every half-hour (`automation.HALF_HOURLY_PROVIDERS`: the GB Carbon
+Intensity API) get `half_hourly_sensor` instead of a daily schedule; see its docstring.
+
 Running by default with `ENERGY_ASSETS_AUTOMATION=1`, stopped otherwise (as the schedules).
 """
 
@@ -30,11 +33,14 @@ from energy_assets.defs.jobs import RAW_JOBS
 from energy_assets.defs.raw import feed_regions
 from energy_assets.layers import raw_job_name
 from energy_assets.partitions import partition_key
+from energy_assets.regions import region
 from energy_assets.sources.feeds import Feed
-from energy_assets.sources.registry import ISO_PROVIDERS
+from energy_assets.sources.registry import ISO_PROVIDERS, PROVIDERS
 
 CATCH_UP_DAYS = 7
 MINIMUM_INTERVAL_S = 600
+HALF_HOUR = dt.timedelta(minutes=30)
+HALF_HOURLY_INTERVAL_S = 300  # evaluated every 5 minutes: a half-hour is requested within 5
 
 
 def _daily_time(cron: str) -> dt.time:
@@ -123,11 +129,121 @@ def publication_sensor(provider: str, running: bool) -> dg.SensorDefinition:
     return _sensor
 
 
+def half_hour_slot(now: dt.datetime) -> dt.datetime:
+    """The UTC half-hour `now` falls in (its start)."""
+    now = now.astimezone(dt.UTC)
+    return now.replace(minute=now.minute - now.minute % 30, second=0, microsecond=0)
+
+
+def _open_days(code: str, now: dt.datetime) -> list[dt.date]:
+    """The market days of `code` still taking half-hours at `now`: the local day of the last
+    published half-hour (the one that ended by now) and today's (two around local midnight)."""
+    zone = region(code).timezone
+    last = (half_hour_slot(now) - HALF_HOUR).astimezone(ZoneInfo(zone)).date()
+    today = now.astimezone(ZoneInfo(zone)).date()
+    return sorted({last, today})
+
+
+def half_hourly_sensor(provider: str, running: bool) -> dg.SensorDefinition:
+    """`<provider>_publication_sensor` for a provider that publishes every half-hour (the GB
+    Carbon Intensity API: each half-hour's actual intensity and generation mix follow it).
+
+    A (region, market day) partition of such a feed grows through its day, so one request per
+    day (the ISO sensors' rule) would either wait a whole day or store a partial day for good.
+    This sensor requests two kinds of run, per feed and region the feed serves:
+
+    - the OPEN days (the local day of the last half-hour published, and today: two just after
+      local midnight): at most once per UTC half-hour slot. The cursor keeps the slot last
+      requested, and the run key names the slot (`<feed>:<partition>@<YYYY-MM-DDTHHMM>Z`), so a
+      partition is re-fetched at most once per half-hour and never twice for the same one,
+      also across daemon restarts; each run replaces the partition with the day so far;
+    - each FINISHED day (its last half-hour published) once more, whole, under the run key
+      `<feed>:<partition>` (the ISO sensors' key); the cursor keeps the last finished day
+      requested. After downtime it catches up at most `CATCH_UP_DAYS` finished days (older
+      gaps are a backfill's job; the log says so); the first evaluation requests only the
+      latest finished day.
+
+    It replaces the provider's daily raw schedules (`defs/jobs.raw_schedules`), whose one
+    request a day would duplicate the finished-day run. Evaluated every
+    `HALF_HOURLY_INTERVAL_S`: a half-hour is requested within minutes of its publication."""
+    feeds = PROVIDERS[provider]
+    jobs = [RAW_JOBS[f.asset_name] for f in feeds]
+
+    @dg.sensor(
+        name=f"{provider}_publication_sensor",
+        jobs=jobs,
+        minimum_interval_seconds=HALF_HOURLY_INTERVAL_S,
+        default_status=(
+            dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
+        ),
+        description=f"{provider}'s raw feeds as the provider publishes them, every half-hour:"
+        " the open market day(s) at most once per half-hour, each finished day once more;"
+        f" a cursor so nothing is requested twice, catching up to {CATCH_UP_DAYS} finished"
+        " days after downtime.",
+    )
+    def _sensor(context: dg.SensorEvaluationContext):
+        now = automation._clock()
+        slot = half_hour_slot(now)
+        stamp = f"{slot:%Y-%m-%dT%H%M}Z"
+        cursor: dict[str, dict[str, dict[str, str]]] = (
+            json.loads(context.cursor) if context.cursor else {}
+        )
+        requests, skipped = [], []
+
+        def request(feed: Feed, code: str, day: dt.date, run_key: str) -> None:
+            key = partition_key(code, day.isoformat())
+            requests.append(
+                dg.RunRequest(
+                    run_key=run_key.format(key=key),
+                    job_name=raw_job_name(feed.provider, feed.name),
+                    partition_key=key,
+                )
+            )
+
+        for feed in feeds:
+            first = dt.date.fromisoformat(feed.first_date)
+            done = cursor.setdefault(feed.asset_name, {})
+            for code in feed_regions(feed):
+                state = done.setdefault(code, {})
+                open_days = [d for d in _open_days(code, now) if d >= first]
+                finished = _open_days(code, now)[0] - dt.timedelta(days=1)
+                after = state.get("finished")
+                after_day = dt.date.fromisoformat(after) if after else None
+                if finished >= first and (after_day is None or after_day < finished):
+                    days, older = _days(after_day, finished, first)
+                    if older:
+                        skipped.append(f"{feed.asset_name} {code}: {older} day(s) before {days[0]}")
+                    for day in days:
+                        request(feed, code, day, f"{feed.asset_name}:{{key}}")
+                    state["finished"] = finished.isoformat()
+                if open_days and state.get("slot") != stamp:
+                    for day in open_days:
+                        request(feed, code, day, f"{feed.asset_name}:{{key}}@{stamp}")
+                    state["slot"] = stamp
+        context.update_cursor(json.dumps(cursor, sort_keys=True))
+        if skipped:
+            context.log.warning(
+                "not requested (older than the catch-up window; backfill them): "
+                + "; ".join(skipped)
+            )
+        if requests:
+            return requests
+        return dg.SkipReason(
+            f"{provider}: the half-hour from {slot:%Y-%m-%d %H:%M} UTC is already requested"
+        )
+
+    return _sensor
+
+
 def publication_sensors(running: bool | None = None) -> list[dg.SensorDefinition]:
-    """One sensor per ISO provider; running by default when automation is on (`running` None:
-    the `ENERGY_ASSETS_AUTOMATION` setting)."""
+    """One sensor per ISO provider and per half-hourly provider (`half_hourly_sensor`);
+    running by default when automation is on (`running` None: the `ENERGY_ASSETS_AUTOMATION`
+    setting)."""
     running = automation.enabled() if running is None else running
-    return [publication_sensor(provider, running) for provider in ISO_PROVIDERS]
+    return [publication_sensor(provider, running) for provider in ISO_PROVIDERS] + [
+        half_hourly_sensor(provider, running)
+        for provider in sorted(automation.HALF_HOURLY_PROVIDERS)
+    ]
 
 
 PUBLICATION_SENSORS = publication_sensors()

@@ -135,6 +135,23 @@ def _ercot_renewables(kind: str) -> Callable[[pl.DataFrame], pl.DataFrame]:
     return select
 
 
+def _neso_demand(frame: pl.DataFrame) -> pl.DataFrame:
+    """NESO's national demand forecast: one value per cardinal point (`measure`), the vintage
+    its days ahead (and forecasting point, where published)."""
+    vintage = pl.lit("D-") + pl.col("days_ahead").cast(pl.String)
+    return _long(
+        frame,
+        forecast_kind=_const("load"),
+        area=_const("national"),
+        measure=pl.lit("cardinal_point ") + pl.col("cardinal_point"),
+        issued_at_utc=pl.col("issued_at_utc"),
+        vintage=pl.when(pl.col("forecast_point").is_null())
+        .then(vintage)
+        .otherwise(vintage + pl.lit(" ") + pl.col("forecast_point")),
+        mw=pl.col("forecast_demand_mw"),
+    )
+
+
 FORECAST_FEEDS: tuple[ForecastFeed, ...] = (
     ForecastFeed(
         "caiso_oasis",
@@ -237,6 +254,10 @@ FORECAST_FEEDS: tuple[ForecastFeed, ...] = (
             mw=pl.col("generation_mw"),
         ),
     ),
+    # GB: NESO's demand forecasts at cardinal points (not hourly: each point's window start,
+    # truncated to its hour; the point is the `measure`), partitioned by the target day
+    ForecastFeed("neso_forecasts", "day_ahead_demand_forecast", False, _neso_demand),
+    ForecastFeed("neso_forecasts", "demand_forecast_2_14_day", False, _neso_demand),
 )
 
 

@@ -355,6 +355,14 @@ for _suffix in (
 COLUMN_DESCRIPTIONS.update(
     {
         "settlement_date": "GB settlement date: the local (Europe/London) day, as published.",
+        # NESO demand forecasts (sources/neso_forecasts.py)
+        "target_date": "The GB local day a NESO demand forecast is for (TARGETDATE).",
+        "days_ahead": "Days before the target date the forecast was produced (DAYSAHEAD): its"
+        " vintage.",
+        "cardinal_point": "NESO cardinal point: a peak, trough or fixed time of the day the"
+        " national demand is forecast for (CARDINALPOINT, e.g. 1A, DP).",
+        "cp_type": "Cardinal point type: F fixed, T trough, P peak (CP_TYPE).",
+        "forecast_point": "NESO's forecasting point (F_Point), verbatim; null when not published.",
         "settlement_period": "GB settlement period of the local day, 1..48 (46 on the spring"
         " clock change, 50 in autumn); period 1 starts at local midnight.",
         "national_demand_mw": "NESO national demand (ND): GB demand met by transmission-connected"

@@ -156,6 +156,27 @@ class NesoDemand(RawProvenance):
         strict = True
 
 
+class NesoDemandForecast(RawProvenance):
+    """NESO national demand forecasts (day-ahead, 2-14 days ahead), one row per target date x
+    vintage (days ahead, forecasting point) x cardinal point: the point's UTC window
+    (`interval_start_utc`..`interval_end_utc`), its type (F fixed, T trough, P peak) and the
+    forecast national demand (MW). `issued_at_utc` is the documented conservative assumption of
+    `sources/neso_forecasts.py` (the payload states no issue time)."""
+
+    interval_end_utc: UtcTimestamp
+    target_date: pl.Date
+    days_ahead: pl.Int64 = pa.Field(ge=0, le=14)
+    cardinal_point: str
+    cp_type: str = pa.Field(nullable=True)
+    forecast_point: str = pa.Field(nullable=True)
+    issued_at_utc: UtcTimestamp
+    forecast_demand_mw: pl.Float64 = pa.Field(ge=0, le=100_000)
+
+    class Config:
+        unique = ["region", "target_date", "days_ahead", "cardinal_point", "forecast_point"]
+        strict = True
+
+
 _GCO2 = {"nullable": True, "ge": 0, "le": 1_500}
 _PCT = {"nullable": True, "ge": 0, "le": 100}
 

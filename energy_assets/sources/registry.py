@@ -23,6 +23,7 @@ from energy_assets.sources import (
     isone,
     miso,
     neso,
+    neso_forecasts,
     nyiso,
     pjm,
     spp,
@@ -45,6 +46,8 @@ ISO_PROVIDERS = MappingProxyType(
         "spp": spp.FEEDS,
         "miso": miso.FEEDS,
         "bpa": bpa.FEEDS,
+        # GB's system operator: its demand forecasts go to harmonized/operator_forecasts too
+        "neso_forecasts": neso_forecasts.FEEDS,
     }
 )
 
