@@ -11,9 +11,10 @@ that hold only the latest forecast:
 - "2-14 Days Ahead Demand Forecast", resource "Historic 2-14 Day Ahead Demand Forecasts"
   (`TWO_TO_14_DAY_RESOURCE`).
 
-The resource ids are the ones the portal's dataset pages name (neso.energy/data-portal/
-1-day-ahead-demand-forecast/historic_day_ahead_demand_forecasts and the 2-14 days page); the
-fields are the pages' "Table Information": `DAYSAHEAD` (days in advance the forecast was
+The resource ids were taken from a public client's resource list (atsangarides/pyngeso,
+`resources.py`) and have not been checked against the live portal from here (no network):
+check them first when running live. The fields are the portal pages' "Table Information"
+(neso.energy/data-portal/1-day-ahead-demand-forecast and the 2-14 days page): `DAYSAHEAD` (days in advance the forecast was
 produced), `TARGETDATE` (the date forecast, e.g. `2021-04-24T00:00:00Z`), `FORECASTDEMAND`
 (national demand, MW), `CARDINALPOINT` (e.g. `2A`, `1F`), `CP_TYPE` (F, T or P: fixed, trough,
 peak), `CP_ST_TIME` / `CP_END_TIME` (the cardinal point's window as a clock number, `930` =
