@@ -57,8 +57,9 @@ DEFAULT_USER_AGENT = "energy-assets/0.1 (+https://github.com/energy-assets)"
 
 #: Minimum seconds between request starts per provider. Providers not listed are not limited.
 #: Sources: CAISO OASIS asks for ~1 request / 5 s; PJM Data Miner 2 allows non-members
-#: 6 requests / min; ERCOT's public API 30 / min; EIA API v2 ~5,000 / h; the others are polite
-#: defaults for services without a published limit.
+#: 6 requests / min; ERCOT's public API 30 / min; EIA API v2 ~5,000 / h; NREL's APIs (PVWatts)
+#: 1,000 / h per key by default; the others are polite defaults for services without a
+#: published limit.
 DEFAULT_MIN_INTERVAL_S: Mapping[str, float] = {
     "caiso": 5.0,
     "pjm": 10.0,
@@ -73,6 +74,7 @@ DEFAULT_MIN_INTERVAL_S: Mapping[str, float] = {
     "neso": 0.5,
     "uk_carbon_intensity": 0.5,
     "open_meteo": 0.2,
+    "pvwatts": 3.6,
 }
 
 _REDACTED = "REDACTED"
