@@ -265,9 +265,16 @@ DAILY_ROLLUP = (
 ).with_label(f"daily ({ROLLUP_CRON} UTC)")
 
 
+# groups built when a user asks, never by automation and never late: the PVWatts typical-year
+# profile (`defs/solar.py`, one live request per region; nothing reads it unless a run asks)
+ON_DEMAND_GROUPS = frozenset({"solar"})
+
+
 def condition_for(spec: dg.AssetSpec) -> dg.AutomationCondition | None:
     if spec.group_name == "raw":
         return None  # the raw schedules (defs/jobs.py) fetch on the providers' times
+    if spec.group_name in ON_DEMAND_GROUPS:
+        return None
     if spec.key in CROSS_REGION_KEYS:
         return ONCE_EVERY_REGION_IS_DUE
     if spec.partitions_def is None:
@@ -320,7 +327,7 @@ def _targets(assets: Iterable[dg.AssetsDefinition]) -> list[_Target]:
     for assets_def in assets:
         for key in assets_def.keys:
             spec = assets_def.specs_by_key[key]
-            if spec.group_name in REPLAY_ONLY_GROUPS:
+            if spec.group_name in REPLAY_ONLY_GROUPS | ON_DEMAND_GROUPS:
                 continue
             partitions = spec.partitions_def
             if partitions is None:

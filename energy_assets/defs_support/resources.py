@@ -23,6 +23,7 @@ from energy_assets.warehouse import TableName, Warehouse
 
 TRANSPORTS = ("live", "replay", "record")
 EIA_API_KEY_ENV = "EIA_API_KEY"
+NREL_API_KEY_ENV = "NREL_API_KEY"
 
 
 class HttpResource(dg.ConfigurableResource):
@@ -32,12 +33,15 @@ class HttpResource(dg.ConfigurableResource):
     forecasts) that replay serves for providers whose history is a bulk file rather than recorded
     responses. `eia_api_key`: the EIA API v2 key for live EIA-930 requests; `default_resources`
     sets it as `dg.EnvVar("EIA_API_KEY")` when that variable is set, so Dagster shows the
-    variable's name, never its value. Unset, the provider reads `EIA_API_KEY` itself."""
+    variable's name, never its value. Unset, the provider reads `EIA_API_KEY` itself.
+    `nrel_api_key`: NREL's key for live PVWatts requests (`harmonized/pv_profile`), the same
+    way (`NREL_API_KEY`)."""
 
     transport: str = "replay"
     recordings_dir: str | None = None
     datasets_dir: str | None = None
     eia_api_key: str | None = None
+    nrel_api_key: str | None = None
 
     @contextmanager
     def client(self) -> Iterator[HttpClient]:
@@ -53,7 +57,8 @@ class HttpResource(dg.ConfigurableResource):
     def api_keys(self) -> dict[str, str]:
         """API keys by the environment variable they stand for (`FeedSource.keys`). Not named
         `keys`: Dagster reads a resource with `dict(self)`, which would take it for a mapping."""
-        return {EIA_API_KEY_ENV: self.eia_api_key} if self.eia_api_key else {}
+        keys = {EIA_API_KEY_ENV: self.eia_api_key, NREL_API_KEY_ENV: self.nrel_api_key}
+        return {name: key for name, key in keys.items() if key}
 
 
 class ArchiveResource(dg.ConfigurableResource):
@@ -119,8 +124,8 @@ def default_resources(
     """Resources; what is not given comes from the environment: `ENERGY_ASSETS_DATA`,
     `ENERGY_ASSETS_WAREHOUSE` (default `<data>/warehouse`; a folder or an fsspec URL such as
     `s3://bucket/prefix`), `ENERGY_ASSETS_RECORDINGS`, `ENERGY_ASSETS_TRANSPORT` (default
-    `replay`), `EIA_API_KEY` (passed as an `EnvVar`: resolved when a run starts, and shown as the
-    variable's name in the UI). In `record` mode, payloads are recorded under `<data>/recordings`,
+    `replay`), `EIA_API_KEY` and `NREL_API_KEY` (passed as `EnvVar`s: resolved when a run starts,
+    and shown as the variable's name in the UI). In `record` mode, payloads are recorded under `<data>/recordings`,
     never into the shared recordings."""
     data = Path(data_dir) if data_dir else settings.data_dir()
     warehouse = settings.warehouse_root(data)
@@ -137,6 +142,7 @@ def default_resources(
             recordings_dir=str(recordings),
             # an EnvVar only when set: an unset EnvVar fails every run at resource init, replay too
             eia_api_key=dg.EnvVar(EIA_API_KEY_ENV) if os.environ.get(EIA_API_KEY_ENV) else None,
+            nrel_api_key=dg.EnvVar(NREL_API_KEY_ENV) if os.environ.get(NREL_API_KEY_ENV) else None,
         ),
         "archive": ArchiveResource(root=str(data / "raw_archive")),
         "model_store": ModelStoreResource(

@@ -47,6 +47,12 @@ def _partition(key: str | dg.MultiPartitionKey) -> dict[str, str]:
     return {"date": str(key)}
 
 
+def pv_profile_partition(region: str) -> dict[str, str]:
+    """The stored partition of a region-only (static) partitioned asset such as
+    harmonized/pv_profile: its key, as the IO manager files it."""
+    return _partition(region)
+
+
 def _describe(partition: dict[str, str]) -> str:
     return "|".join(partition[d] for d in sorted(partition))
 

@@ -461,6 +461,34 @@ COLUMN_DESCRIPTIONS.update(
     }
 )
 
+# harmonized/pv_profile (defs/solar.py): a typical year of PV per kW installed (PVWatts)
+COLUMN_DESCRIPTIONS.update(
+    {
+        "hour_of_year": "Hour of the typical year, 0 (Jan 1 00:00) .. 8759 (Dec 31 23:00), on the"
+        " profile's clock (UTC + utc_offset_h); 365 days, no Feb 29.",
+        "day_of_month": "Day of the month of the typical year's hour (1-31).",
+        "hour_local_standard": "Hour of the day on the profile's clock (0-23): local standard"
+        " time of the simulated site, never daylight saving time.",
+        "pv_kw_per_kw": "AC output per kW of DC nameplate, kW per kW installed (mean over the"
+        " hour; 0-1, capped by the inverter).",
+        "utc_offset_h": "The profile's hours are on the clock UTC + this many hours: the site's"
+        " local standard time (PVWatts), or for a profile standing in for another location,"
+        " that moved by the longitude difference (4 minutes per degree).",
+        "site_latitude_deg": "Latitude of the home's location for the region (its first"
+        " weather point), degrees north.",
+        "site_longitude_deg": "Longitude of the home's location for the region (its first"
+        " weather point), degrees east.",
+        "profile_latitude_deg": "Latitude the profile was simulated at (PVWatts' station or the"
+        " recording's location), degrees north.",
+        "profile_longitude_deg": "Longitude the profile was simulated at, degrees east.",
+        "location_proxy": "True when the profile was simulated somewhere else than the region's"
+        " site (offline: the one recorded PVWatts export, Denver CO).",
+        "dc_system_kw": "DC nameplate of the simulated system, kW (the profile is per kW).",
+        "profile_source": "What produced the profile: pvwatts_v8 (the API) or"
+        " pvwatts_calculator_export (the calculator's hourly CSV).",
+    }
+)
+
 for _fuel in ("biomass", "coal", "imports", "gas", "nuclear", "other", "hydro", "solar", "wind"):
     COLUMN_DESCRIPTIONS.setdefault(f"{_fuel}_pct", f"Share of GB generation from {_fuel}, %.")
 
