@@ -15,6 +15,7 @@ the day before, so its cost regret is zero and its CO2 "regret" is for informati
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import polars as pl
 
@@ -23,7 +24,7 @@ from energy_assets.optimize.day_problems import (
     household_day_problem,
     slot_signal,
 )
-from energy_assets.optimize.fleet import solve_fleet
+from energy_assets.optimize.fleet import FleetProblem, solve_fleet
 from energy_assets.optimize.household import (
     solve_household,
 )
@@ -204,6 +205,7 @@ def _fleet_perfect_foresight(
                 f"fleet home {home_id!r} does not match the fleet rebuilt from seed"
                 f" {first['fleet_seed']}: the plan was made with other fleet data"
             )
+    problem = _with_planned_pv(problem, fleet)
     best = solve_fleet(problem)
     prices = pl.DataFrame(
         {"interval_start_utc": slots, "price_usd_per_kwh": problem.price_usd_per_kwh},
@@ -214,6 +216,26 @@ def _fleet_perfect_foresight(
         .select("home_id", "interval_start_utc", "net_import_kw")
         .join(prices, on="interval_start_utc", how="left")
     )
+
+
+def _with_planned_pv(problem: FleetProblem, fleet: pl.DataFrame) -> FleetProblem:
+    """The rebuilt fleet with each home's PV as the plan's rows have it: the household's PV
+    (what the rebuild gives too) or a PVWatts profile (`pv_source: pvwatts`), so that perfect
+    foresight plans the same homes the plan did, whichever PV it used."""
+    n_slots = len(problem.slot_starts_utc)
+    pv = {
+        home_id: group.sort("interval_start_utc")
+        for (home_id,), group in fleet.select("home_id", "interval_start_utc", "pv_kw").group_by(
+            "home_id"
+        )
+    }
+    homes = []
+    for home in problem.homes:
+        rows = pv.get(home.home_id)
+        if rows is None or rows.height != n_slots:
+            raise ValueError(f"fleet home {home.home_id!r} has no PV for every slot of the day")
+        homes.append(replace(home, pv_kw=rows["pv_kw"].to_numpy()))
+    return replace(problem, homes=homes)
 
 
 def hours_without_actual(actual: pl.DataFrame) -> int:

@@ -63,12 +63,16 @@ def fleet_day_problem(
     objective: str,
     feeder_import_limit_kw: float | None,
     feeder_export_limit_kw: float | None,
+    pv_kw_per_kw: np.ndarray | None = None,
 ) -> FleetProblem:
-    """`n_homes` homes diversified from the household year (deterministic per `seed`)."""
+    """`n_homes` homes diversified from the household year (deterministic per `seed`); their PV
+    the household's, or `pv_kw_per_kw` (per slot) x each home's kWp when given."""
     return FleetProblem(
         slot_starts_utc=slots,
         slot_minutes=SLOT_MINUTES,
-        homes=make_fleet(market_date, n_homes, tz, household, seed, SLOT_MINUTES),
+        homes=make_fleet(
+            market_date, n_homes, tz, household, seed, SLOT_MINUTES, pv_kw_per_kw=pv_kw_per_kw
+        ),
         price_usd_per_kwh=np.array(time_of_use_usd_per_kwh(slots, tz)),
         carbon_gco2_per_kwh=np.array(carbon_gco2_per_kwh),
         objective=objective,  # type: ignore[arg-type]

@@ -27,7 +27,10 @@ is the same whatever `n_homes` is):
 - PV: with probability `pv_share` (0.6) the home has PV of U(3, 9) kWp, scaled from the source
   system taken as `SOURCE_PV_KWP` = 5 kWp (its best half-hour is 4.4 kW). PV follows the sun, so
   it is not time-shifted, and by default all homes share one PV source day (one feeder, one
-  weather; `shared_pv_weather=False` draws it per home like the load).
+  weather; `shared_pv_weather=False` draws it per home like the load). Given `pv_kw_per_kw` (a
+  profile per kW installed for the day's slots, e.g. `pv_from_typical_year` of a PVWatts typical
+  year at the region's location), each home's PV is that profile x its kWp instead: the same
+  homes have PV, with the same kWp (the random draws do not change), only the shape differs.
 - Battery: with probability `battery_share` (0.8), one of `BATTERY_MODELS`: 5 kWh / 2.5 kW,
   10 kWh / 5 kW, 13.5 kWh / 5 kW (Powerwall-like), 95 % charge and discharge efficiency (about
   90 % round trip), 10 % reserve (`soc_min`), initial SOC U(20, 80) % of capacity, end target =
@@ -207,14 +210,24 @@ def make_fleet(
     battery_share: float = 0.8,
     shared_pv_weather: bool = True,
     degradation_cost_usd_per_kwh: float = 0.01,
+    pv_kw_per_kw: np.ndarray | None = None,
 ) -> list[Home]:
     """`n_homes` homes for local day `day` in `tz`, from `load_household_year(...)`; see the
-    module docstring. Deterministic per `seed`."""
+    module docstring. Deterministic per `seed`. `pv_kw_per_kw`: PV per kW installed for each
+    slot of the day (None: the household's PV)."""
     if n_homes < 1:
         raise ValueError(f"n_homes must be >= 1, got {n_homes}")
     if (24 * 60) % slot_minutes:
         raise ValueError(f"slot_minutes={slot_minutes} must divide a day")
     starts = intervals_utc(day, tz, timedelta(minutes=slot_minutes))
+    if pv_kw_per_kw is not None:
+        pv_kw_per_kw = np.asarray(pv_kw_per_kw, dtype=np.float64)
+        if pv_kw_per_kw.shape != (len(starts),):
+            raise ValueError(
+                f"pv_kw_per_kw has {pv_kw_per_kw.size} values for the day's {len(starts)} slots"
+            )
+        if not np.all(np.isfinite(pv_kw_per_kw)) or np.any(pv_kw_per_kw < 0):
+            raise ValueError("pv_kw_per_kw must be finite and non-negative")
     zone = ZoneInfo(tz)
     half = timedelta(minutes=slot_minutes / 2)
     wall_hours = np.array(
@@ -246,11 +259,12 @@ def make_fleet(
 
         load = sample("load_kw", load_day, wall_hours + shift) * scale
         pv_day = shared_pv_day if shared_pv_weather else load_day
-        pv = (
-            sample("pv_kw", pv_day, wall_hours) * (kwp / SOURCE_PV_KWP)
-            if has_pv
-            else np.zeros(len(starts))
-        )
+        if not has_pv:
+            pv = np.zeros(len(starts))
+        elif pv_kw_per_kw is not None:
+            pv = pv_kw_per_kw * kwp
+        else:
+            pv = sample("pv_kw", pv_day, wall_hours) * (kwp / SOURCE_PV_KWP)
         battery = None
         if has_battery:
             initial = round(model.capacity_kwh * initial_frac, 3)
@@ -277,3 +291,35 @@ def _wall_hours(local: datetime) -> float:
 def day_slot_starts(day: date, tz: str, slot_minutes: int = 15) -> list[datetime]:
     """UTC slot starts of local day `day` in `tz` (96 at 15 min; 92/100 on DST days)."""
     return [s.astimezone(UTC) for s in intervals_utc(day, tz, timedelta(minutes=slot_minutes))]
+
+
+def pv_from_typical_year(
+    pv_kw_per_kw: np.ndarray,
+    utc_offset_h: float,
+    slot_starts_utc: list[datetime],
+    slot_minutes: int = 15,
+) -> np.ndarray:
+    """PV per kW installed for each slot, read from a typical year of 8760 hourly means.
+
+    The typical year's hours are on the clock UTC + `utc_offset_h` (PVWatts: the site's local
+    standard time; `sources/pvwatts.py`), hour k = day k // 24 + 1 of a year without Feb 29,
+    hour k % 24. A slot takes the value of the hour that holds its midpoint on that clock (so a
+    whole-hour offset gives each hour's four slots the hour's mean, and the day's energy is the
+    hours'). The calendar date on that clock picks the day of the typical year, whatever the
+    year of the slot (Feb 29 reads Feb 28). Going through UTC, a DST day is simply 23 or 25
+    hours long: the sun is not moved by the clock change.
+    """
+    values = np.asarray(pv_kw_per_kw, dtype=np.float64)
+    if values.shape != (8760,):
+        raise ValueError(f"a typical year has 8760 hours, got {values.size}")
+    half = timedelta(minutes=slot_minutes / 2)
+    shift = timedelta(hours=utc_offset_h)
+    out = np.empty(len(slot_starts_utc))
+    for i, start in enumerate(slot_starts_utc):
+        clock = (start.astimezone(UTC) + half + shift).replace(tzinfo=None)
+        month, dom = clock.month, clock.day
+        if (month, dom) == (2, 29):
+            dom = 28
+        day_index = date(2019, month, dom).timetuple().tm_yday - 1
+        out[i] = values[day_index * 24 + clock.hour]
+    return out
