@@ -31,7 +31,10 @@ ISO = [
     for k in EVERY
     if GRAPH.get(k).group_name == "iso" or (k.path[0] == "raw" and k.path[1] in ISO_RAW)
 ]
-ALL = [k for k in EVERY if k not in PRICES and k not in ISO]
+# the PVWatts typical-year profile (group `solar`, defs/solar.py) is partitioned by region only
+# (a typical year serves every day) and run per region: tested in test_pvwatts.py
+SOLAR = [k for k in EVERY if GRAPH.get(k).group_name == "solar"]
+ALL = [k for k in EVERY if k not in PRICES and k not in ISO and k not in SOLAR]
 DAY_AHEAD = [k for k in ALL if k.path[0] in ("models", "forecasts", "dispatch", "evaluation")]
 # Dagster plans an asset backfill only when the roots of the selection share one partitions
 # definition: each provider's raw feeds have their own (the regions it serves, from its first
@@ -95,7 +98,9 @@ def test_days_before_the_first_day_ahead_day_target_only_what_exists():
 def test_every_region_day_asset_runs_a_backfill_range_in_one_run():
     """Same policy everywhere, and no self-dependency: Dagster then groups the assets of a
     selection that share a partitions definition into one run over the range."""
-    partitioned = [key for key in EVERY if GRAPH.get(key).partitions_def is not None]
+    partitioned = [
+        key for key in EVERY if GRAPH.get(key).partitions_def is not None and key not in SOLAR
+    ]
     # the three reconciliation/* assets among them, GB's 4 raw feeds (NESO demand, the Carbon
     # Intensity API's national, regional and generation mix), the 14 partitioned price assets,
     # the ISOs' 35 raw feeds, NESO's 2 demand-forecast feeds (registered with them) and their

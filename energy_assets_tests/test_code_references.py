@@ -1,7 +1,7 @@
 """Every asset's UI page links to its code: `dagster/code_references` names the file that holds
 it (a raw asset's provider module; otherwise `energy_assets/defs/<layer>.py`, or
-`energy_assets/defs/prices.py` for the price group, `defs/iso.py` for group `iso`, at its
-function)."""
+`energy_assets/defs/prices.py` for the price group, `defs/iso.py` for group `iso`,
+`defs/solar.py` for group `solar`, at its function)."""
 
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ def test_every_asset_links_to_its_code(tmp_path):
         else:
             # the day-ahead price assets (every layer) are one module: defs/prices.py; the
             # ISOs' harmonized tables (group `iso`) are defs/iso.py, but their demand and fuel
-            # mix, harmonized/iso_grid_hourly, which is defs/iso_grid.py
-            module = node.group_name if node.group_name in ("prices", "iso") else layer
+            # mix, harmonized/iso_grid_hourly, which is defs/iso_grid.py; the PVWatts profile
+            # (group `solar`) is defs/solar.py
+            module = node.group_name if node.group_name in ("prices", "iso", "solar") else layer
             if key == dg.AssetKey(["harmonized", "iso_grid_hourly"]):
                 module = "iso_grid"
             assert path == PACKAGE / "defs" / f"{module}.py", key
