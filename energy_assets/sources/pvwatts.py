@@ -12,12 +12,17 @@ Live: `GET https://developer.nrel.gov/api/pvwatts/v8.json` with `system_capacity
 `FetchedPayload.url`, the archive's sidecar, logs, error messages or recordings (the client
 redacts `api_key` everywhere, as for EIA). NREL's documented default limit is 1,000 requests an
 hour per key (HTTP 429 past it); the client spaces PVWatts requests 3.6 s apart. One request per
-region serves every day of every year (a typical year), so the limit is never near.
+region serves every day of every year (a typical year), so the limit is never near. Not checked
+from here (no network): NREL's pages now say "NLR", and a third-party listing says the APIs move
+from developer.nrel.gov to developer.nlr.gov; if the documented host stops answering, `API_URL`
+is the one place to change.
 
 The response (v8 documentation, developer.nrel.gov/docs/solar/pvwatts/v8/) is JSON:
 `{"inputs": {...}, "errors": [], "warnings": [], "version": "...", "station_info": {"lat",
 "lon", "elev", "tz", "city", "state", "country", "distance", "weather_data_source", ...},
-"outputs": {"ac_monthly": [12], "ac_annual", "capacity_factor", ..., "ac": [8760], ...}}`.
+"outputs": {"ac_monthly": [12], "ac_annual", "capacity_factor", ..., "ac": [8760], ...}}` (the
+v6 documentation's example response shows the same `station_info`, e.g. `"tz": -7` near
+Boulder).
 `outputs.ac` (hourly only) is the AC system output in W, 8760 values: the hours of a typical
 year (NSRDB TMY: each month taken from some real year), January 1 00:00 first, 365 days, no
 leap day. An input error comes as an `errors` list (usually with HTTP 422, which the client
