@@ -31,8 +31,8 @@ from energy_assets.definitions import build_definitions
 from energy_assets.defs import solar
 from energy_assets.defs.dispatch import FleetConfig, PvSource
 from energy_assets.defs_support.resources import HttpResource, default_resources
-from energy_assets.evaluation.dispatch_value import _with_planned_pv
-from energy_assets.optimize.day_problems import SLOT_MINUTES, fleet_day_problem
+from energy_assets.evaluation.dispatch_value import _with_planned_pv, fleet_value
+from energy_assets.optimize.day_problems import SLOT_MINUTES, fleet_day_problem, slot_signal
 from energy_assets.optimize.fleet import home_schedule_rows, solve_fleet
 from energy_assets.optimize.fleet_profiles import (
     day_slot_starts,
@@ -396,8 +396,8 @@ def test_a_live_run_uses_the_resource_key_and_stores_it_nowhere(monkeypatch, tmp
     assert SECRET.encode() not in (next((data / "warehouse").rglob("data.parquet")).read_bytes())
 
 
-def test_the_profile_is_partitioned_by_region_and_left_out_of_the_grid_jobs():
-    defs = build_definitions(default_resources())
+def test_the_profile_is_partitioned_by_region_and_left_out_of_the_grid_jobs(tmp_path):
+    defs = build_definitions(default_resources(tmp_path))
     graph = defs.resolve_asset_graph()
     node = graph.get(solar.PV_PROFILE)
     assert node.group_name == "solar"
@@ -506,33 +506,60 @@ def test_the_fleet_on_pvwatts_is_a_valid_schedule_with_other_pv(recordings, data
             kwp = pv.max() / shape.max()
             assert 3 <= kwp <= 9
             np.testing.assert_allclose(pv, shape * kwp, rtol=1e-9, atol=1e-12)
-    # and LA's PV peaks around local noon (PDT 13:00 = PST 12:00), the proxy's clock moved
-    peak = slots[int(np.argmax(shape))].astimezone(dt.timezone(dt.timedelta(hours=-7)))
-    assert 12 <= peak.hour <= 14
+    # and LA's daylight is centred on its solar noon (about 12:57 PDT on July 1), not Denver's:
+    # the proxy's clock was moved by the longitude difference (Denver's centre is 12:00 MST)
+    lit = [t for t, v in zip(slots, shape, strict=True) if v > 0]
+    centre = lit[0] + (lit[-1] + dt.timedelta(minutes=SLOT_MINUTES) - lit[0]) / 2
+    pdt = centre.astimezone(dt.timezone(dt.timedelta(hours=-7)))
+    assert 12.4 <= pdt.hour + pdt.minute / 60 <= 13.4
 
 
 def test_perfect_foresight_replans_the_fleet_with_the_plans_own_pv(recordings, datasets):
+    """evaluation/dispatch_value rebuilds the fleet from the seed (the household's PV) and then
+    takes each home's PV from the plan's rows: a plan on PVWatts PV, made on what turned out to
+    be the actual intensities, has a perfect foresight equal to itself (regret 0)."""
     household = load_household_year(household_path(datasets))
-    slots = day_slot_starts(DAY, "America/Los_Angeles", SLOT_MINUTES)
-    signal = [300.0] * len(slots)
-    year = _profile(recordings)
-    shape = pv_from_typical_year(year.frame["pv_kw_per_kw"].to_numpy(), -8.0, slots)
-    args = (DAY, slots, signal, "America/Los_Angeles", household, 6, 0, "cost", None, None)
+    tz = "America/Los_Angeles"
+    carbon = _carbon_day("CAISO", DAY)
+    slots, signal = slot_signal(
+        carbon["interval_start_utc"].to_list(), carbon["carbon_p50_gco2_per_kwh"].to_list()
+    )
+    shape = pv_from_typical_year(_profile(recordings).frame["pv_kw_per_kw"].to_numpy(), -8.0, slots)
+    args = (DAY, slots, signal, tz, household, 6, 0, "cost", None, None)
     planned = fleet_day_problem(*args, pv_kw_per_kw=shape)
     schedule = solve_fleet(planned)
+    signals = pl.DataFrame(
+        {
+            "interval_start_utc": slots,
+            "carbon_forecast_gco2_per_kwh": signal,
+            "price_usd_per_kwh": planned.price_usd_per_kwh,
+        },
+        schema_overrides={"interval_start_utc": pl.Datetime("us", "UTC")},
+    )
     rows = home_schedule_rows(
         schedule.per_home,
-        pl.DataFrame({"interval_start_utc": slots}).with_columns(
-            pl.col("interval_start_utc").cast(pl.Datetime("us", "UTC"))
-        ),
+        signals,
         region="CAISO",
         market_date=DAY,
-        columns=[],
+        columns=[
+            "carbon_forecast_gco2_per_kwh",
+            "price_usd_per_kwh",
+            pl.lit("cost").alias("objective"),
+            pl.lit(0, dtype=pl.Int64).alias("fleet_seed"),
+        ],
         feeder_import_limit_kw=None,
         feeder_export_limit_kw=None,
     )
-    rebuilt = _with_planned_pv(fleet_day_problem(*args), rows)  # rebuilt from the seed
+    rebuilt = _with_planned_pv(fleet_day_problem(*args), rows)  # from the seed: household PV
     for home, want in zip(rebuilt.homes, planned.homes, strict=True):
         np.testing.assert_array_equal(home.pv_kw, want.pv_kw)
         np.testing.assert_array_equal(home.load_kw, want.load_kw)
+    actual = carbon.select(
+        "interval_start_utc", pl.col("carbon_p50_gco2_per_kwh").alias("carbon_gco2_per_kwh")
+    )
+    value = fleet_value("CAISO", DAY, tz, rows, actual, household)
+    assert value["regret_cost_usd"] == pytest.approx(0.0, abs=1e-3)
+    assert value["perfect_foresight_cost_usd"] == pytest.approx(
+        value["realized_cost_usd"], abs=1e-3
+    )
     assert FleetConfig().pv_source is PvSource.household
