@@ -27,6 +27,9 @@
   Pacific, EIA-930 09:00 Eastern; the weather forecast for tomorrow at 14:00 UTC); running by
   default when `ENERGY_ASSETS_AUTOMATION=1`. The ISOs' own feeds have none: one sensor per ISO
   provider requests their new days instead (`defs/publication_sensors.py`).
+- `pv_profile_job` (`defs/solar.py`): `harmonized/pv_profile` for one region (group `solar`,
+  partitioned by region only: a PVWatts typical year), read by the VPP fleet with
+  `pv_source: pvwatts`.
 - `load_ingest_job`, `carbon_ingest_job`, `carbon_day_ahead_job`: the load and carbon slices of
   `ingest_job` and `day_ahead_job` (what `benchmark regions` runs).
 - `daily_ingest_schedule`: 15:00 UTC, yesterday for every region (after EIA-930's 09:00 Eastern

@@ -64,16 +64,25 @@ class ArrayType(StrEnum):
     two_axis = "two_axis"
 
 
+class PvDataset(StrEnum):
+    """PVWatts `dataset`: the NSRDB typical year (the Americas), or international stations."""
+
+    nsrdb = "nsrdb"
+    intl = "intl"
+
+
 class PvProfileConfig(dg.Config):
     """The home system PVWatts simulates (live; offline the recording's own system is used): 1 kW
     DC (the profile is per kW), `module_type`, `losses_pct` (PVWatts' default 14.08), fixed roof
-    mount, `tilt_deg` 20, facing south (`azimuth_deg` 180)."""
+    mount, `tilt_deg` 20, facing south (`azimuth_deg` 180), weather `dataset` (`nsrdb`; `intl`
+    for sites the NSRDB does not cover, e.g. possibly GB's: not checked here)."""
 
     module_type: ModuleType = ModuleType.standard
     array_type: ArrayType = ArrayType.roof_mount
     losses_pct: float = 14.08
     tilt_deg: float = 20.0
     azimuth_deg: float = 180.0
+    dataset: PvDataset = PvDataset.nsrdb
 
     def system(self) -> pvwatts.PvSystem:
         return pvwatts.PvSystem(
@@ -83,6 +92,7 @@ class PvProfileConfig(dg.Config):
             array_type=self.array_type.value,
             tilt_deg=self.tilt_deg,
             azimuth_deg=self.azimuth_deg,
+            dataset=self.dataset.value,
         )
 
 

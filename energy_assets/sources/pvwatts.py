@@ -6,7 +6,10 @@ a run asks for it (`dispatch/vpp_fleet_dispatch`, `pv_source: pvwatts`).
 
 Live: `GET https://developer.nrel.gov/api/pvwatts/v8.json` with `system_capacity` (kW DC),
 `module_type`, `losses` (%), `array_type`, `tilt`, `azimuth`, `lat`, `lon`, `timeframe=hourly`,
-`dataset=nsrdb` (`api_url`, `fetch_typical_year`). The key (`NREL_API_KEY`, from the Dagster
+`dataset=nsrdb` (`api_url`, `fetch_typical_year`). The NSRDB typical year covers the Americas;
+whether it serves the GB regions' sites is not checked here (no network): PVWatts documents
+`dataset=intl` (international stations) for elsewhere, a choice of `PvSystem.dataset` (the
+asset's `PvProfileConfig.dataset`), and an answer with `errors` fails naming URL and site. The key (`NREL_API_KEY`, from the Dagster
 `http` resource as an `EnvVar`, else the environment: `api_key_from_env`) goes through
 `HttpClient.get(secret_params={"api_key": ...})`, so it is on the wire only: never in
 `FetchedPayload.url`, the archive's sidecar, logs, error messages or recordings (the client
@@ -100,6 +103,10 @@ ARRAY_TYPES = {
     "two_axis": 4,
 }
 
+#: PVWatts `dataset` values: the NSRDB typical year (the default; the Americas, where the NSRDB
+#: has it), TMY2/TMY3 stations, `intl` (international stations).
+DATASETS = ("nsrdb", "tmy2", "tmy3", "intl")
+
 COLUMNS = ("hour_of_year", "month", "day_of_month", "hour_local_standard", "pv_kw_per_kw")
 
 _EXPORT_AC = "AC System Output (W)"
@@ -122,8 +129,11 @@ class PvSystem:
     array_type: str = "roof_mount"
     tilt_deg: float = 20.0
     azimuth_deg: float = 180.0
+    dataset: str = "nsrdb"
 
     def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            raise ValueError(f"dataset must be one of {list(DATASETS)}")
         if self.module_type not in MODULE_TYPES:
             raise ValueError(f"module_type must be one of {list(MODULE_TYPES)}")
         if self.array_type not in ARRAY_TYPES:
@@ -178,7 +188,7 @@ def request_params(latitude: float, longitude: float, system: PvSystem) -> dict[
         "lat": _number(latitude),
         "lon": _number(longitude),
         "timeframe": "hourly",
-        "dataset": "nsrdb",
+        "dataset": system.dataset,
     }
 
 
