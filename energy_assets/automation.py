@@ -16,7 +16,7 @@ it):
   (`ONCE_EVERY_REGION_IS_DUE`, `DAILY_ROLLUP`).
 - the PVWatts typical-year profile (group `solar`, `ON_DEMAND_GROUPS`) is built when a user asks
   (`pv_profile_job`): no condition, no freshness check (a typical year is never late).
-- every asset gets a `freshness` check, run hourly by the same automation: failed (severity
+- every other asset gets a `freshness` check, run hourly by the same automation: failed (severity
   WARN) while a region's due market day is not stored, with a table of every region, the day due,
   its deadline in the region's own clock and when it landed (`DEADLINES`).
 

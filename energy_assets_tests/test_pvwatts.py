@@ -29,8 +29,10 @@ from dagster._serdes import serialize_value
 
 from energy_assets.definitions import build_definitions
 from energy_assets.defs import solar
-from energy_assets.defs.dispatch import FleetConfig, PvSource
+from energy_assets.defs.dispatch import FleetConfig
+from energy_assets.defs.solar import PvSource
 from energy_assets.defs_support.resources import HttpResource, default_resources
+from energy_assets.evaluation import price_dispatch
 from energy_assets.evaluation.dispatch_value import _with_planned_pv, fleet_value
 from energy_assets.optimize.day_problems import SLOT_MINUTES, fleet_day_problem, slot_signal
 from energy_assets.optimize.fleet import home_schedule_rows, solve_fleet
@@ -563,3 +565,78 @@ def test_perfect_foresight_replans_the_fleet_with_the_plans_own_pv(recordings, d
         value["realized_cost_usd"], abs=1e-3
     )
     assert FleetConfig().pv_source is PvSource.household
+
+
+def test_the_price_fleet_takes_the_profile_and_its_valuation_keeps_it(recordings, datasets):
+    """dispatch/vpp_fleet_price_dispatch with pv_source pvwatts: the same homes with the
+    profile's PV; evaluation/price_dispatch_value rebuilds the fleet from the seed (household
+    PV) and takes the stored schedule's PV, so its plans value the homes that were planned."""
+    tz, day = "America/New_York", dt.date(2017, 7, 1)
+    household = load_household_year(household_path(datasets))
+    slots = day_slot_starts(day, tz, SLOT_MINUTES)
+    values = _profile(recordings).frame["pv_kw_per_kw"].to_numpy()
+    shape = pv_from_typical_year(values, -7.0 + (-75.17 + 105.18) / 15, slots)
+    planned = price_dispatch.fleet_day(day, tz, household, 8, 0, pv_kw_per_kw=shape)
+    default = price_dispatch.fleet_day(day, tz, household, 8, 0)
+    assert [h.load_kw.sum() for h in planned.homes] == [h.load_kw.sum() for h in default.homes]
+    assert any(
+        not np.array_equal(a.pv_kw, b.pv_kw)
+        for a, b in zip(planned.homes, default.homes, strict=True)
+    )
+    hourly = [40 + 25 * math.sin(2 * math.pi * (h - 10) / 24) for h in range(24)]
+    schedule = price_dispatch.plan_fleet(planned, hourly)
+    rebuilt = price_dispatch.with_planned_pv(default, schedule.per_home)
+    for home, want in zip(rebuilt.homes, planned.homes, strict=True):
+        np.testing.assert_array_equal(home.pv_kw, want.pv_kw)
+    # re-planned on the same prices (perfect foresight when they were the actual ones), the
+    # rebuilt fleet costs what the plan costs
+    arrays = price_dispatch.schedule_arrays(schedule.per_home, rebuilt)
+    plan = price_dispatch.settle(rebuilt, **arrays, hourly_per_mwh=hourly)
+    again = price_dispatch.plan_fleet(rebuilt, hourly)
+    replanned = price_dispatch.schedule_arrays(again.per_home, rebuilt)
+    cost = price_dispatch.settle(rebuilt, **replanned, hourly_per_mwh=hourly).cost
+    assert cost == pytest.approx(plan.cost, abs=1e-3)
+
+
+def test_the_price_fleet_asset_reads_the_profile_when_asked(recordings, datasets, tmp_path):
+    data = tmp_path / "data"
+    resources = default_resources(data, recordings, "replay")
+    defs = build_definitions(resources)
+    day, key = dt.date(2017, 7, 1), dg.AssetKey(["dispatch", "vpp_fleet_price_dispatch"])
+    Warehouse(data / "warehouse").write(  # the day's price forecast, as forecasts/price_day_ahead
+        TableName("forecasts", "price_day_ahead"),
+        {"region": "PJM", "date": day.isoformat()},
+        pl.DataFrame(
+            {
+                "region": "PJM",
+                "market_date": day,
+                "hour": list(range(24)),
+                "price_p50_usd_per_mwh": [40 + 25 * math.sin(math.pi * h / 12) for h in range(24)],
+                "model_version": "test",
+            }
+        ),
+    )
+    assert _materialize_profile(resources, "PJM").success
+
+    def run(config: dict) -> tuple[pl.DataFrame, dict]:
+        result = dg.materialize(
+            list(defs.assets),
+            selection=[key],
+            partition_key=str(partition_key("PJM", day)),
+            resources=defs.resources,
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config={"ops": {"dispatch__vpp_fleet_price_dispatch": {"config": config}}},
+        )
+        metadata = result.asset_materializations_for_node("dispatch__vpp_fleet_price_dispatch")
+        frame, _ = Warehouse(data / "warehouse").read(
+            TableName(*key.path), [{"region": "PJM", "date": day.isoformat()}]
+        )
+        return frame, {k: v.value for k, v in metadata[0].metadata.items()}
+
+    household, household_meta = run({"n_homes": 8})
+    pvwatts_rows, pvwatts_meta = run({"n_homes": 8, "pv_source": "pvwatts"})
+    assert household_meta["pv_source"] == "household"
+    assert pvwatts_meta["pv_source"] == "pvwatts"
+    assert pvwatts_meta["pv_profile_location_proxy"] is True
+    assert household["load_kw"].to_list() == pvwatts_rows["load_kw"].to_list()
+    assert household["pv_kw"].to_list() != pvwatts_rows["pv_kw"].to_list()

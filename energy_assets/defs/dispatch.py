@@ -9,11 +9,10 @@ from energy_assets import settings, ui_metadata
 from energy_assets.atomic import write_atomic
 from energy_assets.defs.harmonized import GRID_REGIONS as DAY_AHEAD_REGIONS
 from energy_assets.defs.models import DAY_AHEAD_PARTITIONS
-from energy_assets.defs.solar import PV_PROFILE
+from energy_assets.defs.solar import PvSource, pvwatts_slots
 from energy_assets.defs_support.ranges import RANGE_POLICY, draws_plots, per_region_day, read_days
 from energy_assets.defs_support.resources import ModelStoreResource, WarehouseResource
 from energy_assets.defs_support.validation import PARTITION_EXPR, check_specs, validated_output
-from energy_assets.defs_support.warehouse import pv_profile_partition
 from energy_assets.optimize.compute_jobs import JobProblem, JobsInfeasible, solve_jobs
 from energy_assets.optimize.day_problems import (
     SLOT_MINUTES,
@@ -22,11 +21,7 @@ from energy_assets.optimize.day_problems import (
     slot_signal,
 )
 from energy_assets.optimize.fleet import FleetInfeasible, home_schedule_rows, solve_fleet
-from energy_assets.optimize.fleet_profiles import (
-    household_path,
-    load_household_year,
-    pv_from_typical_year,
-)
+from energy_assets.optimize.fleet_profiles import household_path, load_household_year
 from energy_assets.optimize.household import (
     ScheduleInfeasible,
     solve_household,
@@ -36,9 +31,9 @@ from energy_assets.optimize.plots import fleet_plot_png, schedule_plot_png
 from energy_assets.partitions import RegionDay, partition_keys
 from energy_assets.regions import region
 from energy_assets.schemas.dispatch import ComputeJobPlacement, HouseholdLoadShift, VppFleetDispatch
-from energy_assets.warehouse import TableName, Warehouse
 
 _KEY = dg.AssetKey(["dispatch", "household_load_shift"])
+SLOT_HOURS = SLOT_MINUTES / 60
 
 
 # Enums as config fields: Dagster's config schema lists their values (the launchpad offers them)
@@ -64,14 +59,6 @@ class FleetObjective(StrEnum):
 
     cost = "cost"
     carbon = "carbon"
-
-
-class PvSource(StrEnum):
-    """Where the fleet's PV shape comes from: the one real household's PV (the default), or the
-    region's PVWatts typical year (`harmonized/pv_profile`) x each home's kWp."""
-
-    household = "household"
-    pvwatts = "pvwatts"
 
 
 CARBON_QUANTILES = tuple(q.value for q in CarbonQuantile)
@@ -288,7 +275,7 @@ def vpp_fleet_dispatch(
     slots, signal = slot_signal(carbon["interval_start_utc"].to_list(), carbon[column].to_list())
     pv_kw_per_kw, pv_metadata = None, {"pv_source": config.pv_source.value}
     if config.pv_source == PvSource.pvwatts:
-        pv_kw_per_kw, profile_metadata = _pvwatts_slots(context, warehouse, rd, slots)
+        pv_kw_per_kw, profile_metadata = pvwatts_slots(context, warehouse, rd.region, slots)
         pv_metadata |= profile_metadata
     problem = fleet_day_problem(
         rd.market_date,
@@ -362,50 +349,6 @@ def vpp_fleet_dispatch(
         metadata |= _plot_metadata(model_store, "vpp_fleet_dispatch", rd, png)
     metadata = ui_metadata.rounded(metadata) | {"hours": ui_metadata.fleet_hours(frame)}
     yield from validated_output(context, frame, VppFleetDispatch, metadata)
-
-
-SLOT_HOURS = SLOT_MINUTES / 60
-
-
-def _pvwatts_slots(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, rd: RegionDay, slots: list
-) -> tuple[list[float], dict]:
-    """PV per kW installed for the day's slots from the region's stored `harmonized/pv_profile`,
-    and what it was; a failure naming the partition and the job when it is not stored."""
-    what = f"dispatch/vpp_fleet_dispatch partition {context.partition_key}"
-    frame, missing = Warehouse(warehouse.root).read(
-        TableName(*PV_PROFILE.path), [pv_profile_partition(rd.region)]
-    )
-    if missing or not frame.height:
-        raise dg.Failure(
-            f"{what}: pv_source is pvwatts, but {PV_PROFILE.to_user_string()} has no partition"
-            f" for {rd.region} (never materialized, or its run failed). Materialize it first"
-            f" (pv_profile_job, partition {rd.region}), or run with pv_source: household.",
-            allow_retries=False,
-        )
-    frame = frame.sort("hour_of_year")
-    if frame["hour_of_year"].to_list() != list(range(8760)):
-        raise dg.Failure(
-            f"{what}: {PV_PROFILE.to_user_string()} for {rd.region} is not the 8760 hours of a"
-            " typical year; re-materialize it",
-            allow_retries=False,
-        )
-    first = frame.row(0, named=True)
-    values = pv_from_typical_year(
-        frame["pv_kw_per_kw"].to_numpy(), first["utc_offset_h"], slots, SLOT_MINUTES
-    )
-    if first["location_proxy"]:
-        context.log.warning(
-            f"{what}: the PV profile of {rd.region} was simulated at"
-            f" {first['profile_latitude_deg']}, {first['profile_longitude_deg']}, not at the"
-            " region's site (a location proxy: offline, the recorded Denver export)"
-        )
-    return values, {
-        "pv_profile_source": first["profile_source"],
-        "pv_profile_location": f"{first['profile_latitude_deg']}, {first['profile_longitude_deg']}",
-        "pv_profile_location_proxy": bool(first["location_proxy"]),
-        "pv_profile_payload_sha256": first["payload_sha256"],
-    }
 
 
 class JobsConfig(dg.Config):

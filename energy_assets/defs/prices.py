@@ -59,6 +59,7 @@ import polars as pl
 
 from energy_assets import ui_metadata
 from energy_assets.atomic import write_atomic
+from energy_assets.defs.solar import PvSource, pvwatts_slots
 from energy_assets.defs_support.ranges import RANGE_POLICY, once_per_step, per_region_day, read_days
 from energy_assets.defs_support.resources import (
     ArchiveResource,
@@ -1011,6 +1012,9 @@ class PriceFleetConfig(dg.Config):
     degradation_per_kwh: float = price_dispatch.DEGRADATION_PER_KWH
     feeder_import_limit_kw: float | None = None
     feeder_export_limit_kw: float | None = None
+    # "household" (default) or "pvwatts": the market's region's PVWatts typical year
+    # (harmonized/pv_profile, pv_profile_job) x each home's kWp, as dispatch/vpp_fleet_dispatch
+    pv_source: PvSource = PvSource.household
 
 
 def _required_day(
@@ -1053,7 +1057,10 @@ def _hourly(frame: pl.DataFrame, column: str, what: str) -> np.ndarray:
     partitions_def=PRICE_DAY_AHEAD_PARTITIONS,
     # read by the asset (a missing forecast fails naming the partition and price_job)
     deps=[DAY_AHEAD],
-    metadata={"partition_expr": PARTITION_EXPR},
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "reads": "harmonized/pv_profile of the market's region, when pv_source is pvwatts",
+    },
     check_specs=check_specs(FLEET),
     kinds={"highs", "duckdb"},
     backfill_policy=RANGE_POLICY,
@@ -1078,6 +1085,11 @@ def vpp_fleet_price_dispatch(
     quantile = config.price_quantile.value
     forecast = _required_day(context, warehouse, DAY_AHEAD, "price_job")
     planned = _hourly(forecast, f"price_{quantile}_{unit}", _what(context))
+    pv_kw_per_kw, pv_metadata = None, {"pv_source": config.pv_source.value}
+    if config.pv_source == PvSource.pvwatts:
+        slots = day_slot_starts(rd.market_date, the_market.timezone, price_dispatch.SLOT_MINUTES)
+        pv_kw_per_kw, profile_metadata = pvwatts_slots(context, warehouse, rd.region, slots)
+        pv_metadata |= profile_metadata
     day = price_dispatch.fleet_day(
         rd.market_date,
         the_market.timezone,
@@ -1087,6 +1099,7 @@ def vpp_fleet_price_dispatch(
         config.degradation_per_kwh,
         config.feeder_import_limit_kw,
         config.feeder_export_limit_kw,
+        pv_kw_per_kw,
     )
     try:
         schedule = price_dispatch.plan_fleet(day, planned)
@@ -1139,6 +1152,7 @@ def vpp_fleet_price_dispatch(
         f"planned_baseline_cost_{cur}": base_cost.cost,
         f"planned_value_{cur}": base_cost.cost - planned_cost.cost,
         "battery_throughput_kwh": planned_cost.throughput_kwh,
+        **pv_metadata,
     }
     yield from validated_output(
         context, frame, schemas.VppFleetPriceDispatch, ui_metadata.rounded(metadata)
@@ -1312,6 +1326,7 @@ def price_dispatch_value(
     )
     try:
         price_dispatch.check_fleet(day, fleet)
+        day = price_dispatch.with_planned_pv(day, fleet)  # the plan's PV (pv_source)
         fleet_plans: dict = {
             f"ensemble_{fleet_q}": (
                 _hourly(forecast, f"price_{fleet_q}_{unit}", what),

@@ -32,18 +32,35 @@ from enum import StrEnum
 import dagster as dg
 import polars as pl
 
-from energy_assets.defs_support.resources import ArchiveResource, HttpResource
+from energy_assets.defs_support.resources import (
+    ArchiveResource,
+    HttpResource,
+    WarehouseResource,
+)
 from energy_assets.defs_support.validation import check_specs, validated_output
+from energy_assets.defs_support.warehouse import pv_profile_partition
+from energy_assets.optimize.day_problems import SLOT_MINUTES
+from energy_assets.optimize.fleet_profiles import pv_from_typical_year
 from energy_assets.regions import REGIONS, Region, region
 from energy_assets.schemas.solar import PvProfile
 from energy_assets.sources import pvwatts
 from energy_assets.sources.errors import FetchError, PayloadError, SourceError
 from energy_assets.sources.http_client import FetchedPayload, HttpClient
+from energy_assets.warehouse import TableName, Warehouse
 
 GROUP = "solar"
 PV_PROFILE = dg.AssetKey(["harmonized", "pv_profile"])
 PV_REGIONS = [code for code, r in REGIONS.items() if r.weather_points]
 PV_PARTITIONS = dg.StaticPartitionsDefinition(PV_REGIONS)
+
+
+class PvSource(StrEnum):
+    """Where a fleet's PV shape comes from (`pv_source` of the fleet dispatch assets): the one
+    real household's PV (the default), or the region's PVWatts typical year
+    (`harmonized/pv_profile`) x each home's kWp."""
+
+    household = "household"
+    pvwatts = "pvwatts"
 
 
 class ModuleType(StrEnum):
@@ -249,6 +266,54 @@ def pv_profile(
         "stated_capacity_factor_pct": year.capacity_factor_pct,
     }
     yield from validated_output(context, frame, PvProfile, metadata)
+
+
+def pvwatts_slots(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, code: str, slots: list
+) -> tuple[list[float], dict]:
+    """PV per kW installed for a day's 15-minute `slots` from the stored `harmonized/pv_profile`
+    of region `code`, and what it was (metadata); a failure naming the partition and the job when
+    it is not stored. Read by the fleet dispatch assets when `pv_source` is `pvwatts`."""
+    what = f"{context.asset_key.to_user_string()} partition {context.partition_key}"
+    if code not in PV_REGIONS:
+        raise dg.Failure(
+            f"{what}: pv_source is pvwatts, but {code} is not a region with a location"
+            f" ({PV_PROFILE.to_user_string()} has partitions {', '.join(PV_REGIONS)})",
+            allow_retries=False,
+        )
+    frame, missing = Warehouse(warehouse.root).read(
+        TableName(*PV_PROFILE.path), [pv_profile_partition(code)]
+    )
+    if missing or not frame.height:
+        raise dg.Failure(
+            f"{what}: pv_source is pvwatts, but {PV_PROFILE.to_user_string()} has no partition"
+            f" for {code} (never materialized, or its run failed). Materialize it first"
+            f" (pv_profile_job, partition {code}), or run with pv_source: household.",
+            allow_retries=False,
+        )
+    frame = frame.sort("hour_of_year")
+    if frame["hour_of_year"].to_list() != list(range(pvwatts.HOURS)):
+        raise dg.Failure(
+            f"{what}: {PV_PROFILE.to_user_string()} for {code} is not the 8760 hours of a"
+            " typical year; re-materialize it",
+            allow_retries=False,
+        )
+    first = frame.row(0, named=True)
+    values = pv_from_typical_year(
+        frame["pv_kw_per_kw"].to_numpy(), first["utc_offset_h"], slots, SLOT_MINUTES
+    )
+    if first["location_proxy"]:
+        context.log.warning(
+            f"{what}: the PV profile of {code} was simulated at"
+            f" {first['profile_latitude_deg']}, {first['profile_longitude_deg']}, not at the"
+            " region's site (a location proxy: offline, the recorded Denver export)"
+        )
+    return values, {
+        "pv_profile_source": first["profile_source"],
+        "pv_profile_location": f"{first['profile_latitude_deg']}, {first['profile_longitude_deg']}",
+        "pv_profile_location_proxy": bool(first["location_proxy"]),
+        "pv_profile_payload_sha256": first["payload_sha256"],
+    }
 
 
 pv_profile_job = dg.define_asset_job(

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -106,8 +106,10 @@ def fleet_day(
     degradation_per_kwh: float = DEGRADATION_PER_KWH,
     feeder_import_limit_kw: float | None = None,
     feeder_export_limit_kw: float | None = None,
+    pv_kw_per_kw: np.ndarray | None = None,
 ) -> FleetDay:
-    """`n_homes` homes (`make_fleet`, deterministic per `seed`) on the local day in `tz`."""
+    """`n_homes` homes (`make_fleet`, deterministic per `seed`) on the local day in `tz`; their PV
+    the household's, or `pv_kw_per_kw` (per slot of the day) x each home's kWp when given."""
     return FleetDay(
         market_date=market_date,
         tz=tz,
@@ -120,6 +122,7 @@ def fleet_day(
             seed,
             SLOT_MINUTES,
             degradation_cost_usd_per_kwh=degradation_per_kwh,
+            pv_kw_per_kw=pv_kw_per_kw,
         ),
         seed=seed,
         degradation_per_kwh=degradation_per_kwh,
@@ -243,6 +246,22 @@ def check_fleet(day: FleetDay, per_home: pl.DataFrame) -> None:
                 f"home {home_id!r} does not match the fleet rebuilt from seed {day.seed}:"
                 " the plan was made with other fleet data"
             )
+
+
+def with_planned_pv(day: FleetDay, per_home: pl.DataFrame) -> FleetDay:
+    """`day` (rebuilt from the seed: the household's PV) with each home's PV as the stored
+    schedule has it (the household's, or a PVWatts profile: `pv_source`), so that the baseline,
+    perfect foresight and the other plans value the homes the schedule planned."""
+    frame = per_home.with_columns(pl.col("interval_start_utc").dt.convert_time_zone("UTC"))
+    homes = []
+    for home in day.homes:
+        rows = frame.filter(pl.col("home_id") == home.home_id).sort("interval_start_utc")
+        if rows["interval_start_utc"].to_list() != list(day.slots):
+            raise ValueError(
+                f"the schedule has no PV for every slot of home {home.home_id} on {day.market_date}"
+            )
+        homes.append(replace(home, pv_kw=rows["pv_kw"].to_numpy().astype(np.float64)))
+    return replace(day, homes=homes)
 
 
 def value_rows(
