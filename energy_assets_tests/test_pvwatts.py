@@ -25,6 +25,10 @@ import httpx
 import numpy as np
 import polars as pl
 import pytest
+from dagster._core.remote_representation.external_data import (
+    RepositorySnap,
+    ResourceConfigEnvVarSnap,
+)
 from dagster._serdes import serialize_value
 
 from energy_assets.definitions import build_definitions
@@ -640,3 +644,14 @@ def test_the_price_fleet_asset_reads_the_profile_when_asked(recordings, datasets
     assert pvwatts_meta["pv_profile_location_proxy"] is True
     assert household["load_kw"].to_list() == pvwatts_rows["load_kw"].to_list()
     assert household["pv_kw"].to_list() != pvwatts_rows["pv_kw"].to_list()
+
+
+def test_the_nrel_key_is_shown_as_its_variable_never_its_value(monkeypatch, tmp_path):
+    monkeypatch.setenv(pvwatts.API_KEY_ENV, SECRET)
+    defs = build_definitions(default_resources(tmp_path, transport="live"))
+    snap = RepositorySnap.from_def(defs.get_repository_def())
+    http = next(r for r in snap.resources if r.name == "http")
+    assert http.configured_values["nrel_api_key"] == ResourceConfigEnvVarSnap(name="NREL_API_KEY")
+    assert SECRET not in serialize_value(snap)
+    monkeypatch.delenv(pvwatts.API_KEY_ENV)
+    assert default_resources(tmp_path)["http"].nrel_api_key is None
