@@ -136,6 +136,16 @@ def test_a_broken_export_is_a_clear_payload_error(recordings, mangle, match):
         pvwatts.read_calculator_export(mangle(export_body(recordings)), -7)
 
 
+def test_the_pvgis_recording_is_not_a_typical_year(recordings):
+    """Why PVGIS is not parsed into this profile: the recorded seriescalc answer is a UTC series
+    of named years (2013-2014) for a two-axis tracker, cut to 10 hours, not 8760 typical hours."""
+    name = "pvgis_hourly_Timeseries_45.000_8.000_SA2_10kWp_CIS_5_2a_2013_2014.json"
+    data = json.loads((recordings / "pvlib" / name).read_bytes())
+    hourly = data["outputs"]["hourly"]
+    assert len(hourly) == 10 and hourly[0]["time"] == "20130101:0010"
+    assert "two_axis" in data["inputs"]["mounting_system"]
+
+
 # --- the v8 JSON (a fixture from the documented format) -----------------------------------------
 
 
