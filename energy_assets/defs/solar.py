@@ -4,9 +4,10 @@ pvwatts`, `defs/dispatch.py`). Group `solar`, built by `pv_profile_job`; never a
 
 Partitions: one per region (a static list: every region of the registry with weather points),
 not region x market day. A typical year does not depend on the day: one PVWatts request per
-region serves every market day of every year, so the natural unit (as DESIGN says of providers
-that serve many days per request) is the region, stored once (8760 rows). Region-day partitions
-would repeat the same request and the same 8760 values for every day. The fleet maps the
+region serves every market day of every year, so its natural unit (as for every provider that
+serves many days per request) is the region, stored once (8760 rows, in the warehouse under
+`harmonized/pv_profile/key=<region>/`). Region-day partitions would repeat the same request and
+the same 8760 values for every day. The fleet maps the
 typical year onto its market day's slots itself (`optimize/fleet_profiles.pv_from_typical_year`).
 Because these partitions differ from the grid's, the asset has its own group and job (a job, or
 a backfill, takes one partitions definition) and the fleet reads it from the warehouse when a run
