@@ -210,7 +210,7 @@ def _published_deps() -> list[dg.AssetDep]:
     group_name="harmonized",
     partitions_def=GRID_PARTITIONS,
     # the day's grid; a day built from the published intensity alone does without it (the
-    # asset fails, naming it, on every other day: `_grid_of_day`)
+    # asset fails, naming it, on every other day: see the docstring)
     ins={"grid": dg.AssetIn(key=_GRID_KEY, metadata={"missing_days": "checked_by_asset"})},
     deps=_published_deps(),
     metadata={"partition_expr": PARTITION_EXPR},

@@ -9,6 +9,9 @@ depends on the features of its own day (why not on a time-window mapping: `parti
 - `models/carbon_lightgbm`, `models/carbon_direct_lightgbm`: LightGBM quantile boosters for
   the hourly lifecycle and direct carbon intensity, on `features/carbon_features` and
   `harmonized/carbon_intensity` over D-`carbon_training_days`..D-2 (56 by default).
+  `carbon_lightgbm` learns the region's `carbon_target` (`energy_assets/regions.py`): our
+  lifecycle intensity, or GB's published intensity (the Carbon Intensity API's, with its
+  `published_*` features), never one mixed into the other.
 - `models/load_ensemble`: per-quantile weights of the two, learned on the validation days
   D-15..D-2 only, from the two models' own day-ahead forecasts for those days
   (`energy_assets/models/load_ensemble.py`).
