@@ -41,7 +41,8 @@ DEFAULT_REGIONS = ("CAISO", "ERCOT", "PJM", "GB")
 # Regions the main job runs through the load slice only (`--load-only` for every region): GB's
 # offline history has demand (NESO, to 2020) but no fuel mix and no published
 # intensity in the same years (the Carbon Intensity API file is 2023), so its carbon slice has no
-# target and its schedules no carbon forecast.
+# target and its schedules no carbon forecast. GB's 2023 carbon slice, on the published intensity
+# without a grid: `scripts/gb_carbon.py` (README, GB).
 LOAD_SLICE_ONLY = ("GB",)
 DEFAULT_WINDOWS = {
     "CAISO": (DEFAULT_START, DEFAULT_END),
@@ -437,7 +438,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         "--load-only",
         action="store_true",
         help="the load slice only (load_ingest_job, load_day_ahead_job) for every region: no"
-        " carbon, no schedules (GB always runs so: no carbon intensity offline)",
+        " carbon, no schedules (GB always runs so: no carbon intensity offline in its NESO"
+        " years; its 2023 carbon slice, on the published intensity: scripts/gb_carbon.py)",
     )
     run.set_defaults(func=cmd_run)
 

@@ -10,6 +10,14 @@ EIA-930 before. A region with no provider for a feed gets no partitions for that
 `first_date` is the first market day of data for the region (the earliest of its providers).
 `demand_mw_range` is the plausible hourly system demand, used by the physical-bounds checks.
 `fuels` are the generation columns its providers publish (harmonized names).
+`carbon_target` is the `harmonized/carbon_intensity` column the region's carbon slice learns,
+forecasts and is scored on (`models/carbon_lightgbm`, `forecasts/carbon_day_ahead`,
+`evaluation/carbon_forecast_score`): our lifecycle intensity from the fuel mix
+(`carbon_gco2_per_kwh`, every US region), or, for a region whose grid feed carries no fuel mix
+but whose operator publishes an intensity of its own, that published intensity
+(`published_gco2_per_kwh`, GB: the Carbon Intensity API's, its method: direct, imports counted,
+never our lifecycle or direct number; see `features/carbon.py` and `evaluation/carbon_score.py`
+for the columns and forecaster names that keep it apart).
 """
 
 from __future__ import annotations
@@ -17,6 +25,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+# `Region.carbon_target`: ours (the US regions) or the operator's published intensity (GB)
+OUR_CARBON_TARGET = "carbon_gco2_per_kwh"
+PUBLISHED_CARBON_TARGET = "published_gco2_per_kwh"
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class Region:
     providers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     first_date: str = "2015-07-01"
     fuels: tuple[str, ...] = ()
+    carbon_target: str = OUR_CARBON_TARGET
 
     def providers_of(self, feed: str) -> tuple[str, ...]:
         return self.providers.get(feed, ())
@@ -249,6 +262,9 @@ _REGIONS = (
             }
         ),
         first_date="2009-01-01",
+        # no fuel mix in NESO's files: GB's carbon slice learns the Carbon Intensity API's own
+        # published intensity (its method, not ours), in columns of its own
+        carbon_target=PUBLISHED_CARBON_TARGET,
     ),
     # GB nations as the GB Carbon Intensity API publishes them (regionid 15, 16, 17). No feed
     # serves them as regions of their own: their rows are in GB's raw/uk_carbon_intensity_regional.
@@ -310,3 +326,12 @@ def regions_served_by(provider: str, feed: str | None = None) -> list[str]:
 def regions_with(feed: str) -> list[str]:
     """Region codes with at least one provider for `feed`, in registry order."""
     return [r.code for r in _REGIONS if r.providers_of(feed)]
+
+
+def regions_learning(carbon_target: str, codes: list[str] | None = None) -> list[str]:
+    """Region codes (of `codes`, default every region) whose carbon slice learns `carbon_target`."""
+    return [
+        r.code
+        for r in _REGIONS
+        if r.carbon_target == carbon_target and (codes is None or r.code in codes)
+    ]

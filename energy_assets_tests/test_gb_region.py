@@ -177,8 +177,9 @@ def test_gb_load_forecast_is_scored_against_the_seasonal_naive(recordings, tmp_p
 
 
 def test_gb_carbon_slice_fails_naming_the_missing_intensity(recordings, tmp_path):
-    """GB's carbon models have no target offline (no fuel mix; the published intensity is 2023,
-    the demand 2009-2020): they fail saying so, nothing is stored."""
+    """Before 2023 GB's carbon models have no target offline (no fuel mix; the published
+    intensity, GB's carbon target, is 2023, the demand 2009-2020): they fail saying so, nothing
+    is stored. The 2023 slice, on the published intensity: `test_gb_carbon.py`."""
     outcome = materialize_window(
         dt.date(2019, 3, 1),
         dt.date(2019, 4, 1),

@@ -16,7 +16,11 @@ from energy_assets.defs_support.validation import (
     table_value,
     validated_output,
 )
-from energy_assets.evaluation.carbon_score import TARGETS, score_carbon_forecasts
+from energy_assets.evaluation.carbon_score import (
+    TARGETS,
+    score_carbon_forecasts,
+    score_published_carbon_forecasts,
+)
 from energy_assets.evaluation.dispatch_value import (
     dispatch_value_frame,
     fleet_value,
@@ -28,7 +32,7 @@ from energy_assets.evaluation.report import rollup
 from energy_assets.evaluation.scoring import Target
 from energy_assets.optimize.fleet_profiles import household_path, load_household_year
 from energy_assets.partitions import day_window_mapping, partition_keys
-from energy_assets.regions import region
+from energy_assets.regions import OUR_CARBON_TARGET, region, regions_learning
 from energy_assets.schemas.evaluation import (
     CarbonForecastReport,
     CarbonForecastScore,
@@ -168,14 +172,26 @@ def load_forecast_report(context: dg.AssetExecutionContext, warehouse: Warehouse
     )
 
 
+# The direct forecast and the seasonal profile are of our intensity: a region whose carbon
+# target is the operator's published intensity (GB, `Region.carbon_target`) has neither, and its
+# score does not read them (the mapping gives it no partition of theirs; an empty frame)
+_OURS_SAME_DAY = day_window_mapping(
+    0, 0, regions_learning(OUR_CARBON_TARGET, GRID_REGIONS), GRID_REGIONS
+)
+
+
 @dg.asset(
     key=_CARBON_SCORE_KEY,
     group_name="evaluation",
     partitions_def=DAY_AHEAD_PARTITIONS,
     ins={
         "lightgbm": dg.AssetIn(key=["forecasts", "carbon_day_ahead"]),
-        "direct": dg.AssetIn(key=["forecasts", "carbon_direct_day_ahead"]),
-        "profile": dg.AssetIn(key=["forecasts", "carbon_day_ahead_profile"]),
+        "direct": dg.AssetIn(
+            key=["forecasts", "carbon_direct_day_ahead"], partition_mapping=_OURS_SAME_DAY
+        ),
+        "profile": dg.AssetIn(
+            key=["forecasts", "carbon_day_ahead_profile"], partition_mapping=_OURS_SAME_DAY
+        ),
         "actuals": dg.AssetIn(key=["harmonized", "carbon_intensity"], partition_mapping=_SAME_DAY),
         "features": dg.AssetIn(key=["features", "carbon_features"], partition_mapping=_SAME_DAY),
     },
@@ -197,11 +213,22 @@ def carbon_forecast_score(
     MAE, RMSE (gCO2eq/kWh), MAPE, sMAPE (%), rMAE against the seasonal naive, pinball loss and
     P10-P90 coverage. Lifecycle intensity: the LightGBM forecast and the seasonal-profile
     baseline beside the seasonal naive (same hour a week before); direct intensity: its
-    LightGBM forecast beside its seasonal naive. Same hours within each."""
+    LightGBM forecast beside its seasonal naive. Same hours within each.
+
+    A region whose carbon target is the operator's own published intensity (GB,
+    `Region.carbon_target`): our day-ahead forecast of it (`lightgbm_published`) against its
+    seasonal naive (`seasonal_naive_7d_published`) and beside the API's own stored forecast of
+    the hour (`api_forecast_short_lead`: the API's latest forecast before the half-hour, a lead
+    of minutes to hours, not a day-ahead forecast as issued), on the same hours."""
     rd = partition_keys(context)
-    frame = score_carbon_forecasts(
-        rd.region, rd.market_date, lightgbm, profile, actuals, features, direct
-    )
+    if region(rd.region).carbon_target == OUR_CARBON_TARGET:
+        frame = score_carbon_forecasts(
+            rd.region, rd.market_date, lightgbm, profile, actuals, features, direct
+        )
+    else:
+        frame = score_published_carbon_forecasts(
+            rd.region, rd.market_date, lightgbm, actuals, features
+        )
     by = {r["forecaster"]: r for r in frame.iter_rows(named=True)}
     yield from validated_output(
         context,

@@ -15,7 +15,7 @@ from energy_assets.defs_support.validation import (
     check_specs,
     validated_output,
 )
-from energy_assets.features.carbon import build_carbon_features
+from energy_assets.features.carbon import build_carbon_features, intensities_for
 from energy_assets.features.load import build_load_features, forecast_issue_time
 from energy_assets.partitions import (
     RegionDay,
@@ -124,7 +124,9 @@ def carbon_features(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     the same hour on D-2 (MW), each main fuel's share of generation at the same hour on D-1 and at
     the latest known hour, and the day-ahead weather forecast of the hour with its change from
     D-1's. Independent of the load slice (no operator forecast), so a region's carbon is
-    forecast on days its demand is not published. Reads `harmonized/carbon_intensity` for
+    forecast on days its demand is not published. A region whose carbon slice learns the
+    operator's own published intensity (`Region.carbon_target`, GB) also has the same seven
+    intensity features of it (`published_*`, the API's actual; never its stored forecast). Reads `harmonized/carbon_intensity` for
     D-8..D-1, `harmonized/grid_hourly` for D-2..D-1 and `harmonized/weather_hourly` for D-1..D;
     the `history` check names any missing day."""
     yield from _carbon_features(context, warehouse, utc_day=False)
@@ -192,6 +194,8 @@ def _carbon_features(context, warehouse: WarehouseResource, utc_day: bool):
                     grid_history if grid_history.width else None,
                     tz,
                     weather if weather.width else None,
+                    # the published intensity's own features, where it is the carbon target
+                    intensities=intensities_for(reg.carbon_target),
                 )
             )
         except ValueError as error:

@@ -21,7 +21,7 @@ from energy_assets.models import carbon_profile, load_ensemble
 from energy_assets.models.load_mlx import load_load_mlx, predict_load_mlx
 from energy_assets.models.quantile_lgbm import load_model, predict_quantiles
 from energy_assets.partitions import day_window_mapping, partition_keys, window_days
-from energy_assets.regions import region
+from energy_assets.regions import OUR_CARBON_TARGET, region
 from energy_assets.schemas.forecasts import CarbonDayAhead, CarbonDirectDayAhead, LoadDayAhead
 
 _LOAD_KEY = dg.AssetKey(["forecasts", "load_day_ahead"])
@@ -313,15 +313,30 @@ def _carbon_forecast(
                 "issued_at_utc": frame["issued_at_utc"][0].isoformat(),
                 "mean_p50_gco2_per_kwh": round(frame[f"{prefix}_p50_gco2_per_kwh"].mean(), 1),
                 "hours": ui_metadata.forecast_hours(frame),
+                **_named_target(prefix, context),
             },
         )
 
     return _forecast
 
 
-# what the schedules read
+def _named_target(prefix: str, context: dg.AssetExecutionContext) -> dict[str, str]:
+    """`target` metadata where `forecasts/carbon_day_ahead` forecasts a region's own carbon
+    target other than ours (GB: the published intensity, `Region.carbon_target`)."""
+    target = region(partition_keys(context).region).carbon_target
+    return {"target": target} if prefix == "carbon" and target != OUR_CARBON_TARGET else {}
+
+
+# what the schedules read: the region's carbon target (`Region.carbon_target`), our lifecycle
+# intensity for the US regions; for GB the Carbon Intensity API's published intensity (its
+# method: direct, imports counted), the only GB intensity with a history offline. Its columns
+# are `carbon_p*` for every region; the score keeps GB's apart (`lightgbm_published`)
 carbon_day_ahead = _carbon_forecast(
-    _CARBON_KEY, ["models", "carbon_lightgbm"], "carbon", CarbonDayAhead, "lifecycle"
+    _CARBON_KEY,
+    ["models", "carbon_lightgbm"],
+    "carbon",
+    CarbonDayAhead,
+    "lifecycle (GB: the published intensity, the Carbon Intensity API's own method)",
 )
 carbon_direct_day_ahead = _carbon_forecast(
     dg.AssetKey(["forecasts", "carbon_direct_day_ahead"]),

@@ -25,6 +25,7 @@ from energy_assets.defs_support.validation import (
     completeness_result,
     validated_output,
 )
+from energy_assets.defs_support.warehouse import missing_upstream_message
 from energy_assets.harmonize.carbon import METHOD, carbon_intensity_from_mix
 from energy_assets.harmonize.gb import (
     intensity_from_generation_mix,
@@ -40,6 +41,7 @@ from energy_assets.harmonize.sources import (
     GridSource,
     grid_source,
     published_intensity_provider,
+    published_without_fuel_mix,
     weather_provider,
 )
 from energy_assets.harmonize.weather import weather_hourly as harmonize_weather
@@ -207,7 +209,9 @@ def _published_deps() -> list[dg.AssetDep]:
     key=_CARBON_KEY,
     group_name="harmonized",
     partitions_def=GRID_PARTITIONS,
-    ins={"grid": dg.AssetIn(key=_GRID_KEY)},
+    # the day's grid; a day built from the published intensity alone does without it (the
+    # asset fails, naming it, on every other day: see the docstring)
+    ins={"grid": dg.AssetIn(key=_GRID_KEY, metadata={"missing_days": "checked_by_asset"})},
     deps=_published_deps(),
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=check_specs(_CARBON_KEY),
@@ -227,11 +231,35 @@ def carbon_intensity(
     one as published (`published_gco2_per_kwh`, its method, not ours) and its stored forecast;
     null with `published_coverage` 0 where none is published (metadata `published_by: none`).
     A day whose grid has no fuel mix (GB) takes ours from that provider's generation mix where
-    it is stored (`harmonize/gb.py`; metadata `ours_from`), else leaves ours null."""
+    it is stored (`harmonize/gb.py`; metadata `ours_from`), else leaves ours null.
+
+    Built without the day's grid on exactly these days: the region's registry lists a provider
+    of its own published intensity that publishes the day, the region's grid provider for the
+    day carries no fuel mix (`harmonize/sources.published_without_fuel_mix`: GB from 2023), and
+    `harmonized/grid_hourly` has no partition for the day (offline, NESO's demand ends in 2020).
+    Every hour of the market day is then stored with ours null and `coverage` 0 (what the grid,
+    having no fuel mix, would have given) beside the published intensity (metadata `grid:
+    none`). Every other day without its grid fails naming it, as before; the US regions' path
+    is unchanged."""
     rd = partition_keys(context)
     the_region, source = _source("grid", rd)
-    frame = carbon_intensity_from_mix(grid, source.imports_gco2_per_kwh)
     published_by = published_intensity_provider(the_region, rd.market_date)
+    grid_stored = not grid.is_empty()
+    if not grid_stored:
+        if published_without_fuel_mix(the_region, rd.market_date) is None:
+            raise dg.Failure(
+                missing_upstream_message(
+                    f"harmonized/carbon_intensity partition {rd} (input `grid`)",
+                    _GRID_KEY,
+                    [{"date": rd.market_date.isoformat(), "region": rd.region}],
+                ),
+                metadata={"failed_partitions": [str(rd)]},
+                allow_retries=False,
+            )
+        # no grid stored, and it could not have given ours: every hour, ours null, coverage 0
+        frame = intensity_from_generation_mix(rd.region, rd.market_date, the_region.timezone, None)
+    else:
+        frame = carbon_intensity_from_mix(grid, source.imports_gco2_per_kwh)
     raw = None
     if published_by is not None:
         name = PUBLISHED_INTENSITY_FEEDS[published_by]
@@ -282,6 +310,7 @@ def carbon_intensity(
             if published_mean is not None
             else None,
             "published_zero_actuals_dropped": zeros,
+            **({} if grid_stored else {"grid": "none"}),
         },
     )
 

@@ -32,6 +32,9 @@
   `pv_source: pvwatts`.
 - `load_ingest_job`, `carbon_ingest_job`, `carbon_day_ahead_job`: the load and carbon slices of
   `ingest_job` and `day_ahead_job` (what `benchmark regions` runs).
+- `published_carbon_ingest_job`, `published_carbon_day_ahead_job`: the carbon slice of a
+  region whose carbon target is its operator's published intensity, on days without a grid
+  (GB from 2023 offline).
 - `daily_ingest_schedule`: 15:00 UTC, yesterday for every region (after EIA-930's 09:00 Eastern
   fetch). Stopped by default; with `ENERGY_ASSETS_AUTOMATION=1` the ingest and day-ahead layers
   run on their automation conditions instead.
@@ -157,6 +160,31 @@ carbon_day_ahead_job = dg.define_asset_job(
     ),
     description="Train, forecast and score day-ahead carbon intensity, lifecycle and direct"
     " (no load, no schedules), for one region-day.",
+)
+
+# The carbon slice of a region-day whose carbon target is the operator's own published
+# intensity and whose grid is not stored (GB from 2023 offline: the Carbon Intensity API's file,
+# no NESO demand; `harmonized/carbon_intensity`'s docstring says when it does without the
+# grid): no grid step (it would fail, and skip the rest), and only the assets that region's
+# target uses: our forecast of the published intensity and its score (no direct intensity, no
+# seasonal profile, no UTC-day protocol: those are of our intensity).
+published_carbon_ingest_job = dg.define_asset_job(
+    "published_carbon_ingest_job",
+    selection=_keys(
+        "harmonized/carbon_intensity", "harmonized/weather_hourly", "features/carbon_features"
+    ),
+    description="Harmonize the published carbon intensity (without the grid) and the weather,"
+    " build the carbon features, for one region-day of a region whose carbon target is its"
+    " operator's published intensity (GB from 2023).",
+)
+published_carbon_day_ahead_job = dg.define_asset_job(
+    "published_carbon_day_ahead_job",
+    selection=_keys(
+        "models/carbon_lightgbm", "forecasts/carbon_day_ahead", "evaluation/carbon_forecast_score"
+    ),
+    description="Train, forecast and score the day-ahead published carbon intensity (GB) against"
+    " its seasonal naive and beside the operator's stored short-lead forecast, for one"
+    " region-day.",
 )
 
 cross_region_job = dg.define_asset_job(

@@ -9,6 +9,9 @@ depends on the features of its own day (why not on a time-window mapping: `parti
 - `models/carbon_lightgbm`, `models/carbon_direct_lightgbm`: LightGBM quantile boosters for
   the hourly lifecycle and direct carbon intensity, on `features/carbon_features` and
   `harmonized/carbon_intensity` over D-`carbon_training_days`..D-2 (56 by default).
+  `carbon_lightgbm` learns the region's `carbon_target` (`energy_assets/regions.py`): our
+  lifecycle intensity, or GB's published intensity (the Carbon Intensity API's, with its
+  `published_*` features), never one mixed into the other.
 - `models/load_ensemble`: per-quantile weights of the two, learned on the validation days
   D-15..D-2 only, from the two models' own day-ahead forecasts for those days
   (`energy_assets/models/load_ensemble.py`).
@@ -66,6 +69,7 @@ from energy_assets.partitions import (
     same_day_mapping,
     window_days,
 )
+from energy_assets.regions import OUR_CARBON_TARGET, PUBLISHED_CARBON_TARGET, region
 from energy_assets.schemas.models import EnsembleWeights, TrainedModel
 
 TRAINING_WINDOW_DAYS = 56
@@ -258,9 +262,10 @@ def _lightgbm_output(
     model: QuantileForecaster | None,
     x: pl.DataFrame,
     days: int,
+    metadata: dict | None = None,
 ):
     """Write a newly trained LightGBM artifact atomically (`model`), or reuse the fit day's
-    (`model` None); the day's table row with metadata and importances."""
+    (`model` None); the day's table row with metadata (and `metadata`) and importances."""
     if model is None:
         sha256 = _file_sha256(path)
         extra = {"reuses_model_of": fit.market_date.isoformat()}
@@ -292,16 +297,29 @@ def _lightgbm_output(
             "training_rows": x.height,
             "training_days": days,
             **extra,
+            **(metadata or {}),
         },
     )
 
 
 def _carbon_model(
-    key: dg.AssetKey, target: str, what: str, features_key: dg.AssetKey = _CARBON_FEATURES
+    key: dg.AssetKey,
+    target: str,
+    what: str,
+    features_key: dg.AssetKey = _CARBON_FEATURES,
+    regions_target: bool = False,
 ) -> dg.AssetsDefinition:
     """A LightGBM quantile forecaster of one intensity column of `harmonized/carbon_intensity`,
-    trained per region-day on `features_key` (both intensities' features)."""
+    trained per region-day on `features_key` (both intensities' features). `regions_target`:
+    the column is the region's `carbon_target` (`target` for the US regions; GB's published
+    intensity, learnt with its own `published_*` features besides ours)."""
     name = key.path[-1]
+    target_text = (
+        f"the region's `carbon_target` (`{target}`; GB: `{PUBLISHED_CARBON_TARGET}`, the"
+        " Carbon Intensity API's own intensity, its method)"
+        if regions_target
+        else f"`{target}`"
+    )
 
     @dg.asset(
         key=key,
@@ -312,7 +330,7 @@ def _carbon_model(
             "partition_expr": PARTITION_EXPR,
             "reads": f"{features_key.to_user_string()} and harmonized/carbon_intensity"
             " D-<carbon_training_days>..D-2",
-            "target": target,
+            "target": target_text if regions_target else target,
         },
         check_specs=check_specs(key, history=True),
         kinds={"lightgbm", "duckdb"},
@@ -320,7 +338,7 @@ def _carbon_model(
         description=f"LightGBM quantile forecaster of the {what} carbon intensity (P10/P50/P90,"
         " gCO2eq/kWh) for day D, trained on D-56..D-2 (`ModelStoreResource."
         f"carbon_training_days`) of `{features_key.to_user_string()}` against the hourly"
-        f" `{target}`, with the P10-P90 band calibrated on the last 7 training days. Artifact"
+        f" {target_text}, with the P10-P90 band calibrated on the last 7 training days. Artifact"
         " path + sha256 in the table and metadata, gain importances in metadata.",
     )
     @per_region_day()
@@ -329,14 +347,17 @@ def _carbon_model(
         model_store: ModelStoreResource,
         warehouse: WarehouseResource,
     ):
+        day_target = (
+            region(partition_keys(context).region).carbon_target if regions_target else target
+        )
         rd, fit, x, y, days, history = _training_for_day(
             context,
             model_store,
             warehouse,
             features_key,
             _CARBON,
-            target=target,
-            coverage="coverage",
+            target=day_target,
+            coverage=_COVERAGE_OF_TARGET.get(day_target, "coverage"),
             window_length=model_store.carbon_training_days,
         )
         path = _artifact(model_store, name, fit, ".json")
@@ -344,16 +365,24 @@ def _carbon_model(
             None
             if _reuse(path, rd, fit)
             else train_quantile_forecaster(
-                x, y, carbon_features.FEATURE_COLUMNS, target_transform="none"
+                x, y, carbon_features.feature_columns_for(day_target), target_transform="none"
             )
         )
-        yield from _lightgbm_output(context, path, rd, fit, model, x, days)
+        # the target is named where it is not the asset's own (GB's published intensity)
+        named = {} if day_target == target else {"target": day_target}
+        yield from _lightgbm_output(context, path, rd, fit, model, x, days, named)
         yield history
 
     return _model
 
 
-carbon_lightgbm = _carbon_model(_CARBON_KEY, "carbon_gco2_per_kwh", "lifecycle")
+# the coverage column of a target other than ours (`harmonized/carbon_intensity`)
+_COVERAGE_OF_TARGET = {PUBLISHED_CARBON_TARGET: "published_coverage"}
+
+# what the schedules read: our lifecycle intensity, or the region's own target (GB: published)
+carbon_lightgbm = _carbon_model(
+    _CARBON_KEY, OUR_CARBON_TARGET, "lifecycle (GB: published)", regions_target=True
+)
 carbon_direct_lightgbm = _carbon_model(
     _CARBON_DIRECT_KEY, "carbon_direct_gco2_per_kwh", "direct (combustion-only)"
 )

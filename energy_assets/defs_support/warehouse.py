@@ -10,6 +10,10 @@ partition is bad input, never an empty table computed on silently:
 - a missing upstream partition of the step's own market day (the day's raw payload, features,
   model, member forecasts, ensemble weights, actuals) fails the step, naming the asset and
   partition that needed it, the missing partition and the job that builds it;
+- an input declared with `metadata={"missing_days": "checked_by_asset"}` loads the days that
+  exist: the asset fails with the same message on the days that need the missing one
+  (`harmonized/carbon_intensity`'s grid, not needed on a day built from a published intensity
+  alone);
 - an input over a window of earlier days loads the days that exist and names the missing ones in
   the step's log; each asset decides what it can still do (features report it in their `history`
   check, models need `MIN_TRAINING_DAYS` days).
@@ -149,7 +153,11 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             # an input across regions (every region's forecast of the day) may lack regions
             # that have no data for the day: the asset then decides over those present
             across = (context.definition_metadata or {}).get("missing_regions") == "allowed"
-            if same_day and not across:
+            # an input the asset can do without on some days (`harmonized/carbon_intensity`'s
+            # grid, on a day built from the published intensity alone): the asset checks it
+            # and fails with the same message on the days that need it
+            checked = (context.definition_metadata or {}).get("missing_days") == "checked_by_asset"
+            if same_day and not across and not checked:
                 raise dg.Failure(
                     missing_upstream_message(_needed_by(context), upstream, same_day),
                     metadata={"failed_partitions": [_describe(p) for p in same_day]},

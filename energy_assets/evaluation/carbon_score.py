@@ -8,6 +8,11 @@ benchmarks): its LightGBM model (`lightgbm_direct`) and seasonal naive
 (`seasonal_naive_7d_direct`). Same hours for the forecasters of each intensity; the metrics are
 `energy_assets/evaluation/scoring.py`'s, in gCO2eq/kWh. A region-day whose direct forecast is
 not given (None) is scored on the lifecycle intensity only.
+
+A region whose carbon target is the operator's own published intensity (GB,
+`Region.carbon_target`) is scored on it instead (`CARBON_PUBLISHED`,
+`score_published_carbon_forecasts`): our forecast, its seasonal naive and the API's stored
+short-lead forecast, each named apart from ours.
 """
 
 from __future__ import annotations
@@ -46,8 +51,33 @@ CARBON_DIRECT = Target(
     # profile" test is empty
     references=(("naive", NAIVE_DIRECT), ("profile", "profile_direct")),
 )
-TARGETS = (CARBON, CARBON_DIRECT)
-FORECASTERS = (*CARBON.forecasters, *CARBON_DIRECT.forecasters)
+# A region whose carbon slice learns the operator's own published intensity (GB:
+# `Region.carbon_target`): the actual is `published_gco2_per_kwh`, our LightGBM forecast of it
+# (`forecasts/carbon_day_ahead` of that region) is `lightgbm_published`, its seasonal naive
+# `seasonal_naive_7d_published` (`published_lag_7d_gco2_per_kwh`), and beside them the API's own
+# stored forecast of the hour (`published_forecast_gco2_per_kwh`), `api_forecast_short_lead`:
+# the API's latest forecast before the half-hour, a lead of minutes to hours, NOT a day-ahead
+# forecast as issued (`sources/uk_carbon_intensity.py`). Named apart from ours so no roll-up
+# mixes the API's method with our lifecycle intensity.
+NAIVE_PUBLISHED = "seasonal_naive_7d_published"
+API_SHORT_LEAD = "api_forecast_short_lead"
+CARBON_PUBLISHED = Target(
+    name="carbon_published",
+    unit="gco2_per_kwh",
+    squared_unit="gco2_per_kwh_squared",
+    models=("lightgbm_published",),
+    others=(NAIVE_PUBLISHED, API_SHORT_LEAD),
+    naive=NAIVE_PUBLISHED,
+    # the report's second test column is "vs profile": there is no published profile, so it
+    # is empty (the API's short-lead forecast is no day-ahead reference to test against)
+    references=(("naive", NAIVE_PUBLISHED), ("profile", "profile_published")),
+)
+TARGETS = (CARBON, CARBON_DIRECT, CARBON_PUBLISHED)
+FORECASTERS = (
+    *CARBON.forecasters,
+    *CARBON_DIRECT.forecasters,
+    *CARBON_PUBLISHED.forecasters,
+)
 SCHEMA = score_schema(CARBON)
 
 
@@ -117,3 +147,40 @@ def _joined(
         .drop_nulls()
         .filter(pl.col("actual") > 0)
     )
+
+
+def score_published_carbon_forecasts(
+    region: str,
+    market_date: dt.date,
+    lightgbm: pl.DataFrame,
+    actuals: pl.DataFrame,
+    features: pl.DataFrame,
+    min_coverage: float = MIN_ACTUAL_COVERAGE,
+) -> pl.DataFrame:
+    """`CARBON_PUBLISHED`'s rows for a region whose carbon target is the published intensity:
+    our day-ahead forecast of it (`lightgbm`, the day's `forecasts/carbon_day_ahead`), its
+    seasonal naive (the same hour a week before, `published_lag_7d_gco2_per_kwh` of the day's
+    features) and the API's stored short-lead forecast (`published_forecast_gco2_per_kwh` of
+    `actuals`), on the same hours: those with a published actual covering `min_coverage` of the
+    hour and a value from all three."""
+    joined = actuals.filter(
+        pl.col("published_gco2_per_kwh").is_not_null()
+        & (pl.col("published_coverage") >= min_coverage)
+    ).select(
+        "interval_start_utc",
+        pl.col("published_gco2_per_kwh").alias("actual"),
+        pl.col("published_forecast_gco2_per_kwh").alias(API_SHORT_LEAD),
+    )
+    joined = (
+        join_quantile_forecasts(joined, {"lightgbm_published": lightgbm}, "carbon_{}_gco2_per_kwh")
+        .join(
+            features.select(
+                "interval_start_utc",
+                pl.col("published_lag_7d_gco2_per_kwh").alias(NAIVE_PUBLISHED),
+            ),
+            on="interval_start_utc",
+        )
+        .drop_nulls()
+        .filter(pl.col("actual") > 0)
+    )
+    return score_day(CARBON_PUBLISHED, region, market_date, joined)

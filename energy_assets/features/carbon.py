@@ -24,6 +24,12 @@ must not depend on the load slice.
   hour on D-1 (where known at issue) and at the latest known hour (which plants were running);
 - the same six intensity features of the DIRECT intensity (`carbon_direct_*`: combustion only,
   in-region generation, the quantity of the published day-ahead benchmarks);
+- for a region whose carbon slice learns the operator's own published intensity
+  (`Region.carbon_target`, GB: the Carbon Intensity API's), the same seven intensity features of
+  it in columns of their own (`published_*`, `PUBLISHED_COLUMNS`), never mixed into ours: the
+  published actual of an hour counts as known at the end of the hour, as ours does (the API
+  publishes it within the half-hour after). The API's stored `forecast` is never a feature: it
+  is the API's latest forecast before the half-hour, issued after our issue time;
 - the day-ahead weather forecast for the hour (`weather_*`: temperature, dew point, 10 m wind,
   shortwave radiation, precipitation; `harmonized/weather_hourly`), null where the region has
   no weather feed that day, and its change from the forecast for the same hour of D-1
@@ -86,6 +92,13 @@ INTENSITIES: tuple[tuple[str, str], ...] = (
     ("carbon", "carbon_gco2_per_kwh"),
     ("carbon_direct", "carbon_direct_gco2_per_kwh"),
 )
+# the operator's own published intensity (GB: the Carbon Intensity API's `actual`, its method),
+# in columns of its own, only in the rows of a region whose carbon slice learns it
+# (`Region.carbon_target`); never the API's stored `forecast`, a short-lead forecast issued
+# after our issue time
+PUBLISHED_INTENSITY: tuple[str, str] = ("published", "published_gco2_per_kwh")
+# the coverage column of each intensity column (ours: `coverage`, of the fuel mix)
+_COVERAGE_OF = {"published_gco2_per_kwh": "published_coverage"}
 
 
 def _intensity_columns(prefix: str) -> list[str]:
@@ -151,6 +164,25 @@ CARBON_COLUMNS: list[str] = [
 ]
 
 FEATURE_COLUMNS: list[str] = [*FROM_LOAD_FEATURES, *CARBON_COLUMNS]
+PUBLISHED_COLUMNS: list[str] = _intensity_columns(PUBLISHED_INTENSITY[0])
+
+
+def intensities_for(carbon_target: str) -> tuple[tuple[str, str], ...]:
+    """The intensities whose features a region's rows carry: ours (lifecycle and direct), and
+    the published one where the region's carbon slice learns it (`Region.carbon_target`)."""
+    if carbon_target == PUBLISHED_INTENSITY[1]:
+        return (*INTENSITIES, PUBLISHED_INTENSITY)
+    return INTENSITIES
+
+
+def feature_columns_for(carbon_target: str) -> list[str]:
+    """The columns a carbon model of `carbon_target` learns from: `FEATURE_COLUMNS`, and the
+    published intensity's own features where that is the target."""
+    if carbon_target == PUBLISHED_INTENSITY[1]:
+        return [*FEATURE_COLUMNS, *PUBLISHED_COLUMNS]
+    return FEATURE_COLUMNS
+
+
 _MEAN_WINDOW_DAYS = range(2, 9)  # D-2 .. D-8
 _DAILY_MIN_FRACTION = 0.8
 
@@ -163,6 +195,7 @@ def build_carbon_features(
     weather: pl.DataFrame | None = None,
     *,
     min_coverage: float = 0.5,
+    intensities: tuple[tuple[str, str], ...] = INTENSITIES,
 ) -> pl.DataFrame:
     """Feature rows for every hour of the market day of `load_features` (one day of one region).
 
@@ -170,7 +203,9 @@ def build_carbon_features(
     `carbon_history`: `harmonized/carbon_intensity` rows (D-8..D-1 covers every feature);
     `grid_history`: `harmonized/grid_hourly` rows (D-2 and D-1 are used); `weather`:
     `harmonized/weather_hourly` rows of D and D-1 (None: weather features null). History rows
-    for D or later, or whose hour ends after the issue time, are ignored.
+    for D or later, or whose hour ends after the issue time, are ignored. `intensities`: the
+    (prefix, column) pairs whose intensity features are built (`intensities_for`); the
+    published one's columns (`PUBLISHED_COLUMNS`) follow `FEATURE_COLUMNS` when asked for.
     """
     if load_features.is_empty():
         raise ValueError("no load feature rows for the market day")
@@ -194,7 +229,7 @@ def build_carbon_features(
         pl.col("available_at_utc").alias("_avail_load"),
     )
     avail_cols = ["_avail_load"]
-    for prefix, column in INTENSITIES:
+    for prefix, column in intensities:
         history = carbon_history
         if history is not None and column not in history.columns:
             history = None
@@ -234,7 +269,8 @@ def build_carbon_features(
     rows = _with_weather(rows, weather)
 
     rows = stamp_availability(rows, avail_cols, f"carbon feature rows for {region} {market_day}")
-    return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS)
+    published = PUBLISHED_COLUMNS if PUBLISHED_INTENSITY in intensities else []
+    return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS, *published)
 
 
 def _intensity_features(
@@ -259,7 +295,7 @@ def _intensity_features(
             issued_at,
             min_coverage,
             value_column=column,
-            coverage_column="coverage",
+            coverage_column=_COVERAGE_OF.get(column, "coverage"),
         )
     )
     lag_days = {

@@ -35,6 +35,8 @@ class GridSource:
     operator_load_forecast: Callable[[Region, dt.date, pl.DataFrame], tuple[pl.DataFrame, int]]
     # the factor for net imports in carbon intensity (None: production-based, imports ignored)
     imports_gco2_per_kwh: float | None
+    # whether its grid carries a fuel mix (NESO's does not: GB's intensity is never ours from it)
+    fuel_mix: bool = True
 
     @property
     def first_date(self) -> dt.date:
@@ -104,6 +106,7 @@ GRID_SOURCES: Mapping[str, GridSource] = MappingProxyType(
             operator_feed="demand",
             operator_load_forecast=_no_operator_forecast,
             imports_gco2_per_kwh=None,
+            fuel_mix=False,
         ),
     }
 )
@@ -124,6 +127,19 @@ def published_intensity_provider(region: Region, day: dt.date) -> str | None:
         if feed is not None and registered_feed(provider, feed).first_date <= day.isoformat():
             return provider
     return None
+
+
+def published_without_fuel_mix(region: Region, day: dt.date) -> str | None:
+    """The provider of the region's own published intensity for `day` when the region's grid
+    provider for the day carries no fuel mix (GB from 2023: the Carbon Intensity API beside
+    NESO's demand), else None. On such a day our intensity cannot come from the grid, so
+    `harmonized/carbon_intensity` is built from the published intensity alone where the day's
+    grid is not stored (offline: NESO's demand files end in 2020)."""
+    published = published_intensity_provider(region, day)
+    source = grid_source(region, "grid", day)
+    if published is None or (source is not None and source.fuel_mix):
+        return None
+    return published
 
 
 def grid_source(region: Region, feed: str, day: dt.date) -> GridSource | None:

@@ -117,9 +117,12 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "unknown_storage_mw": "Unknown energy storage, MW (negative while charging).",
     "unknown_mw": "Generation of unknown source, MW.",
     "carbon_forecast_gco2_per_kwh": "Carbon intensity the schedule planned against, gCO2eq/kWh.",
-    "carbon_p10_gco2_per_kwh": "Day-ahead carbon intensity, 10th percentile, gCO2eq/kWh.",
-    "carbon_p50_gco2_per_kwh": "Day-ahead carbon intensity, median, gCO2eq/kWh.",
-    "carbon_p90_gco2_per_kwh": "Day-ahead carbon intensity, 90th percentile, gCO2eq/kWh.",
+    "carbon_p10_gco2_per_kwh": "Day-ahead carbon intensity, 10th percentile, gCO2eq/kWh (of"
+    " the region's carbon target: ours, lifecycle; GB's, the published intensity).",
+    "carbon_p50_gco2_per_kwh": "Day-ahead carbon intensity, median, gCO2eq/kWh (of the"
+    " region's carbon target: ours, lifecycle; GB's, the published intensity).",
+    "carbon_p90_gco2_per_kwh": "Day-ahead carbon intensity, 90th percentile, gCO2eq/kWh (of"
+    " the region's carbon target: ours, lifecycle; GB's, the published intensity).",
     "carbon_direct_p10_gco2_per_kwh": "Day-ahead direct carbon intensity, 10th percentile,"
     " gCO2eq/kWh.",
     "carbon_direct_p50_gco2_per_kwh": "Day-ahead direct carbon intensity, median, gCO2eq/kWh.",
@@ -348,6 +351,14 @@ for _suffix in (
         COLUMN_DESCRIPTIONS[f"carbon_{_suffix}_gco2_per_kwh"]
         .replace("intensity", "direct intensity", 1)
         .replace("Intensity", "Direct intensity", 1),
+    )
+
+    # ... and so do the features of an operator's own published intensity (GB's carbon target)
+    COLUMN_DESCRIPTIONS.setdefault(
+        f"published_{_suffix}_gco2_per_kwh",
+        COLUMN_DESCRIPTIONS[f"carbon_{_suffix}_gco2_per_kwh"]
+        .replace("intensity", "published intensity (the operator's own, its method)", 1)
+        .replace("Intensity", "Published intensity (the operator's own, its method)", 1),
     )
 
 # GB: NESO historic demand and the GB Carbon Intensity API (sources/neso.py,

@@ -89,3 +89,12 @@ class CarbonFeatures(_DayAheadFeatures):
         nullable=True, ge=-1_500, le=1_500
     )
     weather_precipitation_change_1d_mm_per_h: pl.Float64 = pa.Field(nullable=True, ge=-200, le=200)
+    # the operator's own published intensity (GB: the Carbon Intensity API's, its method), only
+    # in the rows of a region whose carbon slice learns it (`Region.carbon_target`)
+    published_lag_1d_gco2_per_kwh: pl.Float64 | None = pa.Field(**_CARBON)
+    published_lag_2d_gco2_per_kwh: pl.Float64 | None = pa.Field(**_CARBON)
+    published_lag_7d_gco2_per_kwh: pl.Float64 | None = pa.Field(**_CARBON)
+    published_mean_7d_same_hour_gco2_per_kwh: pl.Float64 | None = pa.Field(**_CARBON)
+    published_mean_1d_known_gco2_per_kwh: pl.Float64 | None = pa.Field(**_CARBON)
+    published_daily_mean_2d_gco2_per_kwh: pl.Float64 | None = pa.Field(**_CARBON)
+    published_last_known_gco2_per_kwh: pl.Float64 | None = pa.Field(**_CARBON)
