@@ -7,6 +7,7 @@
     energy-assets benchmark epf --data PATH [--published PATH]
     energy-assets benchmark price-dispatch --data PATH --published PATH [--forecasts PATH]
     energy-assets benchmark dispatch [--sizes 1,10,100,1000]
+    energy-assets benchmark gb-carbon [--start D] [--end D] [--forecast-from D]
     energy-assets benchmark warehouse [--days 730]
     energy-assets benchmark backfill [--start D] [--end D]
 
@@ -42,7 +43,7 @@ DEFAULT_REGIONS = ("CAISO", "ERCOT", "PJM", "GB")
 # offline history has demand (NESO, to 2020) but no fuel mix and no published
 # intensity in the same years (the Carbon Intensity API file is 2023), so its carbon slice has no
 # target and its schedules no carbon forecast. GB's 2023 carbon slice, on the published intensity
-# without a grid: `scripts/gb_carbon.py` (README, GB).
+# without a grid: `energy-assets benchmark gb-carbon` (README, GB).
 LOAD_SLICE_ONLY = ("GB",)
 DEFAULT_WINDOWS = {
     "CAISO": (DEFAULT_START, DEFAULT_END),
@@ -439,7 +440,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="the load slice only (load_ingest_job, load_day_ahead_job) for every region: no"
         " carbon, no schedules (GB always runs so: no carbon intensity offline in its NESO"
-        " years; its 2023 carbon slice, on the published intensity: scripts/gb_carbon.py)",
+        " years; its 2023 carbon slice, on the published intensity: energy-assets benchmark gb-carbon)",
     )
     run.set_defaults(func=cmd_run)
 
@@ -527,6 +528,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         " forecast and perfect foresight, valued at the actual prices (after `benchmark epf`)",
     )
     _delegate(price_dispatch, "energy_assets.benchmarks.price_dispatch", "price-dispatch", argv)
+    gb_carbon = bench_sub.add_parser(
+        "gb-carbon",
+        help="GB's day-ahead carbon forecast offline on the Carbon Intensity API's 2023 file, against"
+        " the seasonal naive and the API's own stored (short-lead) forecast",
+    )
+    _delegate(gb_carbon, "energy_assets.benchmarks.gb_carbon", "gb-carbon", argv)
     dispatch = bench_sub.add_parser(
         "dispatch",
         help="solve times of the household, fleet and compute-job schedules, and PuLP+CBC on the same instances",

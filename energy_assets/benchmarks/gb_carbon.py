@@ -1,8 +1,8 @@
 """GB's day-ahead carbon forecast, offline, on the GB Carbon Intensity API's 2023 file: the
 carbon slice through the graph, scored per hour, rolled up.
 
-    uv run python scripts/gb_carbon.py [--start 2023-01-01] [--end 2023-12-31]
-                                        [--forecast-from 2023-07-01] [--data PATH]
+    uv run energy-assets benchmark gb-carbon [--start 2023-01-01] [--end 2023-12-31]
+                                             [--forecast-from 2023-07-01] [--data PATH]
 
 Runs, in-process into a temporary data folder (or `--data`) and an ephemeral Dagster instance:
 `raw/uk_carbon_intensity_national` for every day of the window (NESO's demand is not fetched:
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,13 +35,14 @@ from energy_assets.evaluation.report import rollup
 from energy_assets.runner import CARBON_SCORES, load_scores, materialize_window
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2023, 1, 1))
     parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2023, 12, 31))
     parser.add_argument("--forecast-from", type=dt.date.fromisoformat, default=dt.date(2023, 7, 1))
     parser.add_argument("--data", type=Path, default=None, help="data folder (default: temporary)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="gb-carbon-") as tmp:
         data = args.data or Path(tmp)
         began = time.perf_counter()
@@ -87,8 +87,18 @@ def main(argv: list[str] | None = None) -> int:
                     "dm_p_value_vs_naive",
                 ).sort("period", "forecaster")
             )
+        whole = {
+            row["forecaster"]: row for row in report.filter(pl.col("period") == "all").to_dicts()
+        }
+
+        def mae(name: str) -> str:
+            return f"{whole[name]['mae_gco2_per_kwh']:.2f}" if name in whole else "nan"
+
+        hours = whole.get("lightgbm_published", {}).get("hours", 0)
+        print(
+            f"gb_carbon mae={mae('lightgbm_published')}"
+            f" naive_mae={mae('seasonal_naive_7d_published')}"
+            f" api_short_lead_mae={mae('api_forecast_short_lead')} hours={hours}"
+            f" seconds={time.perf_counter() - began:.0f}"
+        )
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
