@@ -7,6 +7,7 @@ import pandera.polars as pa
 import polars as pl
 
 from energy_assets.schemas.common import UtcTimestamp
+from energy_assets.schemas.harmonized import GridHourly
 
 _MARKETS = ["day_ahead", "real_time"]
 
@@ -69,37 +70,13 @@ class OperatorForecasts(pa.DataFrameModel):
         )
 
 
-_GEN = {"nullable": True, "ge": -60_000, "le": 400_000}
-
-
-class IsoGridHourly(pa.DataFrameModel):
+class IsoGridHourly(GridHourly):
     """`harmonized/iso_grid_hourly`: the ISO's own demand and generation by fuel, hourly MW, in
-    `harmonized/grid_hourly`'s columns (`harmonize/iso_grid.py`: the readings averaged to the UTC
-    hour, the fuel mapping per provider), with the provider and the raw feeds behind it. Every
-    hour of the market day; an hour without readings keeps null values and coverage 0."""
+    `harmonized/grid_hourly`'s columns (`GridHourly`, inherited with its checks and Config;
+    `harmonize/iso_grid.py`: the readings averaged to the UTC hour, the fuel mapping per
+    provider), with the provider and the raw feeds behind it. Every hour of the market day; an
+    hour without readings keeps null values and coverage 0."""
 
-    region: str
-    market_date: pl.Date
-    interval_start_utc: UtcTimestamp
-    demand_mw: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_000_000)
-    solar_mw: pl.Float64 = pa.Field(**_GEN)
-    wind_mw: pl.Float64 = pa.Field(**_GEN)
-    hydro_mw: pl.Float64 = pa.Field(**_GEN)
-    nuclear_mw: pl.Float64 = pa.Field(**_GEN)
-    natural_gas_mw: pl.Float64 = pa.Field(**_GEN)
-    coal_mw: pl.Float64 = pa.Field(**_GEN)
-    oil_mw: pl.Float64 = pa.Field(**_GEN)
-    geothermal_mw: pl.Float64 = pa.Field(**_GEN)
-    biomass_mw: pl.Float64 = pa.Field(**_GEN)
-    batteries_mw: pl.Float64 = pa.Field(**_GEN)
-    other_mw: pl.Float64 = pa.Field(**_GEN)
-    net_imports_mw: pl.Float64 = pa.Field(**_GEN)
-    demand_coverage: pl.Float64 = pa.Field(ge=0, le=1)
-    fuel_mix_coverage: pl.Float64 = pa.Field(ge=0, le=1)
     provider: str
     demand_source_feed: str = pa.Field(nullable=True)
     fuel_mix_source_feed: str = pa.Field(nullable=True)
-
-    class Config:
-        unique = ["region", "interval_start_utc"]
-        strict = True
