@@ -194,6 +194,29 @@ def _rounded(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _summary_metadata(summary: ReconciliationSummary) -> dict:
+    """A demand reconciliation's day in the materialization's metadata."""
+    return {
+        "hours": summary.hours,
+        "hours_compared": summary.hours_compared,
+        "mape_pct": _rounded(summary.mape_pct, 3),
+        "mae_mw": _rounded(summary.mae_mw, 1),
+        "max_abs_pct": _rounded(summary.max_abs_pct, 2),
+        "bias_pct": _rounded(summary.bias_pct, 3),
+    }
+
+
+def _agreement_spec(key: dg.AssetKey, between: str, day_pct: float, hour_pct: float, why: str):
+    """The `agreement` WARN check of a reconciliation asset (`_agreement` evaluates it)."""
+    return dg.AssetCheckSpec(
+        AGREEMENT_CHECK,
+        asset=key,
+        description=f"The day's MAPE {between} is at most {day_pct} % and no hour is more than"
+        f" {hour_pct} % off (fails as a warning; {why} is in"
+        " energy_assets/defs/reconciliation.py).",
+    )
+
+
 @dg.asset(
     key=DEMAND_KEY,
     group_name="reconciliation",
@@ -208,12 +231,12 @@ def _rounded(value: float | None, digits: int) -> float | None:
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=[
         *check_specs(DEMAND_KEY),
-        dg.AssetCheckSpec(
-            AGREEMENT_CHECK,
-            asset=DEMAND_KEY,
-            description=f"The day's MAPE between the sources is at most {MAX_DAY_MAPE_PCT} %"
-            f" and no hour is more than {MAX_HOUR_ABS_PCT} % off (fails as a warning; the"
-            " thresholds' evidence is in energy_assets/defs/reconciliation.py).",
+        _agreement_spec(
+            DEMAND_KEY,
+            "between the sources",
+            MAX_DAY_MAPE_PCT,
+            MAX_HOUR_ABS_PCT,
+            "the thresholds' evidence",
         ),
     ],
     kinds={"duckdb", "polars"},
@@ -233,15 +256,7 @@ def demand_outlook_vs_eia930(context: dg.AssetExecutionContext, warehouse: Wareh
         rd.region, rd.market_date, region(rd.region).timezone, outlook, eia
     )
     summary = reconciliation_summary(frame)
-    metadata = {
-        "hours": summary.hours,
-        "hours_compared": summary.hours_compared,
-        "mape_pct": _rounded(summary.mape_pct, 3),
-        "mae_mw": _rounded(summary.mae_mw, 1),
-        "max_abs_pct": _rounded(summary.max_abs_pct, 2),
-        "bias_pct": _rounded(summary.bias_pct, 3),
-    }
-    yield from validated_output(context, frame, DemandReconciliation, metadata)
+    yield from validated_output(context, frame, DemandReconciliation, _summary_metadata(summary))
     yield _agreement(frame, summary)
 
 
@@ -277,13 +292,12 @@ def _carbon_summary(frame: pl.DataFrame) -> dict:
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=[
         *check_specs(CARBON_KEY),
-        dg.AssetCheckSpec(
-            AGREEMENT_CHECK,
-            asset=CARBON_KEY,
-            description=f"The day's MAPE of the direct intensity between the sources is at most"
-            f" {MAX_CARBON_DAY_MAPE_PCT} % and no hour is more than {MAX_CARBON_HOUR_ABS_PCT} %"
-            " off (fails as a warning; EIA reads ~13 % higher by construction, the evidence"
-            " is in energy_assets/defs/reconciliation.py).",
+        _agreement_spec(
+            CARBON_KEY,
+            "of the direct intensity between the sources",
+            MAX_CARBON_DAY_MAPE_PCT,
+            MAX_CARBON_HOUR_ABS_PCT,
+            "EIA reads ~13 % higher by construction, the evidence",
         ),
     ],
     kinds={"duckdb", "polars"},
@@ -375,12 +389,12 @@ def _iso_demand_rows(context, warehouse: WarehouseResource, rd: RegionDay) -> pl
     metadata={"partition_expr": PARTITION_EXPR},
     check_specs=[
         *check_specs(ISO_DEMAND_KEY),
-        dg.AssetCheckSpec(
-            AGREEMENT_CHECK,
-            asset=ISO_DEMAND_KEY,
-            description=f"The day's MAPE between the ISO's and EIA-930's demand is at most"
-            f" {MAX_DAY_MAPE_PCT} % and no hour is more than {MAX_HOUR_ABS_PCT} % off (fails"
-            " as a warning; the thresholds' evidence is in energy_assets/defs/reconciliation.py).",
+        _agreement_spec(
+            ISO_DEMAND_KEY,
+            "between the ISO's and EIA-930's demand",
+            MAX_DAY_MAPE_PCT,
+            MAX_HOUR_ABS_PCT,
+            "the thresholds' evidence",
         ),
     ],
     kinds={"duckdb", "polars"},
@@ -412,14 +426,6 @@ def iso_demand_vs_eia930(context: dg.AssetExecutionContext, warehouse: Warehouse
         rd.region, rd.market_date, region(rd.region).timezone, iso_rows, eia
     )
     summary = reconciliation_summary(frame)
-    metadata = {
-        "provider": frame["provider"][0],
-        "hours": summary.hours,
-        "hours_compared": summary.hours_compared,
-        "mape_pct": _rounded(summary.mape_pct, 3),
-        "mae_mw": _rounded(summary.mae_mw, 1),
-        "max_abs_pct": _rounded(summary.max_abs_pct, 2),
-        "bias_pct": _rounded(summary.bias_pct, 3),
-    }
+    metadata = {"provider": frame["provider"][0], **_summary_metadata(summary)}
     yield from validated_output(context, frame, IsoDemandReconciliation, metadata)
     yield _agreement(frame, summary)

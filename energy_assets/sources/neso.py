@@ -282,13 +282,13 @@ def parse_history(body: bytes) -> pl.DataFrame:
     return _rows_to_frame(names, rows, [f"line {n}" for n in lines])
 
 
-def parse_datastore(body: bytes) -> pl.DataFrame:
-    """A CKAN `datastore_search` response on a historic-demand resource -> `COLUMNS`."""
-    what = f"{_WHAT} (DataStore API)"
+def datastore_records(body: bytes, what: str, none_published: str) -> tuple[dict, list]:
+    """(result, records) of a NESO data portal (CKAN DataStore) response, or a `PayloadError`
+    naming `what`: empty, HTML, not JSON (truncated), `success` false, no records list, no
+    records (`none_published` says what that means for the request)."""
     if not body or not body.strip():
         raise PayloadError(f"{what}: empty body")
-    head = body.lstrip()[:200].lower()
-    if head.startswith(b"<"):
+    if body.lstrip()[:1] == b"<":
         raise PayloadError(f"{what}: got an HTML page instead of JSON (an error page?)")
     try:
         doc = json.loads(body)
@@ -302,7 +302,14 @@ def parse_datastore(body: bytes) -> pl.DataFrame:
     if not isinstance(records, list):
         raise PayloadError(f"{what}: no result.records list")
     if not records:
-        raise PayloadError(f"{what}: no records (no settlement period published for the date)")
+        raise PayloadError(f"{what}: no records ({none_published})")
+    return result, records
+
+
+def parse_datastore(body: bytes) -> pl.DataFrame:
+    """A CKAN `datastore_search` response on a historic-demand resource -> `COLUMNS`."""
+    what = f"{_WHAT} (DataStore API)"
+    result, records = datastore_records(body, what, "no settlement period published for the date")
     fields = [f.get("id") for f in result.get("fields", []) if isinstance(f, dict)]
     names = _check_header(fields or list(records[0]))
     keys = {n: k for n, k in zip(names, fields or list(records[0]), strict=True)}

@@ -41,7 +41,6 @@ otherwise a repeated (target date, days ahead, cardinal point) is a `PayloadErro
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -55,6 +54,7 @@ from energy_assets.schemas import raw as raw_schemas
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.feeds import Feed, FeedSource
 from energy_assets.sources.http_client import FetchedPayload
+from energy_assets.sources.neso import datastore_records
 
 PROVIDER = "neso_forecasts"
 TIMEZONE = "Europe/London"
@@ -162,23 +162,7 @@ def parse_datastore(body: bytes, what: str = "NESO demand forecast") -> pl.DataF
     """A CKAN `datastore_search(_sql)` response on a NESO demand-forecast resource ->
     one row per (target date, days ahead, cardinal point, forecasting point), `COLUMNS`."""
     what = f"{what} (DataStore API)"
-    if not body or not body.strip():
-        raise PayloadError(f"{what}: empty body")
-    if body.lstrip()[:1] == b"<":
-        raise PayloadError(f"{what}: got an HTML page instead of JSON (an error page?)")
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise PayloadError(f"{what}: not JSON ({error}); truncated?") from None
-    if not isinstance(doc, dict) or doc.get("success") is not True:
-        problem = doc.get("error") if isinstance(doc, dict) else None
-        raise PayloadError(f"{what}: the API did not succeed: {json.dumps(problem)[:200]}")
-    result = doc.get("result")
-    records = result.get("records") if isinstance(result, dict) else None
-    if not isinstance(records, list):
-        raise PayloadError(f"{what}: no result.records list")
-    if not records:
-        raise PayloadError(f"{what}: no records (no forecast published for the target date)")
+    _, records = datastore_records(body, what, "no forecast published for the target date")
     out: dict[str, list] = {c: [] for c in COLUMNS}
     seen: dict[tuple, str] = {}
     for i, record in enumerate(records, 1):
