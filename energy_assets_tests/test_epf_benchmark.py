@@ -116,7 +116,7 @@ def test_no_look_ahead(pjm: pl.DataFrame) -> None:
     perturbed = epf.Market(market.name, market.dates, prices, market.exog)
     a = epf.evaluate_market(market, test_days, cfg)
     b = epf.evaluate_market(perturbed, test_days, cfg)
-    assert set(a["forecasts"]) >= {"lear_56", "lgbm_56", "mlp", "lear", "ensemble"}
+    assert set(a["forecasts"]) >= {"lear_56", "lgbm_56", "mlp_364", "mlp", "lear", "ensemble"}
     for name in a["forecasts"]:
         np.testing.assert_array_equal(
             a["forecasts"][name][0], b["forecasts"][name][0], err_msg=name
@@ -201,6 +201,10 @@ def test_short_run_end_to_end(pjm_path: Path, tmp_path: Path, datasets: Path, ca
         m = metrics["models"][name]
         assert set(m) == {"mae", "rmse", "smape", "rmae", "hours"} and m["hours"] == 72
         assert 0 < m["mae"] < 30
+    q = metrics["ensemble_quantiles"]
+    assert q["hours"] == 72 and q["below_p10"] <= q["below_p50"] <= q["below_p90"]
+    assert 0 < q["pinball"] < 30
+    assert any(line.startswith("ensemble P10/P50/P90") for line in lines)
     if published.is_file():
         assert metrics["published_info"]["hours_matched"] == 72
         assert metrics["published_info"]["max_abs_diff_real_price"] < 1e-6
@@ -211,3 +215,21 @@ def test_cli_errors_are_clear(tmp_path: Path, capsys) -> None:
     bad = _write(tmp_path / "tiny.csv", "d,p", ["2020-01-01 00:00:00,1"])
     assert epf.main(["--data", str(bad), "--out", str(tmp_path)]) == 2
     assert "tiny.csv" in capsys.readouterr().err
+
+
+def test_band_offsets_use_only_past_days() -> None:
+    rng = np.random.default_rng(2)
+    actual = rng.normal(size=(40, 24))
+    forecast = actual + rng.normal(size=(40, 24))
+    offsets = epf.rolling_band_offsets(actual, forecast, window=10, min_days=5)
+    assert np.isnan(offsets[:5]).all() and not np.isnan(offsets[5:]).any()
+    assert (offsets[5:, 0] <= 0).all() and (offsets[5:, 1] >= 0).all()
+    # day 20's offsets are the quantiles of the errors of days 10..19
+    errors = (actual[10:20] - forecast[10:20]).ravel()
+    np.testing.assert_allclose(offsets[20], np.quantile(errors, [0.1, 0.9]))
+    # changing day 20's actuals changes no offset of days <= 20
+    changed = actual.copy()
+    changed[20] += 100
+    again = epf.rolling_band_offsets(changed, forecast, window=10, min_days=5)
+    np.testing.assert_array_equal(again[:21], offsets[:21])
+    assert not np.array_equal(again[21], offsets[21])

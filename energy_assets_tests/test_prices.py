@@ -168,7 +168,7 @@ def test_the_benchmark_runs_through_the_shared_modules() -> None:
     assert epf.ensemble_forecasts is price_ensemble.ensemble_forecasts
     assert isinstance(epf._make_task(epf.BenchmarkConfig(), "lear_56"), price_linear.LinearTask)
     assert isinstance(epf._make_task(epf.BenchmarkConfig(), "lgbm_364"), price_lgbm.LGBMTask)
-    assert isinstance(epf._make_task(epf.BenchmarkConfig(), "mlp"), price_mlx.MLPTask)
+    assert isinstance(epf._make_task(epf.BenchmarkConfig(), "mlp_1456"), price_mlx.MLPTask)
 
 
 # --- the assets, end to end on a short window --------------------------------------------------
@@ -179,7 +179,7 @@ SMALL = {
     "lear_windows": [28, 42],
     "lgbm_windows": [28],
     "lgbm_rounds": 10,
-    "mlp_window": 42,
+    "mlp_windows": [28, 42],
     "mlp_hidden": [8],
     "mlp_members": 2,
     "mlp_skip_members": 1,
@@ -276,7 +276,8 @@ def test_features_are_the_benchmarks_day_vector(built, pjm_body: bytes) -> None:
 
 def test_models_forecast_as_the_benchmark_code_does(built, pjm_body: bytes) -> None:
     """Rolling origin: the LEAR member of D is the benchmark's task for D (same code, same
-    days before D), and every model trained before D."""
+    days before D, its LASSO warm-started from the day before as in the benchmark's single
+    pass over the days), and every model trained before D."""
     _, _, warehouse = built
     models = _table(warehouse, "models.price_lear")
     schemas.PriceModel.validate(models)
@@ -284,14 +285,19 @@ def test_models_forecast_as_the_benchmark_code_does(built, pjm_body: bytes) -> N
     members = _table(warehouse, "forecasts.price_day_ahead_members")
     market = epf.market_from_frame(epftoolbox.parse_market_file(pjm_body, "PJM"), "PJM")
     raw = price_features.padded_day_features(market)
-    for day in ("2016-12-26", "2016-12-30"):
+    task = price_linear.LinearTask(price_linear.LinearSpec(), 28)
+    first, last = (dt.date.fromisoformat(day) for day in DAYS)
+    for k in range((last - first).days + 1):
+        day = first + dt.timedelta(days=k)
         d = int(np.flatnonzero(market.dates == np.datetime64(day))[0])
-        expected = price_linear.LinearTask(price_linear.LinearSpec(), 28).forecast(market, raw, d)
-        got = members.filter(
-            (pl.col("market_date") == dt.date.fromisoformat(day)) & (pl.col("member") == "lear_28")
-        ).sort("hour")["price_usd_per_mwh"]
-        np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-9)
-    assert set(members["member"]) == {"lear_28", "lear_42", "lgbm_28", "mlp"}
+        expected = task.forecast(market, raw, d)  # one task over the days, as the benchmark
+        got = members.filter((pl.col("market_date") == day) & (pl.col("member") == "lear_28")).sort(
+            "hour"
+        )["price_usd_per_mwh"]
+        np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-9, err_msg=str(day))
+    cold = price_linear.LinearTask(price_linear.LinearSpec(), 28).forecast(market, raw, d)
+    assert not np.array_equal(cold, expected)  # the warm start is what made them equal
+    assert set(members["member"]) == {"lear_28", "lear_42", "lgbm_28", "mlp_28", "mlp_42"}
 
 
 def test_the_day_ahead_forecast_and_its_scores(built) -> None:

@@ -22,20 +22,22 @@ asinh((x - median) / (1.4826 MAD)) of Uniejewski et al. (2018), fitted on the tr
 
 Models (each recalibrated every day; names as in the outputs):
 
-- `lear_<w>`: LEAR-style linear model - one ridge regression per hour on the transformed day
-  vector, trailing windows w = 56, 84, 364, 1092, 1456 days (LEAR uses 56/84/1092/1456 and a
-  LASSO; a FISTA LASSO is here too, `LinearSpec(method="lasso")`, but ridge was as accurate on the
-  validation year at a twentieth of the time). Penalty = 16 days' worth: ridge_days / n_days.
-  `lear` = the mean over the windows.
-- `lgbm_<w>`: LightGBM, L1 objective, target = transformed price minus transformed D-1 price
-  (trees cannot extrapolate levels), 150 rounds, learning rate 0.1, 31 leaves, min 40 rows a
-  leaf, feature/bagging fractions 0.8/0.7, 63 bins; retrained from scratch every day on the
-  trailing w = 364 and 1092 days (1456 cannot be validated - only ~1090 days precede the
-  validation year - and costs a third more; LightGBM is most of the run time). `lgbm` = mean.
-- `mlp`: `energy_assets.models.mlx_forecaster.MLXForecaster`, day vector -> 24 transformed prices,
-  hidden layers (64, 32) ReLU, L1 loss, Adam, 4 members (2 plain MLPs, 2 with a linear
-  input->output skip; their mean). Fitted once on the 1456 days before the first forecast day
-  (40 epochs, lr 1e-3), then each day warm-started for one epoch (lr 3e-4) on the latest 364 days.
+- `lear_<w>`: LEAR-style linear model - per hour, a ridge regression and a LASSO (FISTA,
+  warm-started day to day) on the transformed day vector, their prices averaged; trailing
+  windows w = 56, 84, 364, 1092, 1456 days (LEAR uses 56/84/1092/1456 and a LASSO). Ridge
+  penalty = 16 days' worth: ridge_days / n_days; LASSO penalty 0.003. `lear` = the mean over
+  the windows.
+- `lgbm_<w>`: LightGBM, L1 objective, two boosters averaged: one on the transformed price minus
+  the transformed D-1 price ("delta": trees cannot extrapolate levels), one on the transformed
+  price ("level"); 150 rounds, learning rate 0.1, 31 leaves, min 40 rows a leaf,
+  feature/bagging fractions 0.8/0.7, 63 bins; retrained from scratch every day on the trailing
+  w = 364 and 1092 days (1456 cannot be validated - only ~1090 days precede the validation
+  year - and costs a third more; LightGBM is most of the run time). `lgbm` = mean.
+- `mlp_<w>`: `energy_assets.models.mlx_forecaster.MLXForecaster`, day vector -> 24 transformed
+  prices, hidden layers (64, 32) ReLU, L1 loss, Adam, 16 networks (8 plain MLPs, 8 with a
+  linear input->output skip; their mean). Fitted once on the w = 364, 728, 1092, 1456 days
+  before the first forecast day (40 epochs, lr 1e-3), then each day warm-started for one epoch
+  (lr 3e-4) on the latest 364 days. `mlp` = the mean over the windows.
 - `ensemble`: convex combination of `lear`, `lgbm`, `mlp`. The weights for day D minimise the MAE
   over the 56 days before D (forecasts of earlier days, all out of sample; the run starts 28
   warm-up days before the test period, and the weights are equal until 7 past days exist), then
@@ -66,16 +68,28 @@ first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validat
   ensemble more; half of each was best in the ensemble.
 - Ensemble (whole validation year): equal weights 2.157, fitted on 28 / 56 days 2.157 / 2.155,
   shrunk halfway 2.145 / 2.143 (with the plain MLP).
+- The members since 2026-11-29 (whole validation year; the ensemble of the three family means
+  as above, 2.138 with the members before): more networks, one MLP per window, the LASSO
+  beside the ridge and a level booster beside the delta one each helped the ensemble, and
+  together most. The MLP alone: 4 networks on 1456 days 2.367, 16 networks 2.307 (64: 2.299);
+  16 networks on 364 / 728 / 1092 / 1456 days 2.355 / 2.303 / 2.299 / 2.307, their mean 2.275.
+  The linear family: ridge 2.243, LASSO 2.227, their mean 2.221 (the LASSO is worse at 56/84
+  days, 2.70/2.65 against 2.54/2.55, better from 364; the LASSO on the long windows only: the
+  ensemble 2.114). LightGBM: delta 2.277, level 2.301, their mean 2.243. The ensemble: all
+  four changes 2.110 (-1.3 %); without the level boosters 2.114; without the LASSO 2.117;
+  LightGBM on four windows (182..1092) x both targets 2.111 at twice the cost.
 
 Outputs (`--out`, default `data/benchmarks/epf/<file stem>/`): `forecasts.csv` (ts, actual,
 every model, the family means, ensemble) and `metrics.json` (scores, published scores, config,
 seconds, load average); the last line printed is
 `ensemble MAE=<x> sMAPE=<x>% rMAE=<x> hours=<n> seconds=<s>`.
 
-Result on PJM (728 test days, 17,472 hours; 2-core machine, `--threads 2`, shared with other
-jobs for most of the run): ensemble MAE 2.819 $/MWh, sMAPE 11.34%, rMAE 0.446 in 685 s; `lear`
-2.968, `lgbm` 3.018, `mlp` 3.000. Published (same hours): DNN ensemble 2.862 / 11.33% / 0.452,
-LEAR ensemble 3.013 / 11.98% / 0.476.
+Result on PJM (728 test days, 17,472 hours; 2-core machine, `--threads 2`): ensemble MAE
+2.819 $/MWh, sMAPE 11.28%, rMAE 0.446 in 569 s; `lear` 2.979, `lgbm` 2.943, `mlp` 2.971.
+With the members before 2026-11-29: the same ensemble MAE, 2.819 (sMAPE 11.34%, RMSE 4.774
+against 4.862 now) in 189 s; the validation year's 1.3 % did not carry over to the test
+period. Published (same hours): DNN ensemble 2.862 / 11.33% / 0.452, LEAR ensemble 3.013 /
+11.98% / 0.476.
 
 Code: the file parse is the epftoolbox provider's (`energy_assets/sources/epftoolbox.py`), the
 features `energy_assets/features/price.py`, the models `energy_assets/models/price_linear.py`,
@@ -106,7 +120,7 @@ import numpy as np
 import polars as pl
 
 from energy_assets.evaluation.metrics import mae
-from energy_assets.evaluation.price_score import score, weekly_naive_mae
+from energy_assets.evaluation.price_score import quantile_scores, score, weekly_naive_mae
 from energy_assets.features.price import (
     EXOG_LAGS,
     HOURS,
@@ -123,6 +137,7 @@ from energy_assets.models.price_ensemble import (
     ensemble_forecasts,
     ensemble_inputs,
     family_means,
+    rolling_band_offsets,
     simplex_l1_weights,
 )
 from energy_assets.models.price_lgbm import LGBMSpec, LGBMTask
@@ -148,6 +163,7 @@ __all__ = [
     "long_features",
     "main",
     "market_from_frame",
+    "rolling_band_offsets",
     "rolling_forecasts",
     "run",
     "score",
@@ -182,6 +198,7 @@ class BenchmarkConfig:
     ensemble_window: int = 56  # days of past forecasts the ensemble weights are fitted on
     ensemble_shrink: float = 0.5  # fraction of the way from the fitted weights to equal weights
     ensemble_min_days: int = 7  # equal weights until this many past days are available
+    calibration_days: int = 56  # past days whose ensemble errors give the P10/P90 offsets
     warmup_days: int = 28  # days forecast before the test period (not scored) for the ensemble
 
 
@@ -192,19 +209,19 @@ def _make_task(config: BenchmarkConfig, name: str):
     if family == "lgbm" and config.lgbm is not None:
         return LGBMTask(config.lgbm, int(window))
     if family == "mlp" and config.mlp is not None:
-        return MLPTask(config.mlp)
+        return MLPTask(config.mlp, int(window))
     raise ValueError(f"unknown or disabled model {name!r}")
 
 
 def task_names(config: BenchmarkConfig) -> list[str]:
-    """Base forecasters: `lear_<window>`, `lgbm_<window>`, `mlp`."""
+    """Base forecasters: `lear_<window>`, `lgbm_<window>`, `mlp_<window>`."""
     names: list[str] = []
     if config.linear is not None:
         names += [f"lear_{w}" for w in config.linear.windows]
     if config.lgbm is not None:
         names += [f"lgbm_{w}" for w in config.lgbm.windows]
     if config.mlp is not None:
-        names.append("mlp")
+        names += [f"mlp_{w}" for w in config.mlp.windows]
     return names
 
 
@@ -358,14 +375,17 @@ def tuning_candidates() -> dict[str, BenchmarkConfig]:
 
     return {
         "lear default": linear(),
+        "lear ridge only": linear(methods=("ridge",)),
+        "lear lasso only": linear(methods=("lasso",)),
         "lear ridge_days=4": linear(ridge_days=4.0),
         "lear ridge_days=64": linear(ridge_days=64.0),
         "lgbm default": boost(),
+        "lgbm delta only": boost(targets=("delta",)),
+        "lgbm level only": boost(targets=("level",)),
         "lgbm 100 rounds": boost(rounds=100),
-        "lgbm level target": boost(target="level"),
         "mlp default": net(),
+        "mlp 1456 days, 4 networks": net(windows=(1456,), members=4, skip_members=2),
         "mlp no skip": net(skip_members=0),
-        "mlp all skip": net(skip_members=mlp.members),
         "mlp hidden 128,64": net(hidden=(128, 64)),
     }
 
@@ -424,7 +444,12 @@ def smoke_config() -> BenchmarkConfig:
         linear=LinearSpec(windows=(56, 364)),
         lgbm=LGBMSpec(windows=(56,), rounds=10),
         mlp=MLPSpec(
-            window=364, hidden=(8,), members=2, skip_members=1, init_epochs=2, daily_days=28
+            windows=(182, 364),
+            hidden=(8,),
+            members=2,
+            skip_members=1,
+            init_epochs=2,
+            daily_days=28,
         ),
         ensemble_window=3,
         ensemble_min_days=2,
@@ -463,12 +488,17 @@ def evaluate_market(
     ens, weights = ensemble_forecasts(
         inputs, actual_all, config.ensemble_window, config.ensemble_shrink, config.ensemble_min_days
     )
+    offsets = rolling_band_offsets(
+        actual_all, ens, config.calibration_days, config.ensemble_min_days
+    )
     keep = days >= first_test
     models = {**base, **family_means(base), "ensemble": ens}
     models = {n: fc[keep] for n, fc in models.items()}
     test = days[keep]
     naive, naive_desc = weekly_naive_mae(market, test)
     actual = market.prices[test]
+    p50 = ens[keep]
+    bands = (p50 + offsets[keep, :1], p50, p50 + offsets[keep, 1:])
     return {
         "test_days": test,
         "actual": actual,
@@ -476,6 +506,7 @@ def evaluate_market(
         "ensemble_inputs": list(inputs),
         "ensemble_weights": weights[keep],
         "scores": {n: score(actual, fc, naive) for n, fc in models.items()},
+        "quantiles": quantile_scores(actual, bands),
         "naive_mae": naive,
         "naive": naive_desc,
         "seconds": seconds,
@@ -575,6 +606,7 @@ def run(args: argparse.Namespace) -> int:
         "test_period": [str(market.dates[test[0]]), str(market.dates[test[-1]])],
         "test_days": len(test),
         "models": result["scores"],
+        "ensemble_quantiles": result["quantiles"],
         "published": published,
         "published_info": published_info,
         "rmae_naive": result["naive"],
@@ -606,6 +638,13 @@ def run(args: argparse.Namespace) -> int:
         print("published:")
         for line in _table(published)[1:]:
             print(line)
+    q = result["quantiles"]
+    print(
+        f"ensemble P10/P50/P90 (offsets from the errors of the {config.calibration_days} days"
+        f" before each day): actual below {100 * q['below_p10']:.1f}% / {100 * q['below_p50']:.1f}%"
+        f" / {100 * q['below_p90']:.1f}% of hours (ideal 10/50/90), P10-P90 coverage"
+        f" {100 * q['p10_p90_coverage']:.1f}%, pinball {q['pinball']:.3f}"
+    )
     print(f"outputs in {out}")
     e = result["scores"]["ensemble"]
     print(

@@ -13,14 +13,15 @@ so that every partition has a training history. They are in the asset group `pri
   zone and currency; `harmonized/price_exogenous_forecasts`: the market's exogenous day-ahead
   forecasts as operator forecasts (long: one row per series and hour) with `issued_at_utc`.
 - `features/price_features`: day D's feature vector (`features/price.py`, `day_features`).
-- `models/price_lear`, `models/price_lightgbm`, `models/price_mlx`: one member per window (the
-  MLP one), trained for D on the days before D (rolling origin) with the benchmark's own code
-  (`models/price_linear.py`, `price_lgbm.py`, `price_mlx.py`); artifacts under
-  `data/models/<asset>/<market>/`. The MLP warm-starts from D-1's artifact when it is stored
-  (else a full fit, as the benchmark's first day); the artifact holds the weights, not Adam's
-  moments or the shuffling generator, so a day-by-day run is close to the benchmark's single
-  pass, not bit for bit. The LightGBM transform is fitted on the 1456 days before D (the
-  benchmark fits it once before its first forecast day).
+- `models/price_lear`, `models/price_lightgbm`, `models/price_mlx`: one member per window
+  (`lear_<w>`: a ridge and a LASSO; `lgbm_<w>`: a booster on the change from D-1 and one on
+  the level; `mlp_<w>`: 16 networks), trained for D on the days before D (rolling origin) with
+  the benchmark's own code (`models/price_linear.py`, `price_lgbm.py`, `price_mlx.py`);
+  artifacts under `data/models/<asset>/<market>/`. The MLPs and the LASSO warm-start from
+  D-1's artifact when it is stored (else a full fit, as the benchmark's first day); the MLP
+  artifact holds the weights, not Adam's moments or the shuffling generator, so a day-by-day
+  run is close to the benchmark's single pass, not bit for bit. The LightGBM transform is
+  fitted on the 1456 days before D (the benchmark fits it once before its first forecast day).
 - `forecasts/price_day_ahead_members`: each member's forecast of D from its artifact and D's
   features.
 - `models/price_ensemble`: the benchmark's ensemble weights for D (fitted on the members'
@@ -86,10 +87,10 @@ from energy_assets.features.price import (
     padded_day_features,
 )
 from energy_assets.models.price_ensemble import (
+    band_offsets,
     ensemble_forecasts,
     ensemble_inputs,
     family_means,
-    residual_quantiles,
 )
 from energy_assets.models.price_lgbm import LGBMSpec, LGBMTask
 from energy_assets.models.price_linear import LinearSpec, LinearTask
@@ -148,10 +149,12 @@ class PriceModelsConfig(dg.Config):
     """Sizes of the price models (defaults: the benchmark's, `benchmarks/epf.py`)."""
 
     lear_windows: list[int] = list(LinearSpec().windows)
+    lear_methods: list[str] = list(LinearSpec().methods)
     ridge_days: float = LinearSpec().ridge_days
     lgbm_windows: list[int] = list(LGBMSpec().windows)
+    lgbm_targets: list[str] = list(LGBMSpec().targets)
     lgbm_rounds: int = LGBMSpec().rounds
-    mlp_window: int = MLPSpec().window
+    mlp_windows: list[int] = list(MLPSpec().windows)
     mlp_hidden: list[int] = list(MLPSpec().hidden)
     mlp_members: int = MLPSpec().members
     mlp_skip_members: int = MLPSpec().skip_members
@@ -529,18 +532,36 @@ def _train(context, config, warehouse, model_store, key: dg.AssetKey, history_da
     )
 
 
+def _previous(model_store: ModelStoreResource, asset: str, rd: RegionDay, member: str) -> Path:
+    """Where the member's artifact of the day before D is (its warm start, when stored)."""
+    day_before = (rd.market_date - dt.timedelta(days=1)).isoformat()
+    return model_store.path() / asset / rd.region / f"{day_before}_{member}.pkl"
+
+
 def _fit_lear(context, config, model_store, rd, market, raw, idx):
-    spec = LinearSpec(windows=tuple(config.lear_windows), ridge_days=config.ridge_days)
+    spec = LinearSpec(
+        windows=tuple(config.lear_windows),
+        methods=tuple(config.lear_methods),
+        ridge_days=config.ridge_days,
+    )
     out = []
     for w in spec.windows:
-        fit = LinearTask(spec, w).fit(market, raw, idx)
+        task = LinearTask(spec, w)
+        previous = _previous(model_store, "price_lear", rd, f"lear_{w}")
+        if "lasso" in spec.methods and previous.exists():
+            task.resume(pickle.loads(previous.read_bytes()))
+        fit = task.fit(market, raw, idx)
         path, sha = _save(model_store, "price_lear", rd, f"lear_{w}", pickle.dumps(fit))
         out.append((f"lear_{w}", path, sha, fit.training_days))
     return out
 
 
 def _fit_lightgbm(context, config, model_store, rd, market, raw, idx):
-    spec = LGBMSpec(windows=tuple(config.lgbm_windows), rounds=config.lgbm_rounds)
+    spec = LGBMSpec(
+        windows=tuple(config.lgbm_windows),
+        targets=tuple(config.lgbm_targets),
+        rounds=config.lgbm_rounds,
+    )
     out = []
     for w in spec.windows:
         task = LGBMTask(spec, w)
@@ -553,22 +574,24 @@ def _fit_lightgbm(context, config, model_store, rd, market, raw, idx):
 
 def _fit_mlx(context, config, model_store, rd, market, raw, idx):
     spec = MLPSpec(
-        window=config.mlp_window,
+        windows=tuple(config.mlp_windows),
         hidden=tuple(config.mlp_hidden),
         members=config.mlp_members,
         skip_members=config.mlp_skip_members,
         init_epochs=config.mlp_init_epochs,
         daily_days=config.mlp_daily_days,
     )
-    task = MLPTask(spec)
-    day_before = (rd.market_date - dt.timedelta(days=1)).isoformat()
-    previous = model_store.path() / "price_mlx" / rd.region / f"{day_before}_mlp.pkl"
-    if previous.exists():
-        task.resume(MLPFit.from_bytes(previous.read_bytes()).models, idx - 1)
-        context.log.info(f"models/price_mlx {rd}: warm start from {previous.name}")
-    fit = task.fit(market, raw, idx)
-    path, sha = _save(model_store, "price_mlx", rd, "mlp", fit.to_bytes())
-    return [("mlp", path, sha, fit.training_days)]
+    out = []
+    for w in spec.windows:
+        task = MLPTask(spec, w)
+        previous = _previous(model_store, "price_mlx", rd, f"mlp_{w}")
+        if previous.exists():
+            task.resume(MLPFit.from_bytes(previous.read_bytes()).models, idx - 1)
+            context.log.info(f"models/price_mlx {rd}: warm start from {previous.name}")
+        fit = task.fit(market, raw, idx)
+        path, sha = _save(model_store, "price_mlx", rd, f"mlp_{w}", fit.to_bytes())
+        out.append((f"mlp_{w}", path, sha, fit.training_days))
+    return out
 
 
 @_model_asset(LEAR, "numpy")
@@ -580,8 +603,8 @@ def price_lear(
     model_store: ModelStoreResource,
 ):
     """LEAR-style linear price models for day D, one per window (`lear_windows`): 24 per-hour
-    ridge regressions on the asinh-transformed day vector (`models/price_linear.py`), trained
-    on the days before D."""
+    regressions on the asinh-transformed day vector, a ridge and a LASSO whose prices are
+    averaged (`lear_methods`; `models/price_linear.py`), trained on the days before D."""
     yield from _train(
         context, config, warehouse, model_store, LEAR, max(config.lear_windows), _fit_lear
     )
@@ -596,7 +619,9 @@ def price_lightgbm(
     model_store: ModelStoreResource,
 ):
     """LightGBM price models for day D, one per window (`lgbm_windows`; `models/price_lgbm.py`),
-    on (day, hour) rows transformed with the 1456 days before D, trained on the days before D."""
+    on (day, hour) rows transformed with the 1456 days before D, trained on the days before D:
+    one booster per target (`lgbm_targets`: the change from D-1 and the level), prices
+    averaged."""
     days = max(max(config.lgbm_windows), 1456)
     yield from _train(context, config, warehouse, model_store, LIGHTGBM, days, _fit_lightgbm)
 
@@ -609,10 +634,11 @@ def price_mlx(
     warehouse: WarehouseResource,
     model_store: ModelStoreResource,
 ):
-    """MLX MLP price model for day D (`models/price_mlx.py`): fitted on the `mlp_window` days
-    before D, or warm-started from D-1's model when it is stored (one epoch on the latest
-    `mlp_daily_days` days)."""
-    yield from _train(context, config, warehouse, model_store, MLX, config.mlp_window, _fit_mlx)
+    """MLX MLP price models for day D (`models/price_mlx.py`), one per window (`mlp_windows`,
+    `mlp_members` networks each): fitted on that many days before D, or warm-started from
+    D-1's model when it is stored (one epoch on the latest `mlp_daily_days` days)."""
+    days = max(config.mlp_windows)
+    yield from _train(context, config, warehouse, model_store, MLX, days, _fit_mlx)
 
 
 # --- member forecasts -------------------------------------------------------------------------
@@ -651,7 +677,8 @@ def price_day_ahead_members(
     for models in (lear, lightgbm, mlx):
         for row in models.iter_rows(named=True):
             data = _load(row["artifact_path"], row["artifact_sha256"])
-            fit = MLPFit.from_bytes(data) if row["member"] == "mlp" else pickle.loads(data)
+            is_mlp = row["member"].partition("_")[0] == "mlp"
+            fit = MLPFit.from_bytes(data) if is_mlp else pickle.loads(data)
             forecast = fit.predict(vector, dow, n_exog)
             frames.append(
                 features.select("region", "market_date", "hour", "interval_start_local")
@@ -739,12 +766,12 @@ def price_ensemble(
     )
     calib = min(len(days), config.calibration_days)
     if calib >= config.min_days:
-        q = residual_quantiles(actual[-1 - calib : -1], ens[-1 - calib : -1])
+        p10_offset, p90_offset = band_offsets(actual[-1 - calib : -1], ens[-1 - calib : -1])
         how = "ensemble"
     else:
         hist, _ = _history(context, warehouse, rd, config.calibration_days + 1, 2)
         p = hist.prices[:-1]  # D's row is a placeholder
-        q = residual_quantiles(p[1:], p[:-1])
+        p10_offset, p90_offset = band_offsets(p[1:], p[:-1])
         how, calib = "persistence", p.shape[0] - 1
     unit = col.removeprefix("price_")
     out = pl.DataFrame(
@@ -754,8 +781,8 @@ def price_ensemble(
             "ensemble_input": list(inputs),
             "weight": weights[-1],
             "weight_days": min(len(days), config.window_days),
-            f"p10_offset_{unit}": min(q[0.1], 0.0),
-            f"p90_offset_{unit}": max(q[0.9], 0.0),
+            f"p10_offset_{unit}": p10_offset,
+            f"p90_offset_{unit}": p90_offset,
             "calibration": how,
             "calibration_days": calib,
         },

@@ -1,6 +1,6 @@
 """Scores of day-ahead price forecasts (pure): the epftoolbox point scores and our day scores.
 
-One implementation for `benchmark epf` (`score`, `weekly_naive_mae`) and the price assets
+One implementation for `benchmark epf` (`score`, `quantile_scores`, `weekly_naive_mae`) and the price assets
 (`evaluation/price_forecast_score` and its report, `energy_assets/defs/prices.py`:
 `day_scores`, `report_rows`).
 """
@@ -46,6 +46,28 @@ def score(actual: np.ndarray, forecast: np.ndarray, naive_mae: float) -> dict[st
         "smape": smape(a, f),
         "rmae": m / naive_mae,
         "hours": int(np.sum(~np.isnan(a) & ~np.isnan(f))),
+    }
+
+
+def quantile_scores(
+    actual: np.ndarray, quantiles: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> dict[str, float]:
+    """P10/P50/P90 over the hours where all are present: the share of actuals below each
+    (ideal 0.1/0.5/0.9), the P10-P90 coverage (ideal 0.8) and the mean pinball loss over the
+    three quantiles."""
+    a = np.asarray(actual, dtype=float).ravel()
+    p10, p50, p90 = (np.asarray(x, dtype=float).ravel() for x in quantiles)
+    ok = ~(np.isnan(a) | np.isnan(p10) | np.isnan(p50) | np.isnan(p90))
+    a, p10, p50, p90 = a[ok], p10[ok], p50[ok], p90[ok]
+    return {
+        "below_p10": float(np.mean(a < p10)),
+        "below_p50": float(np.mean(a < p50)),
+        "below_p90": float(np.mean(a < p90)),
+        "p10_p90_coverage": interval_coverage(a, p10, p90),
+        "pinball": float(
+            np.mean([pinball_loss(a, f, q) for f, q in ((p10, 0.1), (p50, 0.5), (p90, 0.9))])
+        ),
+        "hours": int(ok.sum()),
     }
 
 

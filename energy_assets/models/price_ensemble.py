@@ -3,7 +3,9 @@
 One implementation for `benchmark epf` and `models/price_ensemble` / `forecasts/price_day_ahead`
 (`energy_assets/defs/prices.py`). `ensemble_forecasts` weighs day i on days [i - window, i);
 `ensemble_inputs` combines each family's window mean (`lear`, `lgbm`) and the single models;
-`residual_quantiles` turns past days' out-of-sample ensemble errors into P10/P90 offsets.
+`residual_quantiles` turns past days' out-of-sample ensemble errors into P10/P90 offsets
+(`band_offsets`: never inside P50), and `rolling_band_offsets` does so for every day of a run
+from the days before it.
 """
 
 from __future__ import annotations
@@ -98,3 +100,23 @@ def residual_quantiles(
     if err.size == 0:
         raise ValueError("no past errors to calibrate quantiles on")
     return {q: float(np.quantile(err, q)) for q in quantiles}
+
+
+def band_offsets(actual: np.ndarray, forecast: np.ndarray) -> tuple[float, float]:
+    """(P10 offset <= 0, P90 offset >= 0) from past days' errors: `residual_quantiles`, with
+    P10 never above and P90 never below P50."""
+    q = residual_quantiles(actual, forecast)
+    return min(q[0.1], 0.0), max(q[0.9], 0.0)
+
+
+def rolling_band_offsets(
+    actual: np.ndarray, forecast: np.ndarray, window: int, min_days: int
+) -> np.ndarray:
+    """Day i's (P10, P90) offsets from the errors of days [i - window, i) only (never i or
+    later), as `models/price_ensemble` calibrates each day; NaN with fewer than `min_days`."""
+    out = np.full((forecast.shape[0], 2), np.nan)
+    for i in range(forecast.shape[0]):
+        lo = max(0, i - window)
+        if i - lo >= min_days:
+            out[i] = band_offsets(actual[lo:i], forecast[lo:i])
+    return out

@@ -4,6 +4,11 @@ One implementation for `benchmark epf` and `models/price_lear` (`energy_assets/d
 `LinearTask(spec, window).fit(market, raw, D)` fits on the trailing `window` days before D
 (prices up to D-1, exogenous forecasts up to D) and returns a `LinearFit`, whose `predict`
 gives D's 24 prices; `forecast` is both (what the benchmark calls every day).
+
+A member fits each of `spec.methods` on the same rows (a closed-form ridge and a FISTA LASSO by
+default) and forecasts the mean of their prices: on the validation year the two together were
+better than either (`benchmarks/epf.py`). The LASSO is warm-started from the day before's
+coefficients (`LinearTask.resume` hands them over from a stored fit).
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ class LinearSpec:
     """LEAR-style linear model: 24 per-hour regressions on the transformed day vector."""
 
     windows: tuple[int, ...] = (56, 84, 364, 1092, 1456)
-    method: str = "ridge"  # "ridge" (closed form) or "lasso" (FISTA, warm-started day to day)
+    # each fitted on the same rows, prices averaged: "ridge" (closed form), "lasso" (FISTA,
+    # warm-started day to day)
+    methods: tuple[str, ...] = ("ridge", "lasso")
     ridge_days: float = 16.0  # ridge penalty on the mean squared error: ridge_days / n_days
     alpha: float = 0.003  # lasso penalty
     max_iter: int = 300
@@ -65,26 +72,36 @@ def _power_iteration(G: np.ndarray, iters: int = 30) -> float:
 
 @dataclass(frozen=True)
 class LinearFit:
-    """A fitted linear model: the transform, the centring and the coefficients (features x 24)."""
+    """A fitted linear model: the transform, the centring and, per method, the coefficients
+    (features x 24)."""
 
     scaler: Scaler
     x_mean: np.ndarray
     y_mean: np.ndarray
-    coef: np.ndarray
+    coefs: dict[str, np.ndarray]  # method -> coefficients
     training_days: int
 
     def predict(self, day_vector: np.ndarray, dow: int, n_exog: int) -> np.ndarray:
-        """D's 24 prices from D's raw day vector (`day_features`) and day of week."""
+        """D's 24 prices from D's raw day vector (`day_features`) and day of week: the mean of
+        the methods' prices."""
         x = np.concatenate(
             [self.scaler.day_rows(day_vector[None, :], n_exog), dummies(np.array([dow]))], axis=1
         )
-        return self.scaler.price_inverse(self.y_mean + (x - self.x_mean) @ self.coef)[0]
+        prices = [
+            self.scaler.price_inverse(self.y_mean + (x - self.x_mean) @ coef)[0]
+            for coef in self.coefs.values()
+        ]
+        return np.mean(prices, axis=0)
 
 
 class LinearTask:
     def __init__(self, spec: LinearSpec, window: int):
         self.spec, self.window = spec, window
-        self.coef: np.ndarray | None = None
+        self.coef: np.ndarray | None = None  # the LASSO's last coefficients (warm start)
+
+    def resume(self, previous: LinearFit) -> None:
+        """Warm-start the LASSO from the fit of the day before (a stored artifact)."""
+        self.coef = getattr(previous, "coefs", {}).get("lasso")
 
     def fit(self, m: Market, raw: np.ndarray, D: int) -> LinearFit:
         days = np.arange(max(MAX_LAG, D - self.window), D)
@@ -96,16 +113,18 @@ class LinearTask:
         n = X.shape[0]
         G = Xc.T @ Xc / n
         c = Xc.T @ Yc / n
-        if self.spec.method == "ridge":
-            lam = self.spec.ridge_days / n
-            b = np.linalg.solve(G + lam * np.eye(G.shape[0]), c)
-        elif self.spec.method == "lasso":
-            b0 = self.coef if self.coef is not None else np.zeros_like(c)
-            b = _lasso_fista(G, c, self.spec.alpha, b0, self.spec.max_iter, self.spec.tol)
-            self.coef = b
-        else:
-            raise ValueError(f"unknown linear method {self.spec.method!r}")
-        return LinearFit(sc, xm, ym, b, int(n))
+        coefs: dict[str, np.ndarray] = {}
+        for method in self.spec.methods:
+            if method == "ridge":
+                lam = self.spec.ridge_days / n
+                coefs[method] = np.linalg.solve(G + lam * np.eye(G.shape[0]), c)
+            elif method == "lasso":
+                b0 = self.coef if self.coef is not None else np.zeros_like(c)
+                b = _lasso_fista(G, c, self.spec.alpha, b0, self.spec.max_iter, self.spec.tol)
+                coefs[method] = self.coef = b
+            else:
+                raise ValueError(f"unknown linear method {method!r}")
+        return LinearFit(sc, xm, ym, coefs, int(n))
 
     def forecast(self, m: Market, raw: np.ndarray, D: int) -> np.ndarray:
         return self.fit(m, raw, D).predict(raw[D], int(m.dow[D]), m.n_exog)

@@ -1,8 +1,10 @@
 """MLX MLP price model: day vector -> 24 transformed prices, fitted once, then warm-started daily.
 
 One implementation for `benchmark epf` and `models/price_mlx` (`energy_assets/defs/prices.py`).
-`MLPTask(spec).fit(market, raw, D)` returns an `MLPFit` (the transform of D's window and the
-members); its `predict(day_vector, dow, n_exog)` forecasts D from D's features alone. The task
+One member per calibration window of `spec.windows` (`mlp_<window>`: its initial fit and its
+daily transform use that many days), each a mean over `spec.members` networks.
+`MLPTask(spec, window).fit(market, raw, D)` returns an `MLPFit` (the transform of D's window
+and the networks); its `predict(day_vector, dow, n_exog)` forecasts D from D's features alone. The task
 keeps its members between consecutive days (warm start); `MLPTask.resume` hands it the members
 of day D-1 (the asset's artifact of the day before), so a day-by-day run continues as the
 benchmark's single pass does.
@@ -23,9 +25,9 @@ from energy_assets.features.price import MAX_LAG, Market, Scaler, dummies
 class MLPSpec:
     """MLX MLP day vector -> 24 prices, warm-started day to day."""
 
-    window: int = 1456  # days of the initial fit and of the daily scaler
+    windows: tuple[int, ...] = (364, 728, 1092, 1456)  # days of the initial fit and the scaler
     hidden: tuple[int, ...] = (64, 32)
-    members: int = 4
+    members: int = 16  # networks per window (their mean is the member's forecast)
     init_epochs: int = 40
     daily_days: int = 364  # most recent days revisited every day
     daily_epochs: int = 1
@@ -34,7 +36,7 @@ class MLPSpec:
     loss: str = "l1"
     weight_decay: float = 0.0
     input_noise: float = 0.0
-    skip_members: int = 2  # members with a linear input->output skip (the others plain)
+    skip_members: int = 8  # networks with a linear input->output skip (the others plain)
     batch_size: int = 32
     seed: int = 0
 
@@ -79,8 +81,8 @@ class MLPTask:
     skip; the forecast is the mean over all members.
     """
 
-    def __init__(self, spec: MLPSpec):
-        self.spec = spec
+    def __init__(self, spec: MLPSpec, window: int):
+        self.spec, self.window = spec, window
         self.models: list[Any] = []
         self.last_day: int | None = None
 
@@ -96,7 +98,7 @@ class MLPTask:
         from energy_assets.models.mlx_forecaster import MLXForecaster
 
         s = self.spec
-        days = np.arange(max(MAX_LAG, D - s.window), D)
+        days = np.arange(max(MAX_LAG, D - self.window), D)
         sc = Scaler.fit(m.prices[days], m.exog[days])
         if not self.models or self.last_day is None or self.last_day + 1 != D:
             X, Y = self._xy(m, raw, sc, days)
@@ -112,7 +114,7 @@ class MLPTask:
                     loss=s.loss,
                     input_noise=s.input_noise,
                     linear_skip=skip,
-                    seed=s.seed + i,
+                    seed=s.seed + self.window + i,
                 ).fit(X, Y)
                 for i, (n, skip) in enumerate(groups)
                 if n > 0
