@@ -85,7 +85,7 @@ seconds, load average); the last line printed is
 `ensemble MAE=<x> sMAPE=<x>% rMAE=<x> hours=<n> seconds=<s>`.
 
 Result on PJM (728 test days, 17,472 hours; 2-core machine, `--threads 2`): ensemble MAE
-2.819 $/MWh, sMAPE 11.28%, rMAE 0.446 in 569 s; `lear` 2.979, `lgbm` 2.943, `mlp` 2.971.
+2.819 $/MWh, sMAPE 11.28%, rMAE 0.446 in 526 s at 2b65fc3; `lear` 2.979, `lgbm` 2.943, `mlp` 2.971.
 With the members before 2026-11-29: the same ensemble MAE, 2.819 (sMAPE 11.34%, RMSE 4.774
 against 4.862 now) in 189 s; the validation year's 1.3 % did not carry over to the test
 period. Published (same hours): DNN ensemble 2.862 / 11.33% / 0.452, LEAR ensemble 3.013 /

@@ -1,8 +1,8 @@
 """Scores of day-ahead price forecasts (pure): the epftoolbox point scores and our day scores.
 
-One implementation for `benchmark epf` (`score`, `quantile_scores`, `weekly_naive_mae`) and the price assets
-(`evaluation/price_forecast_score` and its report, `energy_assets/defs/prices.py`:
-`day_scores`, `report_rows`).
+One implementation for `benchmark epf` (`score`, `quantile_scores`, `weekly_naive_mae`) and
+the price assets (`evaluation/price_forecast_score` and its report,
+`energy_assets/defs/prices.py`: `day_scores`, `report_rows`).
 """
 
 from __future__ import annotations

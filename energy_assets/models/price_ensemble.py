@@ -2,10 +2,10 @@
 
 One implementation for `benchmark epf` and `models/price_ensemble` / `forecasts/price_day_ahead`
 (`energy_assets/defs/prices.py`). `ensemble_forecasts` weighs day i on days [i - window, i);
-`ensemble_inputs` combines each family's window mean (`lear`, `lgbm`) and the single models;
-`residual_quantiles` turns past days' out-of-sample ensemble errors into P10/P90 offsets
-(`band_offsets`: never inside P50), and `rolling_band_offsets` does so for every day of a run
-from the days before it.
+`ensemble_inputs` combines each family's window mean (`lear`, `lgbm`, `mlp`) and the single
+models; `residual_quantiles` turns past days' out-of-sample ensemble errors into P10/P90
+offsets (`band_offsets`: never inside P50), and `rolling_band_offsets` does so for every day of
+a run from the days before it.
 """
 
 from __future__ import annotations

@@ -4,10 +4,10 @@ One implementation for `benchmark epf` and `models/price_mlx` (`energy_assets/de
 One member per calibration window of `spec.windows` (`mlp_<window>`: its initial fit and its
 daily transform use that many days), each a mean over `spec.members` networks.
 `MLPTask(spec, window).fit(market, raw, D)` returns an `MLPFit` (the transform of D's window
-and the networks); its `predict(day_vector, dow, n_exog)` forecasts D from D's features alone. The task
-keeps its members between consecutive days (warm start); `MLPTask.resume` hands it the members
-of day D-1 (the asset's artifact of the day before), so a day-by-day run continues as the
-benchmark's single pass does.
+and the networks); its `predict(day_vector, dow, n_exog)` forecasts D from D's features alone.
+The task keeps its networks between consecutive days (warm start); `MLPTask.resume` hands it
+the networks of day D-1 (the asset's artifact of the day before), so a day-by-day run
+continues as the benchmark's single pass does.
 """
 
 from __future__ import annotations
