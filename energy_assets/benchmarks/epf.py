@@ -50,7 +50,7 @@ as epftoolbox `rMAE(..., m='W')` computes it: the naive forecast of a day is the
 week earlier, built from the test period's own prices, so its MAE is taken over the test days
 8..n (with 7 test days or fewer, from D-7 before the period).
 
-Hyperparameters were chosen on the year before the test period (validation 2015-12-28 ..
+Hyperparameters were chosen on the year before the test period (validation 2015-12-29 ..
 2016-12-26 for PJM, training data before each validation day only; the test period was cut off
 first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validation-year MAE
 ($/MWh) that decided the choices (PJM):
