@@ -13,8 +13,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from energy_assets.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from energy_assets.sources.http_client import FetchedPayload
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,19 @@ class PayloadArchive:
             write_atomic(sidecar, json.dumps(record, indent=1).encode())
         return ArchivedPayload(
             provider, sha256, path, url, status, content_type, fetched_at, len(body)
+        )
+
+    def put_fetched(self, payload: FetchedPayload, body: bytes | None = None) -> ArchivedPayload:
+        """`put` of a payload as the HTTP client returned it (`body`: a slice of it to store
+        instead of the whole body, e.g. the lines of one market day)."""
+        return self.put(
+            provider=payload.provider,
+            body=payload.body if body is None else body,
+            url=payload.url,
+            status=payload.status,
+            content_type=payload.content_type,
+            fetched_at=payload.fetched_at,
+            transport=payload.transport,
         )
 
     def get(self, provider: str, sha256: str) -> bytes:

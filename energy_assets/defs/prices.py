@@ -251,14 +251,8 @@ def epftoolbox_prices(
             allow_retries=False,
         )
     p = read.payload
-    stored = archive.archive().put(
-        provider=p.provider,
-        body=FEED.day_slice(p.body, read.rows, rd.market_date),
-        url=p.url,
-        status=p.status,
-        content_type=p.content_type,
-        fetched_at=p.fetched_at,
-        transport=p.transport,
+    stored = archive.archive().put_fetched(
+        p, body=FEED.day_slice(p.body, read.rows, rd.market_date)
     )
     rows = day.drop("market_date").with_columns(
         region=pl.lit(rd.region),

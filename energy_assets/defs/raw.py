@@ -85,18 +85,7 @@ def _request(feed: Feed, http: HttpResource, archive: ArchiveResource, rd: Regio
             allow_retries=False,
         )
     archived = archive.archive()
-    stored = [
-        archived.put(
-            provider=p.provider,
-            body=p.body,
-            url=p.url,
-            status=p.status,
-            content_type=p.content_type,
-            fetched_at=p.fetched_at,
-            transport=p.transport,
-        )
-        for p in payloads
-    ]
+    stored = [archived.put_fetched(p) for p in payloads]
     try:
         rows = feed.parse(payloads, rd.market_date)
     except PayloadError as error:

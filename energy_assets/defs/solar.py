@@ -221,15 +221,7 @@ def pv_profile(
         raise dg.Failure(
             description=f"pvwatts, partition {the_region.code}: {error}", allow_retries=False
         ) from error
-    stored = archive.archive().put(
-        provider=payload.provider,
-        body=payload.body,
-        url=payload.url,
-        status=payload.status,
-        content_type=payload.content_type,
-        fetched_at=payload.fetched_at,
-        transport=payload.transport,
-    )
+    stored = archive.archive().put_fetched(payload)
     lat, lon = site(the_region)
     try:
         if payload.url.startswith("recordings:"):

@@ -1,7 +1,8 @@
 """The checks every CSV provider makes before parsing: the bytes are a whole CSV text file.
 
-`decode_csv` refuses an empty body, binary data, non-UTF-8 text and an HTML page (an error page
-served with status 200, named by its title); `require_final_line_break` refuses a body that does
+`decode_text` refuses an empty body, binary data, non-UTF-8 text and an HTML page (an error
+page served with status 200, named by its title), naming the format expected (a JSON provider
+calls it with "JSON"); `decode_csv` is it for CSV; `require_final_line_break` refuses a body that does
 not end with a line break (every recorded file ends with one, and a cut inside the last number
 cannot be told apart from a complete line any other way); `csv_rows` splits the text into the
 header and rows with their 1-based line numbers, refusing ragged lines. `what` names the payload
@@ -18,10 +19,15 @@ from energy_assets.sources.errors import PayloadError
 
 
 def decode_csv(body: bytes, what: str) -> str:
+    return decode_text(body, what, "CSV")
+
+
+def decode_text(body: bytes, what: str, expected: str) -> str:
+    """The body as text, or a `PayloadError` naming `what` and the `expected` format."""
     if not body or not body.strip():
         raise PayloadError(f"{what}: empty body")
     if b"\x00" in body:
-        raise PayloadError(f"{what}: binary data (NUL bytes), not a CSV file")
+        raise PayloadError(f"{what}: binary data (NUL bytes), not {expected} text")
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -30,7 +36,7 @@ def decode_csv(body: bytes, what: str) -> str:
     if head.startswith("<") or "<html" in head or "<!doctype" in head:
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
         hint = f" titled {' '.join(title.group(1).split())!r}" if title else ""
-        raise PayloadError(f"{what}: got an HTML page{hint} instead of CSV (an error page?)")
+        raise PayloadError(f"{what}: got an HTML page{hint} instead of {expected} (an error page?)")
     return text
 
 

@@ -160,7 +160,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -172,7 +171,9 @@ import polars as pl
 
 from energy_assets.regions import Region
 from energy_assets.schemas import raw as raw_schemas
+from energy_assets.sources import errors
 from energy_assets.sources.csv_text import decode_csv, plain_number, require_final_line_break
+from energy_assets.sources.errors import MissingApiKeyError as MissingApiKeyError  # re-exported
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.feeds import Feed, FeedSource, history_payload, hours_in_market_day
 from energy_assets.sources.http_client import FetchedPayload, HttpClient
@@ -267,10 +268,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HOUR_US = 3_600_000_000
 
 
-class MissingApiKeyError(RuntimeError):
-    """`EIA_API_KEY` is not set."""
-
-
 # --- requests ---------------------------------------------------------------------------------
 
 
@@ -339,14 +336,9 @@ def api_url(route: str, respondent: str, month: date, offset: int = 0) -> str:
 
 def api_key_from_env() -> str:
     """`EIA_API_KEY` from the environment; a clear error naming the variable when it is unset."""
-    key = os.environ.get(API_KEY_ENV, "").strip()
-    if not key:
-        raise MissingApiKeyError(
-            f"{API_KEY_ENV} is not set: the EIA API v2 needs a (free) key, "
-            "https://www.eia.gov/opendata/register.php; export it as "
-            f"{API_KEY_ENV}=<key> (it is sent as the api_key parameter and never stored)"
-        )
-    return key
+    return errors.api_key_from_env(
+        API_KEY_ENV, "the EIA API v2", "https://www.eia.gov/opendata/register.php"
+    )
 
 
 def fetch_month(

@@ -7,6 +7,8 @@ provider, the URL (without secrets) and the partition, so an operator can act on
 
 from __future__ import annotations
 
+import os
+
 
 class PayloadError(ValueError):
     """The bytes are not what the provider normally serves (empty, HTML, truncated, wrong columns)."""
@@ -35,3 +37,19 @@ class SourceError(RuntimeError):
         super().__init__(
             f"{provider} payload for partition {partition} is unusable: {reason} [{url}]"
         )
+
+
+class MissingApiKeyError(RuntimeError):
+    """An API key a live request needs is not set in the environment."""
+
+
+def api_key_from_env(variable: str, service: str, signup_url: str) -> str:
+    """The key in `variable`, or a `MissingApiKeyError` naming the variable, the service and
+    where to get a key (the key is sent with the request and never stored)."""
+    key = os.environ.get(variable, "").strip()
+    if not key:
+        raise MissingApiKeyError(
+            f"{variable} is not set: {service} needs a (free) key, {signup_url}; export it as"
+            f" {variable}=<key> (it is sent as the api_key parameter and never stored)"
+        )
+    return key

@@ -61,6 +61,7 @@ from urllib.parse import quote
 import polars as pl
 
 from energy_assets.regions import WeatherPoint
+from energy_assets.sources.csv_text import decode_text
 from energy_assets.sources.errors import PayloadError
 from energy_assets.sources.gfs_regional import COLUMNS as HARMONIZED_COLUMNS
 
@@ -221,15 +222,7 @@ def regional_mean(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _load(body: bytes) -> object:
-    if not body or not body.strip():
-        raise PayloadError(f"{_WHAT}: empty body")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PayloadError(f"{_WHAT}: not UTF-8 text ({exc})") from None
-    head = text.lstrip()[:2048].lower()
-    if head.startswith("<") or "<html" in head:
-        raise PayloadError(f"{_WHAT}: got an HTML page instead of JSON")
+    text = decode_text(body, _WHAT, "JSON")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -69,14 +69,15 @@ import datetime as dt
 import io
 import json
 import math
-import os
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import numpy as np
 import polars as pl
 
-from energy_assets.sources.errors import PayloadError
+from energy_assets.sources import errors
+from energy_assets.sources.csv_text import decode_text
+from energy_assets.sources.errors import MissingApiKeyError, PayloadError
 from energy_assets.sources.http_client import FetchedPayload, HttpClient
 
 PROVIDER = "pvwatts"
@@ -111,10 +112,6 @@ COLUMNS = ("hour_of_year", "month", "day_of_month", "hour_local_standard", "pv_k
 
 _EXPORT_AC = "AC System Output (W)"
 _REFERENCE_YEAR = 2019  # any year without Feb 29: the typical year's calendar
-
-
-class MissingApiKeyError(RuntimeError):
-    """`NREL_API_KEY` is not set."""
 
 
 @dataclass(frozen=True)
@@ -199,14 +196,9 @@ def api_url(latitude: float, longitude: float, system: PvSystem | None = None) -
 
 def api_key_from_env() -> str:
     """`NREL_API_KEY` from the environment; a clear error naming the variable when it is unset."""
-    key = os.environ.get(API_KEY_ENV, "").strip()
-    if not key:
-        raise MissingApiKeyError(
-            f"{API_KEY_ENV} is not set: NREL's PVWatts API needs a (free) key,"
-            " https://developer.nrel.gov/signup/; export it as"
-            f" {API_KEY_ENV}=<key> (it is sent as the api_key parameter and never stored)"
-        )
-    return key
+    return errors.api_key_from_env(
+        API_KEY_ENV, "NREL's PVWatts API", "https://developer.nrel.gov/signup/"
+    )
 
 
 def fetch_typical_year(
@@ -255,19 +247,6 @@ def _is_number(value: object) -> bool:
     )
 
 
-def _text(body: bytes, what: str) -> str:
-    if not body or not body.strip():
-        raise PayloadError(f"{what}: empty body")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PayloadError(f"{what}: not UTF-8 text ({exc})") from None
-    head = text.lstrip()[:2048].lower()
-    if head.startswith("<") or "<html" in head:
-        raise PayloadError(f"{what}: got an HTML page instead of the data")
-    return text
-
-
 def parse_v8(
     body: bytes,
     system_capacity_kw: float,
@@ -283,7 +262,7 @@ def parse_v8(
     what = "PVWatts v8 response"
     if system_capacity_kw <= 0:
         raise ValueError("system_capacity_kw must be positive")
-    text = _text(body, what)
+    text = decode_text(body, what, "JSON")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -353,7 +332,7 @@ def read_calculator_export(body: bytes, utc_offset_h: float) -> TypicalYear:
     number.
     """
     what = "PVWatts calculator export"
-    text = _text(body, what)
+    text = decode_text(body, what, "CSV")
     rows = list(csv.reader(io.StringIO(text)))
     start = next((i for i, r in enumerate(rows) if r[:3] == ["Month", "Day", "Hour"]), None)
     if start is None:
