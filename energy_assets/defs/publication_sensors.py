@@ -74,18 +74,48 @@ def _days(after: dt.date | None, through: dt.date, first: dt.date) -> tuple[list
     return [start + dt.timedelta(days=i) for i in range((through - start).days + 1)], skipped
 
 
-def publication_sensor(provider: str, running: bool) -> dg.SensorDefinition:
-    feeds = ISO_PROVIDERS[provider]
-    jobs = [RAW_JOBS[f.asset_name] for f in feeds]
-
-    @dg.sensor(
+def _provider_sensor(provider: str, running: bool, interval_s: int, description: str):
+    """The `@dg.sensor` of `<provider>_publication_sensor`: the provider's raw jobs, its
+    interval and default status."""
+    return dg.sensor(
         name=f"{provider}_publication_sensor",
-        jobs=jobs,
-        minimum_interval_seconds=MINIMUM_INTERVAL_S,
+        jobs=[RAW_JOBS[f.asset_name] for f in PROVIDERS[provider]],
+        minimum_interval_seconds=interval_s,
         default_status=(
             dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
         ),
-        description=f"Each new (region, market day) of {provider}'s raw feeds once published"
+        description=description,
+    )
+
+
+def _run_request(feed: Feed, code: str, day: dt.date, run_key: str) -> dg.RunRequest:
+    """The raw run of `feed` for (`code`, `day`); `run_key` may hold `{key}` (the partition)."""
+    key = partition_key(code, day.isoformat())
+    return dg.RunRequest(
+        run_key=run_key.format(key=key),
+        job_name=raw_job_name(feed.provider, feed.name),
+        partition_key=key,
+    )
+
+
+def _outcome(context, cursor: dict, requests: list, skipped: list[str], nothing: str):
+    """Store the cursor, warn of the days skipped, and return the requests (or why none)."""
+    context.update_cursor(json.dumps(cursor, sort_keys=True))
+    if skipped:
+        context.log.warning(
+            "not requested (older than the catch-up window; backfill them): " + "; ".join(skipped)
+        )
+    return requests or dg.SkipReason(nothing)
+
+
+def publication_sensor(provider: str, running: bool) -> dg.SensorDefinition:
+    feeds = ISO_PROVIDERS[provider]
+
+    @_provider_sensor(
+        provider,
+        running,
+        MINIMUM_INTERVAL_S,
+        f"Each new (region, market day) of {provider}'s raw feeds once published"
         f" ({automation.publication(provider).why}); a cursor so nothing is requested twice,"
         f" catching up to {CATCH_UP_DAYS} days after downtime.",
     )
@@ -104,26 +134,15 @@ def publication_sensor(provider: str, running: bool) -> dg.SensorDefinition:
                 days, older = _days(after, through, first)
                 if older:
                     skipped.append(f"{feed.asset_name} {code}: {older} day(s) before {days[0]}")
-                for day in days:
-                    key = partition_key(code, day.isoformat())
-                    requests.append(
-                        dg.RunRequest(
-                            run_key=f"{feed.asset_name}:{key}",
-                            job_name=raw_job_name(feed.provider, feed.name),
-                            partition_key=key,
-                        )
-                    )
+                run_key = f"{feed.asset_name}:{{key}}"
+                requests += [_run_request(feed, code, day, run_key) for day in days]
                 done[code] = through.isoformat()
-        context.update_cursor(json.dumps(cursor, sort_keys=True))
-        if skipped:
-            context.log.warning(
-                "not requested (older than the catch-up window; backfill them): "
-                + "; ".join(skipped)
-            )
-        if requests:
-            return requests
-        return dg.SkipReason(
-            f"no new market day of {provider} published by {now:%Y-%m-%d %H:%M} UTC"
+        return _outcome(
+            context,
+            cursor,
+            requests,
+            skipped,
+            f"no new market day of {provider} published by {now:%Y-%m-%d %H:%M} UTC",
         )
 
     return _sensor
@@ -167,16 +186,12 @@ def half_hourly_sensor(provider: str, running: bool) -> dg.SensorDefinition:
     request a day would duplicate the finished-day run. Evaluated every
     `HALF_HOURLY_INTERVAL_S`: a half-hour is requested within minutes of its publication."""
     feeds = PROVIDERS[provider]
-    jobs = [RAW_JOBS[f.asset_name] for f in feeds]
 
-    @dg.sensor(
-        name=f"{provider}_publication_sensor",
-        jobs=jobs,
-        minimum_interval_seconds=HALF_HOURLY_INTERVAL_S,
-        default_status=(
-            dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
-        ),
-        description=f"{provider}'s raw feeds as the provider publishes them, every half-hour:"
+    @_provider_sensor(
+        provider,
+        running,
+        HALF_HOURLY_INTERVAL_S,
+        f"{provider}'s raw feeds as the provider publishes them, every half-hour:"
         " the open market day(s) at most once per half-hour, each finished day once more;"
         f" a cursor so nothing is requested twice, catching up to {CATCH_UP_DAYS} finished"
         " days after downtime.",
@@ -189,17 +204,6 @@ def half_hourly_sensor(provider: str, running: bool) -> dg.SensorDefinition:
             json.loads(context.cursor) if context.cursor else {}
         )
         requests, skipped = [], []
-
-        def request(feed: Feed, code: str, day: dt.date, run_key: str) -> None:
-            key = partition_key(code, day.isoformat())
-            requests.append(
-                dg.RunRequest(
-                    run_key=run_key.format(key=key),
-                    job_name=raw_job_name(feed.provider, feed.name),
-                    partition_key=key,
-                )
-            )
-
         for feed in feeds:
             first = dt.date.fromisoformat(feed.first_date)
             done = cursor.setdefault(feed.asset_name, {})
@@ -213,23 +217,19 @@ def half_hourly_sensor(provider: str, running: bool) -> dg.SensorDefinition:
                     days, older = _days(after_day, finished, first)
                     if older:
                         skipped.append(f"{feed.asset_name} {code}: {older} day(s) before {days[0]}")
-                    for day in days:
-                        request(feed, code, day, f"{feed.asset_name}:{{key}}")
+                    run_key = f"{feed.asset_name}:{{key}}"
+                    requests += [_run_request(feed, code, day, run_key) for day in days]
                     state["finished"] = finished.isoformat()
                 if open_days and state.get("slot") != stamp:
-                    for day in open_days:
-                        request(feed, code, day, f"{feed.asset_name}:{{key}}@{stamp}")
+                    run_key = f"{feed.asset_name}:{{key}}@{stamp}"
+                    requests += [_run_request(feed, code, day, run_key) for day in open_days]
                     state["slot"] = stamp
-        context.update_cursor(json.dumps(cursor, sort_keys=True))
-        if skipped:
-            context.log.warning(
-                "not requested (older than the catch-up window; backfill them): "
-                + "; ".join(skipped)
-            )
-        if requests:
-            return requests
-        return dg.SkipReason(
-            f"{provider}: the half-hour from {slot:%Y-%m-%d %H:%M} UTC is already requested"
+        return _outcome(
+            context,
+            cursor,
+            requests,
+            skipped,
+            f"{provider}: the half-hour from {slot:%Y-%m-%d %H:%M} UTC is already requested",
         )
 
     return _sensor
