@@ -62,25 +62,42 @@ def demand_reconciliation(
         OUTLOOK_READINGS_PER_HOUR,
         "outlook_coverage",
     ).rename({"demand_mw": "outlook_demand_mw"})
+    frame = _beside_eia(
+        region, market_day, tz, outlook, "outlook_demand_mw", "outlook_coverage", eia_hourly
+    )
+    return frame.select(RECONCILIATION_COLUMNS).sort("interval_start_utc")
+
+
+def _beside_eia(
+    region: str,
+    market_day: dt.date,
+    tz: str,
+    reference: pl.DataFrame,
+    reference_mw: str,
+    coverage: str,
+    eia_hourly: pl.DataFrame,
+) -> pl.DataFrame:
+    """Every hour of the market day: the `reference` frame's hourly demand (`reference_mw`, its
+    `coverage` 0 where the hour is missing) beside EIA-930's for the same UTC hour start
+    (`eia_demand_mw`), EIA minus the reference in MW and in % of the reference (an hour of 0 MW
+    on the reference side, never seen, has no percentage)."""
     eia = eia_hourly.select(
         pl.col("interval_start_utc").cast(pl.Datetime("us", "UTC")),
         pl.col("demand_mw").cast(pl.Float64).alias("eia_demand_mw"),
     )
-    difference = pl.col("eia_demand_mw") - pl.col("outlook_demand_mw")
-    frame = (
+    difference = pl.col("eia_demand_mw") - pl.col(reference_mw)
+    return (
         hour_grid(region, market_day, tz)
-        .join(outlook, on="interval_start_utc", how="left")
+        .join(reference, on="interval_start_utc", how="left")
         .join(eia, on="interval_start_utc", how="left")
         .with_columns(
-            pl.col("outlook_coverage").fill_null(0.0),
+            pl.col(coverage).fill_null(0.0),
             difference_mw=difference,
-            # in % of the Outlook; an Outlook hour of 0 MW (never seen) has no percentage
-            difference_pct=pl.when(pl.col("outlook_demand_mw") > 0).then(
-                100.0 * difference / pl.col("outlook_demand_mw")
+            difference_pct=pl.when(pl.col(reference_mw) > 0).then(
+                100.0 * difference / pl.col(reference_mw)
             ),
         )
     )
-    return frame.select(RECONCILIATION_COLUMNS).sort("interval_start_utc")
 
 
 @dataclass(frozen=True)
@@ -210,22 +227,7 @@ def iso_demand_reconciliation(
         pl.col("demand_mw").cast(pl.Float64).alias("iso_demand_mw"),
         pl.col("demand_coverage").cast(pl.Float64).alias("iso_demand_coverage"),
     )
-    eia = eia_hourly.select(
-        pl.col("interval_start_utc").cast(pl.Datetime("us", "UTC")),
-        pl.col("demand_mw").cast(pl.Float64).alias("eia_demand_mw"),
-    )
-    difference = pl.col("eia_demand_mw") - pl.col("iso_demand_mw")
-    frame = (
-        hour_grid(region, market_day, tz)
-        .join(iso, on="interval_start_utc", how="left")
-        .join(eia, on="interval_start_utc", how="left")
-        .with_columns(
-            pl.col("iso_demand_coverage").fill_null(0.0),
-            provider=pl.lit(provider, dtype=pl.String),
-            difference_mw=difference,
-            difference_pct=pl.when(pl.col("iso_demand_mw") > 0).then(
-                100.0 * difference / pl.col("iso_demand_mw")
-            ),
-        )
-    )
+    frame = _beside_eia(
+        region, market_day, tz, iso, "iso_demand_mw", "iso_demand_coverage", eia_hourly
+    ).with_columns(provider=pl.lit(provider, dtype=pl.String))
     return frame.select(ISO_RECONCILIATION_COLUMNS).sort("interval_start_utc")
