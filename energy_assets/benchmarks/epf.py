@@ -138,6 +138,7 @@ from energy_assets.features.price import (
     market_from_frame,
     padded_day_features,
 )
+from energy_assets.models import price_ensemble
 from energy_assets.models.price_ensemble import (
     ensemble_forecasts,
     ensemble_inputs,
@@ -200,10 +201,10 @@ class BenchmarkConfig:
     linear: LinearSpec | None = field(default_factory=LinearSpec)
     lgbm: LGBMSpec | None = field(default_factory=LGBMSpec)
     mlp: MLPSpec | None = field(default_factory=MLPSpec)
-    ensemble_window: int = 56  # days of past forecasts the ensemble weights are fitted on
-    ensemble_shrink: float = 0.5  # fraction of the way from the fitted weights to equal weights
-    ensemble_min_days: int = 7  # equal weights until this many past days are available
-    calibration_days: int = 56  # past days whose ensemble errors give the P10/P90 offsets
+    ensemble_window: int = price_ensemble.WINDOW_DAYS
+    ensemble_shrink: float = price_ensemble.SHRINK
+    ensemble_min_days: int = price_ensemble.MIN_DAYS
+    calibration_days: int = price_ensemble.CALIBRATION_DAYS
     warmup_days: int = 28  # days forecast before the test period (not scored) for the ensemble
 
 

@@ -86,6 +86,7 @@ from energy_assets.features.price import (
     market_from_days,
     padded_day_features,
 )
+from energy_assets.models import price_ensemble as ensemble_defaults
 from energy_assets.models.price_ensemble import (
     band_offsets,
     ensemble_forecasts,
@@ -165,10 +166,10 @@ class PriceModelsConfig(dg.Config):
 class PriceEnsembleConfig(dg.Config):
     """The benchmark's ensemble (`BenchmarkConfig`) and the quantile calibration window."""
 
-    window_days: int = 56
-    shrink: float = 0.5
-    min_days: int = 7
-    calibration_days: int = 56
+    window_days: int = ensemble_defaults.WINDOW_DAYS
+    shrink: float = ensemble_defaults.SHRINK
+    min_days: int = ensemble_defaults.MIN_DAYS
+    calibration_days: int = ensemble_defaults.CALIBRATION_DAYS
 
 
 def _market(rd: RegionDay) -> epftoolbox.EpfMarket:

@@ -16,6 +16,13 @@ import numpy as np
 
 from energy_assets.features.price import HOURS
 
+# The ensemble's defaults, for the benchmark (`BenchmarkConfig`) and the assets
+# (`PriceEnsembleConfig`): chosen on the validation year (`benchmarks/epf.py`).
+WINDOW_DAYS = 56  # days of past forecasts the weights are fitted on
+SHRINK = 0.5  # fraction of the way from the fitted weights to equal weights
+MIN_DAYS = 7  # equal weights (and no calibrated band) until this many past days exist
+CALIBRATION_DAYS = 56  # past days whose ensemble errors give the P10/P90 offsets
+
 
 def simplex_l1_weights(F: np.ndarray, y: np.ndarray, iters: int = 300) -> np.ndarray:
     """Convex weights w (sum 1, >= 0) minimising mean |F w - y| (exponentiated subgradient)."""
