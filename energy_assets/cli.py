@@ -500,6 +500,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="keep the carbon slice's warehouse and model files in DIR (default: a temporary"
         " folder, removed at the end)",
     )
+    regions.add_argument(
+        "--load-work",
+        default=None,
+        metavar="DIR",
+        help="keep the load slice's warehouse and model files in DIR (default: a temporary"
+        " folder, removed at the end)",
+    )
     regions.add_argument("--skip-load", action="store_true", help="run the carbon slice only")
     regions.add_argument("--skip-carbon", action="store_true", help="run the load slice only")
     regions.set_defaults(func=cmd_benchmark_regions)

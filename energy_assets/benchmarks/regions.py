@@ -14,8 +14,9 @@ is tuned on the window.
 
 Last line: `regions load_beats_operator=<k>/<n> carbon_beats_dacf=<k>/<m> hours=<h> seconds=<s>`,
 a region counting as beaten when our MAPE is below the operator's on the same hours. The carbon
-count covers regions whose carbon slice was scored against DACF's published day-ahead MAPE
-(e-Energy 2022); the carbon slice is not part of this command yet, so it reads 0/0.
+count covers the regions whose carbon slice (`run_carbon`, the command's second half) was scored
+against DACF's published day-ahead MAPE (e-Energy 2022), at the published benchmark's protocol
+(issued 00:00 UTC for the UTC day).
 """
 
 from __future__ import annotations
@@ -385,7 +386,12 @@ def main(args) -> int:
             f" {args.history_days} days of history before"
         )
         scores, seconds = run_regions(
-            args.start, args.end, regions, Path(args.recordings), args.history_days
+            args.start,
+            args.end,
+            regions,
+            Path(args.recordings),
+            args.history_days,
+            work=Path(args.load_work) if args.load_work else None,
         )
         table = region_table(scores, seconds)
         print()
