@@ -288,3 +288,101 @@ def test_calendar_and_holidays(market_day, holiday, weekend):
 def test_naive_issue_time_rejected():
     with pytest.raises(ValueError, match="timezone-aware"):
         features_for(date(2019, 7, 10), issued_at=datetime(2019, 7, 9, 12))
+
+
+def operator_history_rows(days: list[date], forecast, issued=None) -> pl.DataFrame:
+    """`harmonized/operator_load_forecast` rows for whole local days, each hour's forecast
+    `forecast(day, hour_local, fold)`, issued D-1 10:00 local unless `issued` says."""
+    frames = []
+    for day in days:
+        starts = market_day_hours(day, TZ)
+        seen: set[int] = set()
+        values = []
+        for start in starts:
+            hour = start.astimezone(LA).hour
+            values.append(forecast(day, hour, int(hour in seen)))
+            seen.add(hour)
+        at = issued(day) if issued else local_at(day - timedelta(days=1), 10)
+        frames.append(
+            operator_rows(day, at, 0.0).with_columns(
+                pl.Series("forecast_demand_mw", values, dtype=pl.Float64)
+            )
+        )
+    return pl.concat(frames)
+
+
+def test_operator_error_features_are_the_right_ratios():
+    market_day = date(2019, 7, 10)
+    d1, d2 = market_day - timedelta(days=1), market_day - timedelta(days=2)
+    history = grid_rows(days_before(market_day, 1, 8))
+    # the operator forecast 2 % below on D-2, 5 % above on D-1's morning
+    factor = {d2: 1 / 1.02, d1: 1.05}
+    past = operator_history_rows([d2, d1], lambda day, h, fold: code(day, h, fold) * factor[day])
+    today = operator_rows(market_day, local_at(d1, 10), 30_000.0)
+    f = features_for(market_day, history, today, operator_history=past)
+    assert f["demand_to_operator_ratio_2d"].unique().to_list() == [pytest.approx(1.02)]
+    assert f["demand_to_operator_ratio_1d_known"].unique().to_list() == [pytest.approx(1 / 1.05)]
+    assert f["demand_to_operator_ratio_latest"].unique().to_list() == [pytest.approx(1 / 1.05)]
+    assert f["demand_to_operator_ratio_2d_same_hour"].to_list() == [pytest.approx(1.02)] * 24
+    row = f.filter(pl.col("hour_local") == 5).row(0, named=True)
+    assert row["lag_2d_to_operator_ratio"] == pytest.approx(code(d2, 5) / (30_000.0 + 5))
+    assert row["lag_7d_to_operator_ratio"] == pytest.approx(
+        code(market_day - timedelta(days=7), 5) / (30_000.0 + 5)
+    )
+    assert row["mean_7d_same_hour_to_operator_ratio"] == pytest.approx(
+        row["mean_7d_same_hour_mw"] / (30_000.0 + 5)
+    )
+    # D-1's morning (00..11 local) is known at the 12:00 issue; its latest hour is 11:00
+    assert f["available_at_utc"].unique().to_list() == [local_at(d1, 12)]
+
+
+def test_operator_error_sees_only_what_is_known_at_issue():
+    market_day = date(2019, 7, 10)
+    d1, d2 = market_day - timedelta(days=1), market_day - timedelta(days=2)
+    history = grid_rows(days_before(market_day, 1, 8))
+
+    # D-1's forecast is exact before 12:00 local, and off by a factor of 10 afterwards: only
+    # the hours known at issue may count, and the latest of them is 11:00
+    def forecast(day: date, hour: int, fold: int) -> float:
+        return code(day, hour, fold) * (1.0 if day == d2 or hour < 12 else 10.0)
+
+    past = operator_history_rows([d2, d1], forecast)
+    f = features_for(market_day, history, None, operator_history=past)
+    assert f["demand_to_operator_ratio_1d_known"][0] == pytest.approx(1.0)
+    assert f["demand_to_operator_ratio_latest"][0] == pytest.approx(1.0)
+    assert f["lag_2d_to_operator_ratio"].null_count() == 24  # no forecast for D: no ratio
+
+    # a vintage of D-1's forecast issued after our issue time is not used
+    late = operator_history_rows(
+        [d1], lambda day, h, fold: 1.0, issued=lambda day: local_at(market_day - timedelta(1), 13)
+    )
+    f = features_for(market_day, history, None, operator_history=pl.concat([past, late]))
+    assert f["demand_to_operator_ratio_1d_known"][0] == pytest.approx(1.0)
+
+    # fewer than MIN_KNOWN_HOURS of D-1 known (issued at 04:30): no D-1 ratio; D-2 still counts
+    early = local_at(d1, 4) + timedelta(minutes=30)
+    f = features_for(market_day, history, None, issued_at=early, operator_history=past)
+    assert f["demand_to_operator_ratio_1d_known"].null_count() == 24
+    assert f["demand_to_operator_ratio_latest"][0] == pytest.approx(1.0)
+    assert f["demand_to_operator_ratio_2d"][0] == pytest.approx(1.0)
+    assert (f["available_at_utc"] <= f["issued_at_utc"]).all()
+
+
+def test_operator_error_on_a_spring_forward_day_and_without_history():
+    market_day = date(2019, 3, 12)  # D-2 is 2019-03-10, 23 hours
+    d1, d2 = market_day - timedelta(days=1), market_day - timedelta(days=2)
+    history = grid_rows(days_before(market_day, 1, 8))
+    past = operator_history_rows([d2, d1], lambda day, h, fold: code(day, h, fold) / 1.1)
+    f = features_for(market_day, history, None, operator_history=past)
+    assert f["demand_to_operator_ratio_2d"][0] == pytest.approx(1.1)
+    same_hour = f.filter(pl.col("hour_local") == 2)["demand_to_operator_ratio_2d_same_hour"]
+    assert same_hour.to_list() == [None]  # 02:00 did not exist on D-2
+    # D-2's forecast for fewer than 80 % of its hours: no daily ratio
+    sparse = past.filter(
+        (pl.col("market_date") != d2) | (pl.col("interval_start_utc") < local_at(d2, 12))
+    )
+    f = features_for(market_day, history, None, operator_history=sparse)
+    assert f["demand_to_operator_ratio_2d"].null_count() == f.height
+    # no operator history at all: the group is null, the rest unchanged
+    f = features_for(market_day, history, None)
+    assert f.select(load_features.OPERATOR_ERROR_COLUMNS).null_count().row(0) == (f.height,) * 4

@@ -32,6 +32,7 @@ _CARBON_UTC_KEY = dg.AssetKey(["features", "carbon_features_utc"])
 
 
 _GRID = dg.AssetKey(["harmonized", "grid_hourly"])
+_OPERATOR = dg.AssetKey(["harmonized", "operator_load_forecast"])
 _CARBON = dg.AssetKey(["harmonized", "carbon_intensity"])
 _WEATHER = dg.AssetKey(["harmonized", "weather_hourly"])
 
@@ -40,11 +41,15 @@ _WEATHER = dg.AssetKey(["harmonized", "weather_hourly"])
     key=_KEY,
     group_name="features",
     partitions_def=GRID_PARTITIONS,
-    ins={"operator_forecast": dg.AssetIn(key=["harmonized", "operator_load_forecast"])},
-    # the day's grid (the window D-8..D-1 is read from the warehouse: a backfill builds those
-    # days in the same run, in an earlier step; see partitions.py)
+    ins={"operator_forecast": dg.AssetIn(key=_OPERATOR)},
+    # the day's grid (the windows D-8..D-1 of the grid and D-2..D-1 of the operator's forecast
+    # are read from the warehouse: a backfill builds those days in the same run, in an earlier
+    # step; see partitions.py)
     deps=[dg.AssetDep(_GRID, partition_mapping=same_day_mapping())],
-    metadata={"partition_expr": PARTITION_EXPR, "reads": "harmonized/grid_hourly D-8..D-1"},
+    metadata={
+        "partition_expr": PARTITION_EXPR,
+        "reads": "harmonized/grid_hourly D-8..D-1, harmonized/operator_load_forecast D-2..D-1",
+    },
     check_specs=check_specs(_KEY, history=True),
     backfill_policy=RANGE_POLICY,
     kinds={"duckdb", "polars"},
@@ -56,9 +61,11 @@ def load_features(
 ):
     """Day-ahead load features for each hour of market day D, as known when our forecast is
     issued (D-1 12:00 local): calendar and holidays, demand at the same local hour on D-2, D-3,
-    D-7 (MW), 7-day same-hour mean, D-2 daily mean/max, and the operator's day-ahead forecast.
+    D-7 (MW), 7-day same-hour mean, D-2 daily mean/max, the operator's day-ahead forecast, its
+    error on D-2 and on D-1's known hours, and the lags relative to it.
     `available_at_utc` says when each row's latest input became available (always <= issue).
-    Reads `harmonized/grid_hourly` for D-8..D-1; the `history` check names any missing day."""
+    Reads `harmonized/grid_hourly` for D-8..D-1 and `harmonized/operator_load_forecast` for
+    D-2..D-1; the `history` check names any missing day."""
     frames, history = [], WindowHistory()
     for rd in region_days(context):
         reg = region(rd.region)
@@ -66,6 +73,9 @@ def load_features(
         days = window_days(rd.market_date, -8, -1)
         grid, _ = warehouse.read_days(_GRID, rd.region, days)
         history.add("history", days, grid)
+        operator_days = window_days(rd.market_date, -2, -1)
+        operator_history, _ = warehouse.read_days(_OPERATOR, rd.region, operator_days)
+        history.add("operator_history", operator_days, operator_history)
         operator = _day(operator_forecast, rd)
         frames.append(
             build_load_features(
@@ -77,6 +87,7 @@ def load_features(
                 grid if grid.width else None,
                 operator if operator.width else None,
                 issued_at,
+                operator_history=operator_history if operator_history.width else None,
             )
         )
     frame = pl.concat(frames)

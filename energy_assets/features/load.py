@@ -24,7 +24,21 @@ Features (units: MW for load, local clock for calendar):
   D-7; a repeated fall-back hour is averaged; null when missing), `mean_7d_same_hour_mw` (mean
   over D-8..D-2 of the same local hour, of what is available), `daily_mean_2d_mw` and
   `daily_max_2d_mw` (over the hours of D-2; null unless at least 80 % of D-2's hours are there);
-- `operator_forecast_mw`: the operator's day-ahead forecast for the hour (null when absent).
+- `operator_forecast_mw`: the operator's day-ahead forecast for the hour (null when absent);
+- the operator's recent error, from its forecasts for D-2 and D-1 (`operator_history`, the
+  vintages issued by our issue time) against the demand known then, as ratios of demand to
+  forecast: `demand_to_operator_ratio_2d` (summed over D-2's hours, null unless at least 80 %
+  of them have both), `demand_to_operator_ratio_1d_known` (over the hours of D-1 known at the
+  issue, null below `MIN_KNOWN_HOURS`), `demand_to_operator_ratio_latest` (the latest hour of
+  D-1 known) and `demand_to_operator_ratio_2d_same_hour` (the same local hour of D-2). An
+  operator's error persists from one day to the next when its weather forecast is off;
+- the lags relative to the operator's forecast for the hour, in the units the models learn in
+  (demand / operator forecast): `lag_2d_to_operator_ratio`, `lag_7d_to_operator_ratio`,
+  `mean_7d_same_hour_to_operator_ratio` (null without a forecast).
+
+  Both groups were chosen on 2016-07..2017-06 (EIA-930, all eight US regions, every third day,
+  rolling origin on D-56..D-2 as the models train), before the window `benchmark regions`
+  scores; the README gives the figures.
 
 Hours whose `demand_coverage` is below `min_coverage` (default 0.5, i.e. fewer than half of the
 5-minute readings were present) are treated as missing.
@@ -88,13 +102,36 @@ LAG_COLUMNS: list[str] = [
     "daily_max_2d_mw",
 ]
 
-FEATURE_COLUMNS: list[str] = [*CALENDAR_COLUMNS, *LAG_COLUMNS, "operator_forecast_mw"]
+OPERATOR_ERROR_COLUMNS: list[str] = [
+    "demand_to_operator_ratio_2d",
+    "demand_to_operator_ratio_1d_known",
+    "demand_to_operator_ratio_latest",
+    "demand_to_operator_ratio_2d_same_hour",
+]
+
+# lag column -> its ratio to the operator's forecast for the hour
+RELATIVE_LAGS: dict[str, str] = {
+    "lag_2d_mw": "lag_2d_to_operator_ratio",
+    "lag_7d_mw": "lag_7d_to_operator_ratio",
+    "mean_7d_same_hour_mw": "mean_7d_same_hour_to_operator_ratio",
+}
+
+FEATURE_COLUMNS: list[str] = [
+    *CALENDAR_COLUMNS,
+    *LAG_COLUMNS,
+    "operator_forecast_mw",
+    *OPERATOR_ERROR_COLUMNS,
+    *RELATIVE_LAGS.values(),
+]
 
 # The same-hour lags by how many days back they look.
 _LAG_DAYS = {"lag_2d_mw": 2, "lag_3d_mw": 3, "lag_7d_mw": 7}
 _MEAN_WINDOW_DAYS = range(2, 9)  # D-2 .. D-8
 _DAILY_STATS_DAY = 2
 _DAILY_MIN_FRACTION = 0.8
+# the fewest hours of D-1 known at the issue that make `demand_to_operator_ratio_1d_known`
+# (half of the 12 hours a noon issue knows)
+MIN_KNOWN_HOURS = 6
 
 
 def _as_utc(value: datetime, name: str) -> datetime:
@@ -288,6 +325,7 @@ def build_load_features(
     operator_forecast: pl.DataFrame | None,
     issued_at: datetime,
     *,
+    operator_history: pl.DataFrame | None = None,
     min_coverage: float = 0.5,
 ) -> pl.DataFrame:
     """Feature rows for every hour of `market_day` in `region`, horizon-safe at `issued_at`.
@@ -295,7 +333,8 @@ def build_load_features(
     `history`: `harmonized/grid_hourly` rows for days before D (any window; D-8..D-1 covers
     every feature). Rows for D or later, or whose interval ends after `issued_at`, are ignored.
     `operator_forecast`: `harmonized/operator_load_forecast` rows for D (may be None or empty);
-    vintages issued after `issued_at` are ignored.
+    `operator_history`: its rows for D-2..D-1 (the operator's recent error; None: those
+    features are null). Vintages issued after `issued_at` are ignored in both.
     """
     issued_at = _as_utc(issued_at, "issued_at")
     hours = market_day_hours(market_day, tz)
@@ -355,9 +394,82 @@ def build_load_features(
     op = _operator_for_day(operator_forecast, region, issued_at)
     rows = rows.join(op, on="interval_start_utc", how="left")
     avail_cols.append("op_avail")
+    forecast = pl.col("operator_forecast_mw")
+    rows = rows.with_columns(
+        pl.when(forecast > 0).then(pl.col(lag) / forecast).alias(ratio)
+        for lag, ratio in RELATIVE_LAGS.items()
+    )
+
+    rows, error_avail = _join_operator_error(
+        rows, per_hour, operator_history, market_day, region, tz, issued_at
+    )
+    avail_cols.extend(error_avail)
 
     rows = stamp_availability(rows, avail_cols, f"feature rows for {region} {market_day}")
     return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS)
+
+
+def _join_operator_error(
+    rows: pl.DataFrame,
+    per_hour: pl.DataFrame,
+    operator_history: pl.DataFrame | None,
+    market_day: date,
+    region: str,
+    tz: str,
+    issued_at: datetime,
+) -> tuple[pl.DataFrame, list[str]]:
+    """`OPERATOR_ERROR_COLUMNS` joined to `rows`: demand (`per_hour`, known at the issue)
+    against the operator's forecast for the same local hours of D-2 and D-1 (the vintages issued
+    by `issued_at`); returns the rows and their availability columns."""
+    op = _operator_for_day(operator_history, region, issued_at)
+    local = pl.col("interval_start_utc").dt.convert_time_zone(tz)
+    both = (
+        op.select(
+            local.dt.date().alias("local_date"),
+            local.dt.hour().cast(pl.Int8).alias("hour_local"),
+            "operator_forecast_mw",
+            "op_avail",
+        )
+        .group_by("local_date", "hour_local")
+        .agg(pl.col("operator_forecast_mw").mean(), pl.col("op_avail").max())
+        .join(per_hour, on=["local_date", "hour_local"])
+        .filter(pl.col("operator_forecast_mw") > 0)
+        .with_columns(pl.max_horizontal("avail", "op_avail").alias("avail"))
+        .sort("local_date", "hour_local")
+    )
+    two_days_before = market_day - timedelta(days=2)
+    day_2 = both.filter(pl.col("local_date") == two_days_before)
+    day_1 = both.filter(pl.col("local_date") == market_day - timedelta(days=1))
+    needed_2d = math.ceil(_DAILY_MIN_FRACTION * len(market_day_hours(two_days_before, tz)))
+
+    def ratio(frame: pl.DataFrame, enough: bool) -> tuple[float | None, datetime | None]:
+        if not enough or frame.is_empty():
+            return None, None
+        value = float(frame["value"].sum() / frame["operator_forecast_mw"].sum())
+        return value, frame["avail"].max()  # type: ignore[return-value]
+
+    daily = {
+        "demand_to_operator_ratio_2d": ratio(day_2, day_2.height >= needed_2d),
+        "demand_to_operator_ratio_1d_known": ratio(day_1, day_1.height >= MIN_KNOWN_HOURS),
+        "demand_to_operator_ratio_latest": ratio(day_1.tail(1), True),
+    }
+    rows = rows.with_columns(
+        column
+        for name, (value, avail) in daily.items()
+        for column in (
+            pl.lit(value, dtype=pl.Float64).alias(name),
+            pl.lit(avail, dtype=UTC_DTYPE).alias(f"_avail_{name}"),
+        )
+    )
+    same_hour = day_2.select(
+        "hour_local",
+        (pl.col("value") / pl.col("operator_forecast_mw")).alias(
+            "demand_to_operator_ratio_2d_same_hour"
+        ),
+        pl.col("avail").alias("_avail_demand_to_operator_ratio_2d_same_hour"),
+    )
+    rows = rows.join(same_hour, on="hour_local", how="left")
+    return rows, [f"_avail_{name}" for name in OPERATOR_ERROR_COLUMNS]
 
 
 def stamp_availability(rows: pl.DataFrame, avail_columns: list[str], what: str) -> pl.DataFrame:

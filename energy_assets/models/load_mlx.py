@@ -111,7 +111,12 @@ def train_load_mlx(
     rows = features.filter(pl.Series(keep))
     y = y[keep]
     raw = rows.select([pl.col(c).cast(pl.Float64) for c in feature_columns]).to_numpy()
-    means = np.nanmean(np.where(np.isnan(raw), np.nan, raw), axis=0)
+    # the mean of each column's known values; 0 for a column with none (a region without an
+    # operator forecast has its forecast and the ratios to it null throughout)
+    known = ~np.isnan(raw)
+    counts = known.sum(axis=0)
+    sums = np.where(known, raw, 0.0).sum(axis=0)
+    means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
     fill = [float(m) if np.isfinite(m) else 0.0 for m in means]
     fallback = float(y.mean())
     x = _inputs(rows, feature_columns, fill)

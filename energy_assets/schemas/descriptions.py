@@ -151,6 +151,20 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "mean_7d_same_hour_mw": "Mean demand of the same hour over the 7 days before, MW.",
     "daily_mean_2d_mw": "Mean demand of the day two days before, MW.",
     "daily_max_2d_mw": "Peak demand of the day two days before, MW.",
+    "demand_to_operator_ratio_2d": "Demand over the operator's day-ahead forecast, summed over"
+    " the hours of the day two days before, unitless (the operator's recent error).",
+    "demand_to_operator_ratio_1d_known": "Demand over the operator's day-ahead forecast, summed"
+    " over the hours of the day before known at issue, unitless.",
+    "demand_to_operator_ratio_latest": "Demand over the operator's day-ahead forecast at the"
+    " latest hour of the day before known at issue, unitless.",
+    "demand_to_operator_ratio_2d_same_hour": "Demand over the operator's day-ahead forecast at"
+    " the same hour two days before, unitless.",
+    "lag_2d_to_operator_ratio": "Demand of the same hour two days before over the operator's"
+    " forecast for the hour, unitless.",
+    "lag_7d_to_operator_ratio": "Demand of the same hour seven days before over the operator's"
+    " forecast for the hour, unitless.",
+    "mean_7d_same_hour_to_operator_ratio": "Mean demand of the same hour over the 7 days before"
+    " over the operator's forecast for the hour, unitless.",
     "solar_wind_lag_2d_mw": "Solar plus wind of the same hour two days before, MW.",
     "carbon_lag_1d_gco2_per_kwh": "Intensity of the same hour one day before, gCO2eq/kWh "
     "(null where not yet known at issue).",

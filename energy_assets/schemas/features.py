@@ -9,6 +9,7 @@ from energy_assets.schemas.common import UtcTimestamp
 
 _CARBON = {"nullable": True, "ge": 0, "le": 1_500}
 _SHARE = {"nullable": True, "ge": 0, "le": 1}
+_RATIO = {"nullable": True, "gt": 0}
 
 
 class _DayAheadFeatures(pa.DataFrameModel):
@@ -47,6 +48,13 @@ class LoadFeatures(_DayAheadFeatures):
     mean_7d_same_hour_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
     daily_mean_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
     daily_max_2d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
+    demand_to_operator_ratio_2d: pl.Float64 = pa.Field(**_RATIO)
+    demand_to_operator_ratio_1d_known: pl.Float64 = pa.Field(**_RATIO)
+    demand_to_operator_ratio_latest: pl.Float64 = pa.Field(**_RATIO)
+    demand_to_operator_ratio_2d_same_hour: pl.Float64 = pa.Field(**_RATIO)
+    lag_2d_to_operator_ratio: pl.Float64 = pa.Field(**_RATIO)
+    lag_7d_to_operator_ratio: pl.Float64 = pa.Field(**_RATIO)
+    mean_7d_same_hour_to_operator_ratio: pl.Float64 = pa.Field(**_RATIO)
 
 
 class CarbonFeatures(_DayAheadFeatures):
