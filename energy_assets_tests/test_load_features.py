@@ -386,3 +386,20 @@ def test_operator_error_on_a_spring_forward_day_and_without_history():
     # no operator history at all: the group is null, the rest unchanged
     f = features_for(market_day, history, None)
     assert f.select(load_features.OPERATOR_ERROR_COLUMNS).null_count().row(0) == (f.height,) * 4
+
+
+def test_a_zero_demand_hour_gives_ratios_the_schema_accepts():
+    # NYISO 2017-04-26 20:00 UTC is stored as 0 MW (grid_hourly's plausibility check warns on
+    # it): its lags and their ratios to the operator's forecast are 0, not a failed range
+    from energy_assets.schemas.features import LoadFeatures
+
+    market_day = date(2019, 7, 10)
+    d7 = market_day - timedelta(days=7)
+    history = grid_rows(
+        days_before(market_day, 1, 8),
+        value=lambda day, h, fold: 0.0 if (day, h) == (d7, 13) else code(day, h, fold),
+    )
+    today = operator_rows(market_day, local_at(market_day - timedelta(days=1), 10), 30_000.0)
+    f = features_for(market_day, history, today)
+    assert f.filter(pl.col("hour_local") == 13)["lag_7d_to_operator_ratio"].to_list() == [0.0]
+    LoadFeatures.validate(f)

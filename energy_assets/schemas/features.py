@@ -9,7 +9,7 @@ from energy_assets.schemas.common import UtcTimestamp
 
 _CARBON = {"nullable": True, "ge": 0, "le": 1_500}
 _SHARE = {"nullable": True, "ge": 0, "le": 1}
-_RATIO = {"nullable": True, "gt": 0}
+_RATIO = {"nullable": True, "ge": 0}
 
 
 class _DayAheadFeatures(pa.DataFrameModel):
