@@ -11,7 +11,7 @@ a different region list, `region_mapping` maps the dimension explicitly.
 Read keys with `partition_keys(context)`, never by splitting the key string.
 
 Windows of days, and the order a backfill builds them in. Features read D-8..D-1 of the grid,
-models train on D-56..D-2, the ensemble weighs the members' forecasts of D-15..D-2. Declared to
+models train on D-56..D-2, the ensemble weighs the members' forecasts of D-57..D-2. Declared to
 Dagster as time-window partition mappings, these windows made a UI backfill build what nobody
 asked for: Dagster's asset backfill carries the selected days downstream through every mapping
 (a model window D-56..D-2 turns a 7-day selection into 62 days of models, forecasts and scores),

@@ -132,7 +132,7 @@ def test_every_partition_materializes_and_every_check_passes(slice_run):
     # the 3 feature tables warns (the first 8 days' D-8..D-1 start before the window). day-ahead:
     # schema on 6 models, 7 forecasts, 2 schedules and 3 scores + history on the carbon profile
     # (D-15..D-2, inside the window) pass, while the 5 models (D-56..D-2) and the ensemble
-    # (members of D-15..D-2) warn; cross-region: compute jobs' schema; the two reports
+    # (members of D-57..D-2) warn; cross-region: compute jobs' schema; the two reports
     assert outcome.runs == 7
     assert outcome.checks["passed"] == 16 + 19 + 1 + 2
     assert outcome.checks["warned"] == 3 + 6

@@ -13,7 +13,7 @@ depends on the features of its own day (why not on a time-window mapping: `parti
   lifecycle intensity, or GB's published intensity (the Carbon Intensity API's, with its
   `published_*` features), never one mixed into the other.
 - `models/load_ensemble`: per-quantile weights of the two, learned on the validation days
-  D-15..D-2 only, from the two models' own day-ahead forecasts for those days
+  D-57..D-2 only, from the two models' own day-ahead forecasts for those days
   (`energy_assets/models/load_ensemble.py`).
 
 Artifacts are files under `data/models/<asset>/<region>/<date>.<ext>`, written atomically and
@@ -458,12 +458,12 @@ _MEMBERS = (
     key=_ENSEMBLE_KEY,
     group_name="models",
     partitions_def=DAY_AHEAD_PARTITIONS,
-    # the members' forecasts of the day; their validation days D-15..D-2 are read from the
+    # the members' forecasts of the day; their validation days D-57..D-2 are read from the
     # warehouse (a backfill built them in the same run, in an earlier step)
     deps=list(_MEMBERS),
     metadata={
         "partition_expr": PARTITION_EXPR,
-        "reads": "forecasts/load_day_ahead_lightgbm, _mlx and harmonized/grid_hourly D-15..D-2",
+        "reads": "forecasts/load_day_ahead_lightgbm, _mlx and harmonized/grid_hourly D-57..D-2",
     },
     check_specs=check_specs(_ENSEMBLE_KEY, history=True),
     backfill_policy=RANGE_POLICY,
@@ -471,7 +471,7 @@ _MEMBERS = (
 )
 def load_ensemble(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Per-quantile weights of the LightGBM and MLX load forecasts for market day D, chosen on
-    the validation days D-15..D-2 only (both models' out-of-sample day-ahead forecasts against
+    the validation days D-57..D-2 only (both models' out-of-sample day-ahead forecasts against
     the actual demand) by pinball loss; equal weights while fewer than 3 such days exist. The
     P10-P90 band is then widened on the same days to its nominal 80 % (`band_scale`)."""
     all_weights, history = [], WindowHistory()
