@@ -14,7 +14,8 @@ P10 is multiplied by the 10th percentile of actual / P10, P90 by the 90th percen
 actual / P90, so that on the validation hours 10 % fall below P10 and 10 % above P90. The band
 is only ever widened (a scale is at most 1 for P10 and at least 1 for P90): both members'
 bands cover about 70 % of next-day hours instead of 80 %, and the validation days are closer
-to the training data than the next day is: their residuals do not justify narrowing. P50 is never scaled. `band_scale` records the factor.
+to the training data than the next day is: their residuals do not justify narrowing. P50 is
+never scaled. `band_scale` records the factor.
 """
 
 from __future__ import annotations
