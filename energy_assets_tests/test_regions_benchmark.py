@@ -127,3 +127,25 @@ def test_carbon_table_scores_each_protocol_on_its_own_forecasts():
         table,
     )
     assert line == "regions load_beats_operator=0/0 carbon_beats_dacf=1/1 hours=24 seconds=30"
+
+
+def test_load_work_keeps_the_load_slice_warehouse_where_asked(monkeypatch, tmp_path, capsys):
+    from energy_assets.benchmarks import regions
+
+    seen = {}
+
+    def fake_run_regions(start, end, names, recordings, history_days, work=None, **_):
+        seen["work"] = work
+        return _scores("PJM", 2.0, 3.0), {"PJM": 1.0}
+
+    monkeypatch.setattr(regions, "run_regions", fake_run_regions)
+    argv = ["benchmark", "regions", "--region", "PJM", "--skip-carbon"]
+    regions.main(build_parser(argv).parse_args([*argv, "--load-work", str(tmp_path / "w")]))
+    assert seen["work"] == tmp_path / "w"
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[-1]
+        .startswith("regions load_beats_operator=1/1 carbon_beats_dacf=0/0")
+    )
+    regions.main(build_parser(argv).parse_args(argv))
+    assert seen["work"] is None  # a temporary folder, removed at the end
