@@ -423,16 +423,17 @@ def _join_operator_error(
     by `issued_at`); returns the rows and their availability columns."""
     op = _operator_for_day(operator_history, region, issued_at)
     local = pl.col("interval_start_utc").dt.convert_time_zone(tz)
-    both = (
+    # one forecast per (local date, local hour), as `per_hour` has one demand
+    op_per_hour = per_local_hour(
         op.select(
             local.dt.date().alias("local_date"),
             local.dt.hour().cast(pl.Int8).alias("hour_local"),
-            "operator_forecast_mw",
-            "op_avail",
+            pl.col("operator_forecast_mw").alias("value"),
+            pl.col("op_avail").alias("avail"),
         )
-        .group_by("local_date", "hour_local")
-        .agg(pl.col("operator_forecast_mw").mean(), pl.col("op_avail").max())
-        .join(per_hour, on=["local_date", "hour_local"])
+    ).rename({"value": "operator_forecast_mw", "avail": "op_avail"})
+    both = (
+        op_per_hour.join(per_hour, on=["local_date", "hour_local"])
         .filter(pl.col("operator_forecast_mw") > 0)
         .with_columns(pl.max_horizontal("avail", "op_avail").alias("avail"))
         .sort("local_date", "hour_local")
