@@ -197,3 +197,28 @@ def test_scores_are_exact_and_roll_up():
     assert lightgbm["mae_gco2_per_kwh"] == pytest.approx(15.0)  # (10 + 20) / 2 over equal hours
     assert lightgbm["days"] == 2 and lightgbm["hours"] == 46
     assert {"dm_p_value_vs_naive", "dm_p_value_vs_profile"} <= set(report.columns)
+
+
+def test_carbon_models_scale_by_their_own_intensitys_recent_level():
+    """Each carbon target's baseline columns are features of that same intensity, in the
+    columns its model reads."""
+    from energy_assets.features import carbon as carbon_features
+    from energy_assets.models.carbon_lgbm import carbon_baseline_columns
+    from energy_assets.regions import OUR_CARBON_TARGET, PUBLISHED_CARBON_TARGET
+
+    expected = {
+        OUR_CARBON_TARGET: ("carbon_lag_1d_gco2_per_kwh", "carbon_last_known_gco2_per_kwh"),
+        "carbon_direct_gco2_per_kwh": (
+            "carbon_direct_lag_1d_gco2_per_kwh",
+            "carbon_direct_last_known_gco2_per_kwh",
+        ),
+        PUBLISHED_CARBON_TARGET: (
+            "published_lag_1d_gco2_per_kwh",
+            "published_last_known_gco2_per_kwh",
+        ),
+    }
+    for target, columns in expected.items():
+        assert carbon_baseline_columns(target) == columns
+        assert set(columns) <= set(carbon_features.feature_columns_for(target))
+    with pytest.raises(ValueError, match="intensity"):
+        carbon_baseline_columns("demand_mw")

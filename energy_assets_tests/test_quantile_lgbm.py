@@ -238,3 +238,55 @@ def test_quantile_column_names():
         "p5",
         "p97_5",
     ]
+
+
+def test_mean_baseline_rule():
+    """`baseline_rule="mean"`: the mean of the positive baselines of a row, whichever there are;
+    the fallback where none; the source input the set of columns averaged."""
+    from energy_assets.models.quantile_lgbm import _baseline
+
+    rows = pl.DataFrame(
+        {
+            "lag_1d": [100.0, None, 300.0, None, -5.0],
+            "last_known": [200.0, 50.0, None, None, None],
+        }
+    )
+    base, source = _baseline(rows, ("lag_1d", "last_known"), 80.0, "mean")
+    assert base.tolist() == [150.0, 50.0, 300.0, 80.0, 80.0]
+    assert source.tolist() == [3.0, 2.0, 1.0, 0.0, 0.0]
+    base, source = _baseline(rows, ("lag_1d", "last_known"), 80.0)  # first positive
+    assert base.tolist() == [100.0, 50.0, 300.0, 80.0, 80.0]
+    assert source.tolist() == [0.0, 1.0, 0.0, 2.0, 2.0]
+
+
+def test_mean_baseline_model_scales_and_round_trips(data, tmp_path):
+    train, test = data
+    kwargs = dict(
+        num_boost_round=60,
+        quantiles=(0.5,),
+        baseline_columns=("lag_2d_mw", "lag_7d_mw"),
+        calibration_days=0,
+    )
+    mean = train_quantile_forecaster(train, train["y"], FEATURES, baseline_rule="mean", **kwargs)
+    first = train_quantile_forecaster(train, train["y"], FEATURES, **kwargs)
+    assert mean.baseline_rule == "mean" and first.baseline_rule == "first"
+    p_mean, p_first = predict_quantiles(mean, test), predict_quantiles(first, test)
+    assert not np.array_equal(p_mean.to_numpy(), p_first.to_numpy())
+    assert mae(test["y"].to_numpy(), p_mean["p50"].to_numpy()) < 1500  # MW, level ~25,000
+
+    path = tmp_path / "mean.json"
+    sha = save_model_atomic(mean, path)
+    loaded = load_model(path, expected_sha256=sha)
+    assert loaded.baseline_rule == "mean"
+    assert np.array_equal(predict_quantiles(loaded, test).to_numpy(), p_mean.to_numpy())
+
+    # an artifact written before the rule existed is read with the first-positive rule
+    path = tmp_path / "old.json"
+    save_model_atomic(first, path)
+    doc = json.loads(path.read_text())
+    del doc["baseline_rule"]
+    path.write_text(json.dumps(doc))
+    assert load_model(path).baseline_rule == "first"
+
+    with pytest.raises(ValueError, match="baseline_rule"):
+        train_quantile_forecaster(train, train["y"], FEATURES, baseline_rule="median")

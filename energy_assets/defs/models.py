@@ -11,7 +11,9 @@ depends on the features of its own day (why not on a time-window mapping: `parti
   `harmonized/carbon_intensity` over D-`carbon_training_days`..D-2 (56 by default).
   `carbon_lightgbm` learns the region's `carbon_target` (`energy_assets/regions.py`): our
   lifecycle intensity, or GB's published intensity (the Carbon Intensity API's, with its
-  `published_*` features), never one mixed into the other.
+  `published_*` features), never one mixed into the other. They learn the intensity relative
+  to the mean of its same hour of D-1 and its latest hour known, with larger trees than the load
+  models (`energy_assets/models/carbon_lgbm.py`, where the choice is measured).
 - `models/load_ensemble`: per-quantile weights of the two, learned on the validation days
   D-57..D-2 only, from the two models' own day-ahead forecasts for those days
   (`energy_assets/models/load_ensemble.py`).
@@ -52,6 +54,12 @@ from energy_assets.defs_support.validation import (
 from energy_assets.features import carbon as carbon_features
 from energy_assets.features.load import FEATURE_COLUMNS
 from energy_assets.models import load_ensemble as ensemble
+from energy_assets.models.carbon_lgbm import (
+    CARBON_BASELINE_RULE,
+    CARBON_NUM_BOOST_ROUND,
+    CARBON_PARAMS,
+    carbon_baseline_columns,
+)
 from energy_assets.models.load_mlx import save_load_mlx, train_load_mlx
 from energy_assets.models.quantile_lgbm import (
     QuantileForecaster,
@@ -338,7 +346,9 @@ def _carbon_model(
         description=f"LightGBM quantile forecaster of the {what} carbon intensity (P10/P50/P90,"
         " gCO2eq/kWh) for day D, trained on D-56..D-2 (`ModelStoreResource."
         f"carbon_training_days`) of `{features_key.to_user_string()}` against the hourly"
-        f" {target_text}, with the P10-P90 band calibrated on the last 7 training days. Artifact"
+        f" {target_text} relative to the mean of its same hour of D-1 and its latest hour known"
+        " (`energy_assets/models/carbon_lgbm.py`), with the P10-P90 band calibrated on the last"
+        " 7 training days. Artifact"
         " path + sha256 in the table and metadata, gain importances in metadata.",
     )
     @per_region_day()
@@ -365,7 +375,14 @@ def _carbon_model(
             None
             if _reuse(path, rd, fit)
             else train_quantile_forecaster(
-                x, y, carbon_features.feature_columns_for(day_target), target_transform="none"
+                x,
+                y,
+                carbon_features.feature_columns_for(day_target),
+                params=CARBON_PARAMS,
+                num_boost_round=CARBON_NUM_BOOST_ROUND,
+                target_transform="ratio",
+                baseline_columns=carbon_baseline_columns(day_target),
+                baseline_rule=CARBON_BASELINE_RULE,
             )
         )
         # the target is named where it is not the asset's own (GB's published intensity)
