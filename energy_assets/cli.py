@@ -535,6 +535,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         " forecast and perfect foresight, valued at the actual prices (after `benchmark epf`)",
     )
     _delegate(price_dispatch, "energy_assets.benchmarks.price_dispatch", "price-dispatch", argv)
+    carbon_settings = bench_sub.add_parser(
+        "carbon-settings",
+        help="the carbon models' candidate settings fitted on a carbon backfill's warehouse"
+        " (`benchmark regions --skip-load --carbon-work DIR`) and scored on earlier days",
+    )
+    _delegate(carbon_settings, "energy_assets.benchmarks.carbon_settings", "carbon-settings", argv)
     gb_carbon = bench_sub.add_parser(
         "gb-carbon",
         help="GB's day-ahead carbon forecast offline on the Carbon Intensity API's 2023 file, against"

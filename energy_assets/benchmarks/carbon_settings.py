@@ -1,0 +1,214 @@
+"""How the carbon models' settings were chosen, rerun from a command: the graph's own carbon
+features, fitted with each candidate setting, scored over a window of earlier days.
+
+    uv run energy-assets benchmark regions --skip-load --carbon-work DIR   # the warehouse
+    uv run energy-assets benchmark carbon-settings --work DIR [--start 2020-07-01] [--end 2020-12-31]
+        [--protocol utc|market] [--target direct|lifecycle] [--region PJM ...]
+
+Reads `features/carbon_features_utc` (UTC-day protocol, issued 00:00 UTC) or
+`features/carbon_features` (market day, issued D-1 12:00 local) and `harmonized/carbon_intensity`
+from the warehouse of a carbon backfill. For every candidate (`CANDIDATES`), a P50 LightGBM
+(`models.quantile_lgbm`, no calibration) is trained every `--refit-every` days from `--start`
+on D-`--training-days`..D-2 of the fit day and forecasts the days up to the next fit; its MAPE is
+over every hour of the window with a target (coverage 0.9, as the models train). Prints one row
+per region and candidate, the sum over the regions, the mean of the two single-baseline ratio
+models' forecasts (two boosters, twice the training), and a last line naming the best candidate:
+
+    carbon_settings best=<candidate> sum_mape=<x> regions=<n> window=<start>..<end>
+
+This is the comparison `models/carbon_lgbm.py` records (2020-07..12, UTC day, direct). It runs
+outside Dagster on purpose: it is a model-selection experiment on stored features, not a
+backfill (the graph's weekly fit days are anchored on `REFIT_EPOCH`, these on `--start`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from energy_assets.features import carbon as carbon_features
+from energy_assets.models.carbon_lgbm import (
+    CARBON_BASELINE_RULE,
+    CARBON_NUM_BOOST_ROUND,
+    CARBON_PARAMS,
+    carbon_baseline_columns,
+)
+from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
+from energy_assets.models.training_rows import training_rows
+from energy_assets.warehouse import Warehouse
+
+__all__ = ["CANDIDATES", "Candidate", "compare", "configure_parser", "run"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model setting: LightGBM overrides, rounds, and the target transform."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    rounds: int = 200
+    transform: str = "none"
+    # which of the two baseline columns (same hour of D-1, latest hour known) the ratio uses
+    baselines: tuple[int, ...] = ()
+    rule: str = "first"
+
+
+CANDIDATES: tuple[Candidate, ...] = (
+    Candidate("load_settings_raw"),
+    Candidate("larger_trees_raw", CARBON_PARAMS, CARBON_NUM_BOOST_ROUND),
+    Candidate("larger_trees_ratio_lag_1d", CARBON_PARAMS, CARBON_NUM_BOOST_ROUND, "ratio", (0,)),
+    Candidate(
+        "larger_trees_ratio_last_known", CARBON_PARAMS, CARBON_NUM_BOOST_ROUND, "ratio", (1,)
+    ),
+    Candidate(
+        "larger_trees_ratio_mean (adopted)",
+        CARBON_PARAMS,
+        CARBON_NUM_BOOST_ROUND,
+        "ratio",
+        (0, 1),
+        CARBON_BASELINE_RULE,
+    ),
+)
+# the two single-baseline ratio models, averaged (two boosters per fit)
+PAIR = ("larger_trees_ratio_lag_1d", "larger_trees_ratio_last_known")
+PAIR_NAME = "mean_of_the_two_ratio_models"
+
+_TABLES = {"utc": "carbon_features_utc", "market": "carbon_features"}
+_TARGETS = {"direct": "carbon_direct_gco2_per_kwh", "lifecycle": "carbon_gco2_per_kwh"}
+
+
+def _fit_days(start: dt.date, end: dt.date, every: int) -> list[dt.date]:
+    return [start + dt.timedelta(days=k) for k in range(0, (end - start).days + 1, every)]
+
+
+def compare(
+    features: pl.DataFrame,
+    actuals: pl.DataFrame,
+    target: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    training_days: int = 365,
+    refit_every: int = 7,
+    candidates: tuple[Candidate, ...] = CANDIDATES,
+) -> dict[str, float]:
+    """MAPE (%) of each candidate's P50 over `start`..`end` for one region's feature rows and
+    `harmonized/carbon_intensity` rows; also `PAIR_NAME` when both of `PAIR` are candidates."""
+    x_all, y_all = training_rows(features, actuals, target=target, coverage="coverage")
+    if x_all.is_empty():
+        raise ValueError(f"no feature rows with a {target} target")
+    columns = carbon_features.feature_columns_for(target)
+    baselines = carbon_baseline_columns(target)
+    predictions: dict[str, np.ndarray] = {}
+    actual = None
+    for candidate in candidates:
+        pieces, truth = [], []
+        for fit in _fit_days(start, end, refit_every):
+            train = x_all["market_date"].is_between(
+                fit - dt.timedelta(days=training_days), fit - dt.timedelta(days=2)
+            )
+            last = min(fit + dt.timedelta(days=refit_every - 1), end)
+            test = x_all["market_date"].is_between(fit, last)
+            if not test.any():
+                continue
+            if not train.any():
+                raise ValueError(f"no training rows before {fit}")
+            model = train_quantile_forecaster(
+                x_all.filter(train),
+                y_all.filter(train),
+                columns,
+                params=candidate.params,
+                num_boost_round=candidate.rounds,
+                quantiles=(0.5,),
+                target_transform=candidate.transform,
+                baseline_columns=tuple(baselines[i] for i in candidate.baselines),
+                baseline_rule=candidate.rule,
+                calibration_days=0,
+            )
+            pieces.append(predict_quantiles(model, x_all.filter(test))["p50"].to_numpy())
+            truth.append(y_all.filter(test).to_numpy())
+        if not pieces:
+            raise ValueError(f"no feature rows with a {target} target in {start}..{end}")
+        predictions[candidate.name] = np.concatenate(pieces)
+        actual = np.concatenate(truth)
+    if all(name in predictions for name in PAIR):
+        predictions[PAIR_NAME] = (predictions[PAIR[0]] + predictions[PAIR[1]]) / 2
+    return {
+        name: float(100 * np.mean(np.abs(p - actual) / actual)) for name, p in predictions.items()
+    }
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--work",
+        type=Path,
+        required=True,
+        help="the --carbon-work folder of `benchmark regions --skip-load` (its warehouse)",
+    )
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2020, 7, 1))
+    parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2020, 12, 31))
+    parser.add_argument("--protocol", choices=sorted(_TABLES), default="utc")
+    parser.add_argument("--target", choices=sorted(_TARGETS), default="direct")
+    parser.add_argument(
+        "--region",
+        action="append",
+        default=None,
+        help="repeatable (default: CAISO PJM ERCOT ISONE, the regions with a published figure)",
+    )
+    parser.add_argument("--training-days", type=int, default=365)
+    parser.add_argument("--refit-every", type=int, default=7)
+
+
+def run(args: argparse.Namespace) -> int:
+    warehouse_dir = args.work / "warehouse"
+    if not warehouse_dir.is_dir():
+        raise SystemExit(
+            f"carbon-settings: no warehouse in {args.work} (run benchmark regions"
+            " --skip-load --carbon-work DIR first)"
+        )
+    warehouse = Warehouse(warehouse_dir)
+    table, target = _TABLES[args.protocol], _TARGETS[args.target]
+    regions = args.region or ["CAISO", "PJM", "ERCOT", "ISONE"]
+    print(
+        f"carbon settings: {target}, {args.protocol} protocol ({table}), {args.start}..{args.end},"
+        f" {args.training_days} training days, refit every {args.refit_every}, P50 MAPE %",
+        flush=True,
+    )
+    began = time.perf_counter()
+    totals: dict[str, float] = {}
+    for name in regions:
+        features = warehouse.query(f"select * from features.{table} where region = '{name}'")
+        actuals = warehouse.query(
+            f"select * from harmonized.carbon_intensity where region = '{name}'"
+        )
+        if features.is_empty() or actuals.is_empty():
+            raise SystemExit(f"carbon-settings: no {table} or carbon intensity rows for {name}")
+        scores = compare(
+            features,
+            actuals,
+            target,
+            args.start,
+            args.end,
+            training_days=args.training_days,
+            refit_every=args.refit_every,
+        )
+        for candidate, mape in scores.items():
+            print(f"{name:<6} {candidate:<36} {mape:6.2f}", flush=True)
+            totals[candidate] = totals.get(candidate, 0.0) + mape
+    for candidate, total in totals.items():
+        print(f"{'sum':<6} {candidate:<36} {total:6.2f}")
+    singles = {k: v for k, v in totals.items() if k != PAIR_NAME}
+    best = min(singles, key=singles.get)
+    print(f"({time.perf_counter() - began:.0f} s)")
+    print(
+        f"carbon_settings best={best.split(' ')[0]} sum_mape={singles[best]:.2f}"
+        f" regions={len(regions)} window={args.start}..{args.end}"
+    )
+    return 0

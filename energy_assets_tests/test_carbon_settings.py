@@ -1,0 +1,73 @@
+"""`benchmark carbon-settings`: the candidate carbon model settings fitted on stored features."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from energy_assets.benchmarks import carbon_settings
+from energy_assets.features import carbon as carbon_features
+
+FIRST = dt.date(2020, 1, 1)
+DAYS = 40
+TARGET = "carbon_direct_gco2_per_kwh"
+
+
+def _synthetic() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Feature rows (every column the models read) and intensities whose level drifts from day
+    to day: the same hour of D-1 and the latest hour carry it."""
+    rng = np.random.default_rng(3)
+    hours = np.arange(DAYS * 24)
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    level = 300 + np.cumsum(rng.normal(0, 15, DAYS)).repeat(24)
+    shape = 60 * np.sin(2 * np.pi * (hours % 24) / 24)
+    intensity = level + shape + rng.normal(0, 5, hours.size)
+    lag = np.r_[np.full(24, np.nan), intensity[:-24]]
+    columns = carbon_features.feature_columns_for(TARGET)
+    features = pl.DataFrame({c: rng.normal(0, 1, hours.size) for c in columns}).with_columns(
+        region=pl.lit("PJM"),
+        market_date=pl.Series([FIRST + dt.timedelta(days=int(h // 24)) for h in hours]),
+        interval_start_utc=pl.Series([start + dt.timedelta(hours=int(h)) for h in hours]),
+        hour_local=pl.Series(hours % 24, dtype=pl.Float64),
+        carbon_direct_lag_1d_gco2_per_kwh=pl.Series(lag),
+        carbon_direct_last_known_gco2_per_kwh=pl.Series(np.r_[np.nan, lag[:-1]]),
+    )
+    actuals = features.select("region", "interval_start_utc").with_columns(
+        carbon_direct_gco2_per_kwh=pl.Series(intensity), coverage=pl.lit(1.0)
+    )
+    return features, actuals
+
+
+def test_compare_scores_every_candidate_on_the_window_only():
+    features, actuals = _synthetic()
+    start, end = FIRST + dt.timedelta(days=30), FIRST + dt.timedelta(days=39)
+    scores = carbon_settings.compare(
+        features, actuals, TARGET, start, end, training_days=28, refit_every=5
+    )
+    names = [c.name for c in carbon_settings.CANDIDATES]
+    assert list(scores) == [*names, carbon_settings.PAIR_NAME]
+    assert all(0 < v < 100 for v in scores.values())
+    # a drifting level: scaling by the recent level beats learning the raw intensity
+    assert scores["larger_trees_ratio_mean (adopted)"] < scores["larger_trees_raw"]
+
+    # the window's last day changes the score; a window before any training rows fails
+    shorter = carbon_settings.compare(
+        features, actuals, TARGET, start, end - dt.timedelta(days=1), training_days=28
+    )
+    assert shorter != scores
+    with pytest.raises(ValueError, match="no training rows"):
+        carbon_settings.compare(features, actuals, TARGET, FIRST, FIRST + dt.timedelta(days=3))
+    with pytest.raises(ValueError, match="in 2021"):
+        carbon_settings.compare(features, actuals, TARGET, dt.date(2021, 1, 1), dt.date(2021, 2, 1))
+
+
+def test_run_names_a_missing_warehouse(tmp_path):
+    parser = argparse.ArgumentParser()
+    carbon_settings.configure_parser(parser)
+    args = parser.parse_args(["--work", str(tmp_path)])
+    with pytest.raises(SystemExit, match="no warehouse in"):
+        carbon_settings.run(args)
