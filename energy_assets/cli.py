@@ -535,6 +535,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         " forecast and perfect foresight, valued at the actual prices (after `benchmark epf`)",
     )
     _delegate(price_dispatch, "energy_assets.benchmarks.price_dispatch", "price-dispatch", argv)
+    load_settings = bench_sub.add_parser(
+        "load-settings",
+        help="the load models' feature sets and the ensemble's validation window on a load"
+        " backfill's warehouse (`benchmark regions --skip-carbon --load-work DIR`)",
+    )
+    _delegate(load_settings, "energy_assets.benchmarks.load_settings", "load-settings", argv)
     carbon_settings = bench_sub.add_parser(
         "carbon-settings",
         help="the carbon models' candidate settings fitted on a carbon backfill's warehouse"

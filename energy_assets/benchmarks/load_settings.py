@@ -1,0 +1,218 @@
+"""How the load models' settings were chosen, rerun from a command: the feature sets and the
+ensemble's validation window, on the graph's own tables of a load backfill of earlier years.
+
+    uv run energy-assets benchmark regions --start 2016-07-01 --end 2017-06-30 --skip-carbon \
+        --load-work DIR                                                  # the warehouse
+    uv run energy-assets benchmark load-settings --work DIR [--start 2016-07-01] [--end 2017-06-30]
+        [--region CAISO ...] [--every 3] [--models lightgbm,mlx] [--skip-features] [--skip-ensemble]
+
+Two comparisons, per region and summed over the regions (P50 MAPE, %):
+
+1. **Feature sets** (`FEATURE_SETS`): for every `--every`-th day D of the window, each model is
+   trained on D-56..D-2 of `features/load_features` against `harmonized/grid_hourly` (as the
+   graph trains it, P50 only and without the band's calibration) with each set of columns, and
+   forecasts D. Scored on D's hours with a demand (coverage 0.9) and an operator forecast; the
+   operator's own forecast is scored on the same hours (`operator`).
+2. **The ensemble's validation window** (`ENSEMBLE_WINDOWS`): on the graph's stored member
+   forecasts (`forecasts/load_day_ahead_lightgbm`, `_mlx`), the ensemble of each day re-learnt
+   with `models.load_ensemble` on the last N days before D-1, and with equal weights; scored on
+   every day of the window with an hour of demand (coverage 0.9).
+
+The last line: `load_settings features_best=<set> ensemble_best=<window> regions=<n>
+window=<start>..<end>`. These are the comparisons `features/load.py` and `models/load_ensemble.py`
+record (2016-07..2017-06, before the window `benchmark regions` scores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from energy_assets.benchmarks.regions import DEFAULT_REGIONS
+from energy_assets.features.load import FEATURE_COLUMNS, OPERATOR_ERROR_COLUMNS, RELATIVE_LAGS
+from energy_assets.models import load_ensemble
+from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
+from energy_assets.models.training_rows import training_rows
+from energy_assets.warehouse import Warehouse
+
+__all__ = ["ENSEMBLE_WINDOWS", "FEATURE_SETS", "compare_features", "compare_windows", "run"]
+
+TRAINING_DAYS = 56
+_BEFORE = [
+    c for c in FEATURE_COLUMNS if c not in {*OPERATOR_ERROR_COLUMNS, *RELATIVE_LAGS.values()}
+]
+FEATURE_SETS: dict[str, list[str]] = {
+    "before": _BEFORE,
+    "operator_error": [*_BEFORE, *OPERATOR_ERROR_COLUMNS],
+    "relative_lags": [*_BEFORE, *RELATIVE_LAGS.values()],
+    "both (adopted)": list(FEATURE_COLUMNS),
+}
+ENSEMBLE_WINDOWS: tuple[int, ...] = (14, 21, 28, 42, 56)
+EQUAL = "equal_weights"
+OPERATOR = "operator"
+
+
+def _mape(forecast: np.ndarray, actual: np.ndarray) -> float:
+    return float(100 * np.mean(np.abs(forecast - actual) / actual))
+
+
+def compare_features(
+    features: pl.DataFrame,
+    grid: pl.DataFrame,
+    days: list[dt.date],
+    models: tuple[str, ...] = ("lightgbm", "mlx"),
+    feature_sets: dict[str, list[str]] = FEATURE_SETS,
+) -> dict[str, float]:
+    """P50 MAPE (%) of each `<model>_<set>` and of the operator over `days` (one region)."""
+    x_all, y_all = training_rows(features, grid)
+    forecasts: dict[str, list[np.ndarray]] = {
+        f"{m}_{s}": [] for m in models for s in feature_sets
+    } | {OPERATOR: []}
+    truth = []
+    for day in days:
+        test = (x_all["market_date"] == day) & x_all["operator_forecast_mw"].is_not_null()
+        train = x_all["market_date"].is_between(
+            day - dt.timedelta(days=TRAINING_DAYS), day - dt.timedelta(days=2)
+        )
+        if not test.any() or x_all.filter(train)["market_date"].n_unique() < TRAINING_DAYS // 2:
+            continue
+        x, y, rows = x_all.filter(train), y_all.filter(train), x_all.filter(test)
+        truth.append(y_all.filter(test).to_numpy())
+        forecasts[OPERATOR].append(rows["operator_forecast_mw"].to_numpy())
+        for name, columns in feature_sets.items():
+            if "lightgbm" in models:
+                model = train_quantile_forecaster(
+                    x, y, columns, quantiles=(0.5,), calibration_days=0
+                )
+                forecasts[f"lightgbm_{name}"].append(
+                    predict_quantiles(model, rows)["p50"].to_numpy()
+                )
+            if "mlx" in models:
+                from energy_assets.models.load_mlx import predict_load_mlx, train_load_mlx
+
+                model = train_load_mlx(x, y, columns)
+                forecasts[f"mlx_{name}"].append(predict_load_mlx(model, rows)["p50"].to_numpy())
+    if not truth:
+        raise ValueError("no day of the window has features, demand and 28 training days")
+    actual = np.concatenate(truth)
+    return {k: _mape(np.concatenate(v), actual) for k, v in forecasts.items()}
+
+
+def compare_windows(
+    lightgbm: pl.DataFrame,
+    mlx: pl.DataFrame,
+    grid: pl.DataFrame,
+    days: list[dt.date],
+    windows: tuple[int, ...] = ENSEMBLE_WINDOWS,
+) -> dict[str, float]:
+    """P50 MAPE (%) of the ensemble re-learnt on each validation window, and of equal weights,
+    over `days` (one region): the graph's members' stored forecasts, `models.load_ensemble`."""
+    frame = load_ensemble.validation_frame(lightgbm, mlx, grid)
+    by_day = {key[0]: rows for key, rows in frame.group_by("market_date")}
+    equal = load_ensemble.learn_weights(frame.clear())  # fewer than 3 days: equal weights
+    forecasts: dict[str, list[np.ndarray]] = {f"{n}_days": [] for n in windows} | {EQUAL: []}
+    truth = []
+    for day in days:
+        rows = by_day.get(day)
+        if rows is None or not (rows["demand_mw"] > 0).all():
+            continue
+        truth.append(rows["demand_mw"].to_numpy())
+        for name, weights in [(EQUAL, equal)] + [
+            (
+                f"{n}_days",
+                load_ensemble.learn_weights(
+                    frame.filter(
+                        pl.col("market_date").is_between(
+                            day - dt.timedelta(days=n + 1), day - dt.timedelta(days=2)
+                        )
+                    )
+                ),
+            )
+            for n in windows
+        ]:
+            w = weights.filter(pl.col("quantile") == 0.5)["weight_lightgbm"][0]
+            forecasts[name].append(
+                (w * rows["lightgbm_p50"] + (1 - w) * rows["mlx_p50"]).to_numpy()
+            )
+    if not truth:
+        raise ValueError("no day of the window has both members' forecasts and its demand")
+    actual = np.concatenate(truth)
+    return {k: _mape(np.concatenate(v), actual) for k, v in forecasts.items()}
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--work",
+        type=Path,
+        required=True,
+        help="the --load-work folder of `benchmark regions --skip-carbon` (its warehouse)",
+    )
+    parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2016, 7, 1))
+    parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2017, 6, 30))
+    parser.add_argument(
+        "--region", action="append", default=None, help="repeatable (default: the 8 US regions)"
+    )
+    parser.add_argument(
+        "--every", type=int, default=3, help="score every N-th day in the feature comparison"
+    )
+    parser.add_argument("--models", default="lightgbm,mlx")
+    parser.add_argument("--skip-features", action="store_true")
+    parser.add_argument("--skip-ensemble", action="store_true")
+
+
+def _table(warehouse: Warehouse, table: str, region: str) -> pl.DataFrame:
+    schema, name = table.split("/")
+    return warehouse.query(f"select * from {schema}.{name} where region = '{region}'")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (args.work / "warehouse").is_dir():
+        raise SystemExit(
+            f"load-settings: no warehouse in {args.work} (run benchmark regions --skip-carbon"
+            " --load-work DIR first)"
+        )
+    warehouse = Warehouse(args.work / "warehouse")
+    regions = args.region or list(DEFAULT_REGIONS)
+    models = tuple(m for m in args.models.split(",") if m)
+    every_day = [args.start + dt.timedelta(days=k) for k in range((args.end - args.start).days + 1)]
+    print(f"load settings {args.start}..{args.end}, {', '.join(regions)}; P50 MAPE %", flush=True)
+    began = time.perf_counter()
+    totals: dict[str, dict[str, float]] = {"features": {}, "ensemble": {}}
+    for region in regions:
+        grid = _table(warehouse, "harmonized/grid_hourly", region)
+        if grid.is_empty():
+            raise SystemExit(f"load-settings: no harmonized/grid_hourly rows for {region}")
+        parts = []
+        if not args.skip_features:
+            features = _table(warehouse, "features/load_features", region)
+            scores = compare_features(features, grid, every_day[:: args.every], models)
+            parts.append(("features", scores))
+        if not args.skip_ensemble:
+            scores = compare_windows(
+                _table(warehouse, "forecasts/load_day_ahead_lightgbm", region),
+                _table(warehouse, "forecasts/load_day_ahead_mlx", region),
+                grid,
+                every_day,
+            )
+            parts.append(("ensemble", scores))
+        for part, scores in parts:
+            for name, mape in scores.items():
+                print(f"{region:<6} {part:<9} {name:<28} {mape:6.3f}", flush=True)
+                totals[part][name] = totals[part].get(name, 0.0) + mape
+    best = {}
+    for part, scores in totals.items():
+        for name, total in scores.items():
+            print(f"{'sum':<6} {part:<9} {name:<28} {total:6.2f}")
+        candidates = {k: v for k, v in scores.items() if k != OPERATOR}
+        best[part] = min(candidates, key=candidates.get).split(" ")[0] if candidates else "-"
+    print(f"({time.perf_counter() - began:.0f} s)")
+    print(
+        f"load_settings features_best={best['features']} ensemble_best={best['ensemble']}"
+        f" regions={len(regions)} window={args.start}..{args.end}"
+    )
+    return 0

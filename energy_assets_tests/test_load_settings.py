@@ -1,0 +1,102 @@
+"""`benchmark load-settings`: feature sets and ensemble windows on stored tables."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from energy_assets.benchmarks import load_settings
+from energy_assets.features.load import FEATURE_COLUMNS
+
+FIRST = dt.date(2017, 1, 1)
+DAYS = 70
+START = dt.datetime(2017, 1, 1, 8, tzinfo=dt.UTC)
+
+
+def _hours() -> tuple[np.ndarray, list[dt.date], list[dt.datetime]]:
+    hours = np.arange(DAYS * 24)
+    days = [FIRST + dt.timedelta(days=int(h // 24)) for h in hours]
+    stamps = [START + dt.timedelta(hours=int(h)) for h in hours]
+    return hours, days, stamps
+
+
+def _grid(demand: np.ndarray) -> pl.DataFrame:
+    _, days, stamps = _hours()
+    return pl.DataFrame(
+        {
+            "region": "BPA",
+            "market_date": days,
+            "interval_start_utc": stamps,
+            "demand_mw": demand,
+            "demand_coverage": 1.0,
+        }
+    )
+
+
+def test_feature_sets_and_the_operator_on_the_same_hours():
+    rng = np.random.default_rng(5)
+    hours, days, stamps = _hours()
+    demand = 6000 + 800 * np.sin(2 * np.pi * (hours % 24) / 24) + rng.normal(0, 100, hours.size)
+    operator = demand * rng.normal(1.0, 0.03, hours.size)
+    features = pl.DataFrame(
+        {c: rng.normal(0, 1, hours.size) for c in FEATURE_COLUMNS}
+    ).with_columns(
+        region=pl.lit("BPA"),
+        market_date=pl.Series(days),
+        interval_start_utc=pl.Series(stamps),
+        hour_local=pl.Series(hours % 24, dtype=pl.Float64),
+        operator_forecast_mw=pl.Series(operator),
+    )
+    scored = [FIRST + dt.timedelta(days=d) for d in range(60, 70, 3)]
+    scores = load_settings.compare_features(features, _grid(demand), scored, models=("lightgbm",))
+    assert list(scores) == [
+        *(f"lightgbm_{name}" for name in load_settings.FEATURE_SETS),
+        load_settings.OPERATOR,
+    ]
+    hours_scored = np.isin(np.array(days), scored)
+    expected = 100 * np.mean(np.abs(operator - demand)[hours_scored] / demand[hours_scored])
+    assert scores[load_settings.OPERATOR] == pytest.approx(expected)
+    assert all(0 < v < 10 for v in scores.values())
+    with pytest.raises(ValueError, match="28 training days"):
+        load_settings.compare_features(features, _grid(demand), [FIRST], models=("lightgbm",))
+
+
+def test_ensemble_windows_follow_the_better_member():
+    """LightGBM is exact for the first 40 days, then MLX is: a short validation window moves to
+    MLX within days, a long one stays with LightGBM (10 % off) over the scored days, equal
+    weights are 5 % off throughout."""
+    hours, days, stamps = _hours()
+    demand = 5000 + 500 * np.sin(2 * np.pi * (hours % 24) / 24)
+    switch = np.array([d >= FIRST + dt.timedelta(days=40) for d in days])
+    lightgbm = np.where(switch, demand * 1.1, demand)
+    mlx = np.where(switch, demand, demand * 0.9)
+
+    def member(p50: np.ndarray) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "interval_start_utc": stamps,
+                "demand_p10_mw": p50 * 0.95,
+                "demand_p50_mw": p50,
+                "demand_p90_mw": p50 * 1.05,
+            }
+        )
+
+    scored = [FIRST + dt.timedelta(days=d) for d in range(44, 60)]
+    scores = load_settings.compare_windows(
+        member(lightgbm), member(mlx), _grid(demand), scored, windows=(14, 56)
+    )
+    assert list(scores) == ["14_days", "56_days", load_settings.EQUAL]
+    assert scores[load_settings.EQUAL] == pytest.approx(5.0)
+    assert scores["56_days"] == pytest.approx(10.0)
+    assert scores["14_days"] < scores[load_settings.EQUAL]
+
+
+def test_run_names_a_missing_warehouse(tmp_path):
+    parser = argparse.ArgumentParser()
+    load_settings.configure_parser(parser)
+    with pytest.raises(SystemExit, match="no warehouse in"):
+        load_settings.run(parser.parse_args(["--work", str(tmp_path)]))
