@@ -14,7 +14,9 @@ the load models:
   at least 40 rows, 300 rounds, 63 histogram bins, for a year of hourly rows.
 
 Chosen on 2020-07..12, training on earlier days only (365 days, refit weekly, P50 without
-calibration, direct intensity, fitted outside the graph on the graph's own features). MAPE,
+calibration, direct intensity, on the graph's own features: `energy-assets benchmark
+carbon-settings --work DIR` on the warehouse of `benchmark regions --skip-load --carbon-work
+DIR`, `benchmarks/carbon_settings.py`). MAPE,
 raw target and the load settings -> the larger trees alone -> ratio to the same hour of D-1 ->
 ratio to the latest hour -> ratio to their mean (adopted), UTC-day protocol: PJM 3.22 / 3.14 /
 3.15 / 2.85 / 2.93 %, CAISO 8.61 / 8.61 / 8.04 / 8.74 / 8.18 %, ERCOT 10.06 / 9.79 / 9.80 / 9.51

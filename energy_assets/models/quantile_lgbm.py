@@ -33,7 +33,8 @@ by `predict_quantiles`, so callers only ever see MW:
    lifted P10-P90 coverage to 0.73 (CAISO) and 0.66 (PJM) with the default parameters: better,
    still below the nominal 0.8 (the calibration days are closer to the training data than the
    next day is). Calibration needs at least 3 x `calibration_days` training days, else it is
-   skipped; `trained_on["calibration"]` records what was done. It doubles training time.
+   skipped; `trained_on["calibration"]` records what was done. It adds a booster for each
+   shifted quantile (P10 and P90: P50, never shifted, needs none).
 
 Artifacts are a single JSON document (no pickle): metadata plus each booster's
 `model_to_string()` text, written atomically (temp file in the same folder, fsync, `os.replace`)
@@ -267,17 +268,18 @@ def train_quantile_forecaster(
     calibration: dict[str, Any] = {"days": 0, "rows": 0}
     cal_mask = _calibration_mask(kept, calibration_days)
     # the calibration boosters (without the last days) and the final ones are independent: all
-    # trained at once, on the cores there are (`_fit`)
-    sets = [(x, y)] if cal_mask is None else [(x[~cal_mask], y[~cal_mask]), (x, y)]
-    fitted = _fit(sets, inputs, qs, merged, num_boost_round)
-    boosters = fitted[-1]
-    if cal_mask is not None:
-        cal_boosters = fitted[0]
+    # trained at once, on the cores there are (`_fit`). Only the quantiles that get an offset
+    # need a calibration booster (P50 is not shifted unless `calibrate_median`).
+    cal_qs = tuple(q for q in qs if q != 0.5 or calibrate_median)
+    if cal_mask is None or not cal_qs:
+        boosters = _fit([(x, y)], inputs, [qs], merged, num_boost_round)[0]
+    else:
+        cal_boosters, boosters = _fit(
+            [(x[~cal_mask], y[~cal_mask]), (x, y)], inputs, [cal_qs, qs], merged, num_boost_round
+        )
         cal_pred = np.column_stack([b.predict(x[cal_mask], num_threads=1) for b in cal_boosters])
         residual = y[cal_mask][:, None] - cal_pred
-        for i, q in enumerate(qs):
-            if q == 0.5 and not calibrate_median:
-                continue
+        for i, q in enumerate(cal_qs):
             raw = float(np.quantile(residual[:, i], q))
             # Only ever widen: a week of residuals is too few to justify narrowing.
             offsets[q] = min(raw, 0.0) if q < 0.5 else max(raw, 0.0) if q > 0.5 else raw
@@ -285,7 +287,7 @@ def train_quantile_forecaster(
             "days": calibration_days,
             "rows": int(cal_mask.sum()),
             "coverage_before": {
-                str(q): float(np.mean(residual[:, i] < 0)) for i, q in enumerate(qs)
+                str(q): float(np.mean(residual[:, i] < 0)) for i, q in enumerate(cal_qs)
             },
         }
 
@@ -318,13 +320,14 @@ def train_quantile_forecaster(
 def _fit(
     sets: Sequence[tuple[np.ndarray, np.ndarray]],
     inputs: list[str],
-    qs: tuple[float, ...],
+    quantiles: Sequence[tuple[float, ...]],
     params: dict[str, Any],
     num_boost_round: int,
 ) -> list[list[lgb.Booster]]:
-    """One booster per quantile for each (x, y) set. Each trains on one thread
-    (`num_threads=1`, deterministic) and LightGBM releases the GIL while it trains, so they run
-    side by side on up to `os.cpu_count()` threads: the same boosters, bit for bit, sooner."""
+    """One booster per quantile of `quantiles[i]` for each (x, y) set `sets[i]`. Each trains on
+    one thread (`num_threads=1`, deterministic) and LightGBM releases the GIL while it trains,
+    so they run side by side on up to `os.cpu_count()` threads: the same boosters, bit for bit,
+    sooner."""
     import lightgbm as lgb
 
     def train(job: tuple[int, float]) -> lgb.Booster:
@@ -332,14 +335,18 @@ def _fit(
         data = lgb.Dataset(x, label=y, feature_name=inputs, params={"verbosity": -1})
         return lgb.train({**params, "alpha": q}, data, num_boost_round=num_boost_round)
 
-    jobs = [(i, q) for i in range(len(sets)) for q in qs]
+    jobs = [(i, q) for i in range(len(sets)) for q in quantiles[i]]
     workers = min(len(jobs), os.cpu_count() or 1)
     if workers > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             trained = list(pool.map(train, jobs))
     else:
         trained = [train(job) for job in jobs]
-    return [trained[i * len(qs) : (i + 1) * len(qs)] for i in range(len(sets))]
+    out, start = [], 0
+    for qs in quantiles:
+        out.append(trained[start : start + len(qs)])
+        start += len(qs)
+    return out
 
 
 def _calibration_mask(kept: pl.DataFrame, calibration_days: int) -> np.ndarray | None:
