@@ -260,6 +260,16 @@ def test_carbon_forecast_is_the_trained_model_scored_against_the_profile(slice_r
     models = _query(data, "select * from models.carbon_lightgbm order by market_date")
     assert models.height == DAY_AHEAD_DAYS
     assert all(Path(p).exists() for p in models["artifact_path"])
+    # the carbon models learn the intensity relative to its recent level (`models/carbon_lgbm`)
+    from energy_assets.models.quantile_lgbm import load_model
+
+    first = models.row(0, named=True)
+    model = load_model(Path(first["artifact_path"]), first["artifact_sha256"])
+    assert model.target_transform == "ratio" and model.baseline_rule == "mean"
+    assert model.baseline_columns == (
+        "carbon_lag_1d_gco2_per_kwh",
+        "carbon_last_known_gco2_per_kwh",
+    )
     forecast = _query(data, "select * from forecasts.carbon_day_ahead")
     assert set(forecast["model_version"]) == set(models["model_version"])
     profile = _query(data, "select * from forecasts.carbon_day_ahead_profile")

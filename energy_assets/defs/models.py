@@ -294,6 +294,18 @@ def _lightgbm_output(
             # the P50 booster's gain per feature, largest first
             "feature_importance_gain": table_value(importance, digits=1),
             "calibration": dg.MetadataValue.json(model.trained_on["calibration"]),
+            # what the boosters learn (the target, or its ratio to a baseline) and their size
+            "training": dg.MetadataValue.json(
+                {
+                    "target_transform": model.target_transform,
+                    "baseline_columns": list(model.baseline_columns),
+                    "baseline_rule": model.baseline_rule,
+                    "num_leaves": model.params.get("num_leaves"),
+                    "min_data_in_leaf": model.params.get("min_data_in_leaf"),
+                    "max_bin": model.params.get("max_bin", 255),
+                    "num_boost_round": model.num_boost_round,
+                }
+            ),
         }
     yield from validated_output(
         context,
