@@ -38,7 +38,8 @@ Features (units: MW for load, local clock for calendar):
 
   Both groups were chosen on 2016-07..2017-06 (EIA-930, all eight US regions, every third day,
   rolling origin on D-56..D-2 as the models train), before the window `benchmark regions`
-  scores; the README gives the figures.
+  scores; `energy-assets benchmark load-settings` reruns the comparison
+  (`benchmarks/load_settings.py`) and the README gives the figures.
 
 Hours whose `demand_coverage` is below `min_coverage` (default 0.5, i.e. fewer than half of the
 5-minute readings were present) are treated as missing.

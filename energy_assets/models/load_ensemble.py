@@ -38,10 +38,10 @@ __all__ = [
 ]
 
 # Chosen on 2016-07..2017-06 (EIA-930, all eight US regions, the graph's own member forecasts;
-# before the window `benchmark regions` scores), P50 MAPE summed over the regions: 14 days
-# 16.86, 21 days 16.82, 28 days 16.77, 42 days 16.75, 56 days 16.74 (better than 14 days in 7
-# of the 8 regions; equal weights 16.74). Two weeks of hours let one member's lucky fortnight
-# swing the weights.
+# before the window `benchmark regions` scores), P50 MAPE summed over the regions (`energy-assets
+# benchmark load-settings`, at 362dbf7): 14 days 16.95, 21 days 16.90, 28 days 16.85, 42 days
+# 16.83, 56 days 16.82 (equal weights 16.82). Two weeks of hours let one member's lucky
+# fortnight swing the weights.
 VALIDATION_DAYS = 56
 MIN_VALIDATION_DAYS = 3
 MIN_ACTUAL_COVERAGE = 0.9
