@@ -52,7 +52,8 @@ def test_compare_scores_every_candidate_on_the_window_only():
     assert list(scores) == [*names, carbon_settings.PAIR_NAME]
     assert all(0 < v < 100 for v in scores.values())
     # a drifting level: scaling by the recent level beats learning the raw intensity
-    assert scores["larger_trees_ratio_mean (adopted)"] < scores["larger_trees_raw"]
+    assert scores["larger_trees_ratio_mean"] < scores["larger_trees_raw"]
+    assert scores["ratio_mean_200_rounds (adopted)"] < scores["larger_trees_raw"]
 
     # the window's last day changes the score; a window before any training rows fails
     shorter = carbon_settings.compare(
