@@ -303,6 +303,7 @@ def _lightgbm_output(
                     "num_leaves": model.params.get("num_leaves"),
                     "min_data_in_leaf": model.params.get("min_data_in_leaf"),
                     "max_bin": model.params.get("max_bin", 255),
+                    "learning_rate": model.params.get("learning_rate"),
                     "num_boost_round": model.num_boost_round,
                 }
             ),
