@@ -10,7 +10,9 @@ Reads `features/carbon_features_utc` (UTC-day protocol, issued 00:00 UTC) or
 from the warehouse of a carbon backfill. For every candidate (`CANDIDATES`), a P50 LightGBM
 (`models.quantile_lgbm`, no calibration) is trained every `--refit-every` days from `--start`
 on D-`--training-days`..D-2 of the fit day and forecasts the days up to the next fit; its MAPE is
-over every hour of the window with a target (coverage 0.9, as the models train). Prints one row
+over every hour of the window with a target (coverage 0.9, as the models train); each region's
+first line says how many of the window's days have feature rows, naming the missing ones (not
+scored). Prints one row
 per region and candidate, the sum over the regions, the mean of the two single-baseline ratio
 models' forecasts (two boosters, twice the training), and a last line naming the adopted
 candidate and the best single one:
@@ -35,6 +37,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from energy_assets.benchmarks.settings_common import coverage_line, open_warehouse, region_rows
 from energy_assets.features import carbon as carbon_features
 from energy_assets.models.carbon_lgbm import (
     CARBON_BASELINE_RULE,
@@ -44,7 +47,6 @@ from energy_assets.models.carbon_lgbm import (
 )
 from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
 from energy_assets.models.training_rows import training_rows
-from energy_assets.warehouse import Warehouse
 
 __all__ = ["CANDIDATES", "Candidate", "compare", "configure_parser", "run"]
 
@@ -172,13 +174,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    warehouse_dir = args.work / "warehouse"
-    if not warehouse_dir.is_dir():
-        raise SystemExit(
-            f"carbon-settings: no warehouse in {args.work} (run benchmark regions"
-            " --skip-load --carbon-work DIR first)"
-        )
-    warehouse = Warehouse(warehouse_dir)
+    command = "carbon-settings"
+    warehouse = open_warehouse(
+        args.work, command, "benchmark regions --skip-load --carbon-work DIR"
+    )
     table, target = _TABLES[args.protocol], _TARGETS[args.target]
     regions = args.region or ["CAISO", "PJM", "ERCOT", "ISONE"]
     print(
@@ -188,13 +187,11 @@ def run(args: argparse.Namespace) -> int:
     )
     began = time.perf_counter()
     totals: dict[str, float] = {}
+    window = [args.start + dt.timedelta(days=k) for k in range((args.end - args.start).days + 1)]
     for name in regions:
-        features = warehouse.query(f"select * from features.{table} where region = '{name}'")
-        actuals = warehouse.query(
-            f"select * from harmonized.carbon_intensity where region = '{name}'"
-        )
-        if features.is_empty() or actuals.is_empty():
-            raise SystemExit(f"carbon-settings: no {table} or carbon intensity rows for {name}")
+        features = region_rows(warehouse, f"features/{table}", name, command)
+        actuals = region_rows(warehouse, "harmonized/carbon_intensity", name, command)
+        print(coverage_line(name, f"features/{table}", features, window), flush=True)
         scores = compare(
             features,
             actuals,

@@ -18,6 +18,9 @@ Two comparisons, per region and summed over the regions (P50 MAPE, %):
    with `models.load_ensemble` on the last N days before D-1, and with equal weights; scored on
    every day of the window with an hour of demand (coverage 0.9).
 
+Each region's table lines are preceded by how many of the window's days each table read has
+(`benchmarks/settings_common.py`), naming the missing ones (not scored).
+
 The last line: `load_settings features_best=<set> ensemble_best=<window> regions=<n>
 window=<start>..<end>`. These are the comparisons `features/load.py` and `models/load_ensemble.py`
 record (2016-07..2017-06, before the window `benchmark regions` scores).
@@ -34,11 +37,11 @@ import numpy as np
 import polars as pl
 
 from energy_assets.benchmarks.regions import DEFAULT_REGIONS
+from energy_assets.benchmarks.settings_common import coverage_line, open_warehouse, region_rows
 from energy_assets.features.load import FEATURE_COLUMNS, OPERATOR_ERROR_COLUMNS, RELATIVE_LAGS
 from energy_assets.models import load_ensemble
 from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
 from energy_assets.models.training_rows import training_rows
-from energy_assets.warehouse import Warehouse
 
 __all__ = ["ENSEMBLE_WINDOWS", "FEATURE_SETS", "compare_features", "compare_windows", "run"]
 
@@ -165,18 +168,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-ensemble", action="store_true")
 
 
-def _table(warehouse: Warehouse, table: str, region: str) -> pl.DataFrame:
-    schema, name = table.split("/")
-    return warehouse.query(f"select * from {schema}.{name} where region = '{region}'")
-
-
 def run(args: argparse.Namespace) -> int:
-    if not (args.work / "warehouse").is_dir():
-        raise SystemExit(
-            f"load-settings: no warehouse in {args.work} (run benchmark regions --skip-carbon"
-            " --load-work DIR first)"
-        )
-    warehouse = Warehouse(args.work / "warehouse")
+    command = "load-settings"
+    warehouse = open_warehouse(
+        args.work, command, "benchmark regions --skip-carbon --load-work DIR"
+    )
     regions = args.region or list(DEFAULT_REGIONS)
     models = tuple(m for m in args.models.split(",") if m)
     every_day = [args.start + dt.timedelta(days=k) for k in range((args.end - args.start).days + 1)]
@@ -184,21 +180,22 @@ def run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     totals: dict[str, dict[str, float]] = {"features": {}, "ensemble": {}}
     for region in regions:
-        grid = _table(warehouse, "harmonized/grid_hourly", region)
-        if grid.is_empty():
-            raise SystemExit(f"load-settings: no harmonized/grid_hourly rows for {region}")
+        grid = region_rows(warehouse, "harmonized/grid_hourly", region, command)
         parts = []
         if not args.skip_features:
-            features = _table(warehouse, "features/load_features", region)
+            features = region_rows(warehouse, "features/load_features", region, command)
+            print(coverage_line(region, "features/load_features", features, every_day))
             scores = compare_features(features, grid, every_day[:: args.every], models)
             parts.append(("features", scores))
         if not args.skip_ensemble:
-            scores = compare_windows(
-                _table(warehouse, "forecasts/load_day_ahead_lightgbm", region),
-                _table(warehouse, "forecasts/load_day_ahead_mlx", region),
-                grid,
-                every_day,
-            )
+            members = [
+                region_rows(warehouse, f"forecasts/load_day_ahead_{m}", region, command)
+                for m in ("lightgbm", "mlx")
+            ]
+            for member, rows in zip(("lightgbm", "mlx"), members, strict=True):
+                table = f"forecasts/load_day_ahead_{member}"
+                print(coverage_line(region, table, rows, every_day))
+            scores = compare_windows(*members, grid, every_day)
             parts.append(("ensemble", scores))
         for part, scores in parts:
             for name, mape in scores.items():
