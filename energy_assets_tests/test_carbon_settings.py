@@ -53,7 +53,18 @@ def test_compare_scores_every_candidate_on_the_window_only():
     assert all(0 < v < 100 for v in scores.values())
     # a drifting level: scaling by the recent level beats learning the raw intensity
     assert scores["larger_trees_ratio_mean"] < scores["larger_trees_raw"]
-    assert scores["ratio_mean_200_rounds (adopted)"] < scores["larger_trees_raw"]
+    assert scores["ratio_mean_200_rounds"] < scores["larger_trees_raw"]
+    assert scores["each_baseline_100_rounds (adopted)"] < scores["larger_trees_raw"]
+    adopted = [c for c in carbon_settings.CANDIDATES if c.name.endswith(carbon_settings.ADOPTED)]
+    from energy_assets.models import carbon_lgbm
+
+    assert [(c.params, c.rounds, c.rule) for c in adopted] == [
+        (
+            carbon_lgbm.CARBON_PARAMS,
+            carbon_lgbm.CARBON_NUM_BOOST_ROUND,
+            carbon_lgbm.CARBON_BASELINE_RULE,
+        )
+    ]
 
     # the window's last day changes the score; a window before any training rows fails
     shorter = carbon_settings.compare(
@@ -71,4 +82,13 @@ def test_run_names_a_missing_warehouse(tmp_path):
     carbon_settings.configure_parser(parser)
     args = parser.parse_args(["--work", str(tmp_path)])
     with pytest.raises(SystemExit, match="no warehouse in"):
+        carbon_settings.run(args)
+
+
+def test_run_names_an_unknown_candidate(tmp_path, monkeypatch):
+    parser = argparse.ArgumentParser()
+    carbon_settings.configure_parser(parser)
+    args = parser.parse_args(["--work", str(tmp_path), "--candidate", "nope"])
+    monkeypatch.setattr(carbon_settings, "open_warehouse", lambda *a: None)
+    with pytest.raises(SystemExit, match="no candidate starts with"):
         carbon_settings.run(args)

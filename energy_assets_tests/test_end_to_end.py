@@ -265,11 +265,10 @@ def test_carbon_forecast_is_the_trained_model_scored_against_the_profile(slice_r
 
     first = models.row(0, named=True)
     model = load_model(Path(first["artifact_path"]), first["artifact_sha256"])
-    assert model.target_transform == "ratio" and model.baseline_rule == "mean"
-    assert model.baseline_columns == (
-        "carbon_lag_1d_gco2_per_kwh",
-        "carbon_last_known_gco2_per_kwh",
-    )
+    assert model.target_transform == "ratio" and model.baseline_rule == "each"
+    baselines = ("carbon_lag_1d_gco2_per_kwh", "carbon_last_known_gco2_per_kwh")
+    assert model.baseline_columns == baselines
+    assert [m.baseline_columns for m in model.members] == [(b,) for b in baselines]
     forecast = _query(data, "select * from forecasts.carbon_day_ahead")
     assert set(forecast["model_version"]) == set(models["model_version"])
     profile = _query(data, "select * from forecasts.carbon_day_ahead_profile")

@@ -290,3 +290,43 @@ def test_mean_baseline_model_scales_and_round_trips(data, tmp_path):
 
     with pytest.raises(ValueError, match="baseline_rule"):
         train_quantile_forecaster(train, train["y"], FEATURES, baseline_rule="median")
+
+
+def test_each_baseline_rule_averages_one_model_per_baseline(data, tmp_path):
+    """`baseline_rule="each"`: one ratio model per baseline column, forecasting the mean of
+    their forecasts; it round-trips, and older artifacts (no members) still load."""
+    train, test = data
+    kwargs = dict(num_boost_round=60, calibration_days=7)
+    columns = ("lag_2d_mw", "lag_7d_mw")
+    each = train_quantile_forecaster(
+        train, train["y"], FEATURES, baseline_columns=columns, baseline_rule="each", **kwargs
+    )
+    singles = [
+        train_quantile_forecaster(train, train["y"], FEATURES, baseline_columns=(c,), **kwargs)
+        for c in columns
+    ]
+    assert each.baseline_rule == "each" and not each.boosters
+    assert [m.baseline_columns for m in each.members] == [(c,) for c in columns]
+    assert set(each.trained_on["calibration"]) == set(columns)
+    expected = np.mean([predict_quantiles(m, test).to_numpy() for m in singles], axis=0)
+    forecast = predict_quantiles(each, test)
+    assert forecast.columns == ["p10", "p50", "p90"]
+    assert np.allclose(forecast.to_numpy(), expected)
+    assert (forecast["p10"] <= forecast["p50"]).all() and (forecast["p50"] <= forecast["p90"]).all()
+    assert mae(test["y"].to_numpy(), forecast["p50"].to_numpy()) < 1500  # MW, level ~25,000
+
+    path = tmp_path / "each.json"
+    sha = save_model_atomic(each, path)
+    loaded = load_model(path, expected_sha256=sha)
+    assert loaded.baseline_rule == "each" and len(loaded.members) == 2
+    assert np.array_equal(predict_quantiles(loaded, test).to_numpy(), forecast.to_numpy())
+    # a single model's document has no members key: its bytes are as before the rule existed
+    path = tmp_path / "single.json"
+    save_model_atomic(singles[0], path)
+    assert "members" not in json.loads(path.read_text())
+    assert load_model(path).members == []
+
+    with pytest.raises(ValueError, match="ratio"):
+        train_quantile_forecaster(
+            train, train["y"], FEATURES, target_transform="none", baseline_rule="each"
+        )

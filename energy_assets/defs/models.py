@@ -11,9 +11,10 @@ depends on the features of its own day (why not on a time-window mapping: `parti
   `harmonized/carbon_intensity` over D-`carbon_training_days`..D-2 (56 by default).
   `carbon_lightgbm` learns the region's `carbon_target` (`energy_assets/regions.py`): our
   lifecycle intensity, or GB's published intensity (the Carbon Intensity API's, with its
-  `published_*` features), never one mixed into the other. They learn the intensity relative
-  to the mean of its same hour of D-1 and its latest hour known, with larger trees than the load
-  models (`energy_assets/models/carbon_lgbm.py`, where the choice is measured).
+  `published_*` features), never one mixed into the other. Each is two ratio models, one learning
+  the intensity relative to its same hour of D-1, one relative to its latest hour known,
+  averaged, with larger trees than the load models (`energy_assets/models/carbon_lgbm.py`,
+  where the choice is measured).
 - `models/load_ensemble`: per-quantile weights of the two, learned on the validation days
   D-57..D-2 only, from the two models' own day-ahead forecasts for those days
   (`energy_assets/models/load_ensemble.py`).
@@ -359,9 +360,9 @@ def _carbon_model(
         description=f"LightGBM quantile forecaster of the {what} carbon intensity (P10/P50/P90,"
         " gCO2eq/kWh) for day D, trained on D-56..D-2 (`ModelStoreResource."
         f"carbon_training_days`) of `{features_key.to_user_string()}` against the hourly"
-        f" {target_text} relative to the mean of its same hour of D-1 and its latest hour known"
-        " (`energy_assets/models/carbon_lgbm.py`), with the P10-P90 band calibrated on the last"
-        " 7 training days. Artifact"
+        f" {target_text}: the mean of two ratio models, one relative to its same hour of D-1,"
+        " one relative to its latest hour known (`energy_assets/models/carbon_lgbm.py`), each"
+        " with its P10-P90 band calibrated on the last 7 training days. Artifact"
         " path + sha256 in the table and metadata, gain importances in metadata.",
     )
     @per_region_day()

@@ -15,7 +15,11 @@ by `predict_quantiles`, so callers only ever see MW:
    `target_transform="none"` learns MW directly. `baseline_rule="mean"` takes the mean of the
    positive values among `baseline_columns` instead of the first (the carbon models: the same
    hour of D-1 and the latest hour known, `models.carbon_lgbm`); the source input is then the
-   set of columns that were averaged.
+   set of columns that were averaged. `baseline_rule="each"` trains one set of boosters per
+   baseline column (each a ratio model to that column alone, `"first"` rule, its own
+   calibration) and forecasts the mean of their forecasts in target units: the carbon models,
+   where the two single-baseline models averaged beat one model of their mean
+   (`models.carbon_lgbm`).
    Measured (rolling origin, 60-day window, P50, features from `features.load`):
    CAISO 2019-20 (133 days): raw MW 2.40 % MAPE, ratio to the operator forecast 2.38 %
    (2.30 % with the default regularization below), CAISO's own day-ahead forecast 2.28 %,
@@ -76,7 +80,7 @@ __all__ = [
 QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
 DEFAULT_BASELINE_COLUMNS: tuple[str, ...] = ("operator_forecast_mw",)
 TARGET_TRANSFORMS = ("none", "ratio")
-BASELINE_RULES = ("first", "mean")
+BASELINE_RULES = ("first", "mean", "each")
 BASELINE_SOURCE_FEATURE = "_baseline_source"
 DEFAULT_NUM_BOOST_ROUND = 200
 DEFAULT_CALIBRATION_DAYS = 7
@@ -127,6 +131,8 @@ class QuantileForecaster:
     num_boost_round: int = DEFAULT_NUM_BOOST_ROUND
     offsets: dict[float, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # `baseline_rule="each"`: one forecaster per baseline column, averaged (no boosters here)
+    members: list[QuantileForecaster] = field(default_factory=list)
 
     @property
     def model_inputs(self) -> list[str]:
@@ -228,11 +234,112 @@ def train_quantile_forecaster(
         raise ValueError(f"quantiles must be distinct and in (0, 1), got {quantiles}")
     qs = tuple(sorted(qs))
     columns = list(feature_columns)
+    merged = {**DEFAULT_PARAMS, **(params or {})}
+    merged["objective"] = "quantile"
+    merged["seed"] = seed
     y = _as_float_array(target)
     if y.shape[0] != features.height:
         raise ValueError(f"target has {y.shape[0]} values, features {features.height} rows")
-    x = _feature_matrix(features, columns)
+    if baseline_rule == "each":
+        if target_transform != "ratio":
+            raise ValueError('baseline_rule="each" needs target_transform="ratio"')
+        if not baseline_columns:
+            raise ValueError('baseline_rule="each" needs at least one baseline column')
+        # one ratio model per baseline column ("first" rule on that column alone)
+        plans = [
+            _plan(
+                features, y, columns, "ratio", (c,), "first", qs, calibration_days, calibrate_median
+            )
+            for c in baseline_columns
+        ]
+    else:
+        plans = [
+            _plan(
+                features,
+                y,
+                columns,
+                target_transform,
+                baseline_columns,
+                baseline_rule,
+                qs,
+                calibration_days,
+                calibrate_median,
+            )
+        ]
+    # every booster of every plan (calibration and final, each member's) is independent: all
+    # trained at once, on the cores there are (`_fit`)
+    fitted = _fit(
+        [s for plan in plans for s in plan.sets],
+        plans[0].inputs,
+        [q for plan in plans for q in plan.set_quantiles],
+        merged,
+        num_boost_round,
+    )
+    models, start = [], 0
+    for plan in plans:
+        boosters = fitted[start : start + len(plan.sets)]
+        start += len(plan.sets)
+        models.append(_finish(plan, boosters, columns, qs, merged, num_boost_round))
+    if baseline_rule != "each":
+        return models[0]
+    first = models[0]
+    trained_on = {
+        **first.trained_on,
+        "calibration": {
+            column: m.trained_on["calibration"]
+            for column, m in zip(baseline_columns, models, strict=True)
+        },
+    }
+    return QuantileForecaster(
+        feature_columns=columns,
+        quantiles=qs,
+        boosters=[],
+        params=first.params,
+        trained_on=trained_on,
+        feature_importance={
+            name: float(np.mean([m.feature_importance[name] for m in models]))
+            for name in first.feature_importance
+        },
+        target_transform="ratio",
+        baseline_columns=tuple(baseline_columns),
+        baseline_fallback=first.baseline_fallback,
+        baseline_rule="each",
+        num_boost_round=num_boost_round,
+        members=models,
+    )
 
+
+@dataclass
+class _Plan:
+    """One set of boosters to train: its rows (transformed), and the sets to fit."""
+
+    x: np.ndarray
+    y: np.ndarray
+    kept: pl.DataFrame
+    inputs: list[str]
+    target_transform: str
+    baseline_columns: tuple[str, ...]
+    baseline_fallback: float
+    baseline_rule: str
+    calibration_days: int
+    cal_mask: np.ndarray | None
+    cal_qs: tuple[float, ...]
+    sets: list[tuple[np.ndarray, np.ndarray]]
+    set_quantiles: list[tuple[float, ...]]
+
+
+def _plan(
+    features: pl.DataFrame,
+    y: np.ndarray,
+    columns: list[str],
+    target_transform: str,
+    baseline_columns: Sequence[str],
+    baseline_rule: str,
+    qs: tuple[float, ...],
+    calibration_days: int,
+    calibrate_median: bool,
+) -> _Plan:
+    x = _feature_matrix(features, columns)
     keep = np.isfinite(y)
     baseline_cols: tuple[str, ...] = ()
     fallback = float("nan")
@@ -257,46 +364,69 @@ def train_quantile_forecaster(
     if not keep.any():
         raise ValueError("no rows with a finite target")
     x, y = x[keep], y[keep]
-
-    merged = {**DEFAULT_PARAMS, **(params or {})}
-    merged["objective"] = "quantile"
-    merged["seed"] = seed
     inputs = [*columns, BASELINE_SOURCE_FEATURE] if target_transform == "ratio" else columns
-
     kept = features.filter(pl.Series(keep))
-    offsets = {q: 0.0 for q in qs}
-    calibration: dict[str, Any] = {"days": 0, "rows": 0}
     cal_mask = _calibration_mask(kept, calibration_days)
-    # the calibration boosters (without the last days) and the final ones are independent: all
-    # trained at once, on the cores there are (`_fit`). Only the quantiles that get an offset
-    # need a calibration booster (P50 is not shifted unless `calibrate_median`).
+    # Only the quantiles that get an offset need a calibration booster (P50 is not shifted
+    # unless `calibrate_median`).
     cal_qs = tuple(q for q in qs if q != 0.5 or calibrate_median)
     if cal_mask is None or not cal_qs:
-        boosters = _fit([(x, y)], inputs, [qs], merged, num_boost_round)[0]
+        cal_mask, sets, set_quantiles = None, [(x, y)], [qs]
     else:
-        cal_boosters, boosters = _fit(
-            [(x[~cal_mask], y[~cal_mask]), (x, y)], inputs, [cal_qs, qs], merged, num_boost_round
+        sets, set_quantiles = [(x[~cal_mask], y[~cal_mask]), (x, y)], [cal_qs, qs]
+    return _Plan(
+        x,
+        y,
+        kept,
+        inputs,
+        target_transform,
+        baseline_cols,
+        fallback,
+        baseline_rule,
+        calibration_days,
+        cal_mask,
+        cal_qs,
+        sets,
+        set_quantiles,
+    )
+
+
+def _finish(
+    plan: _Plan,
+    boosters_per_set: list[list[lgb.Booster]],
+    columns: list[str],
+    qs: tuple[float, ...],
+    merged: dict[str, Any],
+    num_boost_round: int,
+) -> QuantileForecaster:
+    """The model of a `_plan` from its fitted boosters (calibration offsets computed here)."""
+    offsets = {q: 0.0 for q in qs}
+    calibration: dict[str, Any] = {"days": 0, "rows": 0}
+    boosters = boosters_per_set[-1]
+    if plan.cal_mask is not None:
+        cal_boosters, cal_mask, y = boosters_per_set[0], plan.cal_mask, plan.y
+        cal_pred = np.column_stack(
+            [b.predict(plan.x[cal_mask], num_threads=1) for b in cal_boosters]
         )
-        cal_pred = np.column_stack([b.predict(x[cal_mask], num_threads=1) for b in cal_boosters])
         residual = y[cal_mask][:, None] - cal_pred
-        for i, q in enumerate(cal_qs):
+        for i, q in enumerate(plan.cal_qs):
             raw = float(np.quantile(residual[:, i], q))
             # Only ever widen: a week of residuals is too few to justify narrowing.
             offsets[q] = min(raw, 0.0) if q < 0.5 else max(raw, 0.0) if q > 0.5 else raw
         calibration = {
-            "days": calibration_days,
+            "days": plan.calibration_days,
             "rows": int(cal_mask.sum()),
             "coverage_before": {
-                str(q): float(np.mean(residual[:, i] < 0)) for i, q in enumerate(cal_qs)
+                str(q): float(np.mean(residual[:, i] < 0)) for i, q in enumerate(plan.cal_qs)
             },
         }
 
     mid = int(np.argmin([abs(q - 0.5) for q in qs]))
     gains = boosters[mid].feature_importance(importance_type="gain")
-    importance = {name: float(g) for name, g in zip(inputs, gains, strict=True)}
-    first_day, last_day = _day_span(kept)
+    importance = {name: float(g) for name, g in zip(plan.inputs, gains, strict=True)}
+    first_day, last_day = _day_span(plan.kept)
     trained_on = {
-        "rows": int(keep.sum()),
+        "rows": int(plan.y.shape[0]),
         "first_day": first_day,
         "last_day": last_day,
         "calibration": calibration,
@@ -308,10 +438,10 @@ def train_quantile_forecaster(
         params={k: v for k, v in merged.items() if k != "alpha"},
         trained_on=trained_on,
         feature_importance=importance,
-        target_transform=target_transform,
-        baseline_columns=baseline_cols,
-        baseline_fallback=fallback,
-        baseline_rule=baseline_rule,
+        target_transform=plan.target_transform,
+        baseline_columns=plan.baseline_columns,
+        baseline_fallback=plan.baseline_fallback,
+        baseline_rule=plan.baseline_rule,
         num_boost_round=num_boost_round,
         offsets=offsets,
     )
@@ -373,8 +503,18 @@ def predict_quantiles(model: QuantileForecaster, features: pl.DataFrame) -> pl.D
     """Quantile forecasts (MW), one column per quantile (`p10`, `p50`, `p90`), in row order.
 
     Missing feature values are allowed (LightGBM's missing-value handling). Quantile crossing
-    is removed by sorting each row's quantiles.
+    is removed by sorting each row's quantiles. A model with `members` (`baseline_rule="each"`)
+    forecasts the mean of its members' forecasts.
     """
+    if model.members:
+        frames = [predict_quantiles(member, features) for member in model.members]
+        return pl.DataFrame(
+            {
+                column: np.mean([f.get_column(column).to_numpy() for f in frames], axis=0)
+                for column in frames[0].columns
+            },
+            schema=frames[0].schema,
+        )
     x = _feature_matrix(features, model.feature_columns)
     base = None
     if model.target_transform == "ratio":
@@ -415,6 +555,8 @@ def _to_document(model: QuantileForecaster) -> dict[str, Any]:
         "offsets": [[q, model.offsets.get(q, 0.0)] for q in model.quantiles],
         "extra": model.extra,
         "boosters": [b.model_to_string() for b in model.boosters],
+        # only where there are members: other artifacts keep their bytes (and sha256)
+        **({"members": [_to_document(m) for m in model.members]} if model.members else {}),
     }
 
 
@@ -429,8 +571,6 @@ def save_model_atomic(model: QuantileForecaster, path: Path) -> str:
 def load_model(path: Path, expected_sha256: str | None = None) -> QuantileForecaster:
     """Read a model written by `save_model_atomic`; raise `ValueError` if the file's SHA-256
     differs from `expected_sha256` (when given) or the file is not such a model."""
-    import lightgbm as lgb
-
     payload = Path(path).read_bytes()
     digest = hashlib.sha256(payload).hexdigest()
     if expected_sha256 is not None and digest != expected_sha256.lower():
@@ -438,6 +578,12 @@ def load_model(path: Path, expected_sha256: str | None = None) -> QuantileForeca
     doc = json.loads(payload)
     if doc.get("format") != _FORMAT or doc.get("version") != _FORMAT_VERSION:
         raise ValueError(f"{path} is not a {_FORMAT} v{_FORMAT_VERSION} file")
+    return _from_document(doc)
+
+
+def _from_document(doc: dict[str, Any]) -> QuantileForecaster:
+    import lightgbm as lgb
+
     return QuantileForecaster(
         feature_columns=list(doc["feature_columns"]),
         quantiles=tuple(float(q) for q in doc["quantiles"]),
@@ -455,4 +601,6 @@ def load_model(path: Path, expected_sha256: str | None = None) -> QuantileForeca
         num_boost_round=int(doc["num_boost_round"]),
         offsets={float(q): float(v) for q, v in doc["offsets"]},
         extra=dict(doc.get("extra", {})),
+        # artifacts written before `baseline_rule="each"` have no members
+        members=[_from_document(member) for member in doc.get("members", [])],
     )
