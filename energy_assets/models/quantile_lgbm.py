@@ -457,21 +457,35 @@ def _fit(
     """One booster per quantile of `quantiles[i]` for each (x, y) set `sets[i]`. Each trains on
     one thread (`num_threads=1`, deterministic) and LightGBM releases the GIL while it trains,
     so they run side by side on up to `os.cpu_count()` threads: the same boosters, bit for bit,
-    sooner."""
+    sooner.
+
+    Each booster has its own `lgb.Dataset` (two boosters training on one Dataset at once crash
+    LightGBM), but a set's histogram bins are found once: its first Dataset is built from the
+    rows, the others from the same rows with it as `reference`, which copies its bins (the
+    same Datasets, so the same boosters, bit for bit; building a set's bins was about a fifth
+    of a 100-round booster's time)."""
     import lightgbm as lgb
 
-    def train(job: tuple[int, float]) -> lgb.Booster:
-        (x, y), q = sets[job[0]], job[1]
-        data = lgb.Dataset(x, label=y, feature_name=inputs, params={"verbosity": -1})
+    dataset_params = {k: v for k, v in params.items() if k != "alpha"}
+    workers = max(1, min(sum(len(qs) for qs in quantiles), os.cpu_count() or 1))
+
+    def dataset(i: int, reference: lgb.Dataset | None = None) -> lgb.Dataset:
+        x, y = sets[i]
+        return lgb.Dataset(
+            x, label=y, feature_name=inputs, params=dataset_params, reference=reference
+        ).construct()
+
+    def train(job: tuple[lgb.Dataset, float]) -> lgb.Booster:
+        data, q = job
         return lgb.train({**params, "alpha": q}, data, num_boost_round=num_boost_round)
 
-    jobs = [(i, q) for i in range(len(sets)) for q in quantiles[i]]
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            trained = list(pool.map(train, jobs))
-    else:
-        trained = [train(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # the sets' own bins, side by side (independent Datasets)
+        bases = list(pool.map(dataset, range(len(sets))))
+        jobs = []
+        for i, base in enumerate(bases):
+            jobs += [(base, quantiles[i][0])] + [(dataset(i, base), q) for q in quantiles[i][1:]]
+        trained = list(pool.map(train, jobs))
     out, start = [], 0
     for qs in quantiles:
         out.append(trained[start : start + len(qs)])
