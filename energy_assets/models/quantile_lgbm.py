@@ -462,8 +462,8 @@ def _fit(
     Each booster has its own `lgb.Dataset` (two boosters training on one Dataset at once crash
     LightGBM), but a set's histogram bins are found once: its first Dataset is built from the
     rows, the others from the same rows with it as `reference`, which copies its bins (the
-    same Datasets, so the same boosters, bit for bit; building a set's bins was about a fifth
-    of a 100-round booster's time)."""
+    same Datasets, so the same boosters, bit for bit; on a year of hourly rows, building a
+    set's bins took about half of a 100-round booster's time, a fifth of a 200-round one's)."""
     import lightgbm as lgb
 
     dataset_params = {k: v for k, v in params.items() if k != "alpha"}
