@@ -492,7 +492,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         default=None,
         help="a region of the carbon slice, repeatable (default CAISO PJM ERCOT ISONE MISO)",
     )
-    regions.add_argument("--carbon-training-days", type=int, default=365)
+    regions.add_argument(
+        "--carbon-training-days",
+        type=int,
+        default=None,
+        help="the days the carbon models learn from (default: the adopted CARBON_TRAINING_DAYS"
+        " of benchmarks/regions.py)",
+    )
     regions.add_argument(
         "--carbon-work",
         default=None,

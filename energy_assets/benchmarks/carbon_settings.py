@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from energy_assets.benchmarks.regions import CARBON_REFIT_EVERY_DAYS, CARBON_TRAINING_DAYS
 from energy_assets.benchmarks.settings_common import coverage_line, open_warehouse, region_rows
 from energy_assets.features import carbon as carbon_features
 from energy_assets.models.carbon_lgbm import (
@@ -107,8 +108,8 @@ def compare(
     start: dt.date,
     end: dt.date,
     *,
-    training_days: int = 365,
-    refit_every: int = 7,
+    training_days: int = CARBON_TRAINING_DAYS,
+    refit_every: int = CARBON_REFIT_EVERY_DAYS,
     candidates: tuple[Candidate, ...] = CANDIDATES,
 ) -> dict[str, float]:
     """MAPE (%) of each candidate's P50 over `start`..`end` for one region's feature rows and
@@ -180,8 +181,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="repeatable: only the candidates whose names start with this (default: all)",
     )
-    parser.add_argument("--training-days", type=int, default=365)
-    parser.add_argument("--refit-every", type=int, default=7)
+    parser.add_argument(
+        "--training-days",
+        type=int,
+        default=CARBON_TRAINING_DAYS,
+        help=f"the training window, D-N..D-2 (default {CARBON_TRAINING_DAYS}, the adopted)",
+    )
+    parser.add_argument(
+        "--refit-every",
+        type=int,
+        default=CARBON_REFIT_EVERY_DAYS,
+        help=f"days between fits (default {CARBON_REFIT_EVERY_DAYS}, the adopted)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
