@@ -186,3 +186,50 @@ def test_ensemble_band_is_never_narrowed():
     a, actuals = _member(14, bias=0.0, spread=3_000.0, seed=1)
     weights = load_ensemble.learn_weights(load_ensemble.validation_frame(a, a, actuals))
     assert (weights["band_scale"] == 1.0).all()
+
+
+def _operator(actuals: pl.DataFrame, noise: float, seed: int) -> pl.DataFrame:
+    """The operator's forecast of each hour: the actual +- `noise` MW, in the feature rows'
+    columns."""
+    rng = np.random.default_rng(seed)
+    return actuals.select(
+        "interval_start_utc",
+        operator_forecast_mw=pl.col("demand_mw") + rng.normal(0, noise, actuals.height),
+    )
+
+
+def test_validation_frame_carries_the_operator_forecast_and_its_weight_is_learnt():
+    # the members are 600 MW too high; the operator is unbiased with as much noise as they have
+    a, actuals = _member(14, bias=600.0, spread=300.0, seed=1)
+    # stored feature rows may name the zone Etc/UTC: the same instants
+    operator = _operator(actuals, noise=200.0, seed=5).with_columns(
+        pl.col("interval_start_utc").dt.convert_time_zone("Etc/UTC")
+    )
+    validation = load_ensemble.validation_frame(a, a, actuals, operator.slice(24))
+    assert validation[load_ensemble.OPERATOR_COLUMN].null_count() == 24  # the first day's
+    assert (
+        load_ensemble.OPERATOR_COLUMN not in load_ensemble.validation_frame(a, a, actuals).columns
+    )
+    actual = validation["demand_mw"].to_numpy()
+    p50 = validation["lightgbm_p50"].to_numpy()
+    op = validation[load_ensemble.OPERATOR_COLUMN].fill_null(np.nan).to_numpy()
+    assert 0.5 <= load_ensemble.learn_operator_weight(actual, p50, op) <= 1.0
+    # beside an ensemble 100 MW off, an operator 3,000 MW off gets no weight; nor does one
+    # with too few hours
+    bad = _operator(actuals, noise=3_000.0, seed=5)
+    off = load_ensemble.validation_frame(a, a, actuals, bad)[load_ensemble.OPERATOR_COLUMN]
+    assert load_ensemble.learn_operator_weight(actual, actual + 100, off.to_numpy()) == 0.0
+    few = np.full(op.size, np.nan)
+    few[: load_ensemble.MIN_VALIDATION_HOURS_OPERATOR - 1] = actual[
+        : load_ensemble.MIN_VALIDATION_HOURS_OPERATOR - 1
+    ]
+    assert load_ensemble.learn_operator_weight(actual, p50, few) == 0.0
+
+
+def test_learn_operator_weight_ties_take_the_smallest_weight():
+    actual = np.full(100, 100.0)
+    # the operator equals the ensemble: every weight is as good
+    assert load_ensemble.learn_operator_weight(actual, actual + 5, actual + 5) == 0.0
+    nan = np.full(100, np.nan)
+    assert load_ensemble.learn_operator_weight(actual, actual + 5, nan) == 0.0
+    assert load_ensemble.learn_operator_weight(actual, actual + 5, actual) == 1.0

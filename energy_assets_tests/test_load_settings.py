@@ -95,6 +95,42 @@ def test_ensemble_windows_follow_the_better_member():
     assert scores["14_days"] < scores[load_settings.EQUAL]
 
 
+def test_ensemble_windows_with_the_operator_forecast_weighted_in():
+    """Both members are 4 % high, the operator's forecast is exact but for one day it does not
+    have: with it weighted in, the ensemble is exact wherever it has a forecast."""
+    hours, days, stamps = _hours()
+    demand = 5000 + 500 * np.sin(2 * np.pi * (hours % 24) / 24)
+    missing_day = FIRST + dt.timedelta(days=50)
+    operator = pl.DataFrame({"interval_start_utc": stamps, "operator_forecast_mw": demand})
+    operator = operator.with_columns(
+        operator_forecast_mw=pl.when(pl.Series(days) == missing_day)
+        .then(None)
+        .otherwise(pl.col("operator_forecast_mw"))
+    )
+    member = pl.DataFrame(
+        {
+            "interval_start_utc": stamps,
+            "demand_p10_mw": demand * 0.99,
+            "demand_p50_mw": demand * 1.04,
+            "demand_p90_mw": demand * 1.09,
+        }
+    )
+    scored = [FIRST + dt.timedelta(days=d) for d in range(44, 60)]
+    scores = load_settings.compare_windows(
+        member, member, _grid(demand), scored, windows=(14,), operator=operator
+    )
+    assert list(scores) == [
+        "14_days",
+        load_settings.EQUAL,
+        f"14_days{load_settings.WITH_OPERATOR}",
+        load_settings.OPERATOR,
+    ]
+    assert scores["14_days"] == pytest.approx(4.0)
+    # exact on 15 of the 16 days, the members' 4 % on the day without the operator's forecast
+    assert scores[f"14_days{load_settings.WITH_OPERATOR}"] == pytest.approx(4.0 / 16)
+    assert scores[load_settings.OPERATOR] == pytest.approx(4.0 / 16)
+
+
 def test_run_names_a_missing_warehouse(tmp_path):
     parser = argparse.ArgumentParser()
     load_settings.configure_parser(parser)

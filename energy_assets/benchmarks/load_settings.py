@@ -15,8 +15,12 @@ Two comparisons, per region and summed over the regions (P50 MAPE, %):
    operator's own forecast is scored on the same hours (`operator`).
 2. **The ensemble's validation window** (`ENSEMBLE_WINDOWS`): on the graph's stored member
    forecasts (`forecasts/load_day_ahead_lightgbm`, `_mlx`), the ensemble of each day re-learnt
-   with `models.load_ensemble` on the last N days before D-1, and with equal weights; scored on
-   every day of the window with an hour of demand (coverage 0.9).
+   with `models.load_ensemble` on the last N days before D-1, and with equal weights; each
+   window also with the operator's own day-ahead forecast weighted into the P50 on the same
+   days (`<N>_days_with_operator`, `load_ensemble.learn_operator_weight`: the forecast of
+   each hour in `features/load_features`, as known at the issue), and the operator's forecast
+   alone (`operator`, the equal weights' where it has none); scored on every day of the window
+   with an hour of demand (coverage 0.9).
 
 Each region's table lines are preceded by how many of the window's days each table read has
 (`benchmarks/settings_common.py`), naming the missing ones (not scored).
@@ -58,6 +62,7 @@ FEATURE_SETS: dict[str, list[str]] = {
 ENSEMBLE_WINDOWS: tuple[int, ...] = (14, 21, 28, 42, 56)
 EQUAL = "equal_weights"
 OPERATOR = "operator"
+WITH_OPERATOR = "_with_operator"
 
 
 def _mape(forecast: np.ndarray, actual: np.ndarray) -> float:
@@ -112,40 +117,62 @@ def compare_windows(
     grid: pl.DataFrame,
     days: list[dt.date],
     windows: tuple[int, ...] = ENSEMBLE_WINDOWS,
+    operator: pl.DataFrame | None = None,
 ) -> dict[str, float]:
     """P50 MAPE (%) of the ensemble re-learnt on each validation window, and of equal weights,
-    over `days` (one region): the graph's members' stored forecasts, `models.load_ensemble`."""
-    frame = load_ensemble.validation_frame(lightgbm, mlx, grid)
+    over `days` (one region): the graph's members' stored forecasts, `models.load_ensemble`.
+    With `operator` (the day-ahead feature rows: `interval_start_utc`, `operator_forecast_mw`),
+    each window also with the operator's forecast weighted in (`<n>_days_with_operator`), and
+    the operator's forecast alone on the same hours (where it has none, the ensemble's)."""
+    frame = load_ensemble.validation_frame(lightgbm, mlx, grid, operator)
     by_day = {key[0]: rows for key, rows in frame.group_by("market_date")}
     equal = load_ensemble.learn_weights(frame.clear())  # fewer than 3 days: equal weights
-    forecasts: dict[str, list[np.ndarray]] = {f"{n}_days": [] for n in windows} | {EQUAL: []}
+    names = [f"{n}_days" for n in windows] + [EQUAL]
+    if operator is not None:
+        names += [f"{n}_days{WITH_OPERATOR}" for n in windows] + [OPERATOR]
+    forecasts: dict[str, list[np.ndarray]] = {name: [] for name in names}
     truth = []
     for day in days:
         rows = by_day.get(day)
         if rows is None or not (rows["demand_mw"] > 0).all():
             continue
         truth.append(rows["demand_mw"].to_numpy())
-        for name, weights in [(EQUAL, equal)] + [
-            (
-                f"{n}_days",
-                load_ensemble.learn_weights(
-                    frame.filter(
-                        pl.col("market_date").is_between(
-                            day - dt.timedelta(days=n + 1), day - dt.timedelta(days=2)
-                        )
-                    )
-                ),
+        op = (
+            rows[load_ensemble.OPERATOR_COLUMN].fill_null(np.nan).to_numpy()
+            if operator is not None
+            else None
+        )
+        forecasts[EQUAL].append(_blend(equal, rows))
+        for n in windows:
+            window = frame.filter(
+                pl.col("market_date").is_between(
+                    day - dt.timedelta(days=n + 1), day - dt.timedelta(days=2)
+                )
             )
-            for n in windows
-        ]:
-            w = weights.filter(pl.col("quantile") == 0.5)["weight_lightgbm"][0]
-            forecasts[name].append(
-                (w * rows["lightgbm_p50"] + (1 - w) * rows["mlx_p50"]).to_numpy()
-            )
+            weights = load_ensemble.learn_weights(window)
+            blend = _blend(weights, rows)
+            forecasts[f"{n}_days"].append(blend)
+            if op is not None:
+                v = load_ensemble.learn_operator_weight(
+                    window["demand_mw"].to_numpy(),
+                    _blend(weights, window),
+                    window[load_ensemble.OPERATOR_COLUMN].fill_null(np.nan).to_numpy(),
+                )
+                forecasts[f"{n}_days{WITH_OPERATOR}"].append(
+                    np.where(np.isnan(op), blend, (1 - v) * blend + v * op)
+                )
+        if op is not None:
+            forecasts[OPERATOR].append(np.where(np.isnan(op), forecasts[EQUAL][-1], op))
     if not truth:
         raise ValueError("no day of the window has both members' forecasts and its demand")
     actual = np.concatenate(truth)
     return {k: _mape(np.concatenate(v), actual) for k, v in forecasts.items()}
+
+
+def _blend(weights: pl.DataFrame, rows: pl.DataFrame) -> np.ndarray:
+    """The members' P50 in `rows` weighted by `weights`' P50 weight."""
+    w = weights.filter(pl.col("quantile") == 0.5)["weight_lightgbm"][0]
+    return (w * rows["lightgbm_p50"] + (1 - w) * rows["mlx_p50"]).to_numpy()
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -195,7 +222,9 @@ def run(args: argparse.Namespace) -> int:
             for member, rows in zip(("lightgbm", "mlx"), members, strict=True):
                 table = f"forecasts/load_day_ahead_{member}"
                 print(coverage_line(region, table, rows, every_day))
-            scores = compare_windows(*members, grid, every_day)
+            features = region_rows(warehouse, "features/load_features", region, command)
+            operator = features.select("interval_start_utc", "operator_forecast_mw")
+            scores = compare_windows(*members, grid, every_day, operator=operator)
             parts.append(("ensemble", scores))
         for part, scores in parts:
             for name, mape in scores.items():

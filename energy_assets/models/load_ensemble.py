@@ -33,6 +33,7 @@ __all__ = [
     "VALIDATION_DAYS",
     "combine",
     "ensemble_version",
+    "learn_operator_weight",
     "learn_weights",
     "validation_frame",
 ]
@@ -47,6 +48,11 @@ MIN_VALIDATION_DAYS = 3
 MIN_ACTUAL_COVERAGE = 0.9
 WEIGHT_GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
 MEMBERS = ("lightgbm", "mlx")
+# the operator's day-ahead forecast for the hour, in `validation_frame` when given: what
+# `learn_operator_weight` weighs (a lever `benchmark load-settings` compares; not adopted)
+OPERATOR_COLUMN = "operator_mw"
+# the fewest validation hours with an operator forecast its weight is learnt on (else 0)
+MIN_VALIDATION_HOURS_OPERATOR = 24 * MIN_VALIDATION_DAYS
 
 
 def _pinball(actual: np.ndarray, forecast: np.ndarray, q: float) -> float:
@@ -55,17 +61,24 @@ def _pinball(actual: np.ndarray, forecast: np.ndarray, q: float) -> float:
 
 
 def validation_frame(
-    lightgbm: pl.DataFrame, mlx: pl.DataFrame, actuals: pl.DataFrame
+    lightgbm: pl.DataFrame,
+    mlx: pl.DataFrame,
+    actuals: pl.DataFrame,
+    operator: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Hours where both members forecast and the actual hour is complete: `market_date`,
-    `demand_mw` and `<member>_p10/p50/p90` (MW)."""
+    `demand_mw` and `<member>_p10/p50/p90` (MW); with `operator` (the day-ahead feature rows:
+    `interval_start_utc`, `operator_forecast_mw`, the forecast as known at that day's issue)
+    also `operator_mw`, null where it had none."""
     columns = [f"demand_{quantile_column(q)}_mw" for q in QUANTILES]
+    extra = {OPERATOR_COLUMN: pl.Float64} if operator is not None else {}
     if lightgbm.is_empty() or mlx.is_empty() or actuals.is_empty():
         return pl.DataFrame(
             schema={
                 "market_date": pl.Date,
                 "demand_mw": pl.Float64,
                 **{f"{m}_{quantile_column(q)}": pl.Float64 for m in MEMBERS for q in QUANTILES},
+                **extra,
             }
         )
 
@@ -81,13 +94,55 @@ def validation_frame(
     truth = actuals.filter(
         pl.col("demand_mw").is_not_null() & (pl.col("demand_coverage") >= MIN_ACTUAL_COVERAGE)
     ).select("market_date", "interval_start_utc", "demand_mw")
-    return (
+    frame = (
         truth.join(member(lightgbm, "lightgbm"), on="interval_start_utc")
         .join(member(mlx, "mlx"), on="interval_start_utc")
         .drop_nulls()
-        .sort("interval_start_utc")
-        .drop("interval_start_utc")
     )
+    if operator is not None:
+        frame = frame.join(
+            _operator_rows(operator, frame["interval_start_utc"].dtype),
+            on="interval_start_utc",
+            how="left",
+        )
+    return frame.sort("interval_start_utc").drop("interval_start_utc")
+
+
+def _operator_rows(operator: pl.DataFrame, dtype: pl.DataType) -> pl.DataFrame:
+    """`interval_start_utc` (as `dtype`, the hours it joins: stored frames say `Etc/UTC` or
+    `UTC`) and `operator_mw` (positive forecasts only) of `operator`."""
+    if operator.is_empty() or "operator_forecast_mw" not in operator.columns:
+        return pl.DataFrame(schema={"interval_start_utc": dtype, OPERATOR_COLUMN: pl.Float64})
+    return (
+        operator.select(
+            pl.col("interval_start_utc").cast(dtype),
+            pl.col("operator_forecast_mw").cast(pl.Float64).alias(OPERATOR_COLUMN),
+        )
+        .filter(pl.col(OPERATOR_COLUMN) > 0)
+        .unique("interval_start_utc", keep="first")
+    )
+
+
+def learn_operator_weight(
+    actual: np.ndarray, ensemble_p50: np.ndarray, operator: np.ndarray
+) -> float:
+    """The weight v (0, 0.05, ..., 1) of the operator's forecast in the P50
+    `(1 - v) * ensemble_p50 + v * operator` that minimises the absolute error over the
+    validation hours that have an operator forecast (NaN where none); ties: the smallest v;
+    0 with fewer than `MIN_VALIDATION_HOURS_OPERATOR` such hours.
+
+    Forecast combination on top of models that already learn demand relative to the
+    operator's forecast: compared by `benchmark load-settings` on 2016-07..2017-06 and not
+    adopted (worse in five of eight regions, level in two; in BPA, the one region whose operator we do not
+    beat, better than our ensemble but still behind the operator; the figures are in the
+    README)."""
+    has = ~np.isnan(operator)
+    if has.sum() < MIN_VALIDATION_HOURS_OPERATOR:
+        return 0.0
+    a, e, o = actual[has], ensemble_p50[has], operator[has]
+    losses = np.array([np.mean(np.abs(a - ((1 - v) * e + v * o))) for v in WEIGHT_GRID])
+    best = losses.min()
+    return float(WEIGHT_GRID[np.isclose(losses, best, rtol=0, atol=1e-9)][0])
 
 
 def _band_scale(actual: np.ndarray, forecast: np.ndarray, q: float) -> float:
