@@ -6,8 +6,15 @@ import datetime as dt
 
 import polars as pl
 
-from energy_assets.benchmarks.regions import carbon_table, last_line, region_table
+from energy_assets.benchmarks.regions import (
+    CARBON_TABLES,
+    _region_tables,
+    carbon_table,
+    last_line,
+    region_table,
+)
 from energy_assets.cli import build_parser, default_windows
+from energy_assets.warehouse import TableName, Warehouse
 
 
 def _scores(region: str, ours: float, operator: float, days: int = 10) -> pl.DataFrame:
@@ -149,3 +156,22 @@ def test_load_work_keeps_the_load_slice_warehouse_where_asked(monkeypatch, tmp_p
     )
     regions.main(build_parser(argv).parse_args(argv))
     assert seen["work"] is None  # a temporary folder, removed at the end
+
+
+def test_carbon_tables_are_read_per_region_from_its_own_partitions(tmp_path):
+    warehouse = Warehouse(tmp_path / "warehouse")
+    days = [dt.date(2021, 1, 1) + dt.timedelta(days=k) for k in range(4)]
+    for name in CARBON_TABLES:
+        for region in ("PJM", "MISO"):
+            for day in days:
+                warehouse.write(
+                    TableName(*name.split(".")),
+                    {"region": region, "date": day.isoformat()},
+                    pl.DataFrame({"region": [region], "market_date": [day], "value": [1.0]}),
+                )
+    tables = _region_tables(warehouse, ["PJM"], dt.date(2021, 1, 2), dt.date(2021, 1, 2))
+    assert list(tables) == ["PJM"] and set(tables["PJM"]) == set(CARBON_TABLES)
+    for frame in tables["PJM"].values():
+        assert frame["region"].unique().to_list() == ["PJM"]
+        # the window's days and one either side
+        assert sorted(frame["market_date"].to_list()) == days[:3]
