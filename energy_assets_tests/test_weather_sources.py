@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from energy_assets.regions import REGIONS, WeatherPoint, region
+from energy_assets.sources import eia930
 from energy_assets.sources import gfs_regional as gfs
 from energy_assets.sources import open_meteo as om
 from energy_assets.sources.errors import PayloadError
@@ -31,8 +32,9 @@ HARMONIZED_SCHEMA = {
     "precipitation_kg_per_m2_per_h": pl.Float64,
 }
 ROWS = 21_888
-FIRST_START = datetime(2018, 12, 31, 23, tzinfo=UTC)  # the file's 2019-01-01 00:00 hour-ending
-LAST_START = datetime(2021, 6, 30, 22, tzinfo=UTC)
+# the file's first label, 2019-01-01 00:00: hour-ending, and the forecast for the next day
+FIRST_START = datetime(2019, 1, 1, 23, tzinfo=UTC)
+LAST_START = datetime(2021, 7, 1, 22, tzinfo=UTC)
 COPIED_09UTC_ROWS = 909 * 3  # 2019-01-04 .. 2021-06-30, rows labelled 07:00-09:00
 REGION_OF = {"CISO": "CAISO", "ERCO": "ERCOT", "ISNE": "ISONE", "MISO": "MISO", "PJM": "PJM"}
 
@@ -123,11 +125,13 @@ def test_gfs_windows_are_3_or_6_hours(history: dict[str, pl.DataFrame]) -> None:
 
 def test_copied_09utc_step_is_null(history: dict[str, pl.DataFrame]) -> None:
     """The step valid at 09 UTC repeats 06 UTC's radiation and precipitation from 2019-01-04 on:
-    nulled; its wind, temperature and dew point are its own and kept; 2019-01-01..03 kept."""
+    nulled; its wind, temperature and dew point are its own and kept; 2019-01-01..03 kept (the
+    rows labelled those days, the forecasts for 2019-01-02..04)."""
+    labelled_jan_4 = datetime(2019, 1, 5, tzinfo=UTC)
     for frame in history.values():
         rows = frame.filter(pl.col("interval_start_utc").dt.hour().is_between(6, 8))
-        early = rows.filter(pl.col("interval_start_utc") < datetime(2019, 1, 4, tzinfo=UTC))
-        late = rows.filter(pl.col("interval_start_utc") >= datetime(2019, 1, 4, tzinfo=UTC))
+        early = rows.filter(pl.col("interval_start_utc") < labelled_jan_4)
+        late = rows.filter(pl.col("interval_start_utc") >= labelled_jan_4)
         assert early.null_count().sum_horizontal().item() == 0
         assert late["shortwave_radiation_w_per_m2"].is_null().all()
         assert late["precipitation_kg_per_m2_per_h"].is_null().all()
@@ -200,8 +204,55 @@ def test_alignment_datetime_is_hour_ending_ciso(history: dict[str, pl.DataFrame]
     # Pacific winter: 2019-01-01's first step (00:00-03:00 UTC) has sun before the sunset
     # (00:48-00:56 UTC at the five points); as 01:00-04:00 it would be wholly dark.
     first = steps.row(0, named=True)
-    assert first["interval_start_utc"] == datetime(2019, 1, 1, tzinfo=UTC)
+    assert first["interval_start_utc"] == datetime(2019, 1, 2, tzinfo=UTC)
     assert first["shortwave_radiation_w_per_m2"] == pytest.approx(12.892861)
+
+
+@pytest.mark.parametrize("respondent", gfs.RESPONDENTS)
+def test_alignment_rows_labelled_d_are_forecasts_for_d_plus_1(
+    history: dict[str, pl.DataFrame], datasets: Path, respondent: str
+) -> None:
+    """The sun fixes the hour, not the day. The day: the parsed forecasts' daily means against
+    the region's EIA-930 generation (the same data set's fuel-mix file) correlate best on their
+    own day, as `parse_history` places them (the file's label + 23 h); placed a day earlier (the
+    file's label - 1 h, the parser before) they fit far worse, in wind and in sun alike."""
+    mix = eia930.parse_history_fuel_mix(
+        eia930.history_file(datasets, "fuel_type", respondent).read_bytes()
+    )
+    generation = mix.group_by(pl.col("interval_start_utc").dt.date().alias("day")).agg(
+        pl.col("wind_mw").mean(), pl.col("solar_mw").mean()
+    )
+    weather = (
+        history[respondent]
+        .group_by(pl.col("interval_start_utc").dt.date().alias("day"))
+        .agg(
+            pl.col("wind_speed_m_per_s").mean(),
+            pl.col("shortwave_radiation_w_per_m2").mean(),
+        )
+    )
+
+    def fit(days: int) -> tuple[float, float]:
+        """(wind, solar) correlations with the forecasts moved `days` later; solar as each
+        day's ratio to its centred 15-day mean (the season removed)."""
+        joined = generation.join(
+            weather.with_columns(pl.col("day") + timedelta(days=days)), on="day"
+        ).sort("day")
+        anomaly = [
+            (pl.col(c) / pl.col(c).rolling_mean(15, center=True)).alias(f"{c}_anomaly")
+            for c in ("solar_mw", "shortwave_radiation_w_per_m2")
+        ]
+        joined = joined.with_columns(anomaly)
+        return (
+            joined.select(pl.corr("wind_speed_m_per_s", "wind_mw")).item(),
+            joined.select(
+                pl.corr("shortwave_radiation_w_per_m2_anomaly", "solar_mw_anomaly")
+            ).item(),
+        )
+
+    own, day_early, day_late = fit(0), fit(-1), fit(1)
+    assert own[0] > 0.6 and own[1] > 0.5, own
+    for other in (day_early, day_late):
+        assert own[0] > other[0] + 0.1 and own[1] > other[1] + 0.1, (own, other)
 
 
 # --- GFS history: broken payloads -------------------------------------------------------------

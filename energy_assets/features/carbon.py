@@ -33,9 +33,11 @@ must not depend on the load slice.
 - the day-ahead weather forecast for the hour (`weather_*`: temperature, dew point, 10 m wind,
   shortwave radiation, precipitation; `harmonized/weather_hourly`), null where the region has
   no weather feed that day, and its change from the forecast for the same hour of D-1
-  (`weather_*_change_1d_*`: a windier or sunnier day than yesterday). Its issue time is not recorded by the GFS history files: it is
-  taken as known at our issue time (the GFS runs of D-1 00/06 UTC reach past the end of D),
-  an assumption the README states; the live feed (Open-Meteo) is fetched before the issue.
+  (`weather_*_change_1d_*`: a windier or sunnier day than yesterday). Its issue time is not
+  recorded by the GFS history files (whose rows labelled D-1 are the forecast for D,
+  `sources/gfs_regional.py`): it is taken as known at our issue time (a GFS run of D-1
+  reaches past the end of D), an assumption the README states; the live feed (Open-Meteo) is
+  fetched before the issue.
 
 The rules of `energy_assets/features/load.py` apply: readings count as available at the end of
 their hour, history for D or later is never used, the repeated fall-back hour is averaged, hours

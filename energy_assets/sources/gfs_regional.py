@@ -19,8 +19,10 @@ anything that is not a normal file (empty, HTML, another header, text in a numer
 repeated or out-of-order hour, a body cut mid-line). Output, one row per hour, in GFS units with
 the unit in the name:
 
-- `interval_start_utc` (Datetime us UTC): the START of the hour the row stands for, which is the
-  file's `datetime` minus one hour (the file labels the END of the hour; evidence below).
+- `interval_start_utc` (Datetime us UTC): the START of the hour the row's forecast is valid
+  for, which is the file's `datetime` plus 23 hours: the file labels the END of the hour, and
+  one day early (the rows labelled day D hold the forecast for day D+1; evidence for both
+  below).
 - `wind_speed_m_per_s`, `temperature_k`, `dewpoint_k`: instantaneous GFS values (10 m wind
   speed, 2 m temperature and dew point, kelvin as published).
 - `shortwave_radiation_w_per_m2`: GFS downward shortwave flux at the surface (DSWRF), the mean
@@ -84,6 +86,33 @@ UTC offset. MISO's four registry points all lie east of 93.3 W while MISO reache
 so the region's sun sets later than the points say: with them, windows ending at k-1 fit a
 little better (0.980, 25 dark windows with sun, vs 0.975, 130); adding Fargo, Bismarck and
 Little Rock, windows ending at k fit best (0.984, 6; k-1: 0.969, 25; k+1: 0.905, 324).
+
+Alignment: the rows labelled day D are the forecast valid on day D+1
+-------------------------------------------------------------------
+
+The sun fixes the hour of the day, not the day: a window a whole day off fits the sun as well.
+The day comes from the weather the forecasts describe. The files' daily means correlate with the
+same data set's EIA-930 generation (`<R>_direct_emissions.csv`, whose days agree with CAISO's
+own Outlook: CISO wind 2019-03-15..17 averaged 879, 693 and 316 MW there against 878, 689 and
+312 MW in the Outlook) far better one day later than on their own day (all 912 days; daily mean
+wind speed against daily mean wind generation; daily radiation against daily solar generation,
+each over its own 15-day centred mean):
+
+  region   wind, same day   wind, the next day   solar, same day   solar, the next day
+  CISO         0.48              0.63                0.14               0.54
+  ERCO         0.42              0.67                0.37               0.67
+  ISNE         0.25              0.72                0.08               0.68
+  MISO         0.42              0.67                0.16               0.66
+  PJM          0.47              0.64               -0.07               0.60
+
+(two days later: 0.25-0.50 and -0.05-0.44; one day earlier: 0.12-0.27 and -0.27 to -0.04).
+So `interval_start_utc` is the label plus 23 hours (plus one day, minus the hour-ending hour):
+the first hour is 2019-01-01 23:00 UTC, the last 2021-07-01 22:00, and the first whole UTC
+day is 2019-01-02. Until this was found, the rows were placed a day early and the
+carbon models learned from the forecast of the day after the one they forecast
+(`test_weather_sources.test_alignment_rows_labelled_d_are_forecasts_for_d_plus_1` reruns the
+table on the real files). The issue time stays unrecorded: the day's block of rows is one GFS
+run (see above), taken as known at our issue time, the assumption the README states.
 
 What the five files show (2019-01-01 00:00 .. 2021-06-30 23:00 UTC labels)
 ---------------------------------------------------------------------------
@@ -153,6 +182,9 @@ _DATETIME = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 _HOUR_US = 3_600_000_000
+# a label -> the start of the hour its forecast is valid for: one day later, one hour earlier
+# (the module docstring's two alignment sections)
+_LABEL_TO_START_US = 24 * _HOUR_US - _HOUR_US
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _RESPONDENT = re.compile(r"^[A-Z0-9]{2,8}$")
 
@@ -177,8 +209,9 @@ def history_file(datasets_dir: Path, respondent: str) -> Path:
 def parse_history(body: bytes) -> pl.DataFrame:
     """A `<R>_weather_forecast.csv` file -> one row per hour, `COLUMNS` (see the module docstring).
 
-    `interval_start_utc` is the file's `datetime` minus one hour; precipitation is the GFS window
-    amount divided by the window's hours; the copied 09 UTC radiation and precipitation are null.
+    `interval_start_utc` is the file's `datetime` plus 23 hours (hour-ending labels, one day
+    early); precipitation is the GFS window amount divided by the window's hours; the copied
+    09 UTC radiation and precipitation are null.
     """
     header, rows, lines = csv_rows(decode_csv(body, _WHAT), _WHAT)
     mapping = _map_header(header)
@@ -215,7 +248,7 @@ def parse_history(body: bytes) -> pl.DataFrame:
         None if v is None else v / _window_hours(h)
         for v, h in zip(columns["precipitation_kg_per_m2_per_h"], hours, strict=True)
     ]
-    starts = pl.Series([s - _HOUR_US for s in labels], dtype=pl.Int64)
+    starts = pl.Series([s + _LABEL_TO_START_US for s in labels], dtype=pl.Int64)
     return pl.DataFrame(
         {
             "interval_start_utc": starts.cast(pl.Datetime("us", "UTC")),
@@ -296,7 +329,10 @@ def _label_us(cell: str, line: int) -> int:
 
 # --- the graph's feed -------------------------------------------------------------------------
 
-#: The first market day of the GFS history files.
+#: The first market day of the GFS history files. Their forecasts start at 2019-01-01 23:00 UTC
+#: (the first label, 2019-01-01 00:00, is the next day's forecast), so that day has only its
+#: last hours and a completeness WARN; the day is kept so that the feed's partitions start with
+#: the fuel mix's.
 FIRST_DATE = "2019-01-01"
 
 
