@@ -54,14 +54,15 @@ LOAD_FEEDS = frozenset({"region_data", "demand", "fuel_mix"})
 CARBON_FEEDS = frozenset({"fuel_type", "weather_forecast"})
 # Settings of the carbon slice, chosen on 2020-07..12 with training on earlier days only (the
 # README says how; `benchmark carbon-settings --training-days N --refit-every K`): two years of
-# training days (every day since 2019-01 in this data set), refit every four weeks. Sum of the
+# training days (every day since 2019-01 in this data set), refit every two weeks. Sum of the
 # four regions' UTC-day direct P50 MAPE on 2020-07..12: 365 days weekly 24.67, 730 days weekly
 # 23.99, 730 days every 14 days 23.87 (the models of `models/carbon_lgbm.py`); with the weather
 # on its own day (`sources/gfs_regional.py`), 730 days every 14 / 21 / 28 days 23.14 / 23.08 /
-# 23.16: within 0.08 of each other (no region moves by more than 0.11), so the fewest fits,
-# half of every 14's, which the slice's 60-minute backfill needs (README, *Wall time*).
+# 23.16, a tie (within 0.08, no region moving by more than 0.11). Every 28 days was tried for
+# the slice's wall time and saved none (CAISO's region 717 s every 14 days, 722 s every 28: the
+# fits are not where the backfill's time goes), so 14 stays.
 CARBON_TRAINING_DAYS = 730
-CARBON_REFIT_EVERY_DAYS = 28
+CARBON_REFIT_EVERY_DAYS = 14
 
 
 def _each_region(
