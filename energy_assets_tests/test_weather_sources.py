@@ -201,8 +201,9 @@ def test_alignment_datetime_is_hour_ending_ciso(history: dict[str, pl.DataFrame]
     assert hour_ending[0] > 0.99 and hour_ending[1] >= 900 and hour_ending[2] == 0
     assert hour_starting[0] < hour_ending[0] - 0.02 and hour_starting[2] > 200
     assert earlier[0] < hour_ending[0] - 0.02 and earlier[2] > 100
-    # Pacific winter: 2019-01-01's first step (00:00-03:00 UTC) has sun before the sunset
-    # (00:48-00:56 UTC at the five points); as 01:00-04:00 it would be wholly dark.
+    # Pacific winter: the first step (labelled 2019-01-01 01:00-03:00, the forecast for
+    # 2019-01-02 00:00-03:00 UTC) has sun before the sunset (00:48-00:56 UTC at the five
+    # points); as 01:00-04:00 it would be wholly dark.
     first = steps.row(0, named=True)
     assert first["interval_start_utc"] == datetime(2019, 1, 2, tzinfo=UTC)
     assert first["shortwave_radiation_w_per_m2"] == pytest.approx(12.892861)
