@@ -500,6 +500,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         " of benchmarks/regions.py)",
     )
     regions.add_argument(
+        "--carbon-refit-every",
+        type=int,
+        default=None,
+        help="refit the carbon models every N days (default: the adopted"
+        " CARBON_REFIT_EVERY_DAYS of benchmarks/regions.py)",
+    )
+    regions.add_argument(
         "--carbon-work",
         default=None,
         metavar="DIR",
@@ -512,6 +519,19 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep the load slice's warehouse and model files in DIR (default: a temporary"
         " folder, removed at the end)",
+    )
+    regions.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="regions backfilled at a time, each in its own process (default 2: the instance's"
+        " max_concurrent_runs in dagster.yaml, the cores of the reference machine)",
+    )
+    regions.add_argument(
+        "--profile",
+        action="store_true",
+        help="after each region, print where its region-days' seconds went, step by step"
+        " (from the runs' own Dagster events)",
     )
     regions.add_argument("--skip-load", action="store_true", help="run the carbon slice only")
     regions.add_argument("--skip-carbon", action="store_true", help="run the load slice only")

@@ -70,34 +70,83 @@ def _each_region(
     label: str,
     work: Path,
     progress: Callable[[str], None] | None,
+    profile: bool = False,
+    workers: int = 1,
     **window,
 ) -> dict[str, float]:
-    """`runner.materialize_window(**window)` for each region in one ephemeral instance and one
-    warehouse under `work`; each region's wall seconds, its failures reported."""
+    """`runner.materialize_window(**window)` for each region, into one warehouse under `work`;
+    each region's wall seconds. With `workers` > 1, that many regions at a time, each in its
+    own process (as the instance's run queue runs a backfill's runs: `max_concurrent_runs` in
+    `dagster.yaml`); their lines are prefixed with the region."""
+    if workers <= 1 or len(regions) <= 1:
+        return {
+            region: _one_region(region, label, work, progress, profile, window)
+            for region in regions
+        }
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the parent holds Polars' and LightGBM's thread pools
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {
+            region: pool.submit(
+                _one_region, region, label, work, progress is not None, profile, window
+            )
+            for region in regions
+        }
+        return {region: future.result() for region, future in futures.items()}
+
+
+def _prefixed(region: str) -> Callable[[str], None]:
+    def say(line: str) -> None:
+        print(f"[{region}] {line}", flush=True)
+
+    return say
+
+
+def _one_region(
+    region: str,
+    label: str,
+    work: Path,
+    progress: Callable[[str], None] | bool | None,
+    profile: bool,
+    window: dict,
+) -> float:
+    """One region's window in its own ephemeral instance; its wall seconds. Its failures are
+    reported, and with `profile` its step profile (`benchmarks/step_profile.py`: where a
+    region-day's seconds go, from the runs' own Dagster events). `progress` True: print, each
+    line prefixed with the region (a worker process)."""
     import dagster as dg
 
+    from energy_assets.benchmarks.step_profile import format_profile, profile_runs
     from energy_assets.runner import materialize_window
 
+    if progress is True:
+        progress = _prefixed(region)
+    say = progress or None
     instance = dg.DagsterInstance.ephemeral()
-    seconds: dict[str, float] = {}
-    for region in regions:
-        began = time.perf_counter()
-        outcome = materialize_window(
-            region=region,
-            instance=instance,
-            data_dir=work,
-            transport="replay",
-            progress=progress,
-            report=False,
-            cross_region=False,
-            **window,
-        )
-        seconds[region] = time.perf_counter() - began
-        if progress:
-            failed = len(outcome.partitions_failed)
-            progress(f"{region}{label}: {seconds[region]:.0f} s, {failed} region-days failed")
-            for job, key, message in outcome.partitions_failed[:5]:
-                progress(f"  failed {job} {key}: {message.splitlines()[0][:200]}")
+    began = time.perf_counter()
+    outcome = materialize_window(
+        region=region,
+        instance=instance,
+        data_dir=work,
+        transport="replay",
+        progress=say,
+        report=False,
+        cross_region=False,
+        **window,
+    )
+    seconds = time.perf_counter() - began
+    if say:
+        failed = len(outcome.partitions_failed)
+        say(f"{region}{label}: {seconds:.0f} s, {failed} region-days failed")
+        for job, key, message in outcome.partitions_failed[:5]:
+            say(f"  failed {job} {key}: {message.splitlines()[0][:200]}")
+        if profile:
+            say(f"{region}{label}: seconds per region-day of each step:")
+            for line in format_profile(profile_runs(instance, outcome.run_ids)):
+                say(line)
     return seconds
 
 
@@ -109,6 +158,8 @@ def run_regions(
     history_days: int = 56,
     work: Path | None = None,
     progress: Callable[[str], None] | None = print,
+    profile: bool = False,
+    workers: int = 1,
 ) -> tuple[pl.DataFrame, dict[str, float]]:
     """Run the load slice for each region; returns the scores and each region's wall seconds."""
     from energy_assets.runner import LOAD_SCORES, load_scores
@@ -121,6 +172,8 @@ def run_regions(
             "",
             work,
             progress,
+            profile,
+            workers,
             start=start - dt.timedelta(days=history_days),
             end=end,
             recordings_dir=recordings,
@@ -154,6 +207,8 @@ def run_carbon(
     refit_every_days: int = CARBON_REFIT_EVERY_DAYS,
     work: Path | None = None,
     progress: Callable[[str], None] | None = print,
+    profile: bool = False,
+    workers: int = 1,
 ) -> tuple[dict[str, dict[str, pl.DataFrame]], dict[str, float]]:
     """Run the carbon slice (raw fuel mix and weather -> carbon features -> carbon models,
     forecasts and scores) for each region over start..end, its grid from EIA-930 (the data set
@@ -175,6 +230,8 @@ def run_carbon(
             " carbon",
             work,
             progress,
+            profile,
+            workers,
             start=start,
             end=end,
             recordings_dir=recordings,
@@ -411,6 +468,8 @@ def main(args) -> int:
             Path(args.recordings),
             args.history_days,
             work=Path(args.load_work) if args.load_work else None,
+            profile=args.profile,
+            workers=args.workers,
         )
         table = region_table(scores, seconds)
         print()
@@ -419,11 +478,11 @@ def main(args) -> int:
     if not args.skip_carbon:
         regions = args.carbon_region or list(DEFAULT_CARBON_REGIONS)
         training_days = args.carbon_training_days or CARBON_TRAINING_DAYS
+        refit_every = args.carbon_refit_every or CARBON_REFIT_EVERY_DAYS
         print(
             f"benchmark regions, carbon slice {args.carbon_start}..{args.carbon_end}"
             f" ({', '.join(regions)}), scored {args.carbon_score_from}..{args.carbon_end},"
-            f" models on {training_days} days refit every"
-            f" {CARBON_REFIT_EVERY_DAYS}"
+            f" models on {training_days} days refit every {refit_every}"
         )
         tables, seconds = run_carbon(
             args.carbon_start,
@@ -431,7 +490,10 @@ def main(args) -> int:
             regions,
             Path(args.recordings),
             training_days,
+            refit_every,
             work=Path(args.carbon_work) if args.carbon_work else None,
+            profile=args.profile,
+            workers=args.workers,
         )
         carbon = carbon_table(tables, seconds, args.carbon_score_from, args.carbon_end)
         print()
