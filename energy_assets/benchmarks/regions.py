@@ -54,15 +54,17 @@ LOAD_FEEDS = frozenset({"region_data", "demand", "fuel_mix"})
 CARBON_FEEDS = frozenset({"fuel_type", "weather_forecast"})
 # Settings of the carbon slice, chosen on 2020-07..12 with training on earlier days only (the
 # README says how; `benchmark carbon-settings --training-days N --refit-every K`): two years of
-# training days (every day since 2019-01 in this data set), refit every two weeks. Sum of the
+# training days (every day since 2019-01 in this data set), refit every four weeks. Sum of the
 # four regions' UTC-day direct P50 MAPE on 2020-07..12: 365 days weekly 24.67, 730 days weekly
 # 23.99, 730 days every 14 days 23.87 (the models of `models/carbon_lgbm.py`); with the weather
 # on its own day (`sources/gfs_regional.py`), 730 days every 14 / 21 / 28 days 23.14 / 23.08 /
-# 23.16, a tie (within 0.08, no region moving by more than 0.11). Every 28 days was tried for
-# the slice's wall time and saved none (CAISO's region 717 s every 14 days, 722 s every 28: the
-# fits are not where the backfill's time goes), so 14 stays.
+# 23.16, a tie (within 0.08, no region moving by more than 0.11), so the fewest fits: CAISO's
+# region alone (`--carbon-region CAISO --profile`, idle) took 883 s and 1,205 s of CPU every 14
+# days, 705 s and 899 s every 28; the three models' steps 0.47 s a region-day against 0.29 s.
+# (An earlier comparison, 717 s against 722 s, set one region of a five-region run against a
+# region run alone on another day: this machine's speed varies by a fifth between runs.)
 CARBON_TRAINING_DAYS = 730
-CARBON_REFIT_EVERY_DAYS = 14
+CARBON_REFIT_EVERY_DAYS = 28
 
 
 def _each_region(
