@@ -78,8 +78,9 @@ def _each_region(
 ) -> dict[str, float]:
     """`runner.materialize_window(**window)` for each region, into one warehouse under `work`;
     each region's wall seconds. With `workers` > 1, that many regions at a time, each in its
-    own process (as the instance's run queue runs a backfill's runs: `max_concurrent_runs` in
-    `dagster.yaml`); their lines are prefixed with the region."""
+    own process, as that many backfills launched from the UI run side by side under the
+    instance's `max_concurrent_runs` (`dagster.yaml`); their lines are prefixed with the
+    region."""
     if workers <= 1 or len(regions) <= 1:
         return {
             region: _one_region(region, label, work, progress, profile, window)
