@@ -507,6 +507,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         " CARBON_REFIT_EVERY_DAYS of benchmarks/regions.py)",
     )
     regions.add_argument(
+        "--load-refit-every",
+        type=int,
+        default=None,
+        help="refit the load models every N days (default: the adopted LOAD_REFIT_EVERY_DAYS"
+        " of benchmarks/regions.py)",
+    )
+    regions.add_argument(
         "--carbon-work",
         default=None,
         metavar="DIR",

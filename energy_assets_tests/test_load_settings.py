@@ -65,6 +65,36 @@ def test_feature_sets_and_the_operator_on_the_same_hours():
         load_settings.compare_features(features, _grid(demand), [FIRST], models=("lightgbm",))
 
 
+def test_refit_cadence_against_a_drifting_ratio():
+    """Demand drifts away from the operator's forecast by 0.4 % a day: a model refit every day
+    is the feature comparison's adopted set exactly, and the staler its fit day, the worse."""
+    rng = np.random.default_rng(7)
+    hours, days, stamps = _hours()
+    demand = 6000 + 800 * np.sin(2 * np.pi * (hours % 24) / 24)
+    operator = demand / (1 + 0.004 * (hours // 24))
+    features = pl.DataFrame(
+        {c: rng.normal(0, 1, hours.size) for c in FEATURE_COLUMNS}
+    ).with_columns(
+        region=pl.lit("BPA"),
+        market_date=pl.Series(days),
+        interval_start_utc=pl.Series(stamps),
+        hour_local=pl.Series(hours % 24, dtype=pl.Float64),
+        operator_forecast_mw=pl.Series(operator),
+    )
+    scored = [FIRST + dt.timedelta(days=d) for d in range(56, 70, 2)]
+    scores = load_settings.compare_refit(
+        features, _grid(demand), scored, refit_every=(1, 7, 14), models=("lightgbm",)
+    )
+    assert list(scores) == ["lightgbm_every_1", "lightgbm_every_7", "lightgbm_every_14"]
+    adopted = load_settings.compare_features(features, _grid(demand), scored, models=("lightgbm",))
+    assert scores["lightgbm_every_1"] == pytest.approx(adopted["lightgbm_both (adopted)"])
+    assert scores["lightgbm_every_1"] < scores["lightgbm_every_7"] < scores["lightgbm_every_14"]
+    with pytest.raises(ValueError, match="28 training days"):
+        load_settings.compare_refit(
+            features, _grid(demand), [FIRST], refit_every=(1,), models=("lightgbm",)
+        )
+
+
 def test_ensemble_windows_follow_the_better_member():
     """LightGBM is exact for the first 40 days, then MLX is: a short validation window moves to
     MLX within days, a long one stays with LightGBM (10 % off) over the scored days, equal

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import polars as pl
+import pytest
 
 from energy_assets.benchmarks.regions import (
     CARBON_TABLES,
@@ -141,8 +143,9 @@ def test_load_work_keeps_the_load_slice_warehouse_where_asked(monkeypatch, tmp_p
 
     seen = {}
 
-    def fake_run_regions(start, end, names, recordings, history_days, work=None, **_):
+    def fake_run_regions(start, end, names, recordings, history_days, work=None, **options):
         seen["work"] = work
+        seen["refit"] = options["refit_every_days"]
         return _scores("PJM", 2.0, 3.0), {"PJM": 1.0}
 
     monkeypatch.setattr(regions, "run_regions", fake_run_regions)
@@ -154,8 +157,24 @@ def test_load_work_keeps_the_load_slice_warehouse_where_asked(monkeypatch, tmp_p
         .out.splitlines()[-1]
         .startswith("regions load_beats_operator=1/1 carbon_beats_dacf=0/0")
     )
-    regions.main(build_parser(argv).parse_args(argv))
+    assert seen["refit"] == regions.LOAD_REFIT_EVERY_DAYS
+    regions.main(build_parser(argv).parse_args([*argv, "--load-refit-every", "7"]))
     assert seen["work"] is None  # a temporary folder, removed at the end
+    assert seen["refit"] == 7
+
+
+def test_slice_settings_hold_for_its_runs_only(monkeypatch):
+    from energy_assets.benchmarks.regions import _environment
+
+    monkeypatch.setenv("ENERGY_ASSETS_REFIT_EVERY_DAYS", "3")
+    monkeypatch.delenv("ENERGY_ASSETS_CARBON_TRAINING_DAYS", raising=False)
+    settings = {"ENERGY_ASSETS_REFIT_EVERY_DAYS": "7", "ENERGY_ASSETS_CARBON_TRAINING_DAYS": "9"}
+    with pytest.raises(RuntimeError), _environment(settings):
+        assert os.environ["ENERGY_ASSETS_REFIT_EVERY_DAYS"] == "7"
+        assert os.environ["ENERGY_ASSETS_CARBON_TRAINING_DAYS"] == "9"
+        raise RuntimeError("a failed run")
+    assert os.environ["ENERGY_ASSETS_REFIT_EVERY_DAYS"] == "3"
+    assert "ENERGY_ASSETS_CARBON_TRAINING_DAYS" not in os.environ
 
 
 def test_carbon_tables_are_read_per_region_from_its_own_partitions(tmp_path):

@@ -5,8 +5,10 @@ ensemble's validation window, on the graph's own tables of a load backfill of ea
         --load-work DIR                                                  # the warehouse
     uv run energy-assets benchmark load-settings --work DIR [--start 2016-07-01] [--end 2017-06-30]
         [--region CAISO ...] [--every 3] [--models lightgbm,mlx] [--skip-features] [--skip-ensemble]
+        [--refit-every 1,7,14,28]
 
-Two comparisons, per region and summed over the regions (P50 MAPE, %):
+Three comparisons (the third only with `--refit-every`), per region and summed over the regions
+(P50 MAPE, %):
 
 1. **Feature sets** (`FEATURE_SETS`): for every `--every`-th day D of the window, each model is
    trained on D-56..D-2 of `features/load_features` against `harmonized/grid_hourly` (as the
@@ -21,13 +23,19 @@ Two comparisons, per region and summed over the regions (P50 MAPE, %):
    each hour in `features/load_features`, as known at the issue), and the operator's forecast
    alone (`operator`, the equal weights' where it has none); scored on every day of the window
    with an hour of demand (coverage 0.9).
+3. **The refit cadence** (`--refit-every`, `compare_refit`): for every `--every`-th day D, each
+   model with the adopted features as trained for D's fit day F (F-56..F-2, the latest F <= D
+   on the graph's grid of fit days, `defs.models.fit_day`) forecasts D; per interval K, each
+   model's P50 and the two models' mean (the ensemble's weights are near equal: see the window
+   comparison), scored on the same hours for every K.
 
 Each region's table lines are preceded by how many of the window's days each table read has
 (`benchmarks/settings_common.py`), naming the missing ones (not scored).
 
-The last line: `load_settings features_best=<set> ensemble_best=<window> regions=<n>
-window=<start>..<end>`. These are the comparisons `features/load.py` and `models/load_ensemble.py`
-record (2016-07..2017-06, before the window `benchmark regions` scores).
+The last line: `load_settings features_best=<set> ensemble_best=<window>
+refit_best=<mean_every_K> regions=<n> window=<start>..<end>` (`-` for a comparison not run).
+These are the comparisons `features/load.py`, `models/load_ensemble.py` and the load half of
+`benchmark regions` (its refit) record (2016-07..2017-06, before the window it scores).
 """
 
 from __future__ import annotations
@@ -46,8 +54,17 @@ from energy_assets.features.load import FEATURE_COLUMNS, OPERATOR_ERROR_COLUMNS,
 from energy_assets.models import load_ensemble
 from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
 from energy_assets.models.training_rows import training_rows
+from energy_assets.partitions import RegionDay
 
-__all__ = ["ENSEMBLE_WINDOWS", "FEATURE_SETS", "compare_features", "compare_windows", "run"]
+__all__ = [
+    "ENSEMBLE_WINDOWS",
+    "FEATURE_SETS",
+    "REFIT_EVERY",
+    "compare_features",
+    "compare_refit",
+    "compare_windows",
+    "run",
+]
 
 TRAINING_DAYS = 56
 _BEFORE = [
@@ -60,6 +77,7 @@ FEATURE_SETS: dict[str, list[str]] = {
     "both (adopted)": list(FEATURE_COLUMNS),
 }
 ENSEMBLE_WINDOWS: tuple[int, ...] = (14, 21, 28, 42, 56)
+REFIT_EVERY: tuple[int, ...] = (1, 7, 14, 28)
 EQUAL = "equal_weights"
 OPERATOR = "operator"
 WITH_OPERATOR = "_with_operator"
@@ -105,6 +123,78 @@ def compare_features(
 
                 model = train_load_mlx(x, y, columns)
                 forecasts[f"mlx_{name}"].append(predict_load_mlx(model, rows)["p50"].to_numpy())
+    if not truth:
+        raise ValueError("no day of the window has features, demand and 28 training days")
+    actual = np.concatenate(truth)
+    return {k: _mape(np.concatenate(v), actual) for k, v in forecasts.items()}
+
+
+def compare_refit(
+    features: pl.DataFrame,
+    grid: pl.DataFrame,
+    days: list[dt.date],
+    refit_every: tuple[int, ...] = REFIT_EVERY,
+    models: tuple[str, ...] = ("lightgbm", "mlx"),
+) -> dict[str, float]:
+    """P50 MAPE (%) of each model refit every K days (`<model>_every_<K>`), and of the two
+    models' mean where both run (`mean_every_<K>`), over `days` (one region), with the adopted
+    features, P50 only. The model of day D is the one trained on F-56..F-2 for its latest fit
+    day F <= D, as the graph refits with `ENERGY_ASSETS_REFIT_EVERY_DAYS` (`defs.models.fit_day`);
+    each fit day is trained once. Every K is scored on the same hours: a day is skipped when
+    one of its fit days has fewer than 28 training days."""
+    from energy_assets.defs.models import fit_day
+    from energy_assets.models.load_mlx import predict_load_mlx, train_load_mlx
+
+    x_all, y_all = training_rows(features, grid)
+    fitted: dict[tuple[str, dt.date], object] = {}
+
+    def train(model: str, fit: dt.date):
+        if (model, fit) not in fitted:
+            window = x_all["market_date"].is_between(
+                fit - dt.timedelta(days=TRAINING_DAYS), fit - dt.timedelta(days=2)
+            )
+            x, y = x_all.filter(window), y_all.filter(window)
+            fitted[model, fit] = (
+                train_quantile_forecaster(
+                    x, y, FEATURE_COLUMNS, quantiles=(0.5,), calibration_days=0
+                )
+                if model == "lightgbm"
+                else train_load_mlx(x, y, FEATURE_COLUMNS)
+            )
+        return fitted[model, fit]
+
+    def predict(model: str, fit: dt.date, rows: pl.DataFrame) -> np.ndarray:
+        trained = train(model, fit)
+        if model == "lightgbm":
+            return predict_quantiles(trained, rows)["p50"].to_numpy()
+        return predict_load_mlx(trained, rows)["p50"].to_numpy()
+
+    def enough(fit: dt.date) -> bool:
+        window = x_all.filter(
+            pl.col("market_date").is_between(
+                fit - dt.timedelta(days=TRAINING_DAYS), fit - dt.timedelta(days=2)
+            )
+        )
+        return window["market_date"].n_unique() >= TRAINING_DAYS // 2
+
+    both = "lightgbm" in models and "mlx" in models
+    names = [f"{m}_every_{k}" for k in refit_every for m in models]
+    names += [f"mean_every_{k}" for k in refit_every] if both else []
+    forecasts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    truth = []
+    for day in days:
+        test = (x_all["market_date"] == day) & x_all["operator_forecast_mw"].is_not_null()
+        fits = {k: fit_day(RegionDay("-", day), k).market_date for k in refit_every}
+        if not test.any() or not all(enough(f) for f in set(fits.values())):
+            continue
+        rows = x_all.filter(test)
+        truth.append(y_all.filter(test).to_numpy())
+        for k, fit in fits.items():
+            p50 = {m: predict(m, fit, rows) for m in models}
+            for m, values in p50.items():
+                forecasts[f"{m}_every_{k}"].append(values)
+            if both:
+                forecasts[f"mean_every_{k}"].append((p50["lightgbm"] + p50["mlx"]) / 2)
     if not truth:
         raise ValueError("no day of the window has features, demand and 28 training days")
     actual = np.concatenate(truth)
@@ -193,6 +283,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", default="lightgbm,mlx")
     parser.add_argument("--skip-features", action="store_true")
     parser.add_argument("--skip-ensemble", action="store_true")
+    parser.add_argument(
+        "--refit-every",
+        default=None,
+        help="comma-separated refit intervals in days to compare, every --every-th day"
+        f" (e.g. {','.join(map(str, REFIT_EVERY))}; default: not compared)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -205,7 +301,8 @@ def run(args: argparse.Namespace) -> int:
     every_day = [args.start + dt.timedelta(days=k) for k in range((args.end - args.start).days + 1)]
     print(f"load settings {args.start}..{args.end}, {', '.join(regions)}; P50 MAPE %", flush=True)
     began = time.perf_counter()
-    totals: dict[str, dict[str, float]] = {"features": {}, "ensemble": {}}
+    totals: dict[str, dict[str, float]] = {"features": {}, "ensemble": {}, "refit": {}}
+    refit_every = tuple(int(k) for k in args.refit_every.split(",")) if args.refit_every else ()
     for region in regions:
         grid = region_rows(warehouse, "harmonized/grid_hourly", region, command)
         parts = []
@@ -214,6 +311,11 @@ def run(args: argparse.Namespace) -> int:
             print(coverage_line(region, "features/load_features", features, every_day))
             scores = compare_features(features, grid, every_day[:: args.every], models)
             parts.append(("features", scores))
+        if refit_every:
+            features = region_rows(warehouse, "features/load_features", region, command)
+            print(coverage_line(region, "features/load_features", features, every_day))
+            scores = compare_refit(features, grid, every_day[:: args.every], refit_every, models)
+            parts.append(("refit", scores))
         if not args.skip_ensemble:
             members = [
                 region_rows(warehouse, f"forecasts/load_day_ahead_{m}", region, command)
@@ -235,10 +337,12 @@ def run(args: argparse.Namespace) -> int:
         for name, total in scores.items():
             print(f"{'sum':<6} {part:<9} {name:<28} {total:6.2f}")
         candidates = {k: v for k, v in scores.items() if k != OPERATOR}
+        if part == "refit" and any(k.startswith("mean_") for k in candidates):
+            candidates = {k: v for k, v in candidates.items() if k.startswith("mean_")}
         best[part] = min(candidates, key=candidates.get).split(" ")[0] if candidates else "-"
     print(f"({time.perf_counter() - began:.0f} s)")
     print(
         f"load_settings features_best={best['features']} ensemble_best={best['ensemble']}"
-        f" regions={len(regions)} window={args.start}..{args.end}"
+        f" refit_best={best['refit']} regions={len(regions)} window={args.start}..{args.end}"
     )
     return 0
