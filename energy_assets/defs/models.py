@@ -251,7 +251,7 @@ def load_lightgbm(
     warehouse: WarehouseResource,
 ):
     """LightGBM quantile load forecaster (P10/P50/P90, MW) for market day D, trained on
-    D-56..D-2. One booster per quantile on the ratio of load to CAISO's day-ahead forecast,
+    D-56..D-2. One booster per quantile on the ratio of load to the operator's day-ahead forecast,
     with the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
     table and metadata."""
     rd, fit, x, y, days, history = _training_for_day(
@@ -446,9 +446,9 @@ def load_mlx(
     warehouse: WarehouseResource,
 ):
     """MLX quantile MLP load forecaster (P10/P50/P90, MW) for market day D, trained on
-    D-56..D-2 with the pinball loss on the ratio of load to CAISO's day-ahead forecast (runs on
-    the CPU with `mlx[cpu]`, on the GPU with Metal or CUDA builds). Artifact path + sha256 in
-    the table and metadata."""
+    D-56..D-2 with the pinball loss on the ratio of load to the operator's day-ahead forecast
+    (runs on the CPU with `mlx[cpu]`, on the GPU with Metal or CUDA builds). Artifact path +
+    sha256 in the table and metadata."""
     rd, fit, x, y, days, history = _training_for_day(
         context, model_store, warehouse, _LOAD_FEATURES, _GRID
     )
