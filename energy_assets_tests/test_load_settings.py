@@ -11,6 +11,7 @@ import pytest
 
 from energy_assets.benchmarks import load_settings
 from energy_assets.features.load import FEATURE_COLUMNS
+from energy_assets.features.weather import WEATHER_COLUMNS
 
 FIRST = dt.date(2017, 1, 1)
 DAYS = 70
@@ -43,7 +44,7 @@ def test_feature_sets_and_the_operator_on_the_same_hours():
     demand = 6000 + 800 * np.sin(2 * np.pi * (hours % 24) / 24) + rng.normal(0, 100, hours.size)
     operator = demand * rng.normal(1.0, 0.03, hours.size)
     features = pl.DataFrame(
-        {c: rng.normal(0, 1, hours.size) for c in FEATURE_COLUMNS}
+        {c: rng.normal(0, 1, hours.size) for c in [*FEATURE_COLUMNS, *WEATHER_COLUMNS]}
     ).with_columns(
         region=pl.lit("BPA"),
         market_date=pl.Series(days),
@@ -86,7 +87,13 @@ def test_refit_cadence_against_a_drifting_ratio():
         features, _grid(demand), scored, refit_every=(1, 7, 14), models=("lightgbm",)
     )
     assert list(scores) == ["lightgbm_every_1", "lightgbm_every_7", "lightgbm_every_14"]
-    adopted = load_settings.compare_features(features, _grid(demand), scored, models=("lightgbm",))
+    adopted = load_settings.compare_features(
+        features,
+        _grid(demand),
+        scored,
+        models=("lightgbm",),
+        feature_sets={"both (adopted)": FEATURE_COLUMNS},
+    )
     assert scores["lightgbm_every_1"] == pytest.approx(adopted["lightgbm_both (adopted)"])
     assert scores["lightgbm_every_1"] < scores["lightgbm_every_7"] < scores["lightgbm_every_14"]
     with pytest.raises(ValueError, match="28 training days"):

@@ -14,7 +14,9 @@ Three comparisons (the third only with `--refit-every`), per region and summed o
    trained on D-56..D-2 of `features/load_features` against `harmonized/grid_hourly` (as the
    graph trains it, P50 only and without the band's calibration) with each set of columns, and
    forecasts D. Scored on D's hours with a demand (coverage 0.9) and an operator forecast; the
-   operator's own forecast is scored on the same hours (`operator`).
+   operator's own forecast is scored on the same hours (`operator`). `with_weather` adds the
+   day-ahead weather columns the features store (`features/weather.py`); a warehouse built
+   before they were stored lacks them, and the set is named and skipped.
 2. **The ensemble's validation window** (`ENSEMBLE_WINDOWS`): on the graph's stored member
    forecasts (`forecasts/load_day_ahead_lightgbm`, `_mlx`), the ensemble of each day re-learnt
    with `models.load_ensemble` on the last N days before D-1, and with equal weights; each
@@ -51,6 +53,7 @@ import polars as pl
 from energy_assets.benchmarks.regions import DEFAULT_REGIONS
 from energy_assets.benchmarks.settings_common import coverage_line, open_warehouse, region_rows
 from energy_assets.features.load import FEATURE_COLUMNS, OPERATOR_ERROR_COLUMNS, RELATIVE_LAGS
+from energy_assets.features.weather import WEATHER_COLUMNS
 from energy_assets.models import load_ensemble
 from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
 from energy_assets.models.training_rows import training_rows
@@ -75,6 +78,8 @@ FEATURE_SETS: dict[str, list[str]] = {
     "operator_error": [*_BEFORE, *OPERATOR_ERROR_COLUMNS],
     "relative_lags": [*_BEFORE, *RELATIVE_LAGS.values()],
     "both (adopted)": list(FEATURE_COLUMNS),
+    # the day-ahead weather forecast (stored in features/load_features, not yet adopted)
+    "with_weather": [*FEATURE_COLUMNS, *WEATHER_COLUMNS],
 }
 ENSEMBLE_WINDOWS: tuple[int, ...] = (14, 21, 28, 42, 56)
 REFIT_EVERY: tuple[int, ...] = (1, 7, 14, 28)
@@ -309,7 +314,14 @@ def run(args: argparse.Namespace) -> int:
         if not args.skip_features:
             features = region_rows(warehouse, "features/load_features", region, command)
             print(coverage_line(region, "features/load_features", features, every_day))
-            scores = compare_features(features, grid, every_day[:: args.every], models)
+            sets = {k: v for k, v in FEATURE_SETS.items() if set(v) <= set(features.columns)}
+            if len(sets) < len(FEATURE_SETS):
+                print(
+                    f"{region:<6} features/load_features has no column of"
+                    f" {', '.join(k for k in FEATURE_SETS if k not in sets)} (built before"
+                    " they were added): not compared"
+                )
+            scores = compare_features(features, grid, every_day[:: args.every], models, sets)
             parts.append(("features", scores))
         if refit_every:
             features = region_rows(warehouse, "features/load_features", region, command)

@@ -17,6 +17,7 @@ from energy_assets.defs_support.validation import (
 )
 from energy_assets.features.carbon import build_carbon_features, intensities_for
 from energy_assets.features.load import build_load_features, forecast_issue_time
+from energy_assets.harmonize.sources import weather_provider
 from energy_assets.partitions import (
     RegionDay,
     region_days,
@@ -42,13 +43,17 @@ _WEATHER = dg.AssetKey(["harmonized", "weather_hourly"])
     group_name="features",
     partitions_def=GRID_PARTITIONS,
     ins={"operator_forecast": dg.AssetIn(key=_OPERATOR)},
-    # the day's grid (the windows D-8..D-1 of the grid and D-2..D-1 of the operator's forecast
-    # are read from the warehouse: a backfill builds those days in the same run, in an earlier
-    # step; see partitions.py)
-    deps=[dg.AssetDep(_GRID, partition_mapping=same_day_mapping())],
+    # the day's grid and weather (the windows D-8..D-1 of the grid, D-2..D-1 of the operator's
+    # forecast and D-1..D of the weather are read from the warehouse: a backfill builds those
+    # days in the same run, in an earlier step; see partitions.py)
+    deps=[
+        dg.AssetDep(_GRID, partition_mapping=same_day_mapping()),
+        dg.AssetDep(_WEATHER, partition_mapping=same_day_mapping()),
+    ],
     metadata={
         "partition_expr": PARTITION_EXPR,
-        "reads": "harmonized/grid_hourly D-8..D-1, harmonized/operator_load_forecast D-2..D-1",
+        "reads": "harmonized/grid_hourly D-8..D-1, harmonized/operator_load_forecast D-2..D-1,"
+        " harmonized/weather_hourly D-1..D (days a weather feed serves)",
     },
     check_specs=check_specs(_KEY, history=True),
     backfill_policy=RANGE_POLICY,
@@ -62,10 +67,12 @@ def load_features(
     """Day-ahead load features for each hour of market day D, as known when our forecast is
     issued (D-1 12:00 local): calendar and holidays, demand at the same local hour on D-2, D-3,
     D-7 (MW), 7-day same-hour mean, D-2 daily mean/max, the operator's day-ahead forecast, its
-    error on D-2 and on D-1's known hours, and the lags relative to it.
-    `available_at_utc` says when each row's latest input became available (always <= issue).
-    Reads `harmonized/grid_hourly` for D-8..D-1 and `harmonized/operator_load_forecast` for
-    D-2..D-1; the `history` check names any missing day."""
+    error on D-2 and on D-1's known hours, the lags relative to it, and the day-ahead weather
+    forecast of the hour with its change from D-1's (stored beside the models' features: not
+    yet among them). `available_at_utc` says when each row's latest input became available
+    (always <= issue). Reads `harmonized/grid_hourly` for D-8..D-1,
+    `harmonized/operator_load_forecast` for D-2..D-1 and, on days a weather feed serves the
+    region, `harmonized/weather_hourly` for D-1..D; the `history` check names any missing day."""
     frames, history = [], WindowHistory()
     for rd in region_days(context):
         reg = region(rd.region)
@@ -77,6 +84,15 @@ def load_features(
         operator_history, _ = warehouse.read_days(_OPERATOR, rd.region, operator_days)
         history.add("operator_history", operator_days, operator_history)
         operator = _day(operator_forecast, rd)
+        weather_days = [
+            day
+            for day in window_days(rd.market_date, -1, 0)
+            if weather_provider(reg, day) is not None
+        ]
+        weather = pl.DataFrame()
+        if weather_days:
+            weather, _ = warehouse.read_days(_WEATHER, rd.region, weather_days)
+            history.add("weather", weather_days, weather)
         frames.append(
             build_load_features(
                 rd.market_date,
@@ -88,6 +104,7 @@ def load_features(
                 operator if operator.width else None,
                 issued_at,
                 operator_history=operator_history if operator_history.width else None,
+                weather=weather if weather.width else None,
             )
         )
     frame = pl.concat(frames)
@@ -99,6 +116,7 @@ def load_features(
             "issued_at_utc": frame["issued_at_utc"].max().isoformat(),
             "history_days_loaded": history.loaded_count("history"),
             "hours_with_lag_7d": int(frame["lag_7d_mw"].is_not_null().sum()),
+            "hours_with_weather": int(frame["weather_temperature_c"].is_not_null().sum()),
         },
     )
     yield history.result()

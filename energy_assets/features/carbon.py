@@ -30,14 +30,9 @@ must not depend on the load slice.
   published actual of an hour counts as known at the end of the hour, as ours does (the API
   publishes it within the half-hour after). The API's stored `forecast` is never a feature: it
   is the API's latest forecast before the half-hour, issued after our issue time;
-- the day-ahead weather forecast for the hour (`weather_*`: temperature, dew point, 10 m wind,
-  shortwave radiation, precipitation; `harmonized/weather_hourly`), null where the region has
-  no weather feed that day, and its change from the forecast for the same hour of D-1
-  (`weather_*_change_1d_*`: a windier or sunnier day than yesterday). Its issue time is not
-  recorded by the GFS history files (whose rows labelled D-1 are the forecast for D,
-  `sources/gfs_regional.py`): it is taken as known at our issue time (a GFS run of D-1
-  reaches past the end of D), an assumption the README states; the live feed (Open-Meteo) is
-  fetched before the issue.
+- the day-ahead weather forecast for the hour and its change from the forecast for the same
+  hour of D-1 (`weather_*`, `features/weather.py`, where its issue-time assumption is stated),
+  null where the region has no weather feed that day.
 
 The rules of `energy_assets/features/load.py` apply: readings count as available at the end of
 their hour, history for D or later is never used, the repeated fall-back hour is averaged, hours
@@ -64,6 +59,7 @@ from energy_assets.features.load import (
     stamp_availability,
     usable_history,
 )
+from energy_assets.features.weather import WEATHER_CHANGES, WEATHER_FEATURES, with_weather
 
 __all__ = ["CARBON_COLUMNS", "FEATURE_COLUMNS", "IDENTIFIER_COLUMNS", "build_carbon_features"]
 
@@ -137,24 +133,6 @@ SHARE_COLUMNS: list[str] = [
 # A last known value older than this at the issue time is not "the latest level" any more.
 _LAST_KNOWN_MAX_AGE = timedelta(hours=24)
 
-
-# harmonized/weather_hourly column -> feature column
-WEATHER_FEATURES: dict[str, str] = {
-    "temperature_c": "weather_temperature_c",
-    "dewpoint_c": "weather_dewpoint_c",
-    "wind_speed_m_per_s": "weather_wind_speed_m_per_s",
-    "shortwave_radiation_w_per_m2": "weather_shortwave_radiation_w_per_m2",
-    "precipitation_mm_per_h": "weather_precipitation_mm_per_h",
-}
-
-# harmonized/weather_hourly column -> feature column of its change from the same hour of D-1
-WEATHER_CHANGES: dict[str, str] = {
-    "temperature_c": "weather_temperature_change_1d_c",
-    "dewpoint_c": "weather_dewpoint_change_1d_c",
-    "wind_speed_m_per_s": "weather_wind_speed_change_1d_m_per_s",
-    "shortwave_radiation_w_per_m2": "weather_shortwave_radiation_change_1d_w_per_m2",
-    "precipitation_mm_per_h": "weather_precipitation_change_1d_mm_per_h",
-}
 
 CARBON_COLUMNS: list[str] = [
     *_intensity_columns("carbon"),
@@ -268,7 +246,7 @@ def build_carbon_features(
         rows, grid_history, market_day, region, tz, issued_at, min_coverage
     )
     avail_cols += share_avail
-    rows = _with_weather(rows, weather)
+    rows = with_weather(rows, weather)
 
     rows = stamp_availability(rows, avail_cols, f"carbon feature rows for {region} {market_day}")
     published = PUBLISHED_COLUMNS if PUBLISHED_INTENSITY in intensities else []
@@ -402,32 +380,3 @@ def _share_features(
         rows = _with_last_known(rows, share, last, issued_at)
         avail_cols += [*lag_avail, f"_avail_{last}"]
     return rows, avail_cols
-
-
-def _with_weather(rows: pl.DataFrame, weather: pl.DataFrame | None) -> pl.DataFrame:
-    """The weather forecast per hour (`WEATHER_FEATURES`) and its change from the forecast
-    for the same hour 24 h before (`WEATHER_CHANGES`), null without one."""
-    if weather is None or weather.is_empty():
-        return rows.with_columns(
-            *[
-                pl.lit(None, dtype=pl.Float64).alias(c)
-                for c in [*WEATHER_FEATURES.values(), *WEATHER_CHANGES.values()]
-            ]
-        )
-    forecast = weather.select(
-        pl.col("interval_start_utc").cast(UTC_DTYPE),
-        *[pl.col(src).cast(pl.Float64).alias(dst) for src, dst in WEATHER_FEATURES.items()],
-    ).unique("interval_start_utc", keep="first")
-    day_before = forecast.select(
-        (pl.col("interval_start_utc") + timedelta(days=1)).alias("interval_start_utc"),
-        *[pl.col(c).alias(f"_before_{c}") for c in WEATHER_FEATURES.values()],
-    )
-    return (
-        rows.join(forecast, on="interval_start_utc", how="left")
-        .join(day_before, on="interval_start_utc", how="left")
-        .with_columns(
-            (pl.col(WEATHER_FEATURES[src]) - pl.col(f"_before_{WEATHER_FEATURES[src]}")).alias(dst)
-            for src, dst in WEATHER_CHANGES.items()
-        )
-        .drop([f"_before_{c}" for c in WEATHER_FEATURES.values()])
-    )

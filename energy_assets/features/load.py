@@ -39,7 +39,12 @@ Features (units: MW for load, local clock for calendar):
   Both groups were chosen on 2016-07..2017-06 (EIA-930, all eight US regions, every third day,
   rolling origin on D-56..D-2 as the models train), before the window `benchmark regions`
   scores; `energy-assets benchmark load-settings` reruns the comparison
-  (`benchmarks/load_settings.py`) and the README gives the figures.
+  (`benchmarks/load_settings.py`) and the README gives the figures;
+- the day-ahead weather forecast of the hour and its change from D-1's (`WEATHER_COLUMNS`,
+  `features/weather.py`: temperature, dew point, wind, shortwave radiation, precipitation; null
+  where the region has no weather feed that day). Stored with the features, not yet among the
+  models' `FEATURE_COLUMNS`: `benchmark load-settings` compares them (`with weather`), and the
+  README says where that stands.
 
 Hours whose `demand_coverage` is below `min_coverage` (default 0.5, i.e. fewer than half of the
 5-minute readings were present) are treated as missing.
@@ -55,6 +60,8 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import polars as pl
+
+from energy_assets.features.weather import WEATHER_COLUMNS, with_weather
 
 __all__ = [
     "FEATURE_COLUMNS",
@@ -327,6 +334,7 @@ def build_load_features(
     issued_at: datetime,
     *,
     operator_history: pl.DataFrame | None = None,
+    weather: pl.DataFrame | None = None,
     min_coverage: float = 0.5,
 ) -> pl.DataFrame:
     """Feature rows for every hour of `market_day` in `region`, horizon-safe at `issued_at`.
@@ -335,7 +343,8 @@ def build_load_features(
     every feature). Rows for D or later, or whose interval ends after `issued_at`, are ignored.
     `operator_forecast`: `harmonized/operator_load_forecast` rows for D (may be None or empty);
     `operator_history`: its rows for D-2..D-1 (the operator's recent error; None: those
-    features are null). Vintages issued after `issued_at` are ignored in both.
+    features are null). Vintages issued after `issued_at` are ignored in both. `weather`:
+    `harmonized/weather_hourly` rows of D-1 and D (None: the weather columns are null).
     """
     issued_at = _as_utc(issued_at, "issued_at")
     hours = market_day_hours(market_day, tz)
@@ -406,8 +415,12 @@ def build_load_features(
     )
     avail_cols.extend(error_avail)
 
+    rows = with_weather(rows, weather)
+
     rows = stamp_availability(rows, avail_cols, f"feature rows for {region} {market_day}")
-    return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS)
+    return rows.sort("interval_start_utc").select(
+        *IDENTIFIER_COLUMNS, *FEATURE_COLUMNS, *WEATHER_COLUMNS
+    )
 
 
 def _join_operator_error(

@@ -40,7 +40,25 @@ class _DayAheadFeatures(pa.DataFrameModel):
         return data.lazyframe.select(pl.col("available_at_utc") <= pl.col("issued_at_utc"))
 
 
-class LoadFeatures(_DayAheadFeatures):
+class _WithWeather(_DayAheadFeatures):
+    """The day-ahead weather forecast of the hour and its change from D-1's
+    (`features/weather.py`), null where the region has no weather feed that day."""
+
+    weather_temperature_c: pl.Float64 = pa.Field(nullable=True, ge=-80, le=65)
+    weather_dewpoint_c: pl.Float64 = pa.Field(nullable=True, ge=-90, le=45)
+    weather_wind_speed_m_per_s: pl.Float64 = pa.Field(nullable=True, ge=0, le=80)
+    weather_shortwave_radiation_w_per_m2: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
+    weather_precipitation_mm_per_h: pl.Float64 = pa.Field(nullable=True, ge=0, le=200)
+    weather_temperature_change_1d_c: pl.Float64 = pa.Field(nullable=True, ge=-100, le=100)
+    weather_dewpoint_change_1d_c: pl.Float64 = pa.Field(nullable=True, ge=-100, le=100)
+    weather_wind_speed_change_1d_m_per_s: pl.Float64 = pa.Field(nullable=True, ge=-80, le=80)
+    weather_shortwave_radiation_change_1d_w_per_m2: pl.Float64 = pa.Field(
+        nullable=True, ge=-1_500, le=1_500
+    )
+    weather_precipitation_change_1d_mm_per_h: pl.Float64 = pa.Field(nullable=True, ge=-200, le=200)
+
+
+class LoadFeatures(_WithWeather):
     day_of_year: pl.Int16 = pa.Field(ge=1, le=366)
     operator_forecast_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
     lag_3d_mw: pl.Float64 = pa.Field(nullable=True, ge=0)
@@ -57,7 +75,7 @@ class LoadFeatures(_DayAheadFeatures):
     mean_7d_same_hour_to_operator_ratio: pl.Float64 = pa.Field(**_RATIO)
 
 
-class CarbonFeatures(_DayAheadFeatures):
+class CarbonFeatures(_WithWeather):
     carbon_lag_1d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
     carbon_lag_2d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
     carbon_lag_7d_gco2_per_kwh: pl.Float64 = pa.Field(**_CARBON)
@@ -85,18 +103,6 @@ class CarbonFeatures(_DayAheadFeatures):
     solar_share_last_known_fraction: pl.Float64 = pa.Field(**_SHARE)
     wind_share_lag_1d_fraction: pl.Float64 = pa.Field(**_SHARE)
     wind_share_last_known_fraction: pl.Float64 = pa.Field(**_SHARE)
-    weather_temperature_c: pl.Float64 = pa.Field(nullable=True, ge=-80, le=65)
-    weather_dewpoint_c: pl.Float64 = pa.Field(nullable=True, ge=-90, le=45)
-    weather_wind_speed_m_per_s: pl.Float64 = pa.Field(nullable=True, ge=0, le=80)
-    weather_shortwave_radiation_w_per_m2: pl.Float64 = pa.Field(nullable=True, ge=0, le=1_500)
-    weather_precipitation_mm_per_h: pl.Float64 = pa.Field(nullable=True, ge=0, le=200)
-    weather_temperature_change_1d_c: pl.Float64 = pa.Field(nullable=True, ge=-100, le=100)
-    weather_dewpoint_change_1d_c: pl.Float64 = pa.Field(nullable=True, ge=-100, le=100)
-    weather_wind_speed_change_1d_m_per_s: pl.Float64 = pa.Field(nullable=True, ge=-80, le=80)
-    weather_shortwave_radiation_change_1d_w_per_m2: pl.Float64 = pa.Field(
-        nullable=True, ge=-1_500, le=1_500
-    )
-    weather_precipitation_change_1d_mm_per_h: pl.Float64 = pa.Field(nullable=True, ge=-200, le=200)
     # the operator's own published intensity (GB: the Carbon Intensity API's, its method), only
     # in the rows of a region whose carbon slice learns it (`Region.carbon_target`)
     published_lag_1d_gco2_per_kwh: pl.Float64 | None = pa.Field(**_CARBON)

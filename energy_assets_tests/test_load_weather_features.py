@@ -1,0 +1,88 @@
+"""The load features' day-ahead weather columns, per region, on the real GFS history files:
+each hour of D carries the forecast of that hour and its change from D-1's, horizon-safe at
+the load forecast's issue time (D-1 12:00 local); a region no weather feed serves has them null."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from energy_assets.features.load import FEATURE_COLUMNS, build_load_features, forecast_issue_time
+from energy_assets.features.weather import WEATHER_CHANGES, WEATHER_COLUMNS, WEATHER_FEATURES
+from energy_assets.harmonize.weather import weather_hourly
+from energy_assets.regions import region, regions_with
+from energy_assets.sources import gfs_regional
+from energy_assets.timeutil import market_day_bounds_utc
+
+DAY = dt.date(2019, 3, 11)  # the day after the spring clock change: a 23-hour D-1 in the US
+
+
+def _weather(datasets, code: str, days: list[dt.date]) -> pl.DataFrame:
+    reg = region(code)
+    raw = gfs_regional.parse_history(
+        (datasets / "carbon_eia930" / f"{reg.eia_ba_code}_weather_forecast.csv").read_bytes()
+    )
+    frames = []
+    for day in days:
+        start, end = market_day_bounds_utc(day, reg.timezone)
+        in_day = pl.col("interval_start_utc").is_between(start, end, closed="left")
+        frames.append(weather_hourly(code, day, reg.timezone, raw.filter(in_day), "gfs_regional"))
+    return pl.concat(frames)
+
+
+@pytest.mark.parametrize("code", regions_with("weather"))
+def test_load_features_carry_the_days_weather_forecast(datasets, code):
+    reg = region(code)
+    weather = _weather(datasets, code, [DAY - dt.timedelta(days=1), DAY])
+    issued_at = forecast_issue_time(DAY, reg.timezone)
+    rows = build_load_features(
+        DAY,
+        code,
+        reg.timezone,
+        reg.holiday_country,
+        reg.holiday_subdivision,
+        None,
+        None,
+        issued_at,
+        weather=weather,
+    )
+    assert rows.height == 24
+    assert rows.columns[-len(WEATHER_COLUMNS) :] == WEATHER_COLUMNS
+    assert not set(WEATHER_COLUMNS) & set(FEATURE_COLUMNS)  # stored, not yet learnt from
+    assert (rows["available_at_utc"] <= rows["issued_at_utc"]).all()
+    assert (rows["issued_at_utc"] == issued_at).all()
+    stamp = pl.col("interval_start_utc").cast(pl.Datetime("us", "UTC"))
+    forecast = weather.select(stamp, *WEATHER_FEATURES)
+    joined = rows.join(forecast, on="interval_start_utc", how="left")
+    before = forecast.select(stamp + dt.timedelta(days=1), *WEATHER_FEATURES)
+    joined = joined.join(before, on="interval_start_utc", how="left", suffix="_d1")
+    for source, column in WEATHER_FEATURES.items():
+        # each hour of D gets the forecast of that very hour, never of another one
+        assert joined[column].equals(joined[source].cast(pl.Float64), null_equal=True), column
+    assert rows["weather_temperature_c"].null_count() == 0
+    for source, column in WEATHER_CHANGES.items():
+        expected = joined[source] - joined[f"{source}_d1"]
+        assert joined[column].equals(expected.alias(column), null_equal=True), column
+    # 24 h before D's first hour lies in D-2 after a 23-hour D-1 (not read): null there only
+    assert rows["weather_temperature_change_1d_c"].null_count() <= 1
+
+
+@pytest.mark.parametrize(
+    "code", [c for c in regions_with("grid") if c not in regions_with("weather")]
+)
+def test_a_region_without_a_weather_feed_has_the_columns_null(code):
+    reg = region(code)
+    rows = build_load_features(
+        DAY,
+        code,
+        reg.timezone,
+        reg.holiday_country,
+        reg.holiday_subdivision,
+        None,
+        None,
+        forecast_issue_time(DAY, reg.timezone),
+    )
+    assert rows.height in (23, 24, 25)
+    assert all(rows[c].null_count() == rows.height for c in WEATHER_COLUMNS)
