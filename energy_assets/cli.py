@@ -190,6 +190,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.transport,
         print,
         load_only=args.load_only or [r for r in windows if r in LOAD_SLICE_ONLY],
+        ingest_only=args.ingest_only,
     )
     from energy_assets.warehouse import Warehouse
 
@@ -441,6 +442,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="the load slice only (load_ingest_job, load_day_ahead_job) for every region: no"
         " carbon, no schedules (GB always runs so: no carbon intensity offline in its NESO"
         " years; its 2023 carbon slice, on the published intensity: energy-assets benchmark gb-carbon)",
+    )
+    run.add_argument(
+        "--ingest-only",
+        action="store_true",
+        help="the raw feeds and the ingest job only (raw -> harmonized -> features), no models,"
+        " forecasts or schedules: the tables `benchmark load-settings` compares on",
     )
     run.set_defaults(func=cmd_run)
 

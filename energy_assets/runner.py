@@ -332,12 +332,15 @@ def materialize_regions(
     transport: str = "replay",
     progress: Callable[[str], None] | None = None,
     load_only: bool | Collection[str] = False,
+    ingest_only: bool = False,
 ) -> WindowResult:
     """`materialize_window` for each region over its own window, then the decisions across
     regions (`cross_region_job`: every region's forecasts of the day are stored by then), then
     `report_job` once. `load_only` (True: every region; or the regions it names): the load slice
     (`load_ingest_job`, `load_day_ahead_job`), no carbon, no schedules, for a region with demand
-    but no carbon intensity (e.g. GB offline); the decisions and reports cover the others."""
+    but no carbon intensity (e.g. GB offline); the decisions and reports cover the others.
+    `ingest_only`: the raw feeds and the ingest job only (raw -> harmonized -> features), no
+    model, forecast, schedule or report: the tables a settings comparison reads."""
     began = time.perf_counter()
     total = WindowResult()
     load_slice_only = set(windows) if load_only is True else set(load_only or ())
@@ -356,6 +359,8 @@ def materialize_regions(
             progress,
             report=False,
             cross_region=False,
+            # no day-ahead day: the first one would be after the window's end
+            day_ahead_from=end + dt.timedelta(days=1) if ingest_only else None,
             **(
                 {"day_ahead_job": "load_day_ahead_job", "ingest_job": "load_ingest_job"}
                 if region in load_slice_only
@@ -363,7 +368,7 @@ def materialize_regions(
             ),
         )
         total.add(outcome)
-        if region not in load_slice_only:
+        if region not in load_slice_only and not ingest_only:
             day_ahead_days[region] = outcome.day_ahead_days
     defs = build_definitions(default_resources(data_dir, recordings_dir, transport))
     for region, days in day_ahead_days.items():

@@ -86,3 +86,30 @@ def test_a_region_without_a_weather_feed_has_the_columns_null(code):
     )
     assert rows.height in (23, 24, 25)
     assert all(rows[c].null_count() == rows.height for c in WEATHER_COLUMNS)
+
+
+def test_ingest_only_stores_the_load_features_with_the_weather(recordings, datasets, tmp_path):
+    """`energy-assets run --ingest-only` through the graph: raw -> harmonized -> features for
+    PJM, no day-ahead run; the second day's load features carry the GFS forecast of each hour."""
+    import dagster as dg
+
+    from energy_assets.runner import materialize_regions
+    from energy_assets.warehouse import Warehouse
+
+    first, last = dt.date(2019, 5, 1), dt.date(2019, 5, 2)
+    outcome = materialize_regions(
+        {"PJM": (first, last)},
+        dg.DagsterInstance.ephemeral(),
+        tmp_path,
+        recordings,
+        ingest_only=True,
+    )
+    assert not outcome.partitions_failed
+    assert outcome.partitions_ok["ingest_job"] == 2
+    assert not outcome.partitions_ok["day_ahead_job"] and not outcome.partitions_ok["report_job"]
+    rows = Warehouse(tmp_path / "warehouse").query(
+        "select * from features.load_features where market_date = '2019-05-02'"
+    )
+    assert rows.height == 24
+    assert rows["weather_temperature_c"].null_count() == 0
+    assert rows["weather_temperature_change_1d_c"].null_count() == 0
