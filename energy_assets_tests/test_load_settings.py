@@ -38,20 +38,24 @@ def _grid(demand: np.ndarray) -> pl.DataFrame:
     )
 
 
-def test_feature_sets_and_the_operator_on_the_same_hours():
-    rng = np.random.default_rng(5)
+def _features(rng: np.random.Generator, operator: np.ndarray, columns: list[str]) -> pl.DataFrame:
+    """Random feature `columns` for every hour, with the calendar keys and `operator`'s forecast."""
     hours, days, stamps = _hours()
-    demand = 6000 + 800 * np.sin(2 * np.pi * (hours % 24) / 24) + rng.normal(0, 100, hours.size)
-    operator = demand * rng.normal(1.0, 0.03, hours.size)
-    features = pl.DataFrame(
-        {c: rng.normal(0, 1, hours.size) for c in [*FEATURE_COLUMNS, *WEATHER_COLUMNS]}
-    ).with_columns(
+    return pl.DataFrame({c: rng.normal(0, 1, hours.size) for c in columns}).with_columns(
         region=pl.lit("BPA"),
         market_date=pl.Series(days),
         interval_start_utc=pl.Series(stamps),
         hour_local=pl.Series(hours % 24, dtype=pl.Float64),
         operator_forecast_mw=pl.Series(operator),
     )
+
+
+def test_feature_sets_and_the_operator_on_the_same_hours():
+    rng = np.random.default_rng(5)
+    hours, days, stamps = _hours()
+    demand = 6000 + 800 * np.sin(2 * np.pi * (hours % 24) / 24) + rng.normal(0, 100, hours.size)
+    operator = demand * rng.normal(1.0, 0.03, hours.size)
+    features = _features(rng, operator, [*FEATURE_COLUMNS, *WEATHER_COLUMNS])
     scored = [FIRST + dt.timedelta(days=d) for d in range(60, 70, 3)]
     scores = load_settings.compare_features(features, _grid(demand), scored, models=("lightgbm",))
     assert list(scores) == [
@@ -73,15 +77,7 @@ def test_refit_cadence_against_a_drifting_ratio():
     hours, days, stamps = _hours()
     demand = 6000 + 800 * np.sin(2 * np.pi * (hours % 24) / 24)
     operator = demand / (1 + 0.004 * (hours // 24))
-    features = pl.DataFrame(
-        {c: rng.normal(0, 1, hours.size) for c in FEATURE_COLUMNS}
-    ).with_columns(
-        region=pl.lit("BPA"),
-        market_date=pl.Series(days),
-        interval_start_utc=pl.Series(stamps),
-        hour_local=pl.Series(hours % 24, dtype=pl.Float64),
-        operator_forecast_mw=pl.Series(operator),
-    )
+    features = _features(rng, operator, FEATURE_COLUMNS)
     scored = [FIRST + dt.timedelta(days=d) for d in range(56, 70, 2)]
     scores = load_settings.compare_refit(
         features, _grid(demand), scored, refit_every=(1, 7, 14), models=("lightgbm",)

@@ -32,12 +32,11 @@ def _weather(datasets, code: str, days: list[dt.date]) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-@pytest.mark.parametrize("code", regions_with("weather"))
-def test_load_features_carry_the_days_weather_forecast(datasets, code):
+def _calendar_rows(code: str, weather: pl.DataFrame | None) -> pl.DataFrame:
+    """DAY's load features with no grid or operator history: the calendar and the weather."""
     reg = region(code)
-    weather = _weather(datasets, code, [DAY - dt.timedelta(days=1), DAY])
     issued_at = forecast_issue_time(DAY, reg.timezone)
-    rows = build_load_features(
+    return build_load_features(
         DAY,
         code,
         reg.timezone,
@@ -48,6 +47,14 @@ def test_load_features_carry_the_days_weather_forecast(datasets, code):
         issued_at,
         weather=weather,
     )
+
+
+@pytest.mark.parametrize("code", regions_with("weather"))
+def test_load_features_carry_the_days_weather_forecast(datasets, code):
+    reg = region(code)
+    weather = _weather(datasets, code, [DAY - dt.timedelta(days=1), DAY])
+    issued_at = forecast_issue_time(DAY, reg.timezone)
+    rows = _calendar_rows(code, weather)
     assert rows.height == 24
     assert rows.columns[-len(WEATHER_COLUMNS) :] == WEATHER_COLUMNS
     assert not set(WEATHER_COLUMNS) & set(FEATURE_COLUMNS)  # stored, not yet learnt from
@@ -73,17 +80,7 @@ def test_load_features_carry_the_days_weather_forecast(datasets, code):
     "code", [c for c in regions_with("grid") if c not in regions_with("weather")]
 )
 def test_a_region_without_a_weather_feed_has_the_columns_null(code):
-    reg = region(code)
-    rows = build_load_features(
-        DAY,
-        code,
-        reg.timezone,
-        reg.holiday_country,
-        reg.holiday_subdivision,
-        None,
-        None,
-        forecast_issue_time(DAY, reg.timezone),
-    )
+    rows = _calendar_rows(code, None)
     assert rows.height in (23, 24, 25)
     assert all(rows[c].null_count() == rows.height for c in WEATHER_COLUMNS)
 

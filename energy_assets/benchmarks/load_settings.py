@@ -153,12 +153,15 @@ def compare_refit(
     x_all, y_all = training_rows(features, grid)
     fitted: dict[tuple[str, dt.date], object] = {}
 
+    def window(fit: dt.date) -> pl.Series:
+        """The training rows of fit day F: F-56..F-2."""
+        return x_all["market_date"].is_between(
+            fit - dt.timedelta(days=TRAINING_DAYS), fit - dt.timedelta(days=2)
+        )
+
     def train(model: str, fit: dt.date):
         if (model, fit) not in fitted:
-            window = x_all["market_date"].is_between(
-                fit - dt.timedelta(days=TRAINING_DAYS), fit - dt.timedelta(days=2)
-            )
-            x, y = x_all.filter(window), y_all.filter(window)
+            x, y = x_all.filter(window(fit)), y_all.filter(window(fit))
             fitted[model, fit] = (
                 train_quantile_forecaster(
                     x, y, FEATURE_COLUMNS, quantiles=(0.5,), calibration_days=0
@@ -175,12 +178,7 @@ def compare_refit(
         return predict_load_mlx(trained, rows)["p50"].to_numpy()
 
     def enough(fit: dt.date) -> bool:
-        window = x_all.filter(
-            pl.col("market_date").is_between(
-                fit - dt.timedelta(days=TRAINING_DAYS), fit - dt.timedelta(days=2)
-            )
-        )
-        return window["market_date"].n_unique() >= TRAINING_DAYS // 2
+        return x_all.filter(window(fit))["market_date"].n_unique() >= TRAINING_DAYS // 2
 
     both = "lightgbm" in models and "mlx" in models
     names = [f"{m}_every_{k}" for k in refit_every for m in models]
@@ -311,9 +309,11 @@ def run(args: argparse.Namespace) -> int:
     for region in regions:
         grid = region_rows(warehouse, "harmonized/grid_hourly", region, command)
         parts = []
-        if not args.skip_features:
+        features = pl.DataFrame()
+        if not args.skip_features or refit_every:
             features = region_rows(warehouse, "features/load_features", region, command)
             print(coverage_line(region, "features/load_features", features, every_day))
+        if not args.skip_features:
             sets = {k: v for k, v in FEATURE_SETS.items() if set(v) <= set(features.columns)}
             if len(sets) < len(FEATURE_SETS):
                 print(
@@ -324,8 +324,6 @@ def run(args: argparse.Namespace) -> int:
             scores = compare_features(features, grid, every_day[:: args.every], models, sets)
             parts.append(("features", scores))
         if refit_every:
-            features = region_rows(warehouse, "features/load_features", region, command)
-            print(coverage_line(region, "features/load_features", features, every_day))
             scores = compare_refit(features, grid, every_day[:: args.every], refit_every, models)
             parts.append(("refit", scores))
         if not args.skip_ensemble:

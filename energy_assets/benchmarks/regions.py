@@ -3,8 +3,8 @@ own day-ahead forecast, through the graph.
 
 For each region, the graph's own jobs run over the window in replay (offline) mode, as
 `energy-assets run` does: each raw feed's job (EIA-930 demand and forecast; CAISO's Today's Outlook
-for CAISO's days from 2019), `load_ingest_job`, then `load_day_ahead_job` (the load models, forecasts
-and scores) from `--start` on, with `--history-days` of history ingested before it. The scores
+for CAISO's days from 2019), `load_ingest_job`, then `load_day_ahead_job` (the load models,
+forecasts and scores) from `--start` on, with `--history-days` of history ingested before it. The scores
 are `evaluation/load_forecast_score` (every forecaster on the same hours); the table shows, per
 region, our ensemble's MAPE beside the operator's day-ahead forecast (EIA-930 DF) on those hours,
 the Diebold-Mariano p-value of the difference (daily MAE), the operator's MAPE as published for
