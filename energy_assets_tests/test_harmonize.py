@@ -72,6 +72,28 @@ def test_short_fuel_mix_day_gives_partial_coverage(recordings):
     assert grid["fuel_mix_coverage"].sum() == pytest.approx(285 / 12)
 
 
+@pytest.mark.parametrize(
+    ("day", "fuel"),
+    [
+        (dt.date(2019, 1, 2), "natural_gas_mw"),
+        (dt.date(2019, 3, 13), "geothermal_mw"),
+        (dt.date(2019, 3, 26), "net_imports_mw"),
+    ],
+)
+def test_a_fuel_left_empty_all_day_gives_no_intensity(recordings, day, fuel):
+    """The recorded Outlook file leaves one fuel empty all day (2019-01-02: no natural gas, which
+    made CAISO's direct intensity about 1 g/kWh and its ratio models' P90 thousands the
+    following weeks): a partial mix is no reading, so no hour of the day gets an intensity."""
+    demand, fuel_5min = _day(recordings, day)
+    grid = caiso.grid_hourly("CAISO", day, TZ, demand, fuel_5min)
+    assert grid[fuel].null_count() == grid.height
+    assert (grid["fuel_mix_coverage"] == 0).all()
+    carbon = carbon_intensity_from_mix(grid)
+    assert carbon["carbon_gco2_per_kwh"].is_null().all()
+    assert carbon["carbon_direct_gco2_per_kwh"].is_null().all()
+    assert grid["demand_mw"].null_count() == 0  # the demand file is whole: it stays
+
+
 def test_carbon_intensity_of_a_real_day_is_plausible(recordings):
     day = dt.date(2020, 8, 14)
     demand, fuel = _day(recordings, day)

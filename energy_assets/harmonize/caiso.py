@@ -3,6 +3,9 @@
 Fuel mapping to the harmonized categories: `Small hydro` + `Large hydro` -> `hydro_mw`;
 `Biomass` + `Biogas` -> `biomass_mw`; `Imports` -> `net_imports_mw` (negative = net export);
 `Batteries` -> `batteries_mw` (negative = charging); others one to one. CAISO has no oil column.
+A 5-minute reading counts towards `fuel_mix_coverage` only when every fuel column has a value: a
+day whose file leaves a fuel empty has coverage 0 in those hours, so no carbon intensity is
+computed from a partial mix (three recorded days in 2019-2020 do).
 
 The operator's day-ahead load forecast (`Day ahead forecast` column) carries no issue time in
 the history files. CAISO publishes it for the day-ahead market, which closes at 10:00 Pacific on
@@ -67,7 +70,11 @@ def grid_hourly(
     )
     fuel = fuel_mix_to_harmonized(fuel_5min)
     fuel_columns = [c for c in fuel.columns if c != "interval_start_utc"]
-    fuel_hourly = hourly_means(fuel, fuel_columns, READINGS_PER_HOUR, "fuel_mix_coverage")
+    # a reading counts only with every fuel: the Outlook file of 2019-01-02 has no natural gas
+    # all day (03-13 no geothermal, 03-26 no imports), which made a CAISO intensity of ~1 g/kWh
+    fuel_hourly = hourly_means(
+        fuel, fuel_columns, READINGS_PER_HOUR, "fuel_mix_coverage", complete=True
+    )
     return assemble_grid_hourly(region, market_day, tz, demand_hourly, fuel_hourly)
 
 

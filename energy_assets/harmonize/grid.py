@@ -53,12 +53,16 @@ def hourly_means(
     value_columns: list[str],
     readings_per_hour: int,
     coverage_column: str,
+    complete: bool = False,
 ) -> pl.DataFrame:
     """Mean of each value column per UTC hour, and the share of expected readings present.
 
-    A reading counts towards coverage when any of `value_columns` is non-null.
+    A reading counts towards coverage when any of `value_columns` is non-null; with `complete`,
+    only when all of them are (a fuel mix missing a fuel is a partial reading: its mix, and the
+    carbon intensity from it, would be wrong, not just noisier).
     """
-    present = pl.any_horizontal([pl.col(c).is_not_null() for c in value_columns])
+    is_set = [pl.col(c).is_not_null() for c in value_columns]
+    present = pl.all_horizontal(is_set) if complete else pl.any_horizontal(is_set)
     return (
         readings.with_columns(hour=pl.col("interval_start_utc").dt.truncate("1h"))
         .group_by("hour")
