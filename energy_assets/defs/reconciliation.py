@@ -48,9 +48,10 @@ forecasts are scored on). Measured on every day both publish offline (2019-01-01
   nuclear, but EIA's CISO fuel data carry no geothermal and no biomass (the Outlook's 888 and
   542 MW; EIA's `other` is 7 MW), so EIA divides the same emissions by ~1,400 MW less
   generation, and adds 78 MW of oil the Outlook does not show. (Lifecycle: 10.1 % MAPE.)
-- The tail is the Outlook's: on 2019-01-02 its natural gas is near zero all day (1.5 gCO2/kWh
-  against EIA's 242), on 2019-10-01 likewise, and 2019-10-02..04 are 21-57 % off with hours
-  up to 139 %.
+- The tail is the Outlook's: its file of 2019-01-02 has no natural gas at all (1.5 gCO2/kWh
+  against EIA's 242 when computed; now no Outlook intensity that day, `harmonize/caiso.py`,
+  and the check warns that no hour has both sources), on 2019-10-01 the gas is near zero,
+  and 2019-10-02..04 are 21-57 % off with hours up to 139 %.
 
 Its `agreement` check (WARN) fails when the day's MAPE exceeds `MAX_CARBON_DAY_MAPE_PCT` = 30 %
 (just above the p99 of all days, about twice the structural gap) or an hour is more than
