@@ -43,7 +43,7 @@ Features (units: MW for load, local clock for calendar):
 - the day-ahead weather forecast of the hour and its change from D-1's (`WEATHER_COLUMNS`,
   `features/weather.py`: temperature, dew point, wind, shortwave radiation, precipitation; null
   where the region has no weather feed that day). Stored with the features, not yet among the
-  models' `FEATURE_COLUMNS`: `benchmark load-settings` compares them (`with weather`), and the
+  models' `FEATURE_COLUMNS`: `benchmark load-settings` compares them (`with_weather`), and the
   README says where that stands.
 
 Hours whose `demand_coverage` is below `min_coverage` (default 0.5, i.e. fewer than half of the
