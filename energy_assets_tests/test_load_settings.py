@@ -11,7 +11,6 @@ import pytest
 
 from energy_assets.benchmarks import load_settings
 from energy_assets.features.load import FEATURE_COLUMNS
-from energy_assets.features.weather import WEATHER_COLUMNS
 
 FIRST = dt.date(2017, 1, 1)
 DAYS = 70
@@ -55,7 +54,7 @@ def test_feature_sets_and_the_operator_on_the_same_hours():
     hours, days, stamps = _hours()
     demand = 6000 + 800 * np.sin(2 * np.pi * (hours % 24) / 24) + rng.normal(0, 100, hours.size)
     operator = demand * rng.normal(1.0, 0.03, hours.size)
-    features = _features(rng, operator, [*FEATURE_COLUMNS, *WEATHER_COLUMNS])
+    features = _features(rng, operator, FEATURE_COLUMNS)
     scored = [FIRST + dt.timedelta(days=d) for d in range(60, 70, 3)]
     scores = load_settings.compare_features(features, _grid(demand), scored, models=("lightgbm",))
     assert list(scores) == [
@@ -88,9 +87,9 @@ def test_refit_cadence_against_a_drifting_ratio():
         _grid(demand),
         scored,
         models=("lightgbm",),
-        feature_sets={"both (adopted)": FEATURE_COLUMNS},
+        feature_sets={"with_weather (adopted)": FEATURE_COLUMNS},
     )
-    assert scores["lightgbm_every_1"] == pytest.approx(adopted["lightgbm_both (adopted)"])
+    assert scores["lightgbm_every_1"] == pytest.approx(adopted["lightgbm_with_weather (adopted)"])
     assert scores["lightgbm_every_1"] < scores["lightgbm_every_7"] < scores["lightgbm_every_14"]
     with pytest.raises(ValueError, match="28 training days"):
         load_settings.compare_refit(

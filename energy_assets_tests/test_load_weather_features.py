@@ -57,7 +57,7 @@ def test_load_features_carry_the_days_weather_forecast(datasets, code):
     rows = _calendar_rows(code, weather)
     assert rows.height == 24
     assert rows.columns[-len(WEATHER_COLUMNS) :] == WEATHER_COLUMNS
-    assert not set(WEATHER_COLUMNS) & set(FEATURE_COLUMNS)  # stored, not yet learnt from
+    assert set(WEATHER_COLUMNS) <= set(FEATURE_COLUMNS)  # the models learn from them
     assert (rows["available_at_utc"] <= rows["issued_at_utc"]).all()
     assert (rows["issued_at_utc"] == issued_at).all()
     stamp = pl.col("interval_start_utc").cast(pl.Datetime("us", "UTC"))
@@ -86,23 +86,39 @@ def test_a_region_without_a_weather_feed_has_the_columns_null(code):
 
 
 def test_ingest_only_stores_the_load_features_with_the_weather(recordings, datasets, tmp_path):
-    """`energy-assets run --ingest-only` through the graph: raw -> harmonized -> features for
-    PJM, no day-ahead run; the second day's load features carry the GFS forecast of each hour."""
+    """`energy-assets run --ingest-only` through the graph's load slice (`load_ingest_job`, as
+    `benchmark regions` runs it): raw -> harmonized -> features for PJM, no day-ahead run; the
+    second day's load features carry the GFS forecast of each hour, no check warns that the
+    weather is missing."""
     import dagster as dg
 
     from energy_assets.runner import materialize_regions
     from energy_assets.warehouse import Warehouse
 
     first, last = dt.date(2019, 5, 1), dt.date(2019, 5, 2)
+    instance = dg.DagsterInstance.ephemeral()
     outcome = materialize_regions(
         {"PJM": (first, last)},
-        dg.DagsterInstance.ephemeral(),
+        instance,
         tmp_path,
         recordings,
+        load_only=True,
         ingest_only=True,
     )
     assert not outcome.partitions_failed
-    assert outcome.partitions_ok["ingest_job"] == 2
+    assert outcome.partitions_ok["load_ingest_job"] == 2
+    # the one warning: the range's history before the window (D-8.., D-1 of 05-01), not the
+    # weather of the window's own days
+    assert outcome.checks["warned"] == 1 and outcome.checks["failed"] == 0
+    (warning,) = [
+        r.event_log_entry.dagster_event.event_specific_data
+        for r in instance.get_event_records(
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        )
+        if not r.event_log_entry.dagster_event.event_specific_data.passed
+    ]
+    missing = warning.metadata["missing_days"].data
+    assert warning.check_name == "history" and missing["weather"] == ["2019-04-30"]
     assert not outcome.partitions_ok["day_ahead_job"] and not outcome.partitions_ok["report_job"]
     rows = Warehouse(tmp_path / "warehouse").query(
         "select * from features.load_features where market_date = '2019-05-02'"
@@ -110,3 +126,23 @@ def test_ingest_only_stores_the_load_features_with_the_weather(recordings, datas
     assert rows.height == 24
     assert rows["weather_temperature_c"].null_count() == 0
     assert rows["weather_temperature_change_1d_c"].null_count() == 0
+
+
+def test_the_load_slice_ingests_what_the_load_features_read():
+    """`load_ingest_job` (and the raw feeds `benchmark regions` runs before it) builds every
+    harmonized table `features/load_features` reads, the weather included: a table it left
+    out would leave the features' columns null and their `history` check warning."""
+    import dagster as dg
+
+    from energy_assets.benchmarks.regions import LOAD_FEEDS
+    from energy_assets.definitions import defs
+    from energy_assets.harmonize.sources import WEATHER_FEED
+
+    job = defs.resolve_job_def("load_ingest_job")
+    selected = set(job.asset_layer.selected_asset_keys)
+    features = dg.AssetKey(["features", "load_features"])
+    upstream = defs.resolve_asset_graph().get(features).parent_keys
+    assert features in selected
+    assert {k for k in upstream if k.path[0] == "harmonized"} <= selected
+    assert dg.AssetKey(["harmonized", "weather_hourly"]) in upstream
+    assert WEATHER_FEED in LOAD_FEEDS

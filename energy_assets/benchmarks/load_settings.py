@@ -14,8 +14,8 @@ Three comparisons (the third only with `--refit-every`), per region and summed o
    trained on D-56..D-2 of `features/load_features` against `harmonized/grid_hourly` (as the
    graph trains it, P50 only and without the band's calibration) with each set of columns, and
    forecasts D. Scored on D's hours with a demand (coverage 0.9) and an operator forecast; the
-   operator's own forecast is scored on the same hours (`operator`). `with_weather` adds the
-   day-ahead weather columns the features store (`features/weather.py`); a warehouse built
+   operator's own forecast is scored on the same hours (`operator`). `with_weather` (adopted)
+   adds the day-ahead weather columns (`features/weather.py`) to `both`; a warehouse built
    before they were stored lacks them, and the set is named and skipped.
 2. **The ensemble's validation window** (`ENSEMBLE_WINDOWS`): on the graph's stored member
    forecasts (`forecasts/load_day_ahead_lightgbm`, `_mlx`), the ensemble of each day re-learnt
@@ -26,7 +26,8 @@ Three comparisons (the third only with `--refit-every`), per region and summed o
    alone (`operator`, the equal weights' where it has none); scored on every day of the window
    with an hour of demand (coverage 0.9).
 3. **The refit cadence** (`--refit-every`, `compare_refit`): for every `--every`-th day D, each
-   model with the adopted features as trained for D's fit day F (F-56..F-2, the latest F <= D
+   model with the adopted features (those the warehouse has: the weather's are named and left
+   out where it was built before they were stored) as trained for D's fit day F (F-56..F-2, the latest F <= D
    on the graph's grid of fit days, `defs.models.fit_day`) forecasts D; per interval K, each
    model's P50 and the two models' mean (the ensemble's weights are near equal: see the window
    comparison), scored on the same hours for every K.
@@ -52,8 +53,12 @@ import polars as pl
 
 from energy_assets.benchmarks.regions import DEFAULT_REGIONS
 from energy_assets.benchmarks.settings_common import coverage_line, open_warehouse, region_rows
-from energy_assets.features.load import FEATURE_COLUMNS, OPERATOR_ERROR_COLUMNS, RELATIVE_LAGS
-from energy_assets.features.weather import WEATHER_COLUMNS
+from energy_assets.features.load import (
+    FEATURE_COLUMNS,
+    OPERATOR_ERROR_COLUMNS,
+    RELATIVE_LAGS,
+    WITHOUT_WEATHER_COLUMNS,
+)
 from energy_assets.models import load_ensemble
 from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
 from energy_assets.models.training_rows import training_rows
@@ -71,15 +76,17 @@ __all__ = [
 
 TRAINING_DAYS = 56
 _BEFORE = [
-    c for c in FEATURE_COLUMNS if c not in {*OPERATOR_ERROR_COLUMNS, *RELATIVE_LAGS.values()}
+    c
+    for c in WITHOUT_WEATHER_COLUMNS
+    if c not in {*OPERATOR_ERROR_COLUMNS, *RELATIVE_LAGS.values()}
 ]
 FEATURE_SETS: dict[str, list[str]] = {
     "before": _BEFORE,
     "operator_error": [*_BEFORE, *OPERATOR_ERROR_COLUMNS],
     "relative_lags": [*_BEFORE, *RELATIVE_LAGS.values()],
-    "both (adopted)": list(FEATURE_COLUMNS),
-    # the day-ahead weather forecast (stored in features/load_features, not yet adopted)
-    "with_weather": [*FEATURE_COLUMNS, *WEATHER_COLUMNS],
+    "both": list(WITHOUT_WEATHER_COLUMNS),
+    # both, and the day-ahead weather forecast (`features/weather.py`)
+    "with_weather (adopted)": list(FEATURE_COLUMNS),
 }
 ENSEMBLE_WINDOWS: tuple[int, ...] = (14, 21, 28, 42, 56)
 REFIT_EVERY: tuple[int, ...] = (1, 7, 14, 28)
@@ -140,10 +147,11 @@ def compare_refit(
     days: list[dt.date],
     refit_every: tuple[int, ...] = REFIT_EVERY,
     models: tuple[str, ...] = ("lightgbm", "mlx"),
+    columns: list[str] = FEATURE_COLUMNS,
 ) -> dict[str, float]:
     """P50 MAPE (%) of each model refit every K days (`<model>_every_<K>`), and of the two
-    models' mean where both run (`mean_every_<K>`), over `days` (one region), with the adopted
-    features, P50 only. The model of day D is the one trained on F-56..F-2 for its latest fit
+    models' mean where both run (`mean_every_<K>`), over `days` (one region), with `columns`
+    (the adopted features), P50 only. The model of day D is the one trained on F-56..F-2 for its latest fit
     day F <= D, as the graph refits with `ENERGY_ASSETS_REFIT_EVERY_DAYS` (`defs.models.fit_day`);
     each fit day is trained once. Every K is scored on the same hours: a day is skipped when
     one of its fit days has fewer than 28 training days."""
@@ -163,11 +171,9 @@ def compare_refit(
         if (model, fit) not in fitted:
             x, y = x_all.filter(window(fit)), y_all.filter(window(fit))
             fitted[model, fit] = (
-                train_quantile_forecaster(
-                    x, y, FEATURE_COLUMNS, quantiles=(0.5,), calibration_days=0
-                )
+                train_quantile_forecaster(x, y, columns, quantiles=(0.5,), calibration_days=0)
                 if model == "lightgbm"
-                else train_load_mlx(x, y, FEATURE_COLUMNS)
+                else train_load_mlx(x, y, columns)
             )
         return fitted[model, fit]
 
@@ -324,7 +330,16 @@ def run(args: argparse.Namespace) -> int:
             scores = compare_features(features, grid, every_day[:: args.every], models, sets)
             parts.append(("features", scores))
         if refit_every:
-            scores = compare_refit(features, grid, every_day[:: args.every], refit_every, models)
+            columns = [c for c in FEATURE_COLUMNS if c in features.columns]
+            if len(columns) < len(FEATURE_COLUMNS):
+                print(
+                    f"{region:<6} features/load_features has no column"
+                    f" {', '.join(c for c in FEATURE_COLUMNS if c not in columns)} (built before"
+                    " they were added): the refit compared without them"
+                )
+            scores = compare_refit(
+                features, grid, every_day[:: args.every], refit_every, models, columns
+            )
             parts.append(("refit", scores))
         if not args.skip_ensemble:
             members = [

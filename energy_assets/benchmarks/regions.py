@@ -3,7 +3,8 @@ own day-ahead forecast, through the graph.
 
 For each region, the graph's own jobs run over the window in replay (offline) mode, as
 `energy-assets run` does: each raw feed's job (EIA-930 demand and forecast; CAISO's Today's Outlook
-for CAISO's days from 2019), `load_ingest_job`, then `load_day_ahead_job` (the load models,
+for CAISO's days from 2019; the GFS weather forecasts where they serve the region-day),
+`load_ingest_job`, then `load_day_ahead_job` (the load models,
 forecasts and scores) from `--start` on, with `--history-days` of history ingested before it. The scores
 are `evaluation/load_forecast_score` (every forecaster on the same hours); the table shows, per
 region, our ensemble's MAPE beside the operator's day-ahead forecast (EIA-930 DF) on those hours,
@@ -51,7 +52,9 @@ PUBLISHED_DACF_MAPE_PCT = {"CAISO": 7.41, "PJM": 3.30, "ERCOT": 8.05, "ISONE": 4
 DEFAULT_REGIONS = tuple(PUBLISHED_OPERATOR_MAPE_PCT)
 # the regions with a fuel mix in the offline EIA-930 carbon history (2019-01..2021-06)
 DEFAULT_CARBON_REGIONS = ("CAISO", "PJM", "ERCOT", "ISONE", "MISO")
-LOAD_FEEDS = frozenset({"region_data", "demand", "fuel_mix"})
+# the load slice's raw feeds: the grid, the operator's forecast and the weather the load
+# features learn from (GFS regional forecasts offline, for five regions from 2019)
+LOAD_FEEDS = frozenset({"region_data", "demand", "fuel_mix", "weather_forecast"})
 CARBON_FEEDS = frozenset({"fuel_type", "weather_forecast"})
 # Settings of the carbon slice, chosen on 2020-07..12 with training on earlier days only (the
 # README says how; `benchmark carbon-settings --training-days N --refit-every K`): two years of

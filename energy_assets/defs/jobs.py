@@ -129,10 +129,13 @@ def _keys(*paths: str) -> dg.AssetSelection:
 load_ingest_job = dg.define_asset_job(
     "load_ingest_job",
     selection=_keys(
-        "harmonized/grid_hourly", "harmonized/operator_load_forecast", "features/load_features"
+        "harmonized/grid_hourly",
+        "harmonized/operator_load_forecast",
+        "harmonized/weather_hourly",
+        "features/load_features",
     ),
-    description="Harmonize the grid and the operator's forecast, build the load features, for"
-    " one region-day (the load slice of ingest_job).",
+    description="Harmonize the grid, the operator's forecast and the weather, build the load"
+    " features, for one region-day (the load slice of ingest_job).",
 )
 carbon_ingest_job = dg.define_asset_job(
     "carbon_ingest_job",

@@ -42,9 +42,10 @@ Features (units: MW for load, local clock for calendar):
   (`benchmarks/load_settings.py`) and the README gives the figures;
 - the day-ahead weather forecast of the hour and its change from D-1's (`WEATHER_COLUMNS`,
   `features/weather.py`: temperature, dew point, wind, shortwave radiation, precipitation; null
-  where the region has no weather feed that day). Stored with the features, not yet among the
-  models' `FEATURE_COLUMNS`: `benchmark load-settings` compares them (`with_weather`), and the
-  README says where that stands.
+  where the region has no weather feed that day: the models learn around a missing input, see
+  `models/load_mlx.py`). Adopted after the comparison `benchmark load-settings` reruns
+  (`with_weather`) on CAISO's 2019-07..12 and five regions' 2019-03..06; the README gives the
+  figures.
 
 Hours whose `demand_coverage` is below `min_coverage` (default 0.5, i.e. fewer than half of the
 5-minute readings were present) are treated as missing.
@@ -75,6 +76,7 @@ __all__ = [
     "same_hour_on",
     "stamp_availability",
     "usable_history",
+    "WITHOUT_WEATHER_COLUMNS",
 ]
 
 HOUR = timedelta(hours=1)
@@ -124,13 +126,15 @@ RELATIVE_LAGS: dict[str, str] = {
     "mean_7d_same_hour_mw": "mean_7d_same_hour_to_operator_ratio",
 }
 
-FEATURE_COLUMNS: list[str] = [
+# the columns before the weather was adopted (`benchmark load-settings`' `both` set)
+WITHOUT_WEATHER_COLUMNS: list[str] = [
     *CALENDAR_COLUMNS,
     *LAG_COLUMNS,
     "operator_forecast_mw",
     *OPERATOR_ERROR_COLUMNS,
     *RELATIVE_LAGS.values(),
 ]
+FEATURE_COLUMNS: list[str] = [*WITHOUT_WEATHER_COLUMNS, *WEATHER_COLUMNS]
 
 # The same-hour lags by how many days back they look.
 _LAG_DAYS = {"lag_2d_mw": 2, "lag_3d_mw": 3, "lag_7d_mw": 7}
@@ -418,9 +422,7 @@ def build_load_features(
     rows = with_weather(rows, weather)
 
     rows = stamp_availability(rows, avail_cols, f"feature rows for {region} {market_day}")
-    return rows.sort("interval_start_utc").select(
-        *IDENTIFIER_COLUMNS, *FEATURE_COLUMNS, *WEATHER_COLUMNS
-    )
+    return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS)
 
 
 def _join_operator_error(
