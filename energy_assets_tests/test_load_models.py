@@ -85,6 +85,39 @@ def test_mlx_artifact_roundtrip_and_sha256(trained, tmp_path):
     assert not list(path.parent.glob("*.tmp"))  # written atomically, nothing left behind
 
 
+def test_mlx_learns_only_from_columns_known_in_half_its_rows():
+    """A feed that begins inside the training window (the weather of a region's first weeks
+    with it): a column known in under half the rows is left out of the fit, so its values at
+    the forecast cannot reach the network unscaled; one known in more is scaled by its known
+    values, not by its mean-filled column."""
+    frame, target = synthetic()
+    rng = np.random.default_rng(11)
+    day = np.arange(frame.height) // 24
+    late = np.where(day >= 25, 500 + 200 * rng.random(frame.height), np.nan)  # 10 of 35 days
+    most = np.where(day >= 10, 20 + 5 * rng.normal(size=frame.height), np.nan)  # 25 of 35
+    frame = frame.with_columns(
+        weather_shortwave_radiation_w_per_m2=pl.Series(late).fill_nan(None),
+        weather_temperature_c=pl.Series(most).fill_nan(None),
+    )
+    columns = [*FEATURES, "weather_shortwave_radiation_w_per_m2", "weather_temperature_c"]
+    train = frame["market_date"] < FIRST_DAY + dt.timedelta(days=DAYS - 7)
+    model = train_load_mlx(frame.filter(train), target.filter(train), columns)
+    assert model.feature_columns == [*FEATURES, "weather_temperature_c"]
+    known = frame.filter(train)["weather_temperature_c"].drop_nulls().to_numpy()
+    scaler = model.forecaster
+    assert scaler.x_mean[-1] == pytest.approx(known.mean())
+    assert scaler.x_std[-1] == pytest.approx(known.std())  # not the filled column's smaller one
+    test = frame.filter(~train)
+    brighter = test.with_columns(pl.col("weather_shortwave_radiation_w_per_m2") * 100)
+    assert predict_load_mlx(model, brighter).equals(predict_load_mlx(model, test))
+    actual = target.filter(~train).to_numpy()
+    p50 = predict_load_mlx(model, test)["p50"].to_numpy()
+    operator = test["operator_forecast_mw"].to_numpy()
+    assert np.mean(np.abs(p50 - actual) / actual) < 1.5 * np.mean(
+        np.abs(operator - actual) / actual
+    )
+
+
 def test_mlx_needs_a_target():
     frame, target = synthetic()
     with pytest.raises(ValueError, match="no rows"):

@@ -132,14 +132,23 @@ class MLXForecaster:
         epochs: int | None = None,
         warm_start: bool = False,
         learning_rate: float | None = None,
+        x_scale: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> MLXForecaster:
-        """Train on X (n, inputs) -> Y (n, outputs); `warm_start` continues the current model."""
+        """Train on X (n, inputs) -> Y (n, outputs); `warm_start` continues the current model.
+        `x_scale` (mean, std per input) replaces the inputs' own on a new fit: for inputs
+        whose missing values were filled, the statistics of the known values (a column filled
+        with its mean has a smaller spread than its values, and would magnify them)."""
         import mlx.core as mx
 
         X, Y = self._check_xy(X, Y)
         cfg = self.config
         if not (warm_start and self.is_fitted):
             self._init(X, Y)
+            if x_scale is not None:
+                mean, std = (np.asarray(v, dtype=np.float64) for v in x_scale)
+                if mean.shape != (X.shape[1],) or std.shape != (X.shape[1],):
+                    raise ValueError(f"x_scale for {X.shape[1]} inputs expected")
+                self.x_mean, self.x_std = mean, np.where(std > 1e-12, std, 1.0)
         elif X.shape[1] != self.n_inputs or Y.shape[1] != self.n_outputs:
             raise ValueError(
                 f"warm start with {X.shape[1]} inputs / {Y.shape[1]} outputs; the model has"
