@@ -27,10 +27,10 @@ Three comparisons (the third only with `--refit-every`), per region and summed o
    with an hour of demand (coverage 0.9).
 3. **The refit cadence** (`--refit-every`, `compare_refit`): for every `--every`-th day D, each
    model with the adopted features (those the warehouse has: the weather's are named and left
-   out where it was built before they were stored) as trained for D's fit day F (F-56..F-2, the latest F <= D
-   on the graph's grid of fit days, `defs.models.fit_day`) forecasts D; per interval K, each
-   model's P50 and the two models' mean (the ensemble's weights are near equal: see the window
-   comparison), scored on the same hours for every K.
+   out where it was built before they were stored) as trained for D's fit day F (F-56..F-2,
+   the latest F <= D on the graph's grid of fit days, `defs.models.fit_day`) forecasts D; per
+   interval K, each model's P50 and the two models' mean (the ensemble's weights are near
+   equal: see the window comparison), scored on the same hours for every K.
 
 Each region's table lines are preceded by how many of the window's days each table read has
 (`benchmarks/settings_common.py`), naming the missing ones (not scored).

@@ -44,8 +44,8 @@ Features (units: MW for load, local clock for calendar):
   `features/weather.py`: temperature, dew point, wind, shortwave radiation, precipitation; null
   where the region has no weather feed that day: the models learn around a missing input, see
   `models/load_mlx.py`). Adopted after the comparison `benchmark load-settings` reruns
-  (`with_weather`) on CAISO's 2019-07..12 and five regions' 2019-03..06; the README gives the
-  figures.
+  (`with_weather`) on CAISO's 2019-07..12, with 2020 held out (no weather before 2019
+  offline); the README gives the figures.
 
 Hours whose `demand_coverage` is below `min_coverage` (default 0.5, i.e. fewer than half of the
 5-minute readings were present) are treated as missing.
