@@ -67,6 +67,7 @@ from energy_assets.features.weather import WEATHER_COLUMNS, with_weather
 __all__ = [
     "FEATURE_COLUMNS",
     "IDENTIFIER_COLUMNS",
+    "WITHOUT_WEATHER_COLUMNS",
     "build_load_features",
     "forecast_issue_time",
     "join_same_hour_lags",
@@ -76,7 +77,6 @@ __all__ = [
     "same_hour_on",
     "stamp_availability",
     "usable_history",
-    "WITHOUT_WEATHER_COLUMNS",
 ]
 
 HOUR = timedelta(hours=1)
