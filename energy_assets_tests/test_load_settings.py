@@ -11,6 +11,7 @@ import pytest
 
 from energy_assets.benchmarks import load_settings
 from energy_assets.features.load import FEATURE_COLUMNS
+from energy_assets.models.quantile_lgbm import LOAD_PARAMS
 
 FIRST = dt.date(2017, 1, 1)
 DAYS = 70
@@ -95,6 +96,51 @@ def test_refit_cadence_against_a_drifting_ratio():
         load_settings.compare_refit(
             features, _grid(demand), [FIRST], refit_every=(1,), models=("lightgbm",)
         )
+
+
+def test_fit_cost_settings_on_the_same_hours_as_the_feature_comparison():
+    """LightGBM with the adopted bins (`LOAD_PARAMS`) is the feature comparison's adopted set,
+    fit for fit; every setting is scored on the same hours and costs some CPU."""
+    rng = np.random.default_rng(11)
+    hours, days, stamps = _hours()
+    demand = 6000 + 800 * np.sin(2 * np.pi * (hours % 24) / 24) + rng.normal(0, 100, hours.size)
+    operator = demand * rng.normal(1.0, 0.03, hours.size)
+    features = _features(rng, operator, FEATURE_COLUMNS)
+    scored = [FIRST + dt.timedelta(days=d) for d in range(60, 70, 3)]
+    settings = {k: v for k, v in load_settings.FIT_COST_SETTINGS.items() if v[0] == "lightgbm"}
+    mape, cpu = load_settings.compare_fit_cost(features, _grid(demand), scored, settings)
+    assert (
+        list(mape)
+        == list(cpu)
+        == ["lightgbm_max_bin_255", "lightgbm_max_bin_127", "lightgbm_max_bin_63"]
+    )
+    adopted = load_settings.compare_features(
+        features,
+        _grid(demand),
+        scored,
+        models=("lightgbm",),
+        feature_sets={"with_weather (adopted)": FEATURE_COLUMNS},
+    )
+    chosen = f"lightgbm_max_bin_{LOAD_PARAMS['max_bin']}"
+    assert mape[chosen] == pytest.approx(adopted["lightgbm_with_weather (adopted)"])
+    assert mape["lightgbm_max_bin_255"] != pytest.approx(mape[chosen])
+    assert all(0 < v < 10 for v in mape.values()) and all(s > 0 for s in cpu.values())
+    with pytest.raises(ValueError, match="28 training days"):
+        load_settings.compare_fit_cost(features, _grid(demand), [FIRST], settings)
+
+
+def test_the_cheapest_setting_within_the_tolerance_of_each_model():
+    totals = {
+        "lightgbm_a": 17.40,
+        "lightgbm_b": 17.44,
+        "lightgbm_c": 17.60,
+        "mlx_a": 16.8,
+        "mlx_b": 16.9,
+    }
+    cpu = {"lightgbm_a": 0.5, "lightgbm_b": 0.4, "lightgbm_c": 0.1, "mlx_a": 0.3, "mlx_b": 0.2}
+    # 17.44 is within 0.3 % of 17.40, 17.60 is not; 16.9 is 0.6 % above 16.8
+    assert load_settings.cheapest_within(totals, cpu) == "lightgbm_b,mlx_a"
+    assert load_settings.cheapest_within(totals, cpu, tolerance=0.02) == "lightgbm_c,mlx_b"
 
 
 def test_ensemble_windows_follow_the_better_member():

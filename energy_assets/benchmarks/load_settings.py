@@ -5,10 +5,10 @@ ensemble's validation window, on the graph's own tables of a load backfill of ea
         --load-work DIR                                                  # the warehouse
     uv run energy-assets benchmark load-settings --work DIR [--start 2016-07-01] [--end 2017-06-30]
         [--region CAISO ...] [--every 3] [--models lightgbm,mlx] [--skip-features] [--skip-ensemble]
-        [--refit-every 1,7,14,28]
+        [--refit-every 1,7,14,28] [--fit-cost]
 
-Three comparisons (the third only with `--refit-every`), per region and summed over the regions
-(P50 MAPE, %):
+Four comparisons (the third only with `--refit-every`, the fourth only with `--fit-cost`), per
+region and summed over the regions (P50 MAPE, %):
 
 1. **Feature sets** (`FEATURE_SETS`): for every `--every`-th day D of the window, each model is
    trained on D-56..D-2 of `features/load_features` against `harmonized/grid_hourly` (as the
@@ -32,11 +32,21 @@ Three comparisons (the third only with `--refit-every`), per region and summed o
    interval K, each model's P50 and the two models' mean (the ensemble's weights are near
    equal: see the window comparison), scored on the same hours for every K.
 
+4. **The fit's cost** (`--fit-cost`, `compare_fit_cost`, `FIT_COST_SETTINGS`): for every
+   `--every`-th day D, each model trained on D-56..D-2 with the adopted features (those the
+   warehouse has) and each setting that sets the cost of a fit (LightGBM's histogram bins,
+   `max_bin`; MLX's epochs), P50 only, forecasts D; beside each setting's P50 MAPE, the CPU
+   seconds of its mean fit. Per model, the cheapest setting whose summed MAPE is within
+   `FIT_COST_TOLERANCE` (0.3 %) of that model's lowest is `cost_best` (the load half of
+   `benchmark regions` trains both models every day of every region: their fits are most of
+   its time). The feature and refit comparisons train LightGBM with the adopted bins
+   (`quantile_lgbm.LOAD_PARAMS`), as the graph does.
+
 Each region's table lines are preceded by how many of the window's days each table read has
 (`benchmarks/settings_common.py`), naming the missing ones (not scored).
 
 The last line: `load_settings features_best=<set> ensemble_best=<window>
-refit_best=<mean_every_K> regions=<n> window=<start>..<end>` (`-` for a comparison not run).
+refit_best=<mean_every_K> cost_best=<setting>[,<setting>] regions=<n> window=<start>..<end>` (`-` for a comparison not run).
 These are the comparisons `features/load.py`, `models/load_ensemble.py` and the load half of
 `benchmark regions` (its refit) record (2016-07..2017-06, before the window it scores).
 """
@@ -46,7 +56,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -60,15 +72,22 @@ from energy_assets.features.load import (
     WITHOUT_WEATHER_COLUMNS,
 )
 from energy_assets.models import load_ensemble
-from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
+from energy_assets.models.quantile_lgbm import (
+    LOAD_PARAMS,
+    predict_quantiles,
+    train_quantile_forecaster,
+)
 from energy_assets.models.training_rows import training_rows
 from energy_assets.partitions import RegionDay
 
 __all__ = [
     "ENSEMBLE_WINDOWS",
     "FEATURE_SETS",
+    "FIT_COST_SETTINGS",
     "REFIT_EVERY",
+    "cheapest_within",
     "compare_features",
+    "compare_fit_cost",
     "compare_refit",
     "compare_windows",
     "run",
@@ -90,6 +109,19 @@ FEATURE_SETS: dict[str, list[str]] = {
 }
 ENSEMBLE_WINDOWS: tuple[int, ...] = (14, 21, 28, 42, 56)
 REFIT_EVERY: tuple[int, ...] = (1, 7, 14, 28)
+# (model, overrides): LightGBM parameters over `quantile_lgbm.DEFAULT_PARAMS` (255 bins is
+# LightGBM's default), MLX config fields over `load_mlx.DEFAULT_CONFIG`
+FIT_COST_SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "lightgbm_max_bin_255": ("lightgbm", {"max_bin": 255}),
+    "lightgbm_max_bin_127": ("lightgbm", {"max_bin": 127}),
+    "lightgbm_max_bin_63": ("lightgbm", {"max_bin": 63}),
+    "mlx_epochs_30": ("mlx", {"epochs": 30}),
+    "mlx_epochs_20": ("mlx", {"epochs": 20}),
+}
+# the share of a model's lowest summed P50 MAPE that a cheaper setting may give away: 0.3 %,
+# about 0.05 points of the eight regions' sum of 17.4 (relative, so that it does not loosen
+# when fewer regions are compared)
+FIT_COST_TOLERANCE = 0.003
 EQUAL = "equal_weights"
 OPERATOR = "operator"
 WITH_OPERATOR = "_with_operator"
@@ -125,7 +157,7 @@ def compare_features(
         for name, columns in feature_sets.items():
             if "lightgbm" in models:
                 model = train_quantile_forecaster(
-                    x, y, columns, quantiles=(0.5,), calibration_days=0
+                    x, y, columns, LOAD_PARAMS, quantiles=(0.5,), calibration_days=0
                 )
                 forecasts[f"lightgbm_{name}"].append(
                     predict_quantiles(model, rows)["p50"].to_numpy()
@@ -171,7 +203,9 @@ def compare_refit(
         if (model, fit) not in fitted:
             x, y = x_all.filter(window(fit)), y_all.filter(window(fit))
             fitted[model, fit] = (
-                train_quantile_forecaster(x, y, columns, quantiles=(0.5,), calibration_days=0)
+                train_quantile_forecaster(
+                    x, y, columns, LOAD_PARAMS, quantiles=(0.5,), calibration_days=0
+                )
                 if model == "lightgbm"
                 else train_load_mlx(x, y, columns)
             )
@@ -208,6 +242,63 @@ def compare_refit(
         raise ValueError("no day of the window has features, demand and 28 training days")
     actual = np.concatenate(truth)
     return {k: _mape(np.concatenate(v), actual) for k, v in forecasts.items()}
+
+
+def compare_fit_cost(
+    features: pl.DataFrame,
+    grid: pl.DataFrame,
+    days: list[dt.date],
+    settings: dict[str, tuple[str, dict[str, Any]]] = FIT_COST_SETTINGS,
+    columns: list[str] = FEATURE_COLUMNS,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """P50 MAPE (%) of each setting of `settings` over `days` (one region), and the CPU seconds
+    of its mean fit (`time.process_time`, this process: LightGBM's threads included). Each
+    model is trained on D-56..D-2 with `columns`, P50 only, as `compare_features` trains."""
+    from energy_assets.models.load_mlx import DEFAULT_CONFIG, predict_load_mlx, train_load_mlx
+
+    x_all, y_all = training_rows(features, grid)
+    forecasts: dict[str, list[np.ndarray]] = {name: [] for name in settings}
+    cpu: dict[str, float] = dict.fromkeys(settings, 0.0)
+    truth = []
+    for day in days:
+        test = (x_all["market_date"] == day) & x_all["operator_forecast_mw"].is_not_null()
+        train = x_all["market_date"].is_between(
+            day - dt.timedelta(days=TRAINING_DAYS), day - dt.timedelta(days=2)
+        )
+        if not test.any() or x_all.filter(train)["market_date"].n_unique() < TRAINING_DAYS // 2:
+            continue
+        x, y, rows = x_all.filter(train), y_all.filter(train), x_all.filter(test)
+        truth.append(y_all.filter(test).to_numpy())
+        for name, (model, overrides) in settings.items():
+            began = time.process_time()
+            if model == "lightgbm":
+                fitted = train_quantile_forecaster(
+                    x, y, columns, params=overrides, quantiles=(0.5,), calibration_days=0
+                )
+                cpu[name] += time.process_time() - began
+                forecasts[name].append(predict_quantiles(fitted, rows)["p50"].to_numpy())
+            else:
+                fitted = train_load_mlx(x, y, columns, replace(DEFAULT_CONFIG, **overrides))
+                cpu[name] += time.process_time() - began
+                forecasts[name].append(predict_load_mlx(fitted, rows)["p50"].to_numpy())
+    if not truth:
+        raise ValueError("no day of the window has features, demand and 28 training days")
+    actual = np.concatenate(truth)
+    mape = {k: _mape(np.concatenate(v), actual) for k, v in forecasts.items()}
+    return mape, {k: v / len(truth) for k, v in cpu.items()}
+
+
+def cheapest_within(
+    totals: dict[str, float], cpu: dict[str, float], tolerance: float = FIT_COST_TOLERANCE
+) -> str:
+    """Per model (the name's part before `_`), the cheapest setting whose summed MAPE is at
+    most `1 + tolerance` times that model's lowest; comma-joined, in the order of `totals`."""
+    chosen = []
+    for model in dict.fromkeys(name.split("_")[0] for name in totals):
+        own = {k: v for k, v in totals.items() if k.split("_")[0] == model}
+        near = [k for k, v in own.items() if v <= min(own.values()) * (1 + tolerance)]
+        chosen.append(min(near, key=lambda k: cpu[k]))
+    return ",".join(chosen)
 
 
 def compare_windows(
@@ -293,6 +384,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-features", action="store_true")
     parser.add_argument("--skip-ensemble", action="store_true")
     parser.add_argument(
+        "--fit-cost",
+        action="store_true",
+        help="compare the settings that set a fit's cost (FIT_COST_SETTINGS), every --every-th day",
+    )
+    parser.add_argument(
         "--refit-every",
         default=None,
         help="comma-separated refit intervals in days to compare, every --every-th day"
@@ -310,13 +406,14 @@ def run(args: argparse.Namespace) -> int:
     every_day = [args.start + dt.timedelta(days=k) for k in range((args.end - args.start).days + 1)]
     print(f"load settings {args.start}..{args.end}, {', '.join(regions)}; P50 MAPE %", flush=True)
     began = time.perf_counter()
-    totals: dict[str, dict[str, float]] = {"features": {}, "ensemble": {}, "refit": {}}
+    totals: dict[str, dict[str, float]] = {"features": {}, "ensemble": {}, "refit": {}, "cost": {}}
+    cost_cpu: dict[str, list[float]] = {}
     refit_every = tuple(int(k) for k in args.refit_every.split(",")) if args.refit_every else ()
     for region in regions:
         grid = region_rows(warehouse, "harmonized/grid_hourly", region, command)
         parts = []
         features = pl.DataFrame()
-        if not args.skip_features or refit_every:
+        if not args.skip_features or refit_every or args.fit_cost:
             features = region_rows(warehouse, "features/load_features", region, command)
             print(coverage_line(region, "features/load_features", features, every_day))
         if not args.skip_features:
@@ -329,18 +426,27 @@ def run(args: argparse.Namespace) -> int:
                 )
             scores = compare_features(features, grid, every_day[:: args.every], models, sets)
             parts.append(("features", scores))
+        columns = [c for c in FEATURE_COLUMNS if c in features.columns]
+        if (refit_every or args.fit_cost) and len(columns) < len(FEATURE_COLUMNS):
+            print(
+                f"{region:<6} features/load_features has no column"
+                f" {', '.join(c for c in FEATURE_COLUMNS if c not in columns)} (built before"
+                " they were added): the refit and the fit's cost compared without them"
+            )
         if refit_every:
-            columns = [c for c in FEATURE_COLUMNS if c in features.columns]
-            if len(columns) < len(FEATURE_COLUMNS):
-                print(
-                    f"{region:<6} features/load_features has no column"
-                    f" {', '.join(c for c in FEATURE_COLUMNS if c not in columns)} (built before"
-                    " they were added): the refit compared without them"
-                )
             scores = compare_refit(
                 features, grid, every_day[:: args.every], refit_every, models, columns
             )
             parts.append(("refit", scores))
+        if args.fit_cost:
+            settings = {k: v for k, v in FIT_COST_SETTINGS.items() if v[0] in models}
+            scores, cpu = compare_fit_cost(
+                features, grid, every_day[:: args.every], settings, columns
+            )
+            for name, seconds in cpu.items():
+                print(f"{region:<6} cost      {name:<28} {seconds:6.3f} s CPU per fit")
+                cost_cpu.setdefault(name, []).append(seconds)
+            parts.append(("cost", scores))
         if not args.skip_ensemble:
             members = [
                 region_rows(warehouse, f"forecasts/load_day_ahead_{m}", region, command)
@@ -362,12 +468,19 @@ def run(args: argparse.Namespace) -> int:
         for name, total in scores.items():
             print(f"{'sum':<6} {part:<9} {name:<28} {total:6.2f}")
         candidates = {k: v for k, v in scores.items() if k != OPERATOR}
+        if part == "cost":
+            cpu = {k: float(np.mean(v)) for k, v in cost_cpu.items()}
+            for name, seconds in cpu.items():
+                print(f"{'mean':<6} cost      {name:<28} {seconds:6.3f} s CPU per fit")
+            best[part] = cheapest_within(candidates, cpu) if candidates else "-"
+            continue
         if part == "refit" and any(k.startswith("mean_") for k in candidates):
             candidates = {k: v for k, v in candidates.items() if k.startswith("mean_")}
         best[part] = min(candidates, key=candidates.get).split(" ")[0] if candidates else "-"
     print(f"({time.perf_counter() - began:.0f} s)")
     print(
         f"load_settings features_best={best['features']} ensemble_best={best['ensemble']}"
-        f" refit_best={best['refit']} regions={len(regions)} window={args.start}..{args.end}"
+        f" refit_best={best['refit']} cost_best={best['cost']} regions={len(regions)}"
+        f" window={args.start}..{args.end}"
     )
     return 0

@@ -63,6 +63,7 @@ from energy_assets.models.carbon_lgbm import (
 )
 from energy_assets.models.load_mlx import save_load_mlx, train_load_mlx
 from energy_assets.models.quantile_lgbm import (
+    LOAD_PARAMS,
     QuantileForecaster,
     save_model_atomic,
     train_quantile_forecaster,
@@ -258,7 +259,11 @@ def load_lightgbm(
         context, model_store, warehouse, _LOAD_FEATURES, _GRID
     )
     path = _artifact(model_store, "load_lightgbm", fit, ".json")
-    model = None if _reuse(path, rd, fit) else train_quantile_forecaster(x, y, FEATURE_COLUMNS)
+    model = (
+        None
+        if _reuse(path, rd, fit)
+        else train_quantile_forecaster(x, y, FEATURE_COLUMNS, params=LOAD_PARAMS)
+    )
     yield from _lightgbm_output(context, path, rd, fit, model, x, days)
     yield history
 
