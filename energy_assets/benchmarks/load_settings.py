@@ -131,6 +131,24 @@ def _mape(forecast: np.ndarray, actual: np.ndarray) -> float:
     return float(100 * np.mean(np.abs(forecast - actual) / actual))
 
 
+def _scored_days(x_all: pl.DataFrame, y_all: pl.Series, days: list[dt.date]):
+    """For each of `days` with an operator forecast and at least 28 training days: its training
+    rows D-56..D-2 (features, demand), its scored feature rows and their demand."""
+    for day in days:
+        test = (x_all["market_date"] == day) & x_all["operator_forecast_mw"].is_not_null()
+        train = x_all["market_date"].is_between(
+            day - dt.timedelta(days=TRAINING_DAYS), day - dt.timedelta(days=2)
+        )
+        if not test.any() or x_all.filter(train)["market_date"].n_unique() < TRAINING_DAYS // 2:
+            continue
+        yield (
+            x_all.filter(train),
+            y_all.filter(train),
+            x_all.filter(test),
+            y_all.filter(test).to_numpy(),
+        )
+
+
 def compare_features(
     features: pl.DataFrame,
     grid: pl.DataFrame,
@@ -144,15 +162,8 @@ def compare_features(
         f"{m}_{s}": [] for m in models for s in feature_sets
     } | {OPERATOR: []}
     truth = []
-    for day in days:
-        test = (x_all["market_date"] == day) & x_all["operator_forecast_mw"].is_not_null()
-        train = x_all["market_date"].is_between(
-            day - dt.timedelta(days=TRAINING_DAYS), day - dt.timedelta(days=2)
-        )
-        if not test.any() or x_all.filter(train)["market_date"].n_unique() < TRAINING_DAYS // 2:
-            continue
-        x, y, rows = x_all.filter(train), y_all.filter(train), x_all.filter(test)
-        truth.append(y_all.filter(test).to_numpy())
+    for x, y, rows, actual in _scored_days(x_all, y_all, days):
+        truth.append(actual)
         forecasts[OPERATOR].append(rows["operator_forecast_mw"].to_numpy())
         for name, columns in feature_sets.items():
             if "lightgbm" in models:
@@ -260,15 +271,8 @@ def compare_fit_cost(
     forecasts: dict[str, list[np.ndarray]] = {name: [] for name in settings}
     cpu: dict[str, float] = dict.fromkeys(settings, 0.0)
     truth = []
-    for day in days:
-        test = (x_all["market_date"] == day) & x_all["operator_forecast_mw"].is_not_null()
-        train = x_all["market_date"].is_between(
-            day - dt.timedelta(days=TRAINING_DAYS), day - dt.timedelta(days=2)
-        )
-        if not test.any() or x_all.filter(train)["market_date"].n_unique() < TRAINING_DAYS // 2:
-            continue
-        x, y, rows = x_all.filter(train), y_all.filter(train), x_all.filter(test)
-        truth.append(y_all.filter(test).to_numpy())
+    for x, y, rows, actual in _scored_days(x_all, y_all, days):
+        truth.append(actual)
         for name, (model, overrides) in settings.items():
             began = time.process_time()
             if model == "lightgbm":
