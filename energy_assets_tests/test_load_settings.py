@@ -11,6 +11,7 @@ import pytest
 
 from energy_assets.benchmarks import load_settings
 from energy_assets.features.load import FEATURE_COLUMNS
+from energy_assets.models.load_mlx import DEFAULT_CONFIG
 from energy_assets.models.quantile_lgbm import LOAD_PARAMS
 
 FIRST = dt.date(2017, 1, 1)
@@ -127,6 +128,10 @@ def test_fit_cost_settings_on_the_same_hours_as_the_feature_comparison():
     assert all(0 < v < 10 for v in mape.values()) and all(s > 0 for s in cpu.values())
     with pytest.raises(ValueError, match="28 training days"):
         load_settings.compare_fit_cost(features, _grid(demand), [FIRST], settings)
+    # the settings the graph trains with are among those compared
+    compared = list(load_settings.FIT_COST_SETTINGS.values())
+    assert ("lightgbm", LOAD_PARAMS) in compared
+    assert ("mlx", {"epochs": DEFAULT_CONFIG.epochs}) in compared
 
 
 def test_the_cheapest_setting_within_the_tolerance_of_each_model():

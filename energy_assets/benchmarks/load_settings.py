@@ -46,9 +46,11 @@ Each region's table lines are preceded by how many of the window's days each tab
 (`benchmarks/settings_common.py`), naming the missing ones (not scored).
 
 The last line: `load_settings features_best=<set> ensemble_best=<window>
-refit_best=<mean_every_K> cost_best=<setting>[,<setting>] regions=<n> window=<start>..<end>` (`-` for a comparison not run).
-These are the comparisons `features/load.py`, `models/load_ensemble.py` and the load half of
-`benchmark regions` (its refit) record (2016-07..2017-06, before the window it scores).
+refit_best=<mean_every_K> cost_best=<setting>[,<setting>] regions=<n> window=<start>..<end>`
+(`-` for a comparison not run). These are the comparisons `features/load.py`,
+`models/load_ensemble.py`, the load half of `benchmark regions` (its refit),
+`quantile_lgbm.LOAD_PARAMS` and `load_mlx.DEFAULT_CONFIG` (the fit's cost) record
+(2016-07..2017-06, before the window it scores).
 """
 
 from __future__ import annotations
