@@ -65,6 +65,7 @@ class Candidate:
     rule: str = "first"
 
 
+ADOPTED = " (adopted)"
 # the larger trees as first compared (300 rounds at the default learning rate 0.05)
 _LARGER = {"num_leaves": 15, "min_data_in_leaf": 40, "max_bin": 63}
 CANDIDATES: tuple[Candidate, ...] = (
@@ -77,21 +78,24 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate(
         "ratio_mean_200_rounds", {**_LARGER, "learning_rate": 0.075}, 200, "ratio", (0, 1), "mean"
     ),
-    # what the models use: one ratio model per baseline, averaged, each with 100 rounds at 0.15
-    # (the training time of one model of 200 rounds)
-    Candidate(
-        "each_baseline_100_rounds (adopted)",
-        CARBON_PARAMS,
-        CARBON_NUM_BOOST_ROUND,
-        "ratio",
-        (0, 1),
-        CARBON_BASELINE_RULE,
+    # one ratio model per baseline, averaged: each with 100 rounds at 0.15 (the models until
+    # 2026-11-30: the training time of one model of 200 rounds), 150 at 0.1, 200 at 0.075 (what
+    # the models use), 300 at 0.05
+    *(
+        Candidate(
+            f"each_baseline_{rounds}_rounds{ADOPTED if rounds == CARBON_NUM_BOOST_ROUND else ''}",
+            {**CARBON_PARAMS, "learning_rate": rate},
+            rounds,
+            "ratio",
+            (0, 1),
+            CARBON_BASELINE_RULE,
+        )
+        for rounds, rate in ((100, 0.15), (150, 0.1), (200, 0.075), (300, 0.05))
     ),
 )
 # the two single-baseline ratio models, averaged (two boosters per fit)
 PAIR = ("larger_trees_ratio_lag_1d", "larger_trees_ratio_last_known")
 PAIR_NAME = "mean_of_the_two_ratio_models"
-ADOPTED = " (adopted)"
 
 _TABLES = {"utc": "carbon_features_utc", "market": "carbon_features"}
 _TARGETS = {"direct": "carbon_direct_gco2_per_kwh", "lifecycle": "carbon_gco2_per_kwh"}
