@@ -12,7 +12,7 @@ import pytest
 from energy_assets.benchmarks import load_settings
 from energy_assets.features.load import FEATURE_COLUMNS
 from energy_assets.models.load_mlx import DEFAULT_CONFIG
-from energy_assets.models.quantile_lgbm import LOAD_PARAMS
+from energy_assets.models.quantile_lgbm import LOAD_NUM_BOOST_ROUND, LOAD_PARAMS
 
 FIRST = dt.date(2017, 1, 1)
 DAYS = 70
@@ -110,8 +110,9 @@ def test_refit_cadence_against_a_drifting_ratio():
 
 
 def test_fit_cost_settings_on_the_same_hours_as_the_feature_comparison():
-    """LightGBM with the adopted bins (`LOAD_PARAMS`) is the feature comparison's adopted set,
-    fit for fit; every setting is scored on the same hours and costs some CPU."""
+    """LightGBM as the graph trains it (`LOAD_PARAMS`, `LOAD_NUM_BOOST_ROUND`) is the feature
+    comparison's adopted set, fit for fit; every setting is scored on the same hours and costs
+    some CPU."""
     _, demand, _, features = _noisy(11)
     scored = [FIRST + dt.timedelta(days=d) for d in range(60, 70, 3)]
     settings = {k: v for k, v in load_settings.FIT_COST_SETTINGS.items() if v[0] == "lightgbm"}
@@ -119,10 +120,16 @@ def test_fit_cost_settings_on_the_same_hours_as_the_feature_comparison():
     assert (
         list(mape)
         == list(cpu)
-        == ["lightgbm_max_bin_255", "lightgbm_max_bin_127", "lightgbm_max_bin_63"]
+        == [
+            "lightgbm_max_bin_255",
+            "lightgbm_max_bin_127",
+            "lightgbm_max_bin_63",
+            "lightgbm_max_bin_63_100_rounds",
+        ]
     )
     adopted = _adopted_lightgbm(features, demand, scored)
-    chosen = f"lightgbm_max_bin_{LOAD_PARAMS['max_bin']}"
+    graph = ("lightgbm", {**LOAD_PARAMS, "num_boost_round": LOAD_NUM_BOOST_ROUND})
+    chosen = next(k for k, v in load_settings.FIT_COST_SETTINGS.items() if v == graph)
     assert mape[chosen] == pytest.approx(adopted)
     assert mape["lightgbm_max_bin_255"] != pytest.approx(mape[chosen])
     assert all(0 < v < 10 for v in mape.values()) and all(s > 0 for s in cpu.values())
@@ -130,7 +137,7 @@ def test_fit_cost_settings_on_the_same_hours_as_the_feature_comparison():
         load_settings.compare_fit_cost(features, _grid(demand), [FIRST], settings)
     # the settings the graph trains with are among those compared
     compared = list(load_settings.FIT_COST_SETTINGS.values())
-    assert ("lightgbm", LOAD_PARAMS) in compared
+    assert graph in compared
     assert ("mlx", {"epochs": DEFAULT_CONFIG.epochs}) in compared
 
 

@@ -35,12 +35,13 @@ region and summed over the regions (P50 MAPE, %):
 4. **The fit's cost** (`--fit-cost`, `compare_fit_cost`, `FIT_COST_SETTINGS`): for every
    `--every`-th day D, each model trained on D-56..D-2 with the adopted features (those the
    warehouse has) and each setting that sets the cost of a fit (LightGBM's histogram bins,
-   `max_bin`; MLX's epochs), P50 only, forecasts D; beside each setting's P50 MAPE, the CPU
-   seconds of its mean fit. Per model, the cheapest setting whose summed MAPE is within
-   `FIT_COST_TOLERANCE` (0.3 %) of that model's lowest is `cost_best` (the load half of
-   `benchmark regions` trains both models every day of every region: their fits are most of
-   its time). The feature and refit comparisons train LightGBM with the adopted bins
-   (`quantile_lgbm.LOAD_PARAMS`), as the graph does.
+   `max_bin`, and its rounds at a learning rate; MLX's epochs), P50 only, forecasts D; beside
+   each setting's P50 MAPE, the CPU seconds of its mean fit. Per model, the cheapest setting
+   whose summed MAPE is within `FIT_COST_TOLERANCE` (0.3 %) of that model's lowest is
+   `cost_best` (the load half of `benchmark regions` trains both models every day of every
+   region: their fits are most of its time). The feature and refit comparisons train
+   LightGBM with the adopted setting (`quantile_lgbm.LOAD_PARAMS`, `LOAD_NUM_BOOST_ROUND`), as
+   the graph does.
 
 Each region's table lines are preceded by how many of the window's days each table read has
 (`benchmarks/settings_common.py`), naming the missing ones (not scored).
@@ -75,6 +76,7 @@ from energy_assets.features.load import (
 )
 from energy_assets.models import load_ensemble
 from energy_assets.models.quantile_lgbm import (
+    LOAD_NUM_BOOST_ROUND,
     LOAD_PARAMS,
     predict_quantiles,
     train_quantile_forecaster,
@@ -112,11 +114,16 @@ FEATURE_SETS: dict[str, list[str]] = {
 ENSEMBLE_WINDOWS: tuple[int, ...] = (14, 21, 28, 42, 56)
 REFIT_EVERY: tuple[int, ...] = (1, 7, 14, 28)
 # (model, overrides): LightGBM parameters over `quantile_lgbm.DEFAULT_PARAMS` (255 bins is
-# LightGBM's default), MLX config fields over `load_mlx.DEFAULT_CONFIG`
+# LightGBM's default) and its `num_boost_round`, MLX config fields over `load_mlx.DEFAULT_CONFIG`
 FIT_COST_SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
-    "lightgbm_max_bin_255": ("lightgbm", {"max_bin": 255}),
-    "lightgbm_max_bin_127": ("lightgbm", {"max_bin": 127}),
-    "lightgbm_max_bin_63": ("lightgbm", {"max_bin": 63}),
+    "lightgbm_max_bin_255": ("lightgbm", {"max_bin": 255, "num_boost_round": 200}),
+    "lightgbm_max_bin_127": ("lightgbm", {"max_bin": 127, "num_boost_round": 200}),
+    "lightgbm_max_bin_63": ("lightgbm", {"max_bin": 63, "num_boost_round": 200}),
+    # half the rounds at twice the learning rate (0.05 is `DEFAULT_PARAMS`')
+    "lightgbm_max_bin_63_100_rounds": (
+        "lightgbm",
+        {"max_bin": 63, "learning_rate": 0.1, "num_boost_round": 100},
+    ),
     "mlx_epochs_30": ("mlx", {"epochs": 30}),
     "mlx_epochs_20": ("mlx", {"epochs": 20}),
 }
@@ -170,7 +177,13 @@ def compare_features(
         for name, columns in feature_sets.items():
             if "lightgbm" in models:
                 model = train_quantile_forecaster(
-                    x, y, columns, LOAD_PARAMS, quantiles=(0.5,), calibration_days=0
+                    x,
+                    y,
+                    columns,
+                    LOAD_PARAMS,
+                    LOAD_NUM_BOOST_ROUND,
+                    quantiles=(0.5,),
+                    calibration_days=0,
                 )
                 forecasts[f"lightgbm_{name}"].append(
                     predict_quantiles(model, rows)["p50"].to_numpy()
@@ -217,7 +230,13 @@ def compare_refit(
             x, y = x_all.filter(window(fit)), y_all.filter(window(fit))
             fitted[model, fit] = (
                 train_quantile_forecaster(
-                    x, y, columns, LOAD_PARAMS, quantiles=(0.5,), calibration_days=0
+                    x,
+                    y,
+                    columns,
+                    LOAD_PARAMS,
+                    LOAD_NUM_BOOST_ROUND,
+                    quantiles=(0.5,),
+                    calibration_days=0,
                 )
                 if model == "lightgbm"
                 else train_load_mlx(x, y, columns)
@@ -278,8 +297,15 @@ def compare_fit_cost(
         for name, (model, overrides) in settings.items():
             began = time.process_time()
             if model == "lightgbm":
+                params = {k: v for k, v in overrides.items() if k != "num_boost_round"}
                 fitted = train_quantile_forecaster(
-                    x, y, columns, params=overrides, quantiles=(0.5,), calibration_days=0
+                    x,
+                    y,
+                    columns,
+                    params=params,
+                    num_boost_round=overrides["num_boost_round"],
+                    quantiles=(0.5,),
+                    calibration_days=0,
                 )
                 cpu[name] += time.process_time() - began
                 forecasts[name].append(predict_quantiles(fitted, rows)["p50"].to_numpy())
@@ -450,7 +476,7 @@ def run(args: argparse.Namespace) -> int:
                 features, grid, every_day[:: args.every], settings, columns
             )
             for name, seconds in cpu.items():
-                print(f"{region:<6} cost      {name:<28} {seconds:6.3f} s CPU per fit")
+                print(f"{region:<6} cost      {name:<30} {seconds:6.3f} s CPU per fit")
                 cost_cpu.setdefault(name, []).append(seconds)
             parts.append(("cost", scores))
         if not args.skip_ensemble:
@@ -467,17 +493,17 @@ def run(args: argparse.Namespace) -> int:
             parts.append(("ensemble", scores))
         for part, scores in parts:
             for name, mape in scores.items():
-                print(f"{region:<6} {part:<9} {name:<28} {mape:6.3f}", flush=True)
+                print(f"{region:<6} {part:<9} {name:<30} {mape:6.3f}", flush=True)
                 totals[part][name] = totals[part].get(name, 0.0) + mape
     best = {}
     for part, scores in totals.items():
         for name, total in scores.items():
-            print(f"{'sum':<6} {part:<9} {name:<28} {total:6.2f}")
+            print(f"{'sum':<6} {part:<9} {name:<30} {total:6.2f}")
         candidates = {k: v for k, v in scores.items() if k != OPERATOR}
         if part == "cost":
             cpu = {k: float(np.mean(v)) for k, v in cost_cpu.items()}
             for name, seconds in cpu.items():
-                print(f"{'mean':<6} cost      {name:<28} {seconds:6.3f} s CPU per fit")
+                print(f"{'mean':<6} cost      {name:<30} {seconds:6.3f} s CPU per fit")
             best[part] = cheapest_within(candidates, cpu) if candidates else "-"
             continue
         if part == "refit" and any(k.startswith("mean_") for k in candidates):

@@ -63,6 +63,7 @@ from energy_assets.models.carbon_lgbm import (
 )
 from energy_assets.models.load_mlx import save_load_mlx, train_load_mlx
 from energy_assets.models.quantile_lgbm import (
+    LOAD_NUM_BOOST_ROUND,
     LOAD_PARAMS,
     QuantileForecaster,
     save_model_atomic,
@@ -262,7 +263,9 @@ def load_lightgbm(
     model = (
         None
         if _reuse(path, rd, fit)
-        else train_quantile_forecaster(x, y, FEATURE_COLUMNS, params=LOAD_PARAMS)
+        else train_quantile_forecaster(
+            x, y, FEATURE_COLUMNS, params=LOAD_PARAMS, num_boost_round=LOAD_NUM_BOOST_ROUND
+        )
     )
     yield from _lightgbm_output(context, path, rd, fit, model, x, days)
     yield history

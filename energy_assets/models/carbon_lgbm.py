@@ -69,9 +69,9 @@ CARBON_PARAMS: dict[str, Any] = {
     "num_leaves": 15,
     "min_data_in_leaf": 40,
     "max_bin": 63,
-    "learning_rate": 0.075,
+    "learning_rate": 0.15,
 }
-CARBON_NUM_BOOST_ROUND = 200
+CARBON_NUM_BOOST_ROUND = 100
 # one ratio model per baseline column, their forecasts averaged (`quantile_lgbm`)
 CARBON_BASELINE_RULE = "each"
 
