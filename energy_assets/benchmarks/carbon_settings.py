@@ -78,9 +78,9 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate(
         "ratio_mean_200_rounds", {**_LARGER, "learning_rate": 0.075}, 200, "ratio", (0, 1), "mean"
     ),
-    # one ratio model per baseline, averaged: each with 100 rounds at 0.15 (the models until
-    # 2026-11-30: the training time of one model of 200 rounds), 150 at 0.1, 200 at 0.075 (what
-    # the models use), 300 at 0.05
+    # one ratio model per baseline, averaged: each with 100 rounds at 0.15 (what the models use:
+    # the training time of one model of 200 rounds), 150 at 0.1, 200 at 0.075, 300 at 0.05 (more
+    # accurate on 2020-H2, too slow for the carbon backfill's 60 minutes: `models/carbon_lgbm.py`)
     *(
         Candidate(
             f"each_baseline_{rounds}_rounds{ADOPTED if rounds == CARBON_NUM_BOOST_ROUND else ''}",

@@ -14,8 +14,9 @@ the load models:
   are different enough for their mean to beat either, and one model of the two baselines'
   mean.
 - **Larger trees** than the load models' (which are sized for 56 days of rows): 15 leaves of
-  at least 40 rows, 63 histogram bins, for a year of hourly rows; 200 rounds at a learning rate
-  of 0.075 for each of the two models (100 at 0.15 until 2026-11-30, below).
+  at least 40 rows, 63 histogram bins, for a year of hourly rows; 100 rounds at a learning rate
+  of 0.15 for each of the two models, so the pair trains in the time one model of 200 rounds
+  did (more rounds are more accurate, but the carbon backfill has no room for them: below).
 
 Chosen on 2020-07..12, training on earlier days only (365 days, refit weekly, P50 without
 calibration, direct intensity, on the graph's own features: `energy-assets benchmark
@@ -41,14 +42,19 @@ of the data set, from 2019-01-01); with the weather forecasts on their own day
 fits taken (a quarter less CPU time for the slice).
 
 Then the rounds of the pair, on the same window and features (730 days, refit every 28,
-`--candidate each_baseline`), with the slice under its 60 minutes at 37: 100 rounds at 0.15 /
-150 at 0.1 / 200 at 0.075 / 300 at 0.05 each, sum 23.16 / 22.87 / 22.77 / 22.79; 200 at 0.075
-(adopted) is the lowest, better than 100 at 0.15 in all four regions (CAISO 7.81 -> 7.65, PJM
-2.76 -> 2.70, ERCOT 8.62 -> 8.49, ISO-NE 3.98 -> 3.93), for about 1.5 times the fits' CPU.
-Measured beside it outside the command and not adopted: a third ratio model (to the mean of
-D-8..D-2's same hour, or D-7's) or a raw-target one in the mean (23.18-23.59), recent rows
-weighted twice (23.02-23.27), 31 or 7 leaves, 100 rows a leaf, 255 bins at 200 rounds (22.73-
-23.13; the best, 100 rows a leaf, 0.04 below the adopted at a fifth more CPU: a tie).
+`--candidate each_baseline`, 2026-11-30): 100 rounds at 0.15 / 150 at 0.1 / 200 at 0.075 / 300
+at 0.05 each, sum 23.16 / 22.87 / 22.77 / 22.79 (200 at 0.075: CAISO 7.81 -> 7.65, PJM 2.76 ->
+2.70, ERCOT 8.62 -> 8.49, ISO-NE 3.98 -> 3.93), for about 1.3 / 1.55 / 2.2 times the fits' CPU.
+Not adopted: in the graph (`benchmark regions --skip-load`, two regions at a time) 200 rounds
+made the three carbon models' steps 0.29-0.32 s a region-day instead of about 0.12, and their
+fits on both cores slowed the region beside them: CAISO and PJM took 1,436 s together against
+874 s, and ERCOT and ISO-NE had run 1,200 s (666 s before) when the run was stopped with MISO
+still to come, on course to pass the slice's 60 minutes. On 2021-H1 the two finished regions
+moved little: UTC day CAISO 10.64 -> 10.56 %, PJM 3.11 -> 3.13 %. Measured beside
+it outside the command, none better than 200 rounds by more than 0.04 of the sum: a third ratio
+model (to D-8..D-2's same-hour mean, or D-7's) or a raw-target one in the mean (23.18-23.59),
+recent rows weighted twice (23.02-23.27), 31 or 7 leaves, 100 rows a leaf, 255 bins at 200
+rounds (22.73-23.13).
 
 Pure module: no Dagster, no I/O.
 """
