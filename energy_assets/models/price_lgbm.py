@@ -36,11 +36,11 @@ class LGBMSpec:
     """LightGBM on (day, hour) rows; one booster per window, recalibrated daily."""
 
     windows: tuple[int, ...] = (364, 1092)
-    rounds: int = 150
+    rounds: int = 70  # at learning rate 0.14: as accurate as 150 at 0.1 for half the time
     params: dict[str, Any] = field(
         default_factory=lambda: {
             "objective": "l1",
-            "learning_rate": 0.1,
+            "learning_rate": 0.14,
             "num_leaves": 31,
             "min_data_in_leaf": 40,
             "feature_fraction": 0.8,

@@ -27,7 +27,7 @@ class MLPSpec:
 
     windows: tuple[int, ...] = (364, 728, 1092, 1456)  # days of the initial fit and the scaler
     hidden: tuple[int, ...] = (64, 32)
-    members: int = 16  # networks per window (their mean is the member's forecast)
+    members: int = 8  # networks per window (their mean is the member's forecast)
     init_epochs: int = 40
     daily_days: int = 364  # most recent days revisited every day
     daily_epochs: int = 1
@@ -36,7 +36,7 @@ class MLPSpec:
     loss: str = "l1"
     weight_decay: float = 0.0
     input_noise: float = 0.0
-    skip_members: int = 8  # networks with a linear input->output skip (the others plain)
+    skip_members: int = 4  # networks with a linear input->output skip (the others plain)
     batch_size: int = 32
     seed: int = 0
 
