@@ -15,7 +15,7 @@ so that every partition has a training history. They are in the asset group `pri
 - `features/price_features`: day D's feature vector (`features/price.py`, `day_features`).
 - `models/price_lear`, `models/price_lightgbm`, `models/price_mlx`: one member per window
   (`lear_<w>`: a ridge and a LASSO; `lgbm_<w>`: a booster on the change from D-1 and one on
-  the level; `mlp_<w>`: 16 networks), trained for D on the days before D (rolling origin) with
+  the level; `mlp_<w>`: 8 networks), trained for D on the days before D (rolling origin) with
   the benchmark's own code (`models/price_linear.py`, `price_lgbm.py`, `price_mlx.py`);
   artifacts under `data/models/<asset>/<market>/`. The MLPs and the LASSO warm-start from
   D-1's artifact when it is stored (else a full fit, as the benchmark's first day); the MLP
