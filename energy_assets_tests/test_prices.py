@@ -300,6 +300,25 @@ def test_models_forecast_as_the_benchmark_code_does(built, pjm_body: bytes) -> N
     assert set(members["member"]) == {"lear_28", "lear_42", "lgbm_28", "mlp_28", "mlp_42"}
 
 
+def test_model_pages_show_what_the_models_were_trained_with(built) -> None:
+    """Each model family's materialization carries its spec as `training` metadata: the run
+    config's sizes, and the defaults (the benchmark's) for what the config does not set."""
+    _, instance, _ = built
+    training = {
+        key: instance.get_latest_materialization_event(key)
+        .asset_materialization.metadata["training"]
+        .value
+        for key in (prices.LEAR, prices.LIGHTGBM, prices.MLX)
+    }
+    assert training[prices.LEAR]["windows"] == [28, 42]
+    lgbm = training[prices.LIGHTGBM]
+    assert lgbm["rounds"] == 10 and lgbm["windows"] == [28]
+    assert lgbm["params"]["learning_rate"] == price_lgbm.LGBMSpec().params["learning_rate"]
+    mlp = training[prices.MLX]
+    assert (mlp["members"], mlp["skip_members"], mlp["hidden"]) == (2, 1, [8])
+    assert mlp["daily_learning_rate"] == price_mlx.MLPSpec().daily_learning_rate
+
+
 def test_the_day_ahead_forecast_and_its_scores(built) -> None:
     _, instance, warehouse = built
     ensemble = _table(warehouse, "models.price_ensemble")

@@ -49,6 +49,7 @@ quick look runs small windows.
 import datetime as dt
 import hashlib
 import pickle
+from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -511,19 +512,25 @@ def _model_asset(key: dg.AssetKey, kind: str):
     )
 
 
-def _train(context, config, warehouse, model_store, key: dg.AssetKey, history_days: int, fit):
+def _train(context, spec, warehouse, model_store, key: dg.AssetKey, history_days: int, fit):
     """Day D's members of a family: the market's history before D as day arrays, each member
-    fitted (`fit`) and its artifact stored; the model table's rows, validated."""
+    fitted (`fit`, with the family's `spec`) and its artifact stored; the model table's rows,
+    validated. The spec is the materialization's `training` metadata (rounds, learning rate,
+    networks, windows: what the asset page shows the model was trained with)."""
     rd = partition_keys(context)
     market, idx = _history(context, warehouse, rd, history_days + MAX_LAG, PRICE_HISTORY_DAYS)
     raw = padded_day_features(market)
-    members = fit(context, config, model_store, rd, market, raw, idx)
+    members = fit(context, spec, model_store, rd, market, raw, idx)
     frame = _model_rows(rd, members)
     yield from validated_output(
         context,
         frame,
         schemas.PriceModel,
-        {"members": ", ".join(frame["member"]), "history_days": idx},
+        {
+            "members": ", ".join(frame["member"]),
+            "history_days": idx,
+            "training": dg.MetadataValue.json(asdict(spec)),
+        },
     )
 
 
@@ -533,12 +540,34 @@ def _previous(model_store: ModelStoreResource, asset: str, rd: RegionDay, member
     return model_store.path() / asset / rd.region / f"{day_before}_{member}.pkl"
 
 
-def _fit_lear(context, config, model_store, rd, market, raw, idx):
-    spec = LinearSpec(
+def _lear_spec(config: PriceModelsConfig) -> LinearSpec:
+    return LinearSpec(
         windows=tuple(config.lear_windows),
         methods=tuple(config.lear_methods),
         ridge_days=config.ridge_days,
     )
+
+
+def _lightgbm_spec(config: PriceModelsConfig) -> LGBMSpec:
+    return LGBMSpec(
+        windows=tuple(config.lgbm_windows),
+        targets=tuple(config.lgbm_targets),
+        rounds=config.lgbm_rounds,
+    )
+
+
+def _mlx_spec(config: PriceModelsConfig) -> MLPSpec:
+    return MLPSpec(
+        windows=tuple(config.mlp_windows),
+        hidden=tuple(config.mlp_hidden),
+        members=config.mlp_members,
+        skip_members=config.mlp_skip_members,
+        init_epochs=config.mlp_init_epochs,
+        daily_days=config.mlp_daily_days,
+    )
+
+
+def _fit_lear(context, spec: LinearSpec, model_store, rd, market, raw, idx):
     out = []
     for w in spec.windows:
         task = LinearTask(spec, w)
@@ -551,12 +580,7 @@ def _fit_lear(context, config, model_store, rd, market, raw, idx):
     return out
 
 
-def _fit_lightgbm(context, config, model_store, rd, market, raw, idx):
-    spec = LGBMSpec(
-        windows=tuple(config.lgbm_windows),
-        targets=tuple(config.lgbm_targets),
-        rounds=config.lgbm_rounds,
-    )
+def _fit_lightgbm(context, spec: LGBMSpec, model_store, rd, market, raw, idx):
     out = []
     for w in spec.windows:
         task = LGBMTask(spec, w)
@@ -567,15 +591,7 @@ def _fit_lightgbm(context, config, model_store, rd, market, raw, idx):
     return out
 
 
-def _fit_mlx(context, config, model_store, rd, market, raw, idx):
-    spec = MLPSpec(
-        windows=tuple(config.mlp_windows),
-        hidden=tuple(config.mlp_hidden),
-        members=config.mlp_members,
-        skip_members=config.mlp_skip_members,
-        init_epochs=config.mlp_init_epochs,
-        daily_days=config.mlp_daily_days,
-    )
+def _fit_mlx(context, spec: MLPSpec, model_store, rd, market, raw, idx):
     out = []
     for w in spec.windows:
         task = MLPTask(spec, w)
@@ -600,9 +616,8 @@ def price_lear(
     """LEAR-style linear price models for day D, one per window (`lear_windows`): 24 per-hour
     regressions on the asinh-transformed day vector, a ridge and a LASSO whose prices are
     averaged (`lear_methods`; `models/price_linear.py`), trained on the days before D."""
-    yield from _train(
-        context, config, warehouse, model_store, LEAR, max(config.lear_windows), _fit_lear
-    )
+    spec = _lear_spec(config)
+    yield from _train(context, spec, warehouse, model_store, LEAR, max(spec.windows), _fit_lear)
 
 
 @_model_asset(LIGHTGBM, "lightgbm")
@@ -617,8 +632,9 @@ def price_lightgbm(
     on (day, hour) rows transformed with the 1456 days before D, trained on the days before D:
     one booster per target (`lgbm_targets`: the change from D-1 and the level), prices
     averaged."""
-    days = max(max(config.lgbm_windows), 1456)
-    yield from _train(context, config, warehouse, model_store, LIGHTGBM, days, _fit_lightgbm)
+    spec = _lightgbm_spec(config)
+    days = max(max(spec.windows), 1456)
+    yield from _train(context, spec, warehouse, model_store, LIGHTGBM, days, _fit_lightgbm)
 
 
 @_model_asset(MLX, "mlx")
@@ -632,8 +648,8 @@ def price_mlx(
     """MLX MLP price models for day D (`models/price_mlx.py`), one per window (`mlp_windows`,
     `mlp_members` networks each): fitted on that many days before D, or warm-started from
     D-1's model when it is stored (one epoch on the latest `mlp_daily_days` days)."""
-    days = max(config.mlp_windows)
-    yield from _train(context, config, warehouse, model_store, MLX, days, _fit_mlx)
+    spec = _mlx_spec(config)
+    yield from _train(context, spec, warehouse, model_store, MLX, max(spec.windows), _fit_mlx)
 
 
 # --- member forecasts -------------------------------------------------------------------------
