@@ -227,6 +227,31 @@ def test_missing_upstream_message_names_asset_days_and_job():
     )
 
 
+def test_every_missing_upstream_message_names_a_job_that_builds_the_asset():
+    """The price, ISO, reconciliation and report assets are not in their layer's job: the
+    message sends the user to a job that has the asset, for every asset some job builds."""
+    from energy_assets.definitions import defs
+
+    jobs: dict[dg.AssetKey, set[str]] = {}
+    for job in defs.resolve_all_job_defs():
+        if not job.name.startswith("__"):
+            for key in job.asset_layer.selected_asset_keys:
+                jobs.setdefault(key, set()).add(job.name)
+    wrong = {}
+    for key, names in jobs.items():
+        message = missing_upstream_message("x", key, [_part("2020-09-22")])
+        hint = message.rsplit("(", 1)[1].removesuffix(").")
+        if hint not in names:
+            wrong[key.to_user_string()] = (hint, sorted(names))
+    assert len(jobs) > 90 and not wrong, wrong
+    price = missing_upstream_message(
+        "features/price_features partition 2016-12-28|PJM (input `exogenous`)",
+        dg.AssetKey(["harmonized", "price_exogenous_forecasts"]),
+        [{"date": "2016-12-28", "region": "PJM"}],
+    )
+    assert price.endswith("for that day first (price_ingest_job).")
+
+
 def test_tables_lists_only_tables_with_files(tmp_path):
     warehouse = Warehouse(tmp_path)
     assert warehouse.tables() == []

@@ -22,6 +22,7 @@ partition is bad input, never an empty table computed on silently:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import dagster as dg
@@ -61,18 +62,47 @@ def _describe(partition: dict[str, str]) -> str:
     return "|".join(partition[d] for d in sorted(partition))
 
 
+@functools.cache
+def _jobs_of_assets() -> tuple[dict[dg.AssetKey, frozenset[str]], dict[str, int]]:
+    """Each asset's jobs, and each job's number of assets, from the code location's jobs."""
+    # imported here: the code location imports this module while it is being built
+    from energy_assets.definitions import defs
+
+    jobs: dict[dg.AssetKey, set[str]] = {}
+    sizes: dict[str, int] = {}
+    for job in defs.resolve_all_job_defs():
+        if job.name.startswith("__"):  # Dagster's implicit asset job
+            continue
+        keys = job.asset_layer.selected_asset_keys
+        sizes[job.name] = len(keys)
+        for key in keys:
+            jobs.setdefault(key, set()).add(job.name)
+    return {k: frozenset(v) for k, v in jobs.items()}, sizes
+
+
+def job_for(asset: dg.AssetKey) -> str:
+    """The job that builds `asset`: its layer's job (`raw_<name>_job` for a raw asset) when
+    that job has it, else the smallest job that does (the price, ISO, reconciliation and
+    report assets have jobs of their own)."""
+    layer = asset.path[0]
+    guess = f"raw_{asset.path[1]}_job" if layer == "raw" else JOB_FOR_LAYER.get(layer)
+    try:
+        jobs, sizes = _jobs_of_assets()
+    except Exception:  # an error message is being written: never fail it for a hint
+        return guess or "the job that builds it"
+    names = jobs.get(asset, frozenset())
+    if guess in names or not names:
+        return guess or "the job that builds it"
+    return min(names, key=lambda name: (sizes[name], name))
+
+
 def missing_upstream_message(
     needed_by: str, upstream: dg.AssetKey, missing: list[dict[str, str]]
 ) -> str:
-    layer = upstream.path[0]
     days = sorted(p.get("date", _describe(p)) for p in missing)
     regions = sorted({p["region"] for p in missing if "region" in p})
     what = days[0] if len(days) == 1 else f"{len(days)} days: {', '.join(days)}"
-    job = (
-        f"raw_{upstream.path[1]}_job"
-        if layer == "raw"
-        else JOB_FOR_LAYER.get(layer, "the job that builds it")
-    )
+    job = job_for(upstream)
     return (
         f"{needed_by}: upstream {upstream.to_user_string()} has no partition for"
         f" {'/'.join(regions) + ' ' if regions else ''}{what} (never materialized, or its run"
