@@ -91,9 +91,10 @@ first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validat
   2.1091 (0.51 x); 100 rounds at 31 bins 2.1141 (0.63 x); 100 rounds, 15 leaves at 0.15 2.1189;
   100 rounds on 364/728 days 2.1171. MLP 8 networks: 2.1122 (0.56 x); 16 networks updated on
   182 days 2.1156 (0.54 x). Both cheapest within the seed-to-seed noise (about 0.1 %): 70
-  rounds at 0.14 and 8 networks, together 2.1098. Adopted. Per-hour ensemble weights (2.1080)
-  and correcting the ensemble by half its median error of the last 14 days (2.0975, better
-  in one half of the year, worse in the other) were not.
+  rounds at 0.14 and 8 networks, together 2.1098. Adopted. Not adopted: per-hour ensemble
+  weights (2.1080: 0.2 %, for 24 times the weights fitted on the same 56 days) and correcting
+  the ensemble by half its median error of the last 14 days (2.0975, better in one half of
+  the year, worse in the other).
 
 Outputs (`--out`, default `data/benchmarks/epf/<file stem>/`): `forecasts.csv` (ts, actual,
 every model, the family means, ensemble) and `metrics.json` (scores, published scores, config,
