@@ -56,6 +56,24 @@ model (to D-8..D-2's same-hour mean, or D-7's) or a raw-target one in the mean (
 recent rows weighted twice (23.02-23.27), 31 or 7 leaves, 100 rows a leaf, 255 bins at 200
 rounds (22.73-23.13).
 
+Then two structural levers, on the same window and the graph's own features, outside the
+command (2026-12-01; the pair's sum there 23.17):
+
+- **An MLX MLP beside the pair, their forecasts averaged** (the P50 of the intensity over the
+  two baselines' mean, inputs standardized and filled as `models/load_mlx.py`). One hidden
+  layer of 64 with input noise 1.0: the mean is worse (CAISO 7.81, PJM 2.80, ERCOT 8.73,
+  ISO-NE 4.14; sum 23.48). 128 units, 30 epochs, noise 0.5: ERCOT 8.62 -> 8.40, ISO-NE
+  3.98 -> 3.93 (noise 0.25: 3.89, 2.3 % of itself). Not adopted: a fit costs about 14 s of
+  CPU against about 1.2 s for the pair, twelve times the fits the slice's 60 minutes pay for,
+  and ISO-NE needs 3.4 % on 2021-H1 to pass DACF's figure.
+- **The weather's change applied to D-1's fuel mix**: the solar share of D-1's hour scaled by
+  the forecast irradiance of D over that of D-1, the wind share by the wind speed's ratio
+  cubed, and D-1's direct intensity with gas (370 g/kWh) taking up the difference. As a naive
+  forecast it is worse than D-1's same hour (CAISO 12.51 against 10.48 %, PJM 4.81 against
+  4.41): the regional mean irradiance does not say how much the solar output changes. As
+  features, or as the baseline of one of the two ratio models: at most 0.9 % of the sum
+  (CAISO + PJM 10.57 -> 10.48, ERCOT + ISO-NE 12.60 -> 12.47). Not adopted.
+
 Pure module: no Dagster, no I/O.
 """
 
