@@ -11,6 +11,7 @@ workspace's origin for the job.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from functools import cache
 from typing import Any, cast
 
@@ -58,13 +59,19 @@ def execute_recorded(
     run_config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
     partition_range: tuple[str, str] | None = None,
+    asset_selection: AbstractSet[dg.AssetKey] | None = None,
 ) -> ExecuteInProcessResult:
     """`job_def.execute_in_process(partition_key=..., raise_on_error=False)` (the same plan,
     in-process executor and events), with the run created under the workspace's origin for
     `job_def.name` and its repository tag (the job's Runs tab filters on it). `job_def` comes
     from `Definitions` with its resources bound. `partition_range` (first, last key): one run
-    over the range, tagged as a single-run backfill's runs are."""
+    over the range, tagged as a single-run backfill's runs are. `asset_selection`: only these
+    of the job's assets (and their checks), recorded as the run's asset selection, as a run
+    launched from the UI for some of a job's assets is."""
     run_config = dict(run_config or {})
+    selection = frozenset(asset_selection) if asset_selection else None
+    if selection is not None:
+        job_def = job_def.get_subset(asset_selection=set(selection))
     if partition_range is not None:
         first, last = (str(k) for k in partition_range)
         if first == last and partition_key is None:
@@ -79,7 +86,7 @@ def execute_recorded(
         job_def=job_def,
         partition_key=partition_key,
         tags={**REPOSITORY_TAG, **(tags or {})},
-        asset_selection=None,
+        asset_selection=sorted(selection, key=str) if selection else None,
         instance=instance,
         run_config=run_config,
     )
@@ -96,6 +103,7 @@ def execute_recorded(
         run_config=run_config,
         tags={**job_def.run_tags, **run_tags},
         execution_plan=plan,
+        asset_selection=selection,
         remote_job_origin=RemoteJobOrigin(repository, job_def.name) if repository else None,
     )
     # outputs are not kept in memory (a range's would be every day's frames of every step):

@@ -153,16 +153,21 @@ def _run_days(
     progress: Callable[[str], None] | None,
 ) -> set[dt.date]:
     """Run `job` over `days` as ranges of consecutive days; a range whose steps name failed days
-    is run again without them. Returns the days that failed."""
+    is run again without them, for the assets the failed run did not store (a step that
+    succeeded stored every day of its range: only the failed steps and those after them run
+    again). Returns the days that failed."""
     failed: set[dt.date] = set()
-    pending = day_ranges(days)
+    pending: list[tuple[dt.date, dt.date, frozenset[dg.AssetKey] | None]] = [
+        (first, last, None) for first, last in day_ranges(days)
+    ]
     while pending:
-        first, last = pending.pop(0)
+        first, last, selection = pending.pop(0)
         result = execute_recorded(
             job,
             instance,
             partition_range=(partition_key(region, first), partition_key(region, last)),
             run_config=QUIET,
+            asset_selection=selection,
         )
         _tally_checks(result, outcome.checks)
         outcome.run_ids.append(result.run_id)
@@ -183,7 +188,11 @@ def _run_days(
                 f"FAILED {job.name} {first}..{last}: {len(bad)} of {len(span)} days:"
                 f" {messages[0].splitlines()[0]}"
             )
-        pending = day_ranges([d for d in span if d not in bad]) + pending
+        ran = selection or frozenset(job.asset_layer.selected_asset_keys)
+        left = ran - {e.asset_key for e in result.get_asset_materialization_events()}
+        if not left or left == job.asset_layer.selected_asset_keys:
+            left = None  # nothing stored (or nothing left): the whole job again
+        pending = [(a, b, left) for a, b in day_ranges([d for d in span if d not in bad])] + pending
     return failed
 
 

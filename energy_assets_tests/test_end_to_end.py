@@ -964,3 +964,50 @@ def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path)
         )
     )
     assert forecast.success
+
+
+def test_a_failed_range_runs_again_only_what_it_did_not_store(recordings, tmp_path):
+    """2019-01-30's carbon models need 28 days and find 27 (2019-01-02 has no intensity): the
+    day-ahead range 01-30..02-01 fails naming that day after its other steps stored all three
+    days; the run of 01-31..02-01 after it builds only the failed steps' assets and those after
+    them, and every day-ahead asset ends up stored for both days."""
+    instance = dg.DagsterInstance.ephemeral()
+    first, last = dt.date(2019, 1, 1), dt.date(2019, 2, 1)
+    outcome = materialize_window(
+        first,
+        last,
+        "CAISO",
+        instance,
+        tmp_path,
+        recordings,
+        "replay",
+        report=False,
+        cross_region=False,
+    )
+    assert [(job, key) for job, key, _ in outcome.partitions_failed] == [
+        ("day_ahead_job", "2019-01-30|CAISO")
+    ]
+    assert outcome.partitions_ok["day_ahead_job"] == 2
+    runs = [instance.get_run_by_id(run_id) for run_id in outcome.run_ids]
+    day_ahead = [r for r in runs if r.job_name == "day_ahead_job"]
+    assert [r.status for r in day_ahead] == [
+        dg.DagsterRunStatus.FAILURE,
+        dg.DagsterRunStatus.SUCCESS,
+    ]
+    failed_run, rerun = day_ahead
+    assert failed_run.asset_selection is None
+    rerun_keys = {"/".join(k.path) for k in rerun.asset_selection}
+    assert "models/carbon_direct_lightgbm" in rerun_keys
+    assert "forecasts/carbon_direct_day_ahead" in rerun_keys
+    # stored by the failed run for every day of its range: not built again
+    assert "features/load_features" not in rerun_keys
+    assert "models/load_lightgbm" not in rerun_keys
+    built_again = [
+        e
+        for e in instance.all_logs(rerun.run_id)
+        if e.dagster_event is not None and e.dagster_event.is_step_materialization
+    ]
+    assert {e.dagster_event.asset_key.to_user_string() for e in built_again} == rerun_keys
+    for table in ("forecasts.load_day_ahead", "forecasts.carbon_direct_day_ahead"):
+        stored = _query(tmp_path, f"select distinct market_date from {table} order by 1")
+        assert stored["market_date"].to_list()[-2:] == [dt.date(2019, 1, 31), last], table
