@@ -334,7 +334,8 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
         print(
             f"benchmark caiso: {outcome.partitions} job partitions in {outcome.runs} runs,"
             f" {wall:.0f} s = {60 * outcome.partitions / wall:.1f} partitions/min;"
-            f" models refit every {settings.refit_every_days()} day(s);"
+            f" load models refit every {settings.refit_every_days()} day(s), carbon models every"
+            f" {settings.carbon_refit_every_days()} on up to {settings.carbon_training_days()};"
             f" peak memory {peak_mib:.0f} MiB"
         )
         print(_last_line(scores, args.region, args.start, args.end, wall, region_days))
@@ -420,8 +421,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             type=int,
             default=None,
             metavar="DAYS",
-            help="train the models every DAYS days, reusing the latest between (default:"
-            " ENERGY_ASSETS_REFIT_EVERY_DAYS or 1)",
+            help="train the load models every DAYS days, reusing the latest between (default:"
+            " ENERGY_ASSETS_REFIT_EVERY_DAYS or 1; the carbon models' is"
+            " ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS, default 28)",
         )
 
     run = sub.add_parser(

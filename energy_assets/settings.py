@@ -9,10 +9,11 @@ One setting each, read from the environment:
   model artifacts and the raw-payload archive.
 - `ENERGY_ASSETS_WAREHOUSE` (default `<data>/warehouse`): where the warehouse's Parquet files go,
   a folder or an fsspec URL (`s3://bucket/prefix`, `gs://...`).
-- `ENERGY_ASSETS_REFIT_EVERY_DAYS` (default 1): how often the models are trained (see
+- `ENERGY_ASSETS_REFIT_EVERY_DAYS` (default 1): how often the load models are trained (see
   `defs/models.py`); the days between reuse the latest model trained.
-- `ENERGY_ASSETS_CARBON_TRAINING_DAYS` (default 56): the days the carbon models learn from
-  (D-N..D-2).
+- `ENERGY_ASSETS_CARBON_TRAINING_DAYS` (default 730): the days the carbon models learn from
+  (D-N..D-2, the days stored), and `ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS` (default 28): how
+  often they are trained (`models/carbon_lgbm.py`, where both are chosen).
 - `ENERGY_ASSETS_GRID_PROVIDERS` (default empty): `REGION=provider` pairs, comma-separated, that
   put a provider first for a region's harmonized grid tables (e.g. `CAISO=eia930`: CAISO's grid,
   carbon intensity and operator forecast from EIA-930 on the days CAISO's own feed also serves).
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from energy_assets.models.carbon_lgbm import CARBON_REFIT_EVERY_DAYS, CARBON_TRAINING_DAYS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,13 +66,18 @@ def _whole_days(name: str, default: int, least: int) -> int:
 
 
 def refit_every_days() -> int:
-    """`ENERGY_ASSETS_REFIT_EVERY_DAYS`, at least 1 (default 1: every day)."""
+    """`ENERGY_ASSETS_REFIT_EVERY_DAYS`: the load models', at least 1 (default 1: every day)."""
     return _whole_days("ENERGY_ASSETS_REFIT_EVERY_DAYS", 1, 1)
 
 
 def carbon_training_days() -> int:
-    """`ENERGY_ASSETS_CARBON_TRAINING_DAYS`, at least 14 (default 56)."""
-    return _whole_days("ENERGY_ASSETS_CARBON_TRAINING_DAYS", 56, 14)
+    """`ENERGY_ASSETS_CARBON_TRAINING_DAYS`, at least 14 (default `CARBON_TRAINING_DAYS`)."""
+    return _whole_days("ENERGY_ASSETS_CARBON_TRAINING_DAYS", CARBON_TRAINING_DAYS, 14)
+
+
+def carbon_refit_every_days() -> int:
+    """`ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS`, at least 1 (default `CARBON_REFIT_EVERY_DAYS`)."""
+    return _whole_days("ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS", CARBON_REFIT_EVERY_DAYS, 1)
 
 
 def grid_provider_preference() -> dict[str, str]:

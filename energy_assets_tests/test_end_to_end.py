@@ -919,7 +919,9 @@ def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path)
     _, data = slice_run
     copy = _copy_warehouse(data, tmp_path / "data")
     resources = default_resources(copy, tmp_path / "no-recordings", "replay")
-    resources["model_store"] = ModelStoreResource(root=str(tmp_path / "models"), refit_every_days=2)
+    resources["model_store"] = ModelStoreResource(
+        root=str(tmp_path / "models"), refit_every_days=2, carbon_refit_every_days=2
+    )
     assert fit_day(RegionDay("CAISO", FIRST_FORECAST), 2).market_date == FIRST_FORECAST
     after = FIRST_FORECAST + dt.timedelta(days=1)
     result = (
@@ -964,6 +966,63 @@ def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path)
         )
     )
     assert forecast.success
+
+
+def test_carbon_models_keep_their_own_cadence_and_declare_their_last_56_days(slice_run, tmp_path):
+    """The carbon models are trained every `carbon_refit_every_days` (28 by default), the load
+    models every `refit_every_days` (1): each family's cadence is its own. A carbon window of
+    730 days declares its last 56 days to the `history` check, not the two years before the
+    region's first stored day."""
+    assert ModelStoreResource().refit_every_days == 1
+    assert (
+        ModelStoreResource().carbon_refit_every_days,
+        ModelStoreResource().carbon_training_days,
+    ) == (28, 730)
+    _, data = slice_run
+    copy = _copy_warehouse(data, tmp_path / "data")
+    resources = default_resources(copy, tmp_path / "no-recordings", "replay")
+    resources["model_store"] = ModelStoreResource(
+        root=str(tmp_path / "models"), refit_every_days=1, carbon_refit_every_days=2
+    )
+    after = FIRST_FORECAST + dt.timedelta(days=1)
+    result = (
+        build_definitions(resources)
+        .resolve_job_def("day_ahead_job")
+        .execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config=QUIET,
+            tags=_range_tags(FIRST_FORECAST, after),
+            asset_selection=[
+                dg.AssetKey(["models", name]) for name in ("load_lightgbm", "carbon_lightgbm")
+            ],
+        )
+    )
+    assert result.success
+
+    def artifacts(table: str) -> list[str]:
+        rows = _query(
+            copy,
+            f"select artifact_sha256 from {table} where market_date between ? and ?"
+            " order by market_date",
+            [FIRST_FORECAST, after],
+        )
+        return rows["artifact_sha256"].to_list()
+
+    load, carbon = artifacts("models.load_lightgbm"), artifacts("models.carbon_lightgbm")
+    assert len(load) == len(carbon) == 2
+    assert load[0] != load[1]  # trained each day
+    assert carbon[0] == carbon[1]  # the fit day's model, reused
+    history = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key == dg.AssetKey(["models", "carbon_lightgbm"]) and e.check_name == "history"
+    )
+    # the range's first day (its shown day): features and intensity, 56 days each, stored from
+    # START on (D-56..START-1 missing; the old window declared 730 days each)
+    shown = history.metadata["shown_day_metadata"].value
+    assert history.metadata["shown_day"].value == str(RegionDay("CAISO", FIRST_FORECAST))
+    stored = (FIRST_FORECAST - dt.timedelta(days=2) - START).days + 1
+    assert (shown["declared_days"], shown["loaded_days"]) == (2 * 56, 2 * stored)
 
 
 def test_a_failed_range_runs_again_only_what_it_did_not_store(recordings, tmp_path):

@@ -37,13 +37,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from energy_assets.benchmarks.regions import CARBON_REFIT_EVERY_DAYS, CARBON_TRAINING_DAYS
 from energy_assets.benchmarks.settings_common import coverage_line, open_warehouse, region_rows
 from energy_assets.features import carbon as carbon_features
 from energy_assets.models.carbon_lgbm import (
     CARBON_BASELINE_RULE,
     CARBON_NUM_BOOST_ROUND,
     CARBON_PARAMS,
+    CARBON_REFIT_EVERY_DAYS,
+    CARBON_TRAINING_DAYS,
     carbon_baseline_columns,
 )
 from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster

@@ -9,7 +9,8 @@ Runs, in-process into a temporary data folder (or `--data`) and an ephemeral Dag
 its offline files end in 2020), `published_carbon_ingest_job` (the published intensity alone,
 the weather table and the carbon features) over the window, then
 `published_carbon_day_ahead_job` (`models/carbon_lightgbm` learning the published intensity,
-trained on D-`ENERGY_ASSETS_CARBON_TRAINING_DAYS`..D-2, default 56; `forecasts/carbon_day_ahead`;
+trained on the days stored of D-`ENERGY_ASSETS_CARBON_TRAINING_DAYS`..D-2, default 730, every
+`ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS`, default 28; `forecasts/carbon_day_ahead`;
 `evaluation/carbon_forecast_score`) from `--forecast-from`. Prints the roll-up of the scored
 days (`evaluation/report.rollup`, exact over hours): our day-ahead forecast
 (`lightgbm_published`), its seasonal naive (`seasonal_naive_7d_published`) and the API's own

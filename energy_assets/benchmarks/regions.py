@@ -33,6 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
+from energy_assets.models.carbon_lgbm import CARBON_REFIT_EVERY_DAYS, CARBON_TRAINING_DAYS
 from energy_assets.warehouse import TableName, Warehouse
 
 # EIA-930 day-ahead forecast MAPE, 2015-07..2019-09, Ruggles et al. 2020 (Sci. Data 7, 155),
@@ -56,19 +57,6 @@ DEFAULT_CARBON_REGIONS = ("CAISO", "PJM", "ERCOT", "ISONE", "MISO")
 # features learn from (GFS regional forecasts offline, for five regions from 2019)
 LOAD_FEEDS = frozenset({"region_data", "demand", "fuel_mix", "weather_forecast"})
 CARBON_FEEDS = frozenset({"fuel_type", "weather_forecast"})
-# Settings of the carbon slice, chosen on 2020-07..12 with training on earlier days only (the
-# README says how; `benchmark carbon-settings --training-days N --refit-every K`): two years of
-# training days (every day since 2019-01 in this data set), refit every four weeks. Sum of the
-# four regions' UTC-day direct P50 MAPE on 2020-07..12: 365 days weekly 24.67, 730 days weekly
-# 23.99, 730 days every 14 days 23.87 (the models of `models/carbon_lgbm.py`); with the weather
-# on its own day (`sources/gfs_regional.py`), 730 days every 14 / 21 / 28 days 23.14 / 23.08 /
-# 23.16, a tie (within 0.08, no region moving by more than 0.11), so the fewest fits: CAISO's
-# region alone (`--carbon-region CAISO --profile`, idle) took 883 s and 1,205 s of CPU every 14
-# days, 705 s and 899 s every 28; the three models' steps 0.47 s a region-day against 0.29 s.
-# (An earlier comparison, 717 s against 722 s, set one region of a five-region run against a
-# region run alone on another day: this machine's speed varies by a fifth between runs.)
-CARBON_TRAINING_DAYS = 730
-CARBON_REFIT_EVERY_DAYS = 28
 # The load models' refit: every day, chosen on 2016-07..2017-06 (`benchmark load-settings
 # --refit-every 1,7,14,28`, every third day, P50 MAPE summed over the eight regions, the two
 # models' mean): 16.59 every day, 16.84 weekly, 16.96 every 14 days, 17.36 every 28; weekly
@@ -252,7 +240,7 @@ def run_carbon(
     settings = {
         "ENERGY_ASSETS_GRID_PROVIDERS": ",".join(f"{r}=eia930" for r in regions),
         "ENERGY_ASSETS_CARBON_TRAINING_DAYS": str(training_days),
-        "ENERGY_ASSETS_REFIT_EVERY_DAYS": str(refit_every_days),
+        "ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS": str(refit_every_days),
     }
     try:
         with _environment(settings):

@@ -8,7 +8,9 @@ depends on the features of its own day (why not on a time-window mapping: `parti
 - `models/load_mlx`: an MLX quantile MLP (`energy_assets/models/load_mlx.py`).
 - `models/carbon_lightgbm`, `models/carbon_direct_lightgbm`: LightGBM quantile boosters for
   the hourly lifecycle and direct carbon intensity, on `features/carbon_features` and
-  `harmonized/carbon_intensity` over D-`carbon_training_days`..D-2 (56 by default).
+  `harmonized/carbon_intensity` over D-`carbon_training_days`..D-2 (730 by default: every
+  day stored of the two years), trained every `carbon_refit_every_days` (28 by default; both
+  chosen in `energy_assets/models/carbon_lgbm.py`).
   `carbon_lightgbm` learns the region's `carbon_target` (`energy_assets/regions.py`): our
   lifecycle intensity, or GB's published intensity (the Carbon Intensity API's, with its
   `published_*` features), never one mixed into the other. Each is two ratio models, one learning
@@ -22,11 +24,14 @@ depends on the features of its own day (why not on a time-window mapping: `parti
 Artifacts are files under `data/models/<asset>/<region>/<date>.<ext>`, written atomically and
 referenced by path + sha256 in the `models.*` tables and the materialization metadata.
 
-Refit cadence (`ModelStoreResource.refit_every_days`, `ENERGY_ASSETS_REFIT_EVERY_DAYS`): with N
-> 1 the models are trained on the fit days `REFIT_EPOCH` + kN only; the model of day D is the one
-trained for its latest fit day F <= D (on F-56..F-2, known before D's forecast is issued), reused
-from its artifact (or trained now, the same way, if F was never built). The row for D says so
-(`train_last_date` F-2, `model_version` F's).
+Refit cadence (the load models' `ModelStoreResource.refit_every_days`,
+`ENERGY_ASSETS_REFIT_EVERY_DAYS`, default 1; the carbon models' `carbon_refit_every_days`,
+`ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS`, default 28): with N > 1 the models are trained on the fit
+days `REFIT_EPOCH` + kN only; the model of day D is the one trained for its latest fit day F <= D
+(on F-56..F-2, or the carbon window, known before D's forecast is issued), reused from its
+artifact (or trained now, the same way, if F was never built). The row for D says so
+(`train_last_date` F-2, `model_version` F's). A fit day whose window holds too few days (the
+first days of a region's history) gives way to the day's own window.
 """
 
 import datetime as dt
@@ -59,6 +64,8 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_BASELINE_RULE,
     CARBON_NUM_BOOST_ROUND,
     CARBON_PARAMS,
+    CARBON_REFIT_EVERY_DAYS,
+    CARBON_TRAINING_DAYS,
     carbon_baseline_columns,
 )
 from energy_assets.models.load_mlx import save_load_mlx, train_load_mlx
@@ -124,9 +131,15 @@ def _training_data(
 ) -> tuple[RegionDay, pl.DataFrame, pl.Series, int, dg.AssetCheckResult]:
     """Features and actuals of F-56..F-2 (F: the fit day, `fit_day`) from the warehouse, as
     training rows, and the `history` check naming any missing day; fewer than MIN_TRAINING_DAYS
-    usable days is a failure naming the missing days. `window_length`: days in the window."""
+    usable days is a failure naming the missing days. `window_length`: days in the window. A
+    window longer than 56 days (the carbon models', two years) is the days of it that are
+    stored: only its last 56 days (F-56..F-2) are declared to the `history` check and named in
+    the warning, as a 56-day window's; the older days are learnt from where stored (the row's
+    `training_days` and `train_first_date` say how many), so that a region whose history begins
+    within the two years does not warn on every partition."""
     rd = fit
     window = window_days(rd.market_date, -window_length, -2)
+    required = window[-TRAINING_WINDOW_DAYS:]
     features, missing_features = read_days(context, warehouse, features_key, rd.region, window)
     actuals, missing_actuals = read_days(context, warehouse, actuals_key, rd.region, window)
     if not features.width or not actuals.width:
@@ -135,6 +148,7 @@ def _training_data(
         x, y = training_rows(features, actuals, target=target, coverage=coverage)
     days = x["market_date"].n_unique() if x.height else 0
     missing = sorted(set(missing_features) | set(missing_actuals))
+    missing_required = [d for d in missing if required and d >= required[0]]
     if days < MIN_TRAINING_DAYS:
         raise dg.Failure(
             f"{context.asset_key.to_user_string()} partition {context.partition_key}: needs at"
@@ -144,15 +158,15 @@ def _training_data(
             " (ingest_job).",
             allow_retries=False,
         )
-    if missing:
+    if missing_required:
         context.log.warning(
             f"{context.asset_key.to_user_string()} partition {context.partition_key}: trained"
-            f" on {days} days; missing {_days_text(missing)}"
+            f" on {days} days; missing {_days_text(missing_required)}"
         )
     history = history_result(
         {
-            features_key.to_user_string(): (window, features),
-            actuals_key.to_user_string(): (window, actuals),
+            features_key.to_user_string(): (required, features),
+            actuals_key.to_user_string(): (required, actuals),
         }
     )
     return rd, x, y, days, history
@@ -160,20 +174,21 @@ def _training_data(
 
 def _training_for_day(
     context: dg.AssetExecutionContext,
-    model_store: ModelStoreResource,
     warehouse: WarehouseResource,
     features_key: dg.AssetKey,
     actuals_key: dg.AssetKey,
+    refit_every_days: int,
     **target,
 ) -> tuple[RegionDay, RegionDay, pl.DataFrame, pl.Series, int, dg.AssetCheckResult]:
     """(day, fit day, training rows, targets, training days, history check): the fit day's
-    window, or the day's own where the fit day's window is too short (the first days).
+    window (fit days every `refit_every_days`), or the day's own where the fit day's window is
+    too short (the first days).
 
     The rows depend on the fit day only, so in a range every day that shares a fit day shares
     them (`once_per_step`): refit weekly, six days of seven reuse the fit day's rows instead of
     reading and joining its whole window again (a year of features for a carbon model)."""
     rd = partition_keys(context)
-    fit = fit_day(rd, model_store.refit_every_days)
+    fit = fit_day(rd, refit_every_days)
 
     def rows_of(day: RegionDay):
         key = ("training_rows", features_key, actuals_key, day, tuple(sorted(target.items())))
@@ -257,7 +272,7 @@ def load_lightgbm(
     with the P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the
     table and metadata."""
     rd, fit, x, y, days, history = _training_for_day(
-        context, model_store, warehouse, _LOAD_FEATURES, _GRID
+        context, warehouse, _LOAD_FEATURES, _GRID, model_store.refit_every_days
     )
     path = _artifact(model_store, "load_lightgbm", fit, ".json")
     model = (
@@ -366,8 +381,10 @@ def _carbon_model(
         kinds={"lightgbm", "duckdb"},
         backfill_policy=RANGE_POLICY,
         description=f"LightGBM quantile forecaster of the {what} carbon intensity (P10/P50/P90,"
-        " gCO2eq/kWh) for day D, trained on D-56..D-2 (`ModelStoreResource."
-        f"carbon_training_days`) of `{features_key.to_user_string()}` against the hourly"
+        f" gCO2eq/kWh) for day D, trained on the days stored of D-{CARBON_TRAINING_DAYS}..D-2"
+        f" (by default: `ModelStoreResource.carbon_training_days`) every {CARBON_REFIT_EVERY_DAYS}"
+        " days (`carbon_refit_every_days`; the days between reuse the latest fit) on"
+        f" `{features_key.to_user_string()}` against the hourly"
         f" {target_text}: the mean of two ratio models, one relative to its same hour of D-1,"
         " one relative to its latest hour known (`energy_assets/models/carbon_lgbm.py`), each"
         " with its P10-P90 band calibrated on the last 7 training days. Artifact"
@@ -384,10 +401,10 @@ def _carbon_model(
         )
         rd, fit, x, y, days, history = _training_for_day(
             context,
-            model_store,
             warehouse,
             features_key,
             _CARBON,
+            model_store.carbon_refit_every_days,
             target=day_target,
             coverage=_COVERAGE_OF_TARGET.get(day_target, "coverage"),
             window_length=model_store.carbon_training_days,
@@ -458,7 +475,7 @@ def load_mlx(
     (runs on the CPU with `mlx[cpu]`, on the GPU with Metal or CUDA builds). Artifact path +
     sha256 in the table and metadata."""
     rd, fit, x, y, days, history = _training_for_day(
-        context, model_store, warehouse, _LOAD_FEATURES, _GRID
+        context, warehouse, _LOAD_FEATURES, _GRID, model_store.refit_every_days
     )
     path = _artifact(model_store, "load_mlx", fit, ".npz")
     if _reuse(path, rd, fit):

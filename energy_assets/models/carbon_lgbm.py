@@ -85,6 +85,8 @@ __all__ = [
     "CARBON_BASELINE_RULE",
     "CARBON_NUM_BOOST_ROUND",
     "CARBON_PARAMS",
+    "CARBON_REFIT_EVERY_DAYS",
+    "CARBON_TRAINING_DAYS",
     "carbon_baseline_columns",
 ]
 
@@ -98,6 +100,22 @@ CARBON_PARAMS: dict[str, Any] = {
 CARBON_NUM_BOOST_ROUND = 100
 # one ratio model per baseline column, their forecasts averaged (`quantile_lgbm`)
 CARBON_BASELINE_RULE = "each"
+
+# How many days the carbon models learn from (D-N..D-2, every day stored) and how often they are
+# trained, in the graph (`ENERGY_ASSETS_CARBON_TRAINING_DAYS`, `..._CARBON_REFIT_EVERY_DAYS`)
+# and the carbon slice of `benchmark regions` alike; chosen on 2020-07..12 with training on
+# earlier days only (the README says how; `benchmark carbon-settings --training-days N --refit-every K`): two years of
+# training days (every day since 2019-01 in this data set), refit every four weeks. Sum of the
+# four regions' UTC-day direct P50 MAPE on 2020-07..12: 365 days weekly 24.67, 730 days weekly
+# 23.99, 730 days every 14 days 23.87 (the models of `models/carbon_lgbm.py`); with the weather
+# on its own day (`sources/gfs_regional.py`), 730 days every 14 / 21 / 28 days 23.14 / 23.08 /
+# 23.16, a tie (within 0.08, no region moving by more than 0.11), so the fewest fits: CAISO's
+# region alone (`--carbon-region CAISO --profile`, idle) took 883 s and 1,205 s of CPU every 14
+# days, 705 s and 899 s every 28; the three models' steps 0.47 s a region-day against 0.29 s.
+# (An earlier comparison, 717 s against 722 s, set one region of a five-region run against a
+# region run alone on another day: this machine's speed varies by a fifth between runs.)
+CARBON_TRAINING_DAYS = 730
+CARBON_REFIT_EVERY_DAYS = 28
 
 
 def carbon_baseline_columns(target: str) -> tuple[str, str]:
