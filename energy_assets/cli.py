@@ -506,21 +506,21 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="the days the carbon models learn from (default: the adopted CARBON_TRAINING_DAYS"
-        " of benchmarks/regions.py)",
+        " of models/carbon_lgbm.py, the graph's own)",
     )
     regions.add_argument(
         "--carbon-refit-every",
         type=int,
         default=None,
         help="refit the carbon models every N days (default: the adopted"
-        " CARBON_REFIT_EVERY_DAYS of benchmarks/regions.py)",
+        " CARBON_REFIT_EVERY_DAYS of models/carbon_lgbm.py, the graph's own)",
     )
     regions.add_argument(
         "--load-refit-every",
         type=int,
         default=None,
         help="refit the load models every N days (default: the adopted LOAD_REFIT_EVERY_DAYS"
-        " of benchmarks/regions.py)",
+        " of models/carbon_lgbm.py, the graph's own)",
     )
     regions.add_argument(
         "--carbon-work",

@@ -33,13 +33,19 @@ The pair at 100 rounds at 0.15 each (adopted): PJM 2.90, CAISO 8.03, ERCOT 9.54,
 4.20 (sum 24.67), in the same training time (`quantile_lgbm._fit` trains the two models'
 boosters in one pool, and finds each set's histogram bins once).
 
-The training window is the graph's setting (`ENERGY_ASSETS_CARBON_TRAINING_DAYS`), not the
-model's: `benchmark regions` trains on 730 days refit every 28 (`benchmarks/regions.py`),
-chosen the same way after the pair: 365 days weekly 24.67, 730 days weekly 23.99, 730 days every
-14 days 23.87 (PJM 2.80, CAISO 7.70, ERCOT 9.31, ISO-NE 4.06; in 2020-H2 that is every day
-of the data set, from 2019-01-01); with the weather forecasts on their own day
+The training window and cadence are `CARBON_TRAINING_DAYS` and `CARBON_REFIT_EVERY_DAYS` below,
+the graph's defaults (`ENERGY_ASSETS_CARBON_TRAINING_DAYS`, `ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS`)
+and `benchmark regions`' alike: 730 days refit every 28, chosen the same way after the pair:
+365 days weekly 24.67, 730 days weekly 23.99, 730 days every 14 days 23.87 (PJM 2.80, CAISO
+7.70, ERCOT 9.31, ISO-NE 4.06; in 2020-H2 that is every day of the data set, from 2019-01-01); with the weather forecasts on their own day
 (`sources/gfs_regional.py`), every 14 / 21 / 28 days 23.14 / 23.08 / 23.16, a tie: the fewest
-fits taken (a quarter less CPU time for the slice).
+fits taken (a quarter less CPU time for the slice). The graph's models had 56 days refit every
+day until ad50e17 (the main job's windows are two months); on the market-day protocol of the
+lifecycle intensity (`carbon_lightgbm`, `--protocol market --target lifecycle --candidate
+each_baseline_100`, 2026-12-01), CAISO / PJM / ERCOT / ISO-NE: 56 days daily 9.69 / 3.47 /
+11.24 / 4.99 % (sum 29.40), 56 every 28 sum 32.30, 365 every 28 26.84, 730 every 28 9.07 /
+2.89 / 9.66 / 4.43 (26.05): the longer window is better in every region, at a 28th of the
+fits.
 
 Then the rounds of the pair, on the same window and features (730 days, refit every 28,
 `--candidate each_baseline`, 2026-11-30): 100 rounds at 0.15 / 150 at 0.1 / 200 at 0.075 / 300
