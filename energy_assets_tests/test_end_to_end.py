@@ -968,10 +968,10 @@ def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path)
     assert forecast.success
 
 
-def test_carbon_models_keep_their_own_cadence_and_declare_their_last_56_days(slice_run, tmp_path):
+def test_carbon_models_keep_their_own_cadence_and_declare_d56_to_d2_as_history(slice_run, tmp_path):
     """The carbon models are trained every `carbon_refit_every_days` (28 by default), the load
     models every `refit_every_days` (1): each family's cadence is its own. A carbon window of
-    730 days declares its last 56 days to the `history` check, not the two years before the
+    730 days declares D-56..D-2 (55 days, as the load models) to the `history` check, not the two years before the
     region's first stored day."""
     assert ModelStoreResource().refit_every_days == 1
     assert (
@@ -1017,12 +1017,12 @@ def test_carbon_models_keep_their_own_cadence_and_declare_their_last_56_days(sli
         for e in result.get_asset_check_evaluations()
         if e.asset_key == dg.AssetKey(["models", "carbon_lightgbm"]) and e.check_name == "history"
     )
-    # the range's first day (its shown day): features and intensity, 56 days each, stored from
+    # the range's first day (its shown day): features and intensity, 55 days each, stored from
     # START on (D-56..START-1 missing; the old window declared 730 days each)
     shown = history.metadata["shown_day_metadata"].value
     assert history.metadata["shown_day"].value == str(RegionDay("CAISO", FIRST_FORECAST))
     stored = (FIRST_FORECAST - dt.timedelta(days=2) - START).days + 1
-    assert (shown["declared_days"], shown["loaded_days"]) == (2 * 56, 2 * stored)
+    assert (shown["declared_days"], shown["loaded_days"]) == (2 * 55, 2 * stored)
 
 
 def test_a_failed_range_runs_again_only_what_it_did_not_store(recordings, tmp_path):

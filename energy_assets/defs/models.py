@@ -133,13 +133,13 @@ def _training_data(
     training rows, and the `history` check naming any missing day; fewer than MIN_TRAINING_DAYS
     usable days is a failure naming the missing days. `window_length`: days in the window. A
     window longer than 56 days (the carbon models', two years) is the days of it that are
-    stored: only its last 56 days (F-56..F-2) are declared to the `history` check and named in
-    the warning, as a 56-day window's; the older days are learnt from where stored (the row's
+    stored: only its last days F-56..F-2 are declared to the `history` check and named in the
+    warning, as the load models' window is; the older days are learnt from where stored (the row's
     `training_days` and `train_first_date` say how many), so that a region whose history begins
     within the two years does not warn on every partition."""
     rd = fit
     window = window_days(rd.market_date, -window_length, -2)
-    required = window[-TRAINING_WINDOW_DAYS:]
+    required = window_days(rd.market_date, -min(window_length, TRAINING_WINDOW_DAYS), -2)
     features, missing_features = read_days(context, warehouse, features_key, rd.region, window)
     actuals, missing_actuals = read_days(context, warehouse, actuals_key, rd.region, window)
     if not features.width or not actuals.width:
