@@ -520,7 +520,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="refit the load models every N days (default: the adopted LOAD_REFIT_EVERY_DAYS"
-        " of models/carbon_lgbm.py, the graph's own)",
+        " of benchmarks/regions.py)",
     )
     regions.add_argument(
         "--carbon-work",

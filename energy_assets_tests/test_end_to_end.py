@@ -971,8 +971,8 @@ def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path)
 def test_carbon_models_keep_their_own_cadence_and_declare_d56_to_d2_as_history(slice_run, tmp_path):
     """The carbon models are trained every `carbon_refit_every_days` (28 by default), the load
     models every `refit_every_days` (1): each family's cadence is its own. A carbon window of
-    730 days declares D-56..D-2 (55 days, as the load models) to the `history` check, not the two years before the
-    region's first stored day."""
+    730 days declares D-56..D-2 (55 days, as the load models') to the `history` check, not the
+    two years before the region's first stored day."""
     assert ModelStoreResource().refit_every_days == 1
     assert (
         ModelStoreResource().carbon_refit_every_days,

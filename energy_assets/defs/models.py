@@ -384,8 +384,9 @@ def _carbon_model(
         f" gCO2eq/kWh) for day D, trained on the days stored of D-{CARBON_TRAINING_DAYS}..D-2"
         f" (by default: `ModelStoreResource.carbon_training_days`) every {CARBON_REFIT_EVERY_DAYS}"
         " days (`carbon_refit_every_days`; the days between reuse the latest fit) on"
-        f" `{features_key.to_user_string()}` against {target_text}, hour by hour: the mean of two ratio models, one relative to its same hour of D-1,"
-        " one relative to its latest hour known (`energy_assets/models/carbon_lgbm.py`), each"
+        f" `{features_key.to_user_string()}` against {target_text}, hour by hour: the mean of"
+        " two ratio models, one relative to its same hour of D-1, one relative to its latest"
+        " hour known (`energy_assets/models/carbon_lgbm.py`), each"
         " with its P10-P90 band calibrated on the last 7 training days. Artifact"
         " path + sha256 in the table and metadata, gain importances in metadata.",
     )

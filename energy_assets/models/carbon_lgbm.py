@@ -34,18 +34,22 @@ The pair at 100 rounds at 0.15 each (adopted): PJM 2.90, CAISO 8.03, ERCOT 9.54,
 boosters in one pool, and finds each set's histogram bins once).
 
 The training window and cadence are `CARBON_TRAINING_DAYS` and `CARBON_REFIT_EVERY_DAYS` below,
-the graph's defaults (`ENERGY_ASSETS_CARBON_TRAINING_DAYS`, `ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS`)
-and `benchmark regions`' alike: 730 days refit every 28, chosen the same way after the pair:
-365 days weekly 24.67, 730 days weekly 23.99, 730 days every 14 days 23.87 (PJM 2.80, CAISO
-7.70, ERCOT 9.31, ISO-NE 4.06; in 2020-H2 that is every day of the data set, from 2019-01-01); with the weather forecasts on their own day
+the graph's defaults (`ENERGY_ASSETS_CARBON_TRAINING_DAYS`,
+`ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS`) and `benchmark regions`' alike: 730 days refit every
+28, chosen the same way after the pair: 365 days weekly 24.67, 730 days weekly 23.99, 730 days
+every 14 days 23.87 (PJM 2.80, CAISO 7.70, ERCOT 9.31, ISO-NE 4.06; in 2020-H2 that is every
+day of the data set, from 2019-01-01); with the weather forecasts on their own day
 (`sources/gfs_regional.py`), every 14 / 21 / 28 days 23.14 / 23.08 / 23.16, a tie: the fewest
 fits taken (a quarter less CPU time for the slice). The graph's models had 56 days refit every
 day until ad50e17 (the main job's windows are two months); on the market-day protocol of the
 lifecycle intensity (`carbon_lightgbm`, `--protocol market --target lifecycle --candidate
 each_baseline_100`, 2026-12-01), CAISO / PJM / ERCOT / ISO-NE: 56 days daily 9.69 / 3.47 /
-11.24 / 4.99 % (sum 29.40), 56 every 28 sum 32.30, 365 every 28 26.84, 730 every 28 9.07 /
-2.89 / 9.66 / 4.43 (26.05): the longer window is better in every region, at a 28th of the
-fits.
+11.24 / 4.99 % (sum 29.40), 56 every 28 sum 32.30, 365 every 28 26.84, 730 every 28 9.07 / 2.89
+/ 9.66 / 4.43 (26.05): the longer window is better in every region, at a 28th of the fits.
+GB's published intensity (`benchmark gb-carbon`, 2023-H2 on the days since 2023-01-01, no
+weather features), MAE: 56 days daily 47.05, 56 every 28 55.12, 730 daily 46.44, every 7
+47.50, every 28 48.77: the longer window helps there too, but GB loses from models kept four
+weeks, where the US regions tied; the default is the US regions' choice.
 
 Then the rounds of the pair, on the same window and features (730 days, refit every 28,
 `--candidate each_baseline`, 2026-11-30): 100 rounds at 0.15 / 150 at 0.1 / 200 at 0.075 / 300
@@ -108,18 +112,18 @@ CARBON_NUM_BOOST_ROUND = 100
 CARBON_BASELINE_RULE = "each"
 
 # How many days the carbon models learn from (D-N..D-2, every day stored) and how often they are
-# trained, in the graph (`ENERGY_ASSETS_CARBON_TRAINING_DAYS`, `..._CARBON_REFIT_EVERY_DAYS`)
-# and the carbon slice of `benchmark regions` alike; chosen on 2020-07..12 with training on
-# earlier days only (the README says how; `benchmark carbon-settings --training-days N --refit-every K`): two years of
-# training days (every day since 2019-01 in this data set), refit every four weeks. Sum of the
-# four regions' UTC-day direct P50 MAPE on 2020-07..12: 365 days weekly 24.67, 730 days weekly
-# 23.99, 730 days every 14 days 23.87 (the models of `models/carbon_lgbm.py`); with the weather
-# on its own day (`sources/gfs_regional.py`), 730 days every 14 / 21 / 28 days 23.14 / 23.08 /
-# 23.16, a tie (within 0.08, no region moving by more than 0.11), so the fewest fits: CAISO's
-# region alone (`--carbon-region CAISO --profile`, idle) took 883 s and 1,205 s of CPU every 14
-# days, 705 s and 899 s every 28; the three models' steps 0.47 s a region-day against 0.29 s.
-# (An earlier comparison, 717 s against 722 s, set one region of a five-region run against a
-# region run alone on another day: this machine's speed varies by a fifth between runs.)
+# trained, in the graph (`ENERGY_ASSETS_CARBON_TRAINING_DAYS`, `..._CARBON_REFIT_EVERY_DAYS`) and
+# the carbon slice of `benchmark regions` alike; chosen on 2020-07..12 with training on earlier
+# days only (the README says how; `benchmark carbon-settings --training-days N --refit-every K`):
+# two years of training days (every day since 2019-01 in this data set), refit every four weeks.
+# Sum of the four regions' UTC-day direct P50 MAPE on 2020-07..12: 365 days weekly 24.67, 730
+# days weekly 23.99, 730 days every 14 days 23.87 (the models above); with the weather on its own
+# day (`sources/gfs_regional.py`), 730 days every 14 / 21 / 28 days 23.14 / 23.08 / 23.16, a tie
+# (within 0.08, no region moving by more than 0.11), so the fewest fits: CAISO's region alone
+# (`--carbon-region CAISO --profile`, idle) took 883 s and 1,205 s of CPU every 14 days, 705 s
+# and 899 s every 28; the three models' steps 0.47 s a region-day against 0.29 s. (An earlier
+# comparison, 717 s against 722 s, set one region of a five-region run against a region run alone
+# on another day: this machine's speed varies by a fifth between runs.)
 CARBON_TRAINING_DAYS = 730
 CARBON_REFIT_EVERY_DAYS = 28
 
