@@ -913,31 +913,39 @@ def test_a_backfill_range_missing_a_day_of_its_own_input_fails_naming_it(slice_r
     assert missing.isoformat() in message and "ingest_job" in message
 
 
-def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path):
-    """`refit_every_days=2`: FIRST_FORECAST is a fit day (trained on its own D-56..D-2); the
-    day after reuses its artifact, and its row says what it was trained on."""
+def _models_of_two_days(slice_run, tmp_path: Path, names: tuple[str, ...], **cadence):
+    """The models `names` over FIRST_FORECAST and the day after, on a copy of the slice's
+    warehouse, with the model store's `cadence`: (the copy, the resources, the run's result)."""
     _, data = slice_run
     copy = _copy_warehouse(data, tmp_path / "data")
     resources = default_resources(copy, tmp_path / "no-recordings", "replay")
-    resources["model_store"] = ModelStoreResource(
-        root=str(tmp_path / "models"), refit_every_days=2, carbon_refit_every_days=2
-    )
-    assert fit_day(RegionDay("CAISO", FIRST_FORECAST), 2).market_date == FIRST_FORECAST
-    after = FIRST_FORECAST + dt.timedelta(days=1)
+    resources["model_store"] = ModelStoreResource(root=str(tmp_path / "models"), **cadence)
     result = (
         build_definitions(resources)
         .resolve_job_def("day_ahead_job")
         .execute_in_process(
             instance=dg.DagsterInstance.ephemeral(),
             run_config=QUIET,
-            tags=_range_tags(FIRST_FORECAST, after),
-            asset_selection=[
-                dg.AssetKey(["models", name])
-                for name in ("load_lightgbm", "load_mlx", "carbon_lightgbm")
-            ],
+            tags=_range_tags(FIRST_FORECAST, FIRST_FORECAST + dt.timedelta(days=1)),
+            asset_selection=[dg.AssetKey(["models", name]) for name in names],
         )
     )
     assert result.success
+    return copy, resources, result
+
+
+def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path):
+    """`refit_every_days=2`: FIRST_FORECAST is a fit day (trained on its own D-56..D-2); the
+    day after reuses its artifact, and its row says what it was trained on."""
+    assert fit_day(RegionDay("CAISO", FIRST_FORECAST), 2).market_date == FIRST_FORECAST
+    after = FIRST_FORECAST + dt.timedelta(days=1)
+    copy, resources, _ = _models_of_two_days(
+        slice_run,
+        tmp_path,
+        ("load_lightgbm", "load_mlx", "carbon_lightgbm"),
+        refit_every_days=2,
+        carbon_refit_every_days=2,
+    )
     for table in ("models.load_lightgbm", "models.load_mlx", "models.carbon_lightgbm"):
         rows = _query(
             copy,
@@ -978,26 +986,14 @@ def test_carbon_models_keep_their_own_cadence_and_declare_d56_to_d2_as_history(s
         ModelStoreResource().carbon_refit_every_days,
         ModelStoreResource().carbon_training_days,
     ) == (28, 730)
-    _, data = slice_run
-    copy = _copy_warehouse(data, tmp_path / "data")
-    resources = default_resources(copy, tmp_path / "no-recordings", "replay")
-    resources["model_store"] = ModelStoreResource(
-        root=str(tmp_path / "models"), refit_every_days=1, carbon_refit_every_days=2
-    )
     after = FIRST_FORECAST + dt.timedelta(days=1)
-    result = (
-        build_definitions(resources)
-        .resolve_job_def("day_ahead_job")
-        .execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(),
-            run_config=QUIET,
-            tags=_range_tags(FIRST_FORECAST, after),
-            asset_selection=[
-                dg.AssetKey(["models", name]) for name in ("load_lightgbm", "carbon_lightgbm")
-            ],
-        )
+    copy, _, result = _models_of_two_days(
+        slice_run,
+        tmp_path,
+        ("load_lightgbm", "carbon_lightgbm"),
+        refit_every_days=1,
+        carbon_refit_every_days=2,
     )
-    assert result.success
 
     def artifacts(table: str) -> list[str]:
         rows = _query(
