@@ -47,7 +47,8 @@ def _asset(requests: list[str], bad_days: set[dt.date]):
         frame = pl.DataFrame(
             {"region": [rd.region], "market_date": [rd.market_date], "value_mw": [value]}
         )
-        yield from validated_output(context, frame, Rows)
+        context.add_asset_metadata({"month": month})
+        yield from validated_output(context, frame, Rows, {"day_value_mw": value})
 
     return monthly_feed
 
@@ -85,6 +86,33 @@ def test_a_range_requests_each_month_once_and_stores_each_day(tmp_path):
     assert len(materialized) == 46
     (schema,) = result.get_asset_check_evaluations()
     assert schema.passed
+
+
+def test_each_partition_of_a_range_carries_its_own_days_metadata(tmp_path):
+    result = _run(tmp_path, _asset([], set()), "2020-01-30", "2020-02-02")
+    assert result.success
+    events = [
+        e.step_materialization_data.materialization
+        for e in result.get_asset_materialization_events()
+    ]
+    by_day = {e.partition: e.metadata for e in events}
+    for day, month, value in [("2020-01-30", "2020-01", 30), ("2020-02-02", "2020-02", 2)]:
+        metadata = by_day[str(partition_key("CAISO", day))]
+        assert metadata["day_value_mw"].value == value and metadata["month"].value == month
+        assert metadata["dagster/row_count"].value == 1 and metadata["days_in_run"].value == 4
+
+
+def test_partition_metadata_goes_through_dagsters_method_where_its_accumulator_is_not_found():
+    calls = []
+
+    class Context:  # a context without the step context Dagster 1.13 keeps
+        asset_key = KEY
+
+        def add_asset_metadata(self, metadata, partition_key=None):
+            calls.append((partition_key, metadata))
+
+    ranges.add_partition_metadata(Context(), "2020-01-30|CAISO", {"x": 1})
+    assert calls == [("2020-01-30|CAISO", {"x": 1})]
 
 
 def test_one_partition_runs_the_body_as_written(tmp_path):

@@ -6,6 +6,8 @@ per day. `per_region_day` lets an asset body written for one partition serve bot
 partition calls it as it is; a range calls it once per region-day, in date order, with the
 context seen as that day's partition and each input frame cut to that day's rows, then yields one
 output (every day's rows) and one result per check (failed if any day failed it, naming the days).
+Each partition's materialization carries its own day's metadata (`add_asset_metadata` with the
+partition's key), so a partition page of a backfilled range shows that day's figures.
 
 Dagster cannot mark single partitions of a range failed (dagster-io/dagster#17836): a day that
 fails fails the step. Every day is still tried, so the failure names every bad day of the range
@@ -80,16 +82,39 @@ class DayContext:
     def partition_key_range(self) -> dg.PartitionKeyRange:
         return dg.PartitionKeyRange(self._key, self._key)
 
-    def add_output_metadata(self, *args, **kwargs) -> None:
-        """Per-day output metadata of a range is dropped: the range has one output."""
+    def add_output_metadata(self, metadata: dict[str, Any], *args, **kwargs) -> None:
+        """A day's output metadata goes to its own partition's materialization."""
+        add_partition_metadata(self._context, self._key, metadata)
+
+    def add_asset_metadata(self, metadata: dict[str, Any], *args, **kwargs) -> None:
+        """So does its asset metadata: the day is the partition it is given as."""
+        add_partition_metadata(self._context, self._key, metadata)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
 
 
+def add_partition_metadata(
+    context: dg.AssetExecutionContext, key: str, metadata: dict[str, Any]
+) -> None:
+    """`context.add_asset_metadata(metadata, partition_key=key)` for one partition of the step's
+    range, in constant time. Dagster 1.13's method checks the key against every key of the range
+    on each call, quadratic over a range: 6.4 s for the 731 days of one asset (measured on the
+    2-core machine), where the metadata accumulator it then updates takes 0.08 s for all of them.
+    Through the public method when that accumulator is not where 1.13 keeps it."""
+    step = getattr(context, "_step_execution_context", None)
+    accumulator = getattr(step, "_metadata_accumulator", None)
+    if accumulator is None or not hasattr(accumulator, "with_additional_asset_metadata"):
+        context.add_asset_metadata(metadata, partition_key=key)
+        return
+    step._metadata_accumulator = accumulator.with_additional_asset_metadata(  # type: ignore[union-attr]
+        asset_key=context.asset_key, partition_key=key, metadata=metadata
+    )
+
+
 def draws_plots(context: Any) -> bool:
     """Whether a schedule's plot is drawn: in a run of one partition, and for the last day of a
-    range (its file, whose path the range's materialization shows). The days before it would
+    range (its file, whose path the last day's partition shows). The days before it would
     each cost a Matplotlib figure nobody sees."""
     return getattr(context, "is_last_of_range", True)
 
@@ -287,7 +312,7 @@ def _range_events(
 ) -> Iterator[Any]:
     split = _day_frames(kwargs, cross_region)
     model: type[pa.DataFrameModel] | None = None
-    last_metadata: dict[str, Any] = {}
+    day_metadata: dict[RegionDay, dict[str, Any]] = {}
     checks: dict[str, list[tuple[RegionDay, dg.AssetCheckResult]]] = {}
     failures: list[tuple[RegionDay, str]] = []
     first_error: Exception | None = None
@@ -301,7 +326,7 @@ def _range_events(
             ):
                 if isinstance(event, dg.Output):
                     frame = event.value
-                    last_metadata = dict(event.metadata or {})
+                    day_metadata[rd] = _partition_metadata(event.metadata or {}, frame)
                 elif isinstance(event, dg.AssetCheckResult):
                     checks.setdefault(event.check_name or "", []).append((rd, event))
                 else:
@@ -340,13 +365,10 @@ def _range_events(
             allow_retries=False,
         ) from first_error
     assert output is not None
-    # the last day's metadata, less the table's own and an embedded picture (Dagster copies a
-    # range's metadata onto every partition's materialization: a plot's path, not its pixels)
-    metadata = {
-        k: v
-        for k, v in last_metadata.items()
-        if not k.startswith(("dagster/", "warehouse_")) and not _large_markdown(v)
-    }
+    # each partition's materialization carries its own day's metadata; the output's (below)
+    # is what the days share
+    for rd, metadata in day_metadata.items():
+        add_partition_metadata(context, partition_key(rd.region, rd.market_date), metadata)
     schema = output.collect_schema() if isinstance(output, pl.LazyFrame) else output.schema
     yield dg.Output(
         output,
@@ -355,12 +377,24 @@ def _range_events(
             "dagster/row_count": rows.rows // len(days),
             "rows_in_run": rows.rows,
             "days_in_run": len(days),
-            **({"metadata_of_day": str(days[-1])} if metadata else {}),
-            **metadata,
         },
     )
     for name, results in checks.items():
         yield _merged(name, results)
+
+
+def _partition_metadata(metadata: Any, frame: Any) -> dict[str, Any]:
+    """A day's own metadata for its partition's materialization in a range: its row count and
+    what the body reported, less the table's own (the range's output carries it) and an
+    embedded picture (a plot's path, not its pixels: a range of days would store each)."""
+    own = {
+        k: v
+        for k, v in dict(metadata).items()
+        if not k.startswith(("dagster/", "warehouse_")) and not _large_markdown(v)
+    }
+    if isinstance(frame, pl.DataFrame):
+        own["dagster/row_count"] = frame.height
+    return own
 
 
 def _large_markdown(value: Any) -> bool:
