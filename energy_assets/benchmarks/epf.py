@@ -95,6 +95,19 @@ first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validat
   weights (2.1080: 0.2 %, for 24 times the weights fitted on the same 56 days) and correcting
   the ensemble by half its median error of the last 14 days (2.0975, better in one half of
   the year, worse in the other).
+- Tried 2026-12-01 on the members above (each member's forecasts of the validation year and,
+  to see whether the year's verdict carries over, of the test period; ensemble 2.1098 / 2.835):
+  nothing adopted. Combining the 11 members instead of the 3 family means 2.1117 / 2.837;
+  a family's windows weighted before the families 2.1080 / 2.829; 3 hour groups 2.1099 / 2.827;
+  the median of the families 2.1434; the bias correction above (now better in both halves of
+  the validation year, 2.0908) 2.842 on the test period; a median regression of the actual
+  price on the families (QRA, 56 days) 2.1294. New members: the LEAR family on 28/182/728
+  days too 2.1091 / 2.833; LEAR and MLP on prices scaled without the asinh (median and MAD
+  only) as a fourth family 2.1122 / 2.833 and 2.1092 / 2.834 (errors correlated 0.75-0.96
+  with the families'). What is missing is a member whose errors differ: the three families'
+  errors correlate 0.86-0.90 with each other on the test period, the published DNNs' 0.50-0.76
+  with ours; a single published DNN (3.075 alone) as a fourth member would take the ensemble
+  to 2.756 (a diagnostic only: the published forecasts are the comparison, not an input).
 
 Outputs (`--out`, default `data/benchmarks/epf/<file stem>/`): `forecasts.csv` (ts, actual,
 every model, the family means, ensemble) and `metrics.json` (scores, published scores, config,
