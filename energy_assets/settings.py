@@ -24,7 +24,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from energy_assets.models.carbon_lgbm import CARBON_REFIT_EVERY_DAYS, CARBON_TRAINING_DAYS
+from energy_assets.models.carbon_lgbm import (
+    CARBON_REFIT_EVERY_DAYS,
+    CARBON_TRAINING_DAYS,
+    CARBON_YOUNG_HISTORY_DAYS,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +82,12 @@ def carbon_training_days() -> int:
 def carbon_refit_every_days() -> int:
     """`ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS`, at least 1 (default `CARBON_REFIT_EVERY_DAYS`)."""
     return _whole_days("ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS", CARBON_REFIT_EVERY_DAYS, 1)
+
+
+def carbon_young_history_days() -> int:
+    """`ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS`, at least 0 (default `CARBON_YOUNG_HISTORY_DAYS`):
+    the carbon models are trained every day while their fit day's window holds fewer days."""
+    return _whole_days("ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS", CARBON_YOUNG_HISTORY_DAYS, 0)
 
 
 def grid_provider_preference() -> dict[str, str]:

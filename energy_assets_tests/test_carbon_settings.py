@@ -46,7 +46,7 @@ def test_compare_scores_every_candidate_on_the_window_only():
     features, actuals = _synthetic()
     start, end = FIRST + dt.timedelta(days=30), FIRST + dt.timedelta(days=39)
     scores = carbon_settings.compare(
-        features, actuals, TARGET, start, end, training_days=28, refit_every=5
+        features, actuals, TARGET, start, end, training_days=28, refit_every=5, young_history_days=0
     )
     names = [c.name for c in carbon_settings.CANDIDATES]
     assert list(scores) == [*names, carbon_settings.PAIR_NAME]
@@ -68,13 +68,52 @@ def test_compare_scores_every_candidate_on_the_window_only():
 
     # the window's last day changes the score; a window before any training rows fails
     shorter = carbon_settings.compare(
-        features, actuals, TARGET, start, end - dt.timedelta(days=1), training_days=28
+        features,
+        actuals,
+        TARGET,
+        start,
+        end - dt.timedelta(days=1),
+        training_days=28,
+        refit_every=5,
+        young_history_days=0,
     )
     assert shorter != scores
     with pytest.raises(ValueError, match="no training rows"):
         carbon_settings.compare(features, actuals, TARGET, FIRST, FIRST + dt.timedelta(days=3))
     with pytest.raises(ValueError, match="in 2021"):
         carbon_settings.compare(features, actuals, TARGET, dt.date(2021, 1, 1), dt.date(2021, 2, 1))
+
+
+def test_fits_are_daily_while_the_fit_days_window_is_young():
+    """A fit every 5 days; the fit day FIRST+30 holds 29 stored days (FIRST..FIRST+28), under
+    30: each of its block's days is fitted on its own window; FIRST+35 holds 34, one fit."""
+    dates = pl.Series([FIRST + dt.timedelta(days=k) for k in range(DAYS)])
+    day = [FIRST + dt.timedelta(days=k) for k in range(DAYS)]
+    young = carbon_settings._fits(dates, day[30], day[39], 730, 5, 30)
+    assert young == [(d, d, d) for d in day[30:35]] + [(day[35], day[35], day[39])]
+    assert carbon_settings._fits(dates, day[30], day[39], 730, 5, 0) == [
+        (day[30], day[30], day[34]),
+        (day[35], day[35], day[39]),
+    ]
+    # the young days' fits change the forecasts, hence the score
+    features, actuals = _synthetic()
+    adopted = tuple(
+        c for c in carbon_settings.CANDIDATES if c.name.endswith(carbon_settings.ADOPTED)
+    )
+    scores = [
+        carbon_settings.compare(
+            features,
+            actuals,
+            TARGET,
+            day[30],
+            day[39],
+            refit_every=5,
+            young_history_days=n,
+            candidates=adopted,
+        )
+        for n in (0, 30)
+    ]
+    assert scores[0] != scores[1]
 
 
 def test_run_names_a_missing_warehouse(tmp_path):

@@ -19,6 +19,7 @@ from polars.testing import assert_frame_equal
 from energy_assets.definitions import build_definitions
 from energy_assets.defs.models import fit_day
 from energy_assets.defs_support.resources import ModelStoreResource, default_resources
+from energy_assets.models.carbon_lgbm import CARBON_YOUNG_HISTORY_DAYS
 from energy_assets.partitions import MIN_TRAINING_DAYS, RegionDay, partition_key
 from energy_assets.runner import (
     QUIET,
@@ -945,6 +946,7 @@ def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path)
         ("load_lightgbm", "load_mlx", "carbon_lightgbm"),
         refit_every_days=2,
         carbon_refit_every_days=2,
+        carbon_young_history_days=0,
     )
     for table in ("models.load_lightgbm", "models.load_mlx", "models.carbon_lightgbm"):
         rows = _query(
@@ -986,6 +988,7 @@ def test_carbon_models_keep_their_own_cadence_and_declare_d56_to_d2_as_history(s
         ModelStoreResource().carbon_refit_every_days,
         ModelStoreResource().carbon_training_days,
     ) == (28, 730)
+    assert ModelStoreResource().carbon_young_history_days == CARBON_YOUNG_HISTORY_DAYS
     after = FIRST_FORECAST + dt.timedelta(days=1)
     copy, _, result = _models_of_two_days(
         slice_run,
@@ -993,6 +996,7 @@ def test_carbon_models_keep_their_own_cadence_and_declare_d56_to_d2_as_history(s
         ("load_lightgbm", "carbon_lightgbm"),
         refit_every_days=1,
         carbon_refit_every_days=2,
+        carbon_young_history_days=0,
     )
 
     def artifacts(table: str) -> list[str]:
@@ -1019,6 +1023,31 @@ def test_carbon_models_keep_their_own_cadence_and_declare_d56_to_d2_as_history(s
     assert history.metadata["shown_day"].value == str(RegionDay("CAISO", FIRST_FORECAST))
     stored = (FIRST_FORECAST - dt.timedelta(days=2) - START).days + 1
     assert (shown["declared_days"], shown["loaded_days"]) == (2 * 55, 2 * stored)
+
+
+def test_carbon_models_are_trained_every_day_while_the_stored_window_is_young(slice_run, tmp_path):
+    """With a fit every 2 days, a fit day whose window holds fewer stored days than
+    `carbon_young_history_days` gives way to each day's own window: the day after the fit day
+    is trained on its own D-730..D-2 (one day more), not reusing the fit day's model."""
+    after = FIRST_FORECAST + dt.timedelta(days=1)
+    copy, _, _ = _models_of_two_days(
+        slice_run,
+        tmp_path,
+        ("carbon_lightgbm",),
+        carbon_refit_every_days=2,
+        carbon_young_history_days=10_000,
+    )
+    rows = _query(
+        copy,
+        "select * from models.carbon_lightgbm where market_date between ? and ?"
+        " order by market_date",
+        [FIRST_FORECAST, after],
+    )
+    fit, young = rows.row(0, named=True), rows.row(1, named=True)
+    assert young["artifact_sha256"] != fit["artifact_sha256"]
+    assert young["artifact_path"].endswith(f"{after.isoformat()}.json")
+    assert young["train_last_date"] == after - dt.timedelta(days=2)
+    assert young["training_days"] == fit["training_days"] + 1
 
 
 def test_a_failed_range_runs_again_only_what_it_did_not_store(recordings, tmp_path):

@@ -45,6 +45,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_PARAMS,
     CARBON_REFIT_EVERY_DAYS,
     CARBON_TRAINING_DAYS,
+    CARBON_YOUNG_HISTORY_DAYS,
     carbon_baseline_columns,
 )
 from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
@@ -106,6 +107,32 @@ def _fit_days(start: dt.date, end: dt.date, every: int) -> list[dt.date]:
     return [start + dt.timedelta(days=k) for k in range(0, (end - start).days + 1, every)]
 
 
+def _fits(
+    dates: pl.Series,
+    start: dt.date,
+    end: dt.date,
+    training_days: int,
+    every: int,
+    young_history_days: int,
+) -> list[tuple[dt.date, dt.date, dt.date]]:
+    """(fit day, first and last day it forecasts): a fit every `every` days from `start`; where
+    a fit day's window (F-`training_days`..F-2) holds fewer than `young_history_days` stored
+    days of `dates`, each day of its block is fitted on its own window instead, as the graph's
+    models are (`defs/models.py`, `CARBON_YOUNG_HISTORY_DAYS`)."""
+    stored = set(dates.unique().to_list())
+    fits = []
+    for fit in _fit_days(start, end, every):
+        last = min(fit + dt.timedelta(days=every - 1), end)
+        first_train = fit - dt.timedelta(days=training_days)
+        held = sum(1 for d in stored if first_train <= d <= fit - dt.timedelta(days=2))
+        if held < young_history_days:
+            days = [fit + dt.timedelta(days=k) for k in range((last - fit).days + 1)]
+            fits += [(d, d, d) for d in days]
+        else:
+            fits.append((fit, fit, last))
+    return fits
+
+
 def compare(
     features: pl.DataFrame,
     actuals: pl.DataFrame,
@@ -115,10 +142,12 @@ def compare(
     *,
     training_days: int = CARBON_TRAINING_DAYS,
     refit_every: int = CARBON_REFIT_EVERY_DAYS,
+    young_history_days: int = CARBON_YOUNG_HISTORY_DAYS,
     candidates: tuple[Candidate, ...] = CANDIDATES,
 ) -> dict[str, float]:
     """MAPE (%) of each candidate's P50 over `start`..`end` for one region's feature rows and
-    `harmonized/carbon_intensity` rows; also `PAIR_NAME` when both of `PAIR` are candidates."""
+    `harmonized/carbon_intensity` rows; also `PAIR_NAME` when both of `PAIR` are candidates.
+    Fits as `_fits` says (every day while the stored window is young)."""
     x_all, y_all = training_rows(features, actuals, target=target, coverage="coverage")
     if x_all.is_empty():
         raise ValueError(f"no feature rows with a {target} target")
@@ -128,12 +157,14 @@ def compare(
     actual = None
     for candidate in candidates:
         pieces, truth = [], []
-        for fit in _fit_days(start, end, refit_every):
+        schedule = _fits(
+            x_all["market_date"], start, end, training_days, refit_every, young_history_days
+        )
+        for fit, first, last in schedule:
             train = x_all["market_date"].is_between(
                 fit - dt.timedelta(days=training_days), fit - dt.timedelta(days=2)
             )
-            last = min(fit + dt.timedelta(days=refit_every - 1), end)
-            test = x_all["market_date"].is_between(fit, last)
+            test = x_all["market_date"].is_between(first, last)
             if not test.any():
                 continue
             if not train.any():
@@ -198,6 +229,34 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=CARBON_REFIT_EVERY_DAYS,
         help=f"days between fits (default {CARBON_REFIT_EVERY_DAYS}, the adopted)",
     )
+    parser.add_argument(
+        "--young-history-days",
+        type=_whole_days_list,
+        default=[CARBON_YOUNG_HISTORY_DAYS],
+        help="fit every day while the fit day's window holds fewer stored days than this;"
+        " a comma list compares several (e.g. 0,56,91), each a row per candidate (default"
+        f" {CARBON_YOUNG_HISTORY_DAYS}, the adopted)",
+    )
+
+
+def _whole_days_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma list of whole days: {text!r}") from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"days must be >= 0: {text!r}")
+    return values
+
+
+def _label(candidate: str, young: int, compared: list[int]) -> str:
+    """The candidate's row name; with several young-history thresholds compared, prefixed
+    `young_<N>:` (and adopted only at the adopted threshold)."""
+    if len(compared) == 1:
+        return candidate
+    if young != CARBON_YOUNG_HISTORY_DAYS:
+        candidate = candidate.removesuffix(ADOPTED)
+    return f"young_{young}:{candidate}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -217,7 +276,8 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"{command}: no candidate starts with {args.candidate} ({names})")
     print(
         f"carbon settings: {target}, {args.protocol} protocol ({table}), {args.start}..{args.end},"
-        f" {args.training_days} training days, refit every {args.refit_every}, P50 MAPE %",
+        f" {args.training_days} training days, refit every {args.refit_every} (every day while"
+        f" the window holds under {','.join(map(str, args.young_history_days))} days), P50 MAPE %",
         flush=True,
     )
     began = time.perf_counter()
@@ -227,19 +287,22 @@ def run(args: argparse.Namespace) -> int:
         features = region_rows(warehouse, f"features/{table}", name, command)
         actuals = region_rows(warehouse, "harmonized/carbon_intensity", name, command)
         print(coverage_line(name, f"features/{table}", features, window), flush=True)
-        scores = compare(
-            features,
-            actuals,
-            target,
-            args.start,
-            args.end,
-            training_days=args.training_days,
-            refit_every=args.refit_every,
-            candidates=candidates,
-        )
-        for candidate, mape in scores.items():
-            print(f"{name:<6} {candidate:<36} {mape:6.2f}", flush=True)
-            totals[candidate] = totals.get(candidate, 0.0) + mape
+        for young in args.young_history_days:
+            scores = compare(
+                features,
+                actuals,
+                target,
+                args.start,
+                args.end,
+                training_days=args.training_days,
+                refit_every=args.refit_every,
+                young_history_days=young,
+                candidates=candidates,
+            )
+            for candidate, mape in scores.items():
+                label = _label(candidate, young, args.young_history_days)
+                print(f"{name:<6} {label:<36} {mape:6.2f}", flush=True)
+                totals[label] = totals.get(label, 0.0) + mape
     for candidate, total in totals.items():
         print(f"{'sum':<6} {candidate:<36} {total:6.2f}")
     singles = {k: v for k, v in totals.items() if k != PAIR_NAME}

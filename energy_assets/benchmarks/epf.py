@@ -108,6 +108,15 @@ first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validat
   errors correlate 0.86-0.90 with each other on the test period, the published DNNs' 0.50-0.76
   with ours; a single published DNN (3.075 alone) as a fourth member would take the ensemble
   to 2.756 (a diagnostic only: the published forecasts are the comparison, not an input).
+- Tried 2026-12-01, two members of other kinds as a fourth family (validation year only; the
+  scripts outside the repository): an "expert" ARX per hour (Weron's: the same hour of D-1,
+  D-2, D-7, D-1's min, max, mean and last hour, each exogenous forecast's hour, day mean, D-1
+  hour and change, day dummies; ridge on 364 and 1092 days) 2.362 alone, errors correlated
+  0.91 / 0.84 / 0.82 with `lear` / `lgbm` / `mlp`, the ensemble 2.1151; a nearest-neighbour
+  analogue (the 10 past days of the same day type nearest in D's exogenous forecasts, their
+  change and D-1's prices, on 1092 and 1456 days, their price shapes added to D-1's level)
+  2.781 alone, correlated 0.80 / 0.79 / 0.75, the ensemble 2.1347. Neither adopted: less
+  correlated than the families are with each other, but not enough for its weaker forecast.
 
 Outputs (`--out`, default `data/benchmarks/epf/<file stem>/`): `forecasts.csv` (ts, actual,
 every model, the family means, ensemble) and `metrics.json` (scores, published scores, config,

@@ -33,7 +33,11 @@ from pathlib import Path
 
 import polars as pl
 
-from energy_assets.models.carbon_lgbm import CARBON_REFIT_EVERY_DAYS, CARBON_TRAINING_DAYS
+from energy_assets.models.carbon_lgbm import (
+    CARBON_REFIT_EVERY_DAYS,
+    CARBON_TRAINING_DAYS,
+    CARBON_YOUNG_HISTORY_DAYS,
+)
 from energy_assets.warehouse import TableName, Warehouse
 
 # EIA-930 day-ahead forecast MAPE, 2015-07..2019-09, Ruggles et al. 2020 (Sci. Data 7, 155),
@@ -229,6 +233,7 @@ def run_carbon(
     progress: Callable[[str], None] | None = print,
     profile: bool = False,
     workers: int = 1,
+    young_history_days: int = CARBON_YOUNG_HISTORY_DAYS,
 ) -> tuple[dict[str, dict[str, pl.DataFrame]], dict[str, float]]:
     """Run the carbon slice (raw fuel mix and weather -> carbon features -> carbon models,
     forecasts and scores) for each region over start..end, its grid from EIA-930 (the data set
@@ -241,6 +246,7 @@ def run_carbon(
         "ENERGY_ASSETS_GRID_PROVIDERS": ",".join(f"{r}=eia930" for r in regions),
         "ENERGY_ASSETS_CARBON_TRAINING_DAYS": str(training_days),
         "ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS": str(refit_every_days),
+        "ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS": str(young_history_days),
     }
     try:
         with _environment(settings):
@@ -495,10 +501,16 @@ def main(args) -> int:
         regions = args.carbon_region or list(DEFAULT_CARBON_REGIONS)
         training_days = args.carbon_training_days or CARBON_TRAINING_DAYS
         refit_every = args.carbon_refit_every or CARBON_REFIT_EVERY_DAYS
+        young = (
+            CARBON_YOUNG_HISTORY_DAYS
+            if args.carbon_young_history_days is None
+            else args.carbon_young_history_days
+        )
         print(
             f"benchmark regions, carbon slice {args.carbon_start}..{args.carbon_end}"
             f" ({', '.join(regions)}), scored {args.carbon_score_from}..{args.carbon_end},"
             f" models on {training_days} days refit every {refit_every}"
+            f" (every day while the window holds under {young} days)"
         )
         tables, seconds = run_carbon(
             args.carbon_start,
@@ -510,6 +522,7 @@ def main(args) -> int:
             work=Path(args.carbon_work) if args.carbon_work else None,
             profile=args.profile,
             workers=args.workers,
+            young_history_days=young,
         )
         carbon = carbon_table(tables, seconds, args.carbon_score_from, args.carbon_end)
         print()

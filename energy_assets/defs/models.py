@@ -31,7 +31,10 @@ days `REFIT_EPOCH` + kN only; the model of day D is the one trained for its late
 (on F-56..F-2, or the carbon window, known before D's forecast is issued), reused from its
 artifact (or trained now, the same way, if F was never built). The row for D says so
 (`train_last_date` F-2, `model_version` F's). A fit day whose window holds too few days (the
-first days of a region's history) gives way to the day's own window.
+first days of a region's history) gives way to the day's own window; so, for the carbon
+models, does one whose window holds fewer stored days than `carbon_young_history_days`
+(`ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS`): while a region's history is young they are trained
+every day (chosen in `energy_assets/models/carbon_lgbm.py`).
 """
 
 import datetime as dt
@@ -178,11 +181,13 @@ def _training_for_day(
     features_key: dg.AssetKey,
     actuals_key: dg.AssetKey,
     refit_every_days: int,
+    young_history_days: int = 0,
     **target,
 ) -> tuple[RegionDay, RegionDay, pl.DataFrame, pl.Series, int, dg.AssetCheckResult]:
     """(day, fit day, training rows, targets, training days, history check): the fit day's
     window (fit days every `refit_every_days`), or the day's own where the fit day's window is
-    too short (the first days).
+    too short (the first days) or holds fewer than `young_history_days` stored days (a young
+    history: trained every day until the window holds that many).
 
     The rows depend on the fit day only, so in a range every day that shares a fit day shares
     them (`once_per_step`): refit weekly, six days of seven reuse the fit day's rows instead of
@@ -201,9 +206,10 @@ def _training_for_day(
     if fit != rd:
         try:
             _, x, y, days, history = rows_of(fit)
-            return rd, fit, x, y, days, history
+            if days >= young_history_days:
+                return rd, fit, x, y, days, history
         except dg.Failure:
-            fit = rd
+            pass
     _, x, y, days, history = rows_of(rd)
     return rd, rd, x, y, days, history
 
@@ -383,7 +389,8 @@ def _carbon_model(
         description=f"LightGBM quantile forecaster of the {what} carbon intensity (P10/P50/P90,"
         f" gCO2eq/kWh) for day D, trained on the days stored of D-{CARBON_TRAINING_DAYS}..D-2"
         f" (by default: `ModelStoreResource.carbon_training_days`) every {CARBON_REFIT_EVERY_DAYS}"
-        " days (`carbon_refit_every_days`; the days between reuse the latest fit) on"
+        " days (`carbon_refit_every_days`; the days between reuse the latest fit; every day"
+        " while the stored window holds fewer than `carbon_young_history_days`) on"
         f" `{features_key.to_user_string()}` against {target_text}, hour by hour: the mean of"
         " two ratio models, one relative to its same hour of D-1, one relative to its latest"
         " hour known (`energy_assets/models/carbon_lgbm.py`), each"
@@ -405,6 +412,7 @@ def _carbon_model(
             features_key,
             _CARBON,
             model_store.carbon_refit_every_days,
+            model_store.carbon_young_history_days,
             target=day_target,
             coverage=_COVERAGE_OF_TARGET.get(day_target, "coverage"),
             window_length=model_store.carbon_training_days,

@@ -97,6 +97,7 @@ __all__ = [
     "CARBON_PARAMS",
     "CARBON_REFIT_EVERY_DAYS",
     "CARBON_TRAINING_DAYS",
+    "CARBON_YOUNG_HISTORY_DAYS",
     "carbon_baseline_columns",
 ]
 
@@ -126,6 +127,11 @@ CARBON_BASELINE_RULE = "each"
 # on another day: this machine's speed varies by a fifth between runs.)
 CARBON_TRAINING_DAYS = 730
 CARBON_REFIT_EVERY_DAYS = 28
+# While a fit day's window holds fewer stored days than this (a region's first months), the
+# models are trained every day on the day's own window instead of the fit day's
+# (`ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS`; 0: never): a model kept four weeks loses most
+# while the window is short, and the fits are cheap while it is (chosen below the constants).
+CARBON_YOUNG_HISTORY_DAYS = 120
 
 
 def carbon_baseline_columns(target: str) -> tuple[str, str]:
