@@ -336,7 +336,8 @@ def cmd_benchmark_caiso(args: argparse.Namespace) -> int:
             f" {wall:.0f} s = {60 * outcome.partitions / wall:.1f} partitions/min;"
             f" load models refit every {settings.refit_every_days()} day(s), carbon models every"
             f" {settings.carbon_refit_every_days()} on up to {settings.carbon_training_days()}"
-            f" (every day while under {settings.carbon_young_history_days()});"
+            f" (every {settings.carbon_young_refit_every_days()} while under"
+            f" {settings.carbon_young_history_days()});"
             f" peak memory {peak_mib:.0f} MiB"
         )
         print(_last_line(scores, args.region, args.start, args.end, wall, region_days))
@@ -424,8 +425,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             metavar="DAYS",
             help="train the load models every DAYS days, reusing the latest between (default:"
             " ENERGY_ASSETS_REFIT_EVERY_DAYS or 1; the carbon models' is"
-            " ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS, default 28, every day while the stored"
-            " window is shorter than ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS)",
+            " ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS, default 28, and"
+            " ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS, default 4, while the stored window is"
+            " shorter than ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS, default 365)",
         )
 
     run = sub.add_parser(
@@ -521,9 +523,16 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         "--carbon-young-history-days",
         type=int,
         default=None,
-        help="refit the carbon models every day while the fit day's window holds fewer stored"
-        " days than this (default: the adopted CARBON_YOUNG_HISTORY_DAYS of"
+        help="refit the carbon models every CARBON_YOUNG_REFIT_EVERY_DAYS days while the fit"
+        " day's window holds fewer stored days than this (default: the adopted CARBON_YOUNG_HISTORY_DAYS of"
         " models/carbon_lgbm.py, the graph's own)",
+    )
+    regions.add_argument(
+        "--carbon-young-refit-every",
+        type=int,
+        default=None,
+        help="refit the carbon models every N days while the window is young (default: the"
+        " adopted CARBON_YOUNG_REFIT_EVERY_DAYS of models/carbon_lgbm.py, the graph's own)",
     )
     regions.add_argument(
         "--load-refit-every",

@@ -13,7 +13,9 @@ One setting each, read from the environment:
   `defs/models.py`); the days between reuse the latest model trained.
 - `ENERGY_ASSETS_CARBON_TRAINING_DAYS` (default 730): the days the carbon models learn from
   (D-N..D-2, the days stored), and `ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS` (default 28): how
-  often they are trained (`models/carbon_lgbm.py`, where both are chosen).
+  often they are trained; `ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS` (default 120) and
+  `ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS`: how often while a fit day's window holds fewer
+  stored days than that (`models/carbon_lgbm.py`, where all four are chosen).
 - `ENERGY_ASSETS_GRID_PROVIDERS` (default empty): `REGION=provider` pairs, comma-separated, that
   put a provider first for a region's harmonized grid tables (e.g. `CAISO=eia930`: CAISO's grid,
   carbon intensity and operator forecast from EIA-930 on the days CAISO's own feed also serves).
@@ -28,6 +30,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_REFIT_EVERY_DAYS,
     CARBON_TRAINING_DAYS,
     CARBON_YOUNG_HISTORY_DAYS,
+    CARBON_YOUNG_REFIT_EVERY_DAYS,
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +91,14 @@ def carbon_young_history_days() -> int:
     """`ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS`, at least 0 (default `CARBON_YOUNG_HISTORY_DAYS`):
     the carbon models are trained every day while their fit day's window holds fewer days."""
     return _whole_days("ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS", CARBON_YOUNG_HISTORY_DAYS, 0)
+
+
+def carbon_young_refit_every_days() -> int:
+    """`ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS`, at least 1 (default
+    `CARBON_YOUNG_REFIT_EVERY_DAYS`): how often the carbon models are trained while young."""
+    return _whole_days(
+        "ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS", CARBON_YOUNG_REFIT_EVERY_DAYS, 1
+    )
 
 
 def grid_provider_preference() -> dict[str, str]:

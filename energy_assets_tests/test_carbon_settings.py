@@ -95,6 +95,13 @@ def test_fits_are_daily_while_the_fit_days_window_is_young():
         (day[30], day[30], day[34]),
         (day[35], day[35], day[39]),
     ]
+    # every 2 days while young: the young block in 2-day fits, the last one a day
+    assert carbon_settings._fits(dates, day[30], day[39], 730, 5, 30, 2) == [
+        (day[30], day[30], day[31]),
+        (day[32], day[32], day[33]),
+        (day[34], day[34], day[34]),
+        (day[35], day[35], day[39]),
+    ]
     # the young days' fits change the forecasts, hence the score
     features, actuals = _synthetic()
     adopted = tuple(

@@ -1025,17 +1025,24 @@ def test_carbon_models_keep_their_own_cadence_and_declare_d56_to_d2_as_history(s
     assert (shown["declared_days"], shown["loaded_days"]) == (2 * 55, 2 * stored)
 
 
-def test_carbon_models_are_trained_every_day_while_the_stored_window_is_young(slice_run, tmp_path):
-    """With a fit every 2 days, a fit day whose window holds fewer stored days than
-    `carbon_young_history_days` gives way to each day's own window: the day after the fit day
-    is trained on its own D-730..D-2 (one day more), not reusing the fit day's model."""
+@pytest.mark.parametrize("young_every", [1, 2])
+def test_carbon_models_are_trained_more_often_while_the_stored_window_is_young(
+    slice_run, tmp_path, young_every
+):
+    """Fit days every 4 (2020-07-28 for both days: its window is too short, 26 stored days)
+    and a young window (`carbon_young_history_days` above any window): the fit days are every
+    `young_every` days instead. Every day (1): the day after FIRST_FORECAST is trained on its own
+    D-730..D-2, one day more than FIRST_FORECAST's. Every 2 days: it reuses FIRST_FORECAST's
+    model (2020-07-30, a day of the 2-day grid)."""
     after = FIRST_FORECAST + dt.timedelta(days=1)
+    assert fit_day(RegionDay("CAISO", after), 4).market_date == dt.date(2020, 7, 28)
     copy, _, _ = _models_of_two_days(
         slice_run,
         tmp_path,
         ("carbon_lightgbm",),
-        carbon_refit_every_days=2,
+        carbon_refit_every_days=4,
         carbon_young_history_days=10_000,
+        carbon_young_refit_every_days=young_every,
     )
     rows = _query(
         copy,
@@ -1043,11 +1050,17 @@ def test_carbon_models_are_trained_every_day_while_the_stored_window_is_young(sl
         " order by market_date",
         [FIRST_FORECAST, after],
     )
-    fit, young = rows.row(0, named=True), rows.row(1, named=True)
-    assert young["artifact_sha256"] != fit["artifact_sha256"]
-    assert young["artifact_path"].endswith(f"{after.isoformat()}.json")
-    assert young["train_last_date"] == after - dt.timedelta(days=2)
-    assert young["training_days"] == fit["training_days"] + 1
+    first, second = rows.row(0, named=True), rows.row(1, named=True)
+    assert first["artifact_path"].endswith(f"{FIRST_FORECAST.isoformat()}.json")
+    if young_every == 1:
+        assert second["artifact_sha256"] != first["artifact_sha256"]
+        assert second["artifact_path"].endswith(f"{after.isoformat()}.json")
+        assert second["train_last_date"] == after - dt.timedelta(days=2)
+        assert second["training_days"] == first["training_days"] + 1
+    else:
+        assert second["artifact_path"] == first["artifact_path"]
+        assert second["artifact_sha256"] == first["artifact_sha256"]
+        assert second["train_last_date"] == FIRST_FORECAST - dt.timedelta(days=2)
 
 
 def test_a_failed_range_runs_again_only_what_it_did_not_store(recordings, tmp_path):

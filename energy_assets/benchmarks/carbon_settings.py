@@ -46,6 +46,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_REFIT_EVERY_DAYS,
     CARBON_TRAINING_DAYS,
     CARBON_YOUNG_HISTORY_DAYS,
+    CARBON_YOUNG_REFIT_EVERY_DAYS,
     carbon_baseline_columns,
 )
 from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
@@ -114,11 +115,13 @@ def _fits(
     training_days: int,
     every: int,
     young_history_days: int,
+    young_every: int = 1,
 ) -> list[tuple[dt.date, dt.date, dt.date]]:
     """(fit day, first and last day it forecasts): a fit every `every` days from `start`; where
     a fit day's window (F-`training_days`..F-2) holds fewer than `young_history_days` stored
-    days of `dates`, each day of its block is fitted on its own window instead, as the graph's
-    models are (`defs/models.py`, `CARBON_YOUNG_HISTORY_DAYS`)."""
+    days of `dates`, its block is fitted every `young_every` days instead (1: each day on its
+    own window), as the graph's models are (`defs/models.py`, `CARBON_YOUNG_HISTORY_DAYS`,
+    `CARBON_YOUNG_REFIT_EVERY_DAYS`)."""
     stored = set(dates.unique().to_list())
     fits = []
     for fit in _fit_days(start, end, every):
@@ -126,8 +129,9 @@ def _fits(
         first_train = fit - dt.timedelta(days=training_days)
         held = sum(1 for d in stored if first_train <= d <= fit - dt.timedelta(days=2))
         if held < young_history_days:
-            days = [fit + dt.timedelta(days=k) for k in range((last - fit).days + 1)]
-            fits += [(d, d, d) for d in days]
+            for k in range(0, (last - fit).days + 1, young_every):
+                sub = fit + dt.timedelta(days=k)
+                fits.append((sub, sub, min(sub + dt.timedelta(days=young_every - 1), last)))
         else:
             fits.append((fit, fit, last))
     return fits
@@ -143,6 +147,7 @@ def compare(
     training_days: int = CARBON_TRAINING_DAYS,
     refit_every: int = CARBON_REFIT_EVERY_DAYS,
     young_history_days: int = CARBON_YOUNG_HISTORY_DAYS,
+    young_every: int = CARBON_YOUNG_REFIT_EVERY_DAYS,
     candidates: tuple[Candidate, ...] = CANDIDATES,
 ) -> dict[str, float]:
     """MAPE (%) of each candidate's P50 over `start`..`end` for one region's feature rows and
@@ -158,7 +163,13 @@ def compare(
     for candidate in candidates:
         pieces, truth = [], []
         schedule = _fits(
-            x_all["market_date"], start, end, training_days, refit_every, young_history_days
+            x_all["market_date"],
+            start,
+            end,
+            training_days,
+            refit_every,
+            young_history_days,
+            young_every,
         )
         for fit, first, last in schedule:
             train = x_all["market_date"].is_between(
@@ -238,6 +249,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         f" {CARBON_YOUNG_HISTORY_DAYS}, the adopted)",
     )
 
+    parser.add_argument(
+        "--young-refit-every",
+        type=int,
+        default=CARBON_YOUNG_REFIT_EVERY_DAYS,
+        help="days between fits while the window is young (default"
+        f" {CARBON_YOUNG_REFIT_EVERY_DAYS}, the adopted; 1: every day)",
+    )
+
 
 def _whole_days_list(text: str) -> list[int]:
     try:
@@ -276,8 +295,9 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"{command}: no candidate starts with {args.candidate} ({names})")
     print(
         f"carbon settings: {target}, {args.protocol} protocol ({table}), {args.start}..{args.end},"
-        f" {args.training_days} training days, refit every {args.refit_every} (every day while"
-        f" the window holds under {','.join(map(str, args.young_history_days))} days), P50 MAPE %",
+        f" {args.training_days} training days, refit every {args.refit_every} (every"
+        f" {args.young_refit_every} while the window holds under"
+        f" {','.join(map(str, args.young_history_days))} days), P50 MAPE %",
         flush=True,
     )
     began = time.perf_counter()
@@ -297,6 +317,7 @@ def run(args: argparse.Namespace) -> int:
                 training_days=args.training_days,
                 refit_every=args.refit_every,
                 young_history_days=young,
+                young_every=args.young_refit_every,
                 candidates=candidates,
             )
             for candidate, mape in scores.items():

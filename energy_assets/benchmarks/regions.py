@@ -37,6 +37,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_REFIT_EVERY_DAYS,
     CARBON_TRAINING_DAYS,
     CARBON_YOUNG_HISTORY_DAYS,
+    CARBON_YOUNG_REFIT_EVERY_DAYS,
 )
 from energy_assets.warehouse import TableName, Warehouse
 
@@ -234,6 +235,7 @@ def run_carbon(
     profile: bool = False,
     workers: int = 1,
     young_history_days: int = CARBON_YOUNG_HISTORY_DAYS,
+    young_refit_every_days: int = CARBON_YOUNG_REFIT_EVERY_DAYS,
 ) -> tuple[dict[str, dict[str, pl.DataFrame]], dict[str, float]]:
     """Run the carbon slice (raw fuel mix and weather -> carbon features -> carbon models,
     forecasts and scores) for each region over start..end, its grid from EIA-930 (the data set
@@ -247,6 +249,7 @@ def run_carbon(
         "ENERGY_ASSETS_CARBON_TRAINING_DAYS": str(training_days),
         "ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS": str(refit_every_days),
         "ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS": str(young_history_days),
+        "ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS": str(young_refit_every_days),
     }
     try:
         with _environment(settings):
@@ -506,11 +509,12 @@ def main(args) -> int:
             if args.carbon_young_history_days is None
             else args.carbon_young_history_days
         )
+        young_every = args.carbon_young_refit_every or CARBON_YOUNG_REFIT_EVERY_DAYS
         print(
             f"benchmark regions, carbon slice {args.carbon_start}..{args.carbon_end}"
             f" ({', '.join(regions)}), scored {args.carbon_score_from}..{args.carbon_end},"
             f" models on {training_days} days refit every {refit_every}"
-            f" (every day while the window holds under {young} days)"
+            f" (every {young_every} while the window holds under {young} days)"
         )
         tables, seconds = run_carbon(
             args.carbon_start,
@@ -523,6 +527,7 @@ def main(args) -> int:
             profile=args.profile,
             workers=args.workers,
             young_history_days=young,
+            young_refit_every_days=young_every,
         )
         carbon = carbon_table(tables, seconds, args.carbon_score_from, args.carbon_end)
         print()

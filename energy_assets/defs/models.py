@@ -182,12 +182,13 @@ def _training_for_day(
     actuals_key: dg.AssetKey,
     refit_every_days: int,
     young_history_days: int = 0,
+    young_refit_every_days: int = 1,
     **target,
 ) -> tuple[RegionDay, RegionDay, pl.DataFrame, pl.Series, int, dg.AssetCheckResult]:
     """(day, fit day, training rows, targets, training days, history check): the fit day's
-    window (fit days every `refit_every_days`), or the day's own where the fit day's window is
-    too short (the first days) or holds fewer than `young_history_days` stored days (a young
-    history: trained every day until the window holds that many).
+    window (fit days every `refit_every_days`); where it holds fewer than `young_history_days`
+    stored days (a young history), the fit day every `young_refit_every_days` (1: the day
+    itself); the day's own where a fit day's window is too short (the first days).
 
     The rows depend on the fit day only, so in a range every day that shares a fit day shares
     them (`once_per_step`): refit weekly, six days of seven reuse the fit day's rows instead of
@@ -203,13 +204,20 @@ def _training_for_day(
             lambda: _training_data(context, day, warehouse, features_key, actuals_key, **target),
         )
 
+    young_fit = fit_day(rd, young_refit_every_days)
     if fit != rd:
         try:
             _, x, y, days, history = rows_of(fit)
-            if days >= young_history_days:
+            if days >= young_history_days or young_fit == fit:
                 return rd, fit, x, y, days, history
         except dg.Failure:
             pass
+        if young_fit not in (fit, rd):
+            try:
+                _, x, y, days, history = rows_of(young_fit)
+                return rd, young_fit, x, y, days, history
+            except dg.Failure:
+                pass
     _, x, y, days, history = rows_of(rd)
     return rd, rd, x, y, days, history
 
@@ -413,6 +421,7 @@ def _carbon_model(
             _CARBON,
             model_store.carbon_refit_every_days,
             model_store.carbon_young_history_days,
+            model_store.carbon_young_refit_every_days,
             target=day_target,
             coverage=_COVERAGE_OF_TARGET.get(day_target, "coverage"),
             window_length=model_store.carbon_training_days,

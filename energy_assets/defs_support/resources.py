@@ -22,6 +22,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_REFIT_EVERY_DAYS,
     CARBON_TRAINING_DAYS,
     CARBON_YOUNG_HISTORY_DAYS,
+    CARBON_YOUNG_REFIT_EVERY_DAYS,
 )
 from energy_assets.sources.http_client import HttpClient
 from energy_assets.warehouse import TableName, Warehouse
@@ -80,14 +81,16 @@ class ModelStoreResource(dg.ConfigurableResource):
     how often the load models are trained: `refit_every_days` (1: every day; 7: on the days
     `REFIT_EPOCH` + 7k, each other day reusing the model of the latest such day); how many days
     the carbon models learn from (`carbon_training_days`, the window D-N..D-2) and how often
-    they are trained (`carbon_refit_every_days`; every day while the fit day's window holds
-    fewer than `carbon_young_history_days` stored days), chosen in `models/carbon_lgbm.py`."""
+    they are trained (`carbon_refit_every_days`; every `carbon_young_refit_every_days` while
+    the fit day's window holds fewer than `carbon_young_history_days` stored days), chosen in
+    `models/carbon_lgbm.py`."""
 
     root: str | None = None
     refit_every_days: int = 1
     carbon_training_days: int = CARBON_TRAINING_DAYS
     carbon_refit_every_days: int = CARBON_REFIT_EVERY_DAYS
     carbon_young_history_days: int = CARBON_YOUNG_HISTORY_DAYS
+    carbon_young_refit_every_days: int = CARBON_YOUNG_REFIT_EVERY_DAYS
 
     def path(self) -> Path:
         return Path(self.root) if self.root else settings.data_dir() / "models"
@@ -160,5 +163,6 @@ def default_resources(
             carbon_training_days=settings.carbon_training_days(),
             carbon_refit_every_days=settings.carbon_refit_every_days(),
             carbon_young_history_days=settings.carbon_young_history_days(),
+            carbon_young_refit_every_days=settings.carbon_young_refit_every_days(),
         ),
     }
