@@ -89,7 +89,8 @@ def carbon_refit_every_days() -> int:
 
 def carbon_young_history_days() -> int:
     """`ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS`, at least 0 (default `CARBON_YOUNG_HISTORY_DAYS`):
-    the carbon models are trained every day while their fit day's window holds fewer days."""
+    the carbon models are trained every `carbon_young_refit_every_days` days while their fit
+    day's window holds fewer days."""
     return _whole_days("ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS", CARBON_YOUNG_HISTORY_DAYS, 0)
 
 

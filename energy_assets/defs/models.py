@@ -34,7 +34,8 @@ artifact (or trained now, the same way, if F was never built). The row for D say
 first days of a region's history) gives way to the day's own window; so, for the carbon
 models, does one whose window holds fewer stored days than `carbon_young_history_days`
 (`ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS`): while a region's history is young they are trained
-every day (chosen in `energy_assets/models/carbon_lgbm.py`).
+every `carbon_young_refit_every_days` days (`ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS`; both
+chosen in `energy_assets/models/carbon_lgbm.py`).
 """
 
 import datetime as dt
@@ -69,6 +70,8 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_PARAMS,
     CARBON_REFIT_EVERY_DAYS,
     CARBON_TRAINING_DAYS,
+    CARBON_YOUNG_HISTORY_DAYS,
+    CARBON_YOUNG_REFIT_EVERY_DAYS,
     carbon_baseline_columns,
 )
 from energy_assets.models.load_mlx import save_load_mlx, train_load_mlx
@@ -397,8 +400,10 @@ def _carbon_model(
         description=f"LightGBM quantile forecaster of the {what} carbon intensity (P10/P50/P90,"
         f" gCO2eq/kWh) for day D, trained on the days stored of D-{CARBON_TRAINING_DAYS}..D-2"
         f" (by default: `ModelStoreResource.carbon_training_days`) every {CARBON_REFIT_EVERY_DAYS}"
-        " days (`carbon_refit_every_days`; the days between reuse the latest fit; every day"
-        " while the stored window holds fewer than `carbon_young_history_days`) on"
+        " days (`carbon_refit_every_days`; the days between reuse the latest fit), every"
+        f" {CARBON_YOUNG_REFIT_EVERY_DAYS} days (`carbon_young_refit_every_days`) while the"
+        f" stored window holds fewer than {CARBON_YOUNG_HISTORY_DAYS} days"
+        " (`carbon_young_history_days`: a region's first year), on"
         f" `{features_key.to_user_string()}` against {target_text}, hour by hour: the mean of"
         " two ratio models, one relative to its same hour of D-1, one relative to its latest"
         " hour known (`energy_assets/models/carbon_lgbm.py`), each"
