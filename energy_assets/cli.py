@@ -523,9 +523,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         "--carbon-young-history-days",
         type=int,
         default=None,
-        help="refit the carbon models every CARBON_YOUNG_REFIT_EVERY_DAYS days while the fit"
-        " day's window holds fewer stored days than this (default: the adopted CARBON_YOUNG_HISTORY_DAYS of"
-        " models/carbon_lgbm.py, the graph's own)",
+        help="refit the carbon models every --carbon-young-refit-every days while the fit"
+        " day's window holds fewer stored days than this (default: the adopted"
+        " CARBON_YOUNG_HISTORY_DAYS of models/carbon_lgbm.py, the graph's own)",
     )
     regions.add_argument(
         "--carbon-young-refit-every",

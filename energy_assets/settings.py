@@ -13,9 +13,9 @@ One setting each, read from the environment:
   `defs/models.py`); the days between reuse the latest model trained.
 - `ENERGY_ASSETS_CARBON_TRAINING_DAYS` (default 730): the days the carbon models learn from
   (D-N..D-2, the days stored), and `ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS` (default 28): how
-  often they are trained; `ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS` (default 120) and
-  `ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS`: how often while a fit day's window holds fewer
-  stored days than that (`models/carbon_lgbm.py`, where all four are chosen).
+  often they are trained; `ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS` (default 365) and
+  `ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS` (default 4): how often while a fit day's window
+  holds fewer stored days than that (`models/carbon_lgbm.py`, where all four are chosen).
 - `ENERGY_ASSETS_GRID_PROVIDERS` (default empty): `REGION=provider` pairs, comma-separated, that
   put a provider first for a region's harmonized grid tables (e.g. `CAISO=eia930`: CAISO's grid,
   carbon intensity and operator forecast from EIA-930 on the days CAISO's own feed also serves).

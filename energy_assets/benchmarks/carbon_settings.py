@@ -152,7 +152,7 @@ def compare(
 ) -> dict[str, float]:
     """MAPE (%) of each candidate's P50 over `start`..`end` for one region's feature rows and
     `harmonized/carbon_intensity` rows; also `PAIR_NAME` when both of `PAIR` are candidates.
-    Fits as `_fits` says (every day while the stored window is young)."""
+    Fits as `_fits` says (every `young_every` days while the stored window is young)."""
     x_all, y_all = training_rows(features, actuals, target=target, coverage="coverage")
     if x_all.is_empty():
         raise ValueError(f"no feature rows with a {target} target")
@@ -244,8 +244,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--young-history-days",
         type=_whole_days_list,
         default=[CARBON_YOUNG_HISTORY_DAYS],
-        help="fit every day while the fit day's window holds fewer stored days than this;"
-        " a comma list compares several (e.g. 0,56,91), each a row per candidate (default"
+        help="fit every --young-refit-every days while the fit day's window holds fewer stored"
+        " days than this; a comma list compares several (e.g. 0,56,91), each a row per candidate (default"
         f" {CARBON_YOUNG_HISTORY_DAYS}, the adopted)",
     )
 
