@@ -245,8 +245,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         type=_whole_days_list,
         default=[CARBON_YOUNG_HISTORY_DAYS],
         help="fit every --young-refit-every days while the fit day's window holds fewer stored"
-        " days than this; a comma list compares several (e.g. 0,56,91), each a row per candidate (default"
-        f" {CARBON_YOUNG_HISTORY_DAYS}, the adopted)",
+        " days than this; a comma list compares several (e.g. 0,56,91), each a row per"
+        f" candidate (default {CARBON_YOUNG_HISTORY_DAYS}, the adopted)",
     )
 
     parser.add_argument(

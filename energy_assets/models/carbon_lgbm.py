@@ -65,9 +65,10 @@ every 28 (as before) 27.11 (19.14); every day while the window holds under 56 / 
 150 / 182 days 26.91 / 26.25 / 25.95 (17.55) / 25.60 / 25.51 (17.53); under 120 days every 2 /
 4 / 7 days 26.12 / 26.23 / 26.50; under 365 days every 7 26.13 (18.10), every 4 25.88
 (17.63, adopted: PJM 3.76, ERCOT 11.09, ISO-NE 5.69, MISO 5.34). More fits were better all
-the way, and a young fit costs a third to a half of one on two years' rows (one model, the
-pair and its three quantiles, on synthetic rows of the same 47 features, 2026-12-01: 1.0 s
-of CPU on 180 days, 1.5 s on 365, 2.6 s on 730, about 0.5 s of it fixed), so the choice is
+the way, and a young fit costs a third to three fifths of one on two years' rows (one model,
+the pair and its three quantiles, on synthetic rows of the same 47 features, timed outside the
+command, 2026-12-01: 1.0 s of CPU on 180 days, 1.5 s on 365, 2.6 s on 730, about 0.5 s of it
+fixed), so the choice is
 the fewest fits for most of the gain: every 4 days under 365 beat every day under 120 with
 three quarters of its fits. Why 365: GB's published intensity on 2023-H2 (6 to 12 months of
 history, above) was better refit every 7 days than every 28 (47.50 against 48.77), and the US
