@@ -258,3 +258,28 @@ def test_tables_lists_only_tables_with_files(tmp_path):
     (Path(tmp_path) / "features" / "load_features").mkdir(parents=True)
     warehouse.write(TABLE, _part("2020-07-01"), _frame("2020-07-01", 1.0))
     assert warehouse.tables() == [TABLE]
+
+
+def test_a_ranges_frame_is_split_into_each_partitions_rows_in_one_pass():
+    """A range's frame, concatenated from its days' frames (a chunk per day in every column),
+    gives each partition exactly its own rows in their order, and an absent partition none;
+    the one-pass split leaves nothing allocated per partition."""
+    from energy_assets.defs_support.warehouse import _split_rows
+
+    days = [(dt.date(2020, 1, 1) + dt.timedelta(days=k)).isoformat() for k in range(40)]
+    frames = []
+    for k, day in enumerate(days):
+        frames.append(_frame(day, float(k), rows=23 if k == 3 else 24))
+        frames.append(_frame(day, float(k)).with_columns(pl.lit("ERCOT").alias("region")))
+    frame = pl.concat(frames)
+    assert frame.n_chunks() == 80
+    parts = [_part(day) for day in days] + [_part("2020-03-01")]
+    rows = _split_rows(parts, frame)
+    for part, got in zip(parts[:-1], rows, strict=False):
+        expected = frame.filter(
+            pl.col("region") == "CAISO",
+            pl.col("market_date") == dt.date.fromisoformat(part["date"]),
+        )
+        assert got.equals(expected)
+    assert rows[3].height == 23
+    assert rows[-1].is_empty() and rows[-1].schema == frame.schema
