@@ -262,8 +262,8 @@ def test_tables_lists_only_tables_with_files(tmp_path):
 
 def test_a_ranges_frame_is_split_into_each_partitions_rows_in_one_pass():
     """A range's frame, concatenated from its days' frames (a chunk per day in every column),
-    gives each partition exactly its own rows in their order, and an absent partition none;
-    the one-pass split leaves nothing allocated per partition."""
+    gives each partition exactly its own rows in their order, and an absent partition none
+    (the IO manager then refuses the range, naming it)."""
     from energy_assets.defs_support.warehouse import _split_rows
 
     days = [(dt.date(2020, 1, 1) + dt.timedelta(days=k)).isoformat() for k in range(40)]
