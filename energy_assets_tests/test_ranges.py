@@ -13,7 +13,12 @@ from energy_assets.defs_support import ranges
 from energy_assets.defs_support.ranges import RANGE_POLICY, once_per_step, per_region_day
 from energy_assets.defs_support.validation import check_specs, validated_output
 from energy_assets.defs_support.warehouse import WarehouseIOManager
-from energy_assets.partitions import partition_key, partition_keys, region_day_partitions
+from energy_assets.partitions import (
+    partition_key,
+    partition_keys,
+    region_day_partitions,
+    region_days,
+)
 from energy_assets.warehouse import TableName, Warehouse
 
 PARTITIONS = region_day_partitions(["CAISO", "ERCOT"], "2020-01-01")
@@ -230,3 +235,34 @@ def test_an_input_read_per_day_reaches_each_day_as_its_own_rows(tmp_path):
     )
     assert result.success
     assert seen == [("2020-01-02|CAISO", 1), ("2020-01-03|CAISO", 1), ("2020-01-04|CAISO", 1)]
+
+
+def test_a_range_output_missing_a_day_is_refused_naming_it_and_nothing_is_written(tmp_path):
+    """An asset that builds a range's rows itself, a frame per day concatenated (as the feature
+    assets do), and has none for one day: the IO manager refuses the range, naming the
+    partition, before writing any day, so what was stored stays as it was."""
+    skipped = dt.date(2020, 2, 1)
+
+    @dg.asset(key=KEY, partitions_def=PARTITIONS, backfill_policy=RANGE_POLICY)
+    def monthly_feed(context: dg.AssetExecutionContext) -> pl.DataFrame:
+        days = [d for d in (rd.market_date for rd in region_days(context)) if d != skipped]
+        value = 2.0 if context.has_partition_key_range else 1.0
+        return pl.concat(
+            pl.DataFrame({"region": ["CAISO"], "market_date": [d], "value_mw": [value]})
+            for d in days
+        )
+
+    first = dg.materialize(
+        [monthly_feed],
+        partition_key=str(partition_key("CAISO", "2020-01-31")),
+        resources={"io_manager": WarehouseIOManager(root=str(tmp_path / "warehouse"))},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert first.success
+    result = _run(tmp_path, monthly_feed, "2020-01-30", "2020-02-02")
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    error = failure.step_failure_data.error  # the IO manager's error, under Dagster's
+    assert "raw.monthly_feed: no rows for partition(s) 2020-02-01|CAISO" in error.cause.message
+    stored = Warehouse(tmp_path / "warehouse").query("select * from raw.monthly_feed")
+    assert stored.rows() == [("CAISO", dt.date(2020, 1, 31), 1.0)]
