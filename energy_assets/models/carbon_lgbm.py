@@ -68,9 +68,8 @@ every 28 (as before) 27.11 (19.14); every day while the window holds under 56 / 
 the way, and a young fit costs a third to three fifths of one on two years' rows (one model,
 the pair and its three quantiles, on synthetic rows of the same 47 features, timed outside the
 command, 2026-12-01: 1.0 s of CPU on 180 days, 1.5 s on 365, 2.6 s on 730, about 0.5 s of it
-fixed), so the choice is
-the fewest fits for most of the gain: every 4 days under 365 beat every day under 120 with
-three quarters of its fits. Why 365: GB's published intensity on 2023-H2 (6 to 12 months of
+fixed), so the choice is the fewest fits for most of the gain: every 4 days under 365 beat
+every day under 120 with three quarters of its fits. Why 365: GB's published intensity on 2023-H2 (6 to 12 months of
 history, above) was better refit every 7 days than every 28 (47.50 against 48.77), and the US
 regions on 2020-H2 (18 to 24 months) tied at 14 / 21 / 28. From 365 stored days on the fits
 are the 28-day grid's, so the later days' models are the ones they were: the 2020-H2
