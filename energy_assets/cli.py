@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from energy_assets import settings
+from energy_assets.models.quantile_lgbm import LOAD_TRAINING_DAYS
 
 DEFAULT_START = dt.date(2020, 7, 1)
 DEFAULT_END = dt.date(2020, 8, 31)
@@ -479,7 +480,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         default=None,
         help="the history files' folder (default: ENERGY_ASSETS_DATASETS or ../shared/datasets)",
     )
-    regions.add_argument("--history-days", type=int, default=56)
+    regions.add_argument(
+        "--history-days",
+        type=int,
+        default=LOAD_TRAINING_DAYS,
+        help="days of history ingested before --start for the load slice (default: the load"
+        " LightGBM's training window, LOAD_TRAINING_DAYS of models/quantile_lgbm.py)",
+    )
     regions.add_argument(
         "--carbon-start",
         type=_date,

@@ -11,6 +11,8 @@ One setting each, read from the environment:
   a folder or an fsspec URL (`s3://bucket/prefix`, `gs://...`).
 - `ENERGY_ASSETS_REFIT_EVERY_DAYS` (default 1): how often the load models are trained (see
   `defs/models.py`); the days between reuse the latest model trained.
+- `ENERGY_ASSETS_LOAD_TRAINING_DAYS` (default 365): the days the load LightGBM learns from
+  (D-N..D-2, the days stored; `models/quantile_lgbm.py`, where it is chosen).
 - `ENERGY_ASSETS_CARBON_TRAINING_DAYS` (default 730): the days the carbon models learn from
   (D-N..D-2, the days stored), and `ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS` (default 28): how
   often they are trained; `ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS` (default 365) and
@@ -32,6 +34,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_YOUNG_HISTORY_DAYS,
     CARBON_YOUNG_REFIT_EVERY_DAYS,
 )
+from energy_assets.models.quantile_lgbm import LOAD_TRAINING_DAYS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,6 +78,11 @@ def _whole_days(name: str, default: int, least: int) -> int:
 def refit_every_days() -> int:
     """`ENERGY_ASSETS_REFIT_EVERY_DAYS`: the load models', at least 1 (default 1: every day)."""
     return _whole_days("ENERGY_ASSETS_REFIT_EVERY_DAYS", 1, 1)
+
+
+def load_training_days() -> int:
+    """`ENERGY_ASSETS_LOAD_TRAINING_DAYS`, at least 14 (default `LOAD_TRAINING_DAYS`)."""
+    return _whole_days("ENERGY_ASSETS_LOAD_TRAINING_DAYS", LOAD_TRAINING_DAYS, 14)
 
 
 def carbon_training_days() -> int:

@@ -20,6 +20,7 @@ from energy_assets.definitions import build_definitions
 from energy_assets.defs.models import fit_day
 from energy_assets.defs_support.resources import ModelStoreResource, default_resources
 from energy_assets.models.carbon_lgbm import CARBON_YOUNG_HISTORY_DAYS
+from energy_assets.models.quantile_lgbm import LOAD_TRAINING_DAYS
 from energy_assets.partitions import MIN_TRAINING_DAYS, RegionDay, partition_key
 from energy_assets.runner import (
     QUIET,
@@ -933,6 +934,27 @@ def _models_of_two_days(slice_run, tmp_path: Path, names: tuple[str, ...], **cad
     )
     assert result.success
     return copy, resources, result
+
+
+def test_the_load_lightgbm_learns_from_its_own_window_and_mlx_from_d56(slice_run, tmp_path):
+    """`load_training_days` sets the LightGBM's window (D-N..D-2, the days stored: a year by
+    default, `LOAD_TRAINING_DAYS`), not the MLX model's (D-56..D-2): with 29 days, the LightGBM
+    of the day after FIRST_FORECAST learns from D-29..D-2 while the MLX model learns from every
+    stored day (START..D-2, one more)."""
+    assert ModelStoreResource().load_training_days == LOAD_TRAINING_DAYS == 365
+    after = FIRST_FORECAST + dt.timedelta(days=1)
+    assert after - dt.timedelta(days=29) > START
+    copy, _, _ = _models_of_two_days(
+        slice_run, tmp_path, ("load_lightgbm", "load_mlx"), load_training_days=29
+    )
+    query = "select * from {} where market_date = ?"
+    lightgbm = _query(copy, query.format("models.load_lightgbm"), [after]).row(0, named=True)
+    mlx = _query(copy, query.format("models.load_mlx"), [after]).row(0, named=True)
+    assert lightgbm["train_first_date"] == after - dt.timedelta(days=29)
+    assert lightgbm["train_last_date"] == after - dt.timedelta(days=2)
+    assert lightgbm["training_days"] == 28
+    assert mlx["train_first_date"] == START
+    assert mlx["training_days"] == 29
 
 
 def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path):

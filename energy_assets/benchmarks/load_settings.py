@@ -5,10 +5,12 @@ ensemble's validation window, on the graph's own tables of a load backfill of ea
         --load-work DIR                                                  # the warehouse
     uv run energy-assets benchmark load-settings --work DIR [--start 2016-07-01] [--end 2017-06-30]
         [--region CAISO ...] [--every 3] [--models lightgbm,mlx] [--skip-features] [--skip-ensemble]
-        [--refit-every 1,7,14,28] [--fit-cost]
+        [--refit-every 1,7,14,28] [--fit-cost] [--training-days 56,112,182,365]
 
-Four comparisons (the third only with `--refit-every`, the fourth only with `--fit-cost`), per
-region and summed over the regions (P50 MAPE, %):
+Five comparisons (the third only with `--refit-every`, the fourth only with `--fit-cost`, the
+fifth only with `--training-days`), per region and summed over the regions (P50 MAPE, %). The
+first four train LightGBM on D-56..D-2, the graph's window when they were made; the fifth
+compares that window:
 
 1. **Feature sets** (`FEATURE_SETS`): for every `--every`-th day D of the window, each model is
    trained on D-56..D-2 of `features/load_features` against `harmonized/grid_hourly` (as the
@@ -43,11 +45,19 @@ region and summed over the regions (P50 MAPE, %):
    LightGBM with the adopted setting (`quantile_lgbm.LOAD_PARAMS`, `LOAD_NUM_BOOST_ROUND`), as
    the graph does.
 
+5. **LightGBM's training window** (`--training-days`, `compare_training_days`): for every
+   `--every`-th day D, LightGBM trained on the days stored of D-N..D-2 for each N (P50 only,
+   the adopted features the warehouse has), MLX on D-56..D-2, and the two models' mean with each
+   N (`window_best` picks the mean's best N): what `quantile_lgbm.LOAD_TRAINING_DAYS` records.
+   The warehouse needs the longest window's days before the first scored day (`benchmark
+   regions --history-days`).
+
 Each region's table lines are preceded by how many of the window's days each table read has
 (`benchmarks/settings_common.py`), naming the missing ones (not scored).
 
 The last line: `load_settings features_best=<set> ensemble_best=<window>
-refit_best=<mean_every_K> cost_best=<setting>[,<setting>] regions=<n> window=<start>..<end>`
+refit_best=<mean_every_K> cost_best=<setting>[,<setting>] window_best=<mean_N_days>
+regions=<n> window=<start>..<end>`
 (`-` for a comparison not run). These are the comparisons `features/load.py`,
 `models/load_ensemble.py`, the load half of `benchmark regions` (its refit),
 `quantile_lgbm.LOAD_PARAMS` and `load_mlx.DEFAULT_CONFIG` (the fit's cost) record
@@ -93,6 +103,7 @@ __all__ = [
     "compare_features",
     "compare_fit_cost",
     "compare_refit",
+    "compare_training_days",
     "compare_windows",
     "run",
 ]
@@ -113,6 +124,8 @@ FEATURE_SETS: dict[str, list[str]] = {
 }
 ENSEMBLE_WINDOWS: tuple[int, ...] = (14, 21, 28, 42, 56)
 REFIT_EVERY: tuple[int, ...] = (1, 7, 14, 28)
+# the load LightGBM's training windows `--training-days` compares (`quantile_lgbm.LOAD_TRAINING_DAYS`)
+TRAINING_WINDOWS: tuple[int, ...] = (56, 112, 182, 365)
 # (model, overrides): LightGBM parameters over `quantile_lgbm.DEFAULT_PARAMS` (255 bins is
 # LightGBM's default) and its `num_boost_round`, MLX config fields over `load_mlx.DEFAULT_CONFIG`
 FIT_COST_SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -276,6 +289,52 @@ def compare_refit(
     return {k: _mape(np.concatenate(v), actual) for k, v in forecasts.items()}
 
 
+def compare_training_days(
+    features: pl.DataFrame,
+    grid: pl.DataFrame,
+    days: list[dt.date],
+    windows: tuple[int, ...] = TRAINING_WINDOWS,
+    columns: list[str] = FEATURE_COLUMNS,
+) -> dict[str, float]:
+    """P50 MAPE (%) of LightGBM trained on the days stored of D-N..D-2 for each N of `windows`
+    (`lightgbm_<N>_days`), of MLX on D-56..D-2 (`mlx_56_days`, its window in the graph), and of
+    the two models' mean with each LightGBM window (`mean_<N>_days`: the ensemble's weights are
+    near equal), over `days` (one region), with `columns`, P50 only, trained every day. A day is
+    scored when D-56..D-2 holds at least 28 days (every window is scored on the same hours)."""
+    from energy_assets.models.load_mlx import predict_load_mlx, train_load_mlx
+
+    x_all, y_all = training_rows(features, grid)
+    names = [f"lightgbm_{n}_days" for n in windows] + ["mlx_56_days"]
+    names += [f"mean_{n}_days" for n in windows]
+    forecasts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    truth = []
+    for x, y, rows, actual in _scored_days(x_all, y_all, days):
+        truth.append(actual)
+        mlx = predict_load_mlx(train_load_mlx(x, y, columns), rows)["p50"].to_numpy()
+        forecasts["mlx_56_days"].append(mlx)
+        day = rows["market_date"][0]
+        for n in windows:
+            train = x_all["market_date"].is_between(
+                day - dt.timedelta(days=n), day - dt.timedelta(days=2)
+            )
+            model = train_quantile_forecaster(
+                x_all.filter(train),
+                y_all.filter(train),
+                columns,
+                LOAD_PARAMS,
+                LOAD_NUM_BOOST_ROUND,
+                quantiles=(0.5,),
+                calibration_days=0,
+            )
+            p50 = predict_quantiles(model, rows)["p50"].to_numpy()
+            forecasts[f"lightgbm_{n}_days"].append(p50)
+            forecasts[f"mean_{n}_days"].append((p50 + mlx) / 2)
+    if not truth:
+        raise ValueError("no day of the window has features, demand and 28 training days")
+    actual = np.concatenate(truth)
+    return {k: _mape(np.concatenate(v), actual) for k, v in forecasts.items()}
+
+
 def compare_fit_cost(
     features: pl.DataFrame,
     grid: pl.DataFrame,
@@ -421,6 +480,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="compare the settings that set a fit's cost (FIT_COST_SETTINGS), every --every-th day",
     )
     parser.add_argument(
+        "--training-days",
+        default=None,
+        help="comma-separated LightGBM training windows in days to compare, every --every-th"
+        f" day (e.g. {','.join(map(str, TRAINING_WINDOWS))}; default: not compared)",
+    )
+    parser.add_argument(
         "--refit-every",
         default=None,
         help="comma-separated refit intervals in days to compare, every --every-th day"
@@ -438,14 +503,21 @@ def run(args: argparse.Namespace) -> int:
     every_day = [args.start + dt.timedelta(days=k) for k in range((args.end - args.start).days + 1)]
     print(f"load settings {args.start}..{args.end}, {', '.join(regions)}; P50 MAPE %", flush=True)
     began = time.perf_counter()
-    totals: dict[str, dict[str, float]] = {"features": {}, "ensemble": {}, "refit": {}, "cost": {}}
+    totals: dict[str, dict[str, float]] = {
+        "features": {},
+        "ensemble": {},
+        "refit": {},
+        "cost": {},
+        "window": {},
+    }
     cost_cpu: dict[str, list[float]] = {}
     refit_every = tuple(int(k) for k in args.refit_every.split(",")) if args.refit_every else ()
+    windows = tuple(int(n) for n in args.training_days.split(",")) if args.training_days else ()
     for region in regions:
         grid = region_rows(warehouse, "harmonized/grid_hourly", region, command)
         parts = []
         features = pl.DataFrame()
-        if not args.skip_features or refit_every or args.fit_cost:
+        if not args.skip_features or refit_every or args.fit_cost or windows:
             features = region_rows(warehouse, "features/load_features", region, command)
             print(coverage_line(region, "features/load_features", features, every_day))
         if not args.skip_features:
@@ -459,7 +531,7 @@ def run(args: argparse.Namespace) -> int:
             scores = compare_features(features, grid, every_day[:: args.every], models, sets)
             parts.append(("features", scores))
         columns = [c for c in FEATURE_COLUMNS if c in features.columns]
-        if (refit_every or args.fit_cost) and len(columns) < len(FEATURE_COLUMNS):
+        if (refit_every or args.fit_cost or windows) and len(columns) < len(FEATURE_COLUMNS):
             print(
                 f"{region:<6} features/load_features has no column"
                 f" {', '.join(c for c in FEATURE_COLUMNS if c not in columns)} (built before"
@@ -470,6 +542,11 @@ def run(args: argparse.Namespace) -> int:
                 features, grid, every_day[:: args.every], refit_every, models, columns
             )
             parts.append(("refit", scores))
+        if windows:
+            scores = compare_training_days(
+                features, grid, every_day[:: args.every], windows, columns
+            )
+            parts.append(("window", scores))
         if args.fit_cost:
             settings = {k: v for k, v in FIT_COST_SETTINGS.items() if v[0] in models}
             scores, cpu = compare_fit_cost(
@@ -506,13 +583,14 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{'mean':<6} cost      {name:<30} {seconds:6.3f} s CPU per fit")
             best[part] = cheapest_within(candidates, cpu) if candidates else "-"
             continue
-        if part == "refit" and any(k.startswith("mean_") for k in candidates):
+        if part in ("refit", "window") and any(k.startswith("mean_") for k in candidates):
             candidates = {k: v for k, v in candidates.items() if k.startswith("mean_")}
         best[part] = min(candidates, key=candidates.get).split(" ")[0] if candidates else "-"
     print(f"({time.perf_counter() - began:.0f} s)")
     print(
         f"load_settings features_best={best['features']} ensemble_best={best['ensemble']}"
-        f" refit_best={best['refit']} cost_best={best['cost']} regions={len(regions)}"
+        f" refit_best={best['refit']} cost_best={best['cost']} window_best={best['window']}"
+        f" regions={len(regions)}"
         f" window={args.start}..{args.end}"
     )
     return 0

@@ -39,6 +39,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_YOUNG_HISTORY_DAYS,
     CARBON_YOUNG_REFIT_EVERY_DAYS,
 )
+from energy_assets.models.quantile_lgbm import LOAD_TRAINING_DAYS
 from energy_assets.warehouse import TableName, Warehouse
 
 # EIA-930 day-ahead forecast MAPE, 2015-07..2019-09, Ruggles et al. 2020 (Sci. Data 7, 155),
@@ -177,7 +178,7 @@ def run_regions(
     end: dt.date,
     regions: Sequence[str],
     recordings: Path,
-    history_days: int = 56,
+    history_days: int = LOAD_TRAINING_DAYS,
     work: Path | None = None,
     progress: Callable[[str], None] | None = print,
     profile: bool = False,
