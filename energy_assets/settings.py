@@ -11,7 +11,7 @@ One setting each, read from the environment:
   a folder or an fsspec URL (`s3://bucket/prefix`, `gs://...`).
 - `ENERGY_ASSETS_REFIT_EVERY_DAYS` (default 1): how often the load models are trained (see
   `defs/models.py`); the days between reuse the latest model trained.
-- `ENERGY_ASSETS_LOAD_TRAINING_DAYS` (default 730): the days the load LightGBM learns from
+- `ENERGY_ASSETS_LOAD_TRAINING_DAYS` (default 365): the days the load LightGBM learns from
   (D-N..D-2, the days stored; `models/quantile_lgbm.py`, where it is chosen).
 - `ENERGY_ASSETS_CARBON_TRAINING_DAYS` (default 730): the days the carbon models learn from
   (D-N..D-2, the days stored), and `ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS` (default 28): how

@@ -937,11 +937,11 @@ def _models_of_two_days(slice_run, tmp_path: Path, names: tuple[str, ...], **cad
 
 
 def test_the_load_lightgbm_learns_from_its_own_window_and_mlx_from_d56(slice_run, tmp_path):
-    """`load_training_days` sets the LightGBM's window (D-N..D-2, the days stored: two years
-    by default, `LOAD_TRAINING_DAYS`), not the MLX model's (D-56..D-2): with 29 days, the LightGBM
+    """`load_training_days` sets the LightGBM's window (D-N..D-2, the days stored: a year by
+    default, `LOAD_TRAINING_DAYS`), not the MLX model's (D-56..D-2): with 29 days, the LightGBM
     of the day after FIRST_FORECAST learns from D-29..D-2 while the MLX model learns from every
     stored day (START..D-2, one more)."""
-    assert ModelStoreResource().load_training_days == LOAD_TRAINING_DAYS == 730
+    assert ModelStoreResource().load_training_days == LOAD_TRAINING_DAYS == 365
     after = FIRST_FORECAST + dt.timedelta(days=1)
     assert after - dt.timedelta(days=29) > START
     copy, _, _ = _models_of_two_days(

@@ -5,7 +5,7 @@ the forecast for D is issued at D-1 12:00 local), read from the warehouse; to Da
 depends on the features of its own day (why not on a time-window mapping: `partitions.py`):
 
 - `models/load_lightgbm`: LightGBM quantile boosters (`energy_assets/models/quantile_lgbm.py`),
-  on the days stored of D-`load_training_days`..D-2 (730 by default, chosen there).
+  on the days stored of D-`load_training_days`..D-2 (365 by default, chosen there).
 - `models/load_mlx`: an MLX quantile MLP (`energy_assets/models/load_mlx.py`).
 - `models/carbon_lightgbm`, `models/carbon_direct_lightgbm`: LightGBM quantile boosters for
   the hourly lifecycle and direct carbon intensity, on `features/carbon_features` and
@@ -139,7 +139,7 @@ def _training_data(
     """Features and actuals of F-56..F-2 (F: the fit day, `fit_day`) from the warehouse, as
     training rows, and the `history` check naming any missing day; fewer than MIN_TRAINING_DAYS
     usable days is a failure naming the missing days. `window_length`: days in the window. A
-    window longer than 56 days (the carbon models', and the load LightGBM's, two years) is
+    window longer than 56 days (the carbon models', two years; the load LightGBM's, a year) is
     the days of it that are stored: only its last days F-56..F-2 are declared to the `history` check and named in the
     warning, as the load models' window is; the older days are learnt from where stored (the row's
     `training_days` and `train_first_date` say how many), so that a region whose history begins
@@ -286,7 +286,7 @@ def load_lightgbm(
     warehouse: WarehouseResource,
 ):
     """LightGBM quantile load forecaster (P10/P50/P90, MW) for market day D, trained on the days
-    stored of D-`load_training_days`..D-2 (730 by default, chosen in `models/quantile_lgbm.py`).
+    stored of D-`load_training_days`..D-2 (365 by default, chosen in `models/quantile_lgbm.py`).
     One booster per quantile on the ratio of load to the operator's day-ahead forecast, with the
     P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the table and
     metadata."""

@@ -125,13 +125,17 @@ LOAD_NUM_BOOST_ROUND = 100
 # ingest from 2015-07, every third day, P50 MAPE summed over the eight regions, trained daily):
 # LightGBM alone 56 / 112 / 182 / 365 / 730 days 17.34 / 17.01 / 16.86 / 16.18 / 16.03; its mean
 # with MLX on 56 days 16.54 / 16.38 / 16.32 / 15.94 / 15.85 (lowest: two years, every day since
-# 2015-07 in that year's windows). Against 56 days, two years' mean is better in six regions
-# of eight (PJM 1.767 -> 1.602, NYISO 1.952 -> 1.775, BPA 2.167 -> 2.118), worse in CAISO
-# (1.886 -> 1.928) and MISO (1.416 -> 1.442). A fit of the five boosters costs 0.54 s of CPU on two years of rows, 0.37 on
-# a year, 0.23 on 56 days (PJM, 2017-03-01, best of 3); the load half of `benchmark regions`
-# trains LightGBM every day of every region (about 5,700 fits over 2017-07..2019-06) and took
-# 2,283 s with a year's window (the README's Benchmarks), inside its 60 minutes.
-LOAD_TRAINING_DAYS = 730
+# 2015-07 in that year's windows). Against 56 days, a year's mean is better in seven regions of
+# eight (PJM 1.767 -> 1.605, NYISO 1.952 -> 1.798, BPA 2.167 -> 2.137; CAISO the exception,
+# 1.886 -> 1.912). Two years were 0.6 % better again, but the load half of `benchmark regions`
+# trains LightGBM every day of every region (about 5,700 fits over 2017-07..2019-06): with a
+# year it took 2,283 s (1ee6785, the README's Benchmarks); with two years (0a582f0) its first
+# four regions took 833-874 s each against 537-577, the LightGBM step 1.55 s a forecast day
+# against 0.64 (CAISO), on course for about 57 of its 60 minutes, and the run was stopped. A
+# fit of the five boosters costs 0.54 s of CPU on two years of rows, 0.37 on a year, 0.23 on
+# 56 days (PJM, 2017-03-01, best of 3): the fit explains 0.17 s of the step's 0.91 s more; the
+# rest (likely reading and joining two years of rows every day) was not profiled.
+LOAD_TRAINING_DAYS = 365
 
 _FORMAT = "energy_assets.quantile_lgbm"
 _FORMAT_VERSION = 1
