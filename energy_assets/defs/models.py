@@ -1,7 +1,8 @@
 """models/*: load and carbon forecasters trained per region and market day (rolling origin).
 
-The models for day D are trained on the features and actuals of D-56..D-2 (what is known when
-the forecast for D is issued at D-1 12:00 local), read from the warehouse; to Dagster each model
+The models for day D are trained on the features and actuals of a trailing window ending on D-2
+(D-56..D-2, longer for the load LightGBM and the carbon models: what is known when the forecast
+for D is issued at D-1 12:00 local), read from the warehouse; to Dagster each model
 depends on the features of its own day (why not on a time-window mapping: `partitions.py`):
 
 - `models/load_lightgbm`: LightGBM quantile boosters (`energy_assets/models/quantile_lgbm.py`),
@@ -140,10 +141,10 @@ def _training_data(
     training rows, and the `history` check naming any missing day; fewer than MIN_TRAINING_DAYS
     usable days is a failure naming the missing days. `window_length`: days in the window. A
     window longer than 56 days (the carbon models', two years; the load LightGBM's, a year) is
-    the days of it that are stored: only its last days F-56..F-2 are declared to the `history` check and named in the
-    warning, as the load models' window is; the older days are learnt from where stored (the row's
-    `training_days` and `train_first_date` say how many), so that a region whose history begins
-    within the two years does not warn on every partition."""
+    the days of it that are stored: only its last days F-56..F-2 are declared to the `history`
+    check and named in the warning, as the MLX load model's window is; the older days are learnt
+    from where stored (the row's `training_days` and `train_first_date` say how many), so that a
+    region whose history begins within the window does not warn on every partition."""
     rd = fit
     window = window_days(rd.market_date, -window_length, -2)
     required = window_days(rd.market_date, -min(window_length, TRAINING_WINDOW_DAYS), -2)
