@@ -109,6 +109,29 @@ def test_refit_cadence_against_a_drifting_ratio():
         )
 
 
+def test_training_windows_on_the_same_hours_with_mlx_on_d56():
+    """Each LightGBM window is scored on the same hours as MLX on D-56..D-2: the 56-day window
+    is the feature comparison's adopted set exactly, and each mean with MLX is no worse than
+    the mean of the two models' MAPE (the absolute error is convex)."""
+    _, demand, _, features = _noisy(11)
+    scored = [FIRST + dt.timedelta(days=d) for d in range(60, 70, 3)]
+    scores = load_settings.compare_training_days(features, _grid(demand), scored, windows=(28, 56))
+    assert list(scores) == [
+        "lightgbm_28_days",
+        "lightgbm_56_days",
+        "mlx_56_days",
+        "mean_28_days",
+        "mean_56_days",
+    ]
+    assert scores["lightgbm_56_days"] == pytest.approx(_adopted_lightgbm(features, demand, scored))
+    assert scores["lightgbm_28_days"] != scores["lightgbm_56_days"]
+    for n in (28, 56):
+        pair = (scores[f"lightgbm_{n}_days"] + scores["mlx_56_days"]) / 2
+        assert scores[f"mean_{n}_days"] <= pair + 1e-9
+    with pytest.raises(ValueError, match="28 training days"):
+        load_settings.compare_training_days(features, _grid(demand), [FIRST], windows=(56,))
+
+
 def test_fit_cost_settings_on_the_same_hours_as_the_feature_comparison():
     """LightGBM as the graph trains it (`LOAD_PARAMS`, `LOAD_NUM_BOOST_ROUND`) is the feature
     comparison's adopted set, fit for fit; every setting is scored on the same hours and costs
