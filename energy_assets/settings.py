@@ -11,8 +11,12 @@ One setting each, read from the environment:
   a folder or an fsspec URL (`s3://bucket/prefix`, `gs://...`).
 - `ENERGY_ASSETS_REFIT_EVERY_DAYS` (default 1): how often the load models are trained (see
   `defs/models.py`); the days between reuse the latest model trained.
-- `ENERGY_ASSETS_LOAD_TRAINING_DAYS` (default 365): the days the load LightGBM learns from
-  (D-N..D-2, the days stored; `models/quantile_lgbm.py`, where it is chosen).
+- `ENERGY_ASSETS_LOAD_TRAINING_DAYS` (default LOAD_TRAINING_DAYS): the days the load LightGBM learns
+  from (D-N..D-2, the days stored), `ENERGY_ASSETS_LOAD_LIGHTGBM_REFIT_EVERY_DAYS` (default
+  LOAD_LIGHTGBM_REFIT_EVERY_DAYS): how often it is trained, and
+  `ENERGY_ASSETS_LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS` (default LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS): it is
+  trained every `ENERGY_ASSETS_REFIT_EVERY_DAYS` instead while a fit day's window holds fewer
+  stored days (`models/quantile_lgbm.py`, where all three are chosen).
 - `ENERGY_ASSETS_CARBON_TRAINING_DAYS` (default 730): the days the carbon models learn from
   (D-N..D-2, the days stored), and `ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS` (default 28): how
   often they are trained; `ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS` (default 365) and
@@ -34,7 +38,11 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_YOUNG_HISTORY_DAYS,
     CARBON_YOUNG_REFIT_EVERY_DAYS,
 )
-from energy_assets.models.quantile_lgbm import LOAD_TRAINING_DAYS
+from energy_assets.models.quantile_lgbm import (
+    LOAD_LIGHTGBM_REFIT_EVERY_DAYS,
+    LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS,
+    LOAD_TRAINING_DAYS,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,6 +91,23 @@ def refit_every_days() -> int:
 def load_training_days() -> int:
     """`ENERGY_ASSETS_LOAD_TRAINING_DAYS`, at least 14 (default `LOAD_TRAINING_DAYS`)."""
     return _whole_days("ENERGY_ASSETS_LOAD_TRAINING_DAYS", LOAD_TRAINING_DAYS, 14)
+
+
+def load_lightgbm_refit_every_days() -> int:
+    """`ENERGY_ASSETS_LOAD_LIGHTGBM_REFIT_EVERY_DAYS`, at least 1 (default
+    `LOAD_LIGHTGBM_REFIT_EVERY_DAYS`): how often the load LightGBM is trained."""
+    return _whole_days(
+        "ENERGY_ASSETS_LOAD_LIGHTGBM_REFIT_EVERY_DAYS", LOAD_LIGHTGBM_REFIT_EVERY_DAYS, 1
+    )
+
+
+def load_lightgbm_young_history_days() -> int:
+    """`ENERGY_ASSETS_LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS`, at least 0 (default
+    `LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS`): the load LightGBM is trained every `refit_every_days`
+    (the load models' cadence) while its fit day's window holds fewer stored days."""
+    return _whole_days(
+        "ENERGY_ASSETS_LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS", LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS, 0
+    )
 
 
 def carbon_training_days() -> int:

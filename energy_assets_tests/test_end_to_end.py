@@ -20,7 +20,11 @@ from energy_assets.definitions import build_definitions
 from energy_assets.defs.models import fit_day
 from energy_assets.defs_support.resources import ModelStoreResource, default_resources
 from energy_assets.models.carbon_lgbm import CARBON_YOUNG_HISTORY_DAYS
-from energy_assets.models.quantile_lgbm import LOAD_TRAINING_DAYS
+from energy_assets.models.quantile_lgbm import (
+    LOAD_LIGHTGBM_REFIT_EVERY_DAYS,
+    LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS,
+    LOAD_TRAINING_DAYS,
+)
 from energy_assets.partitions import MIN_TRAINING_DAYS, RegionDay, partition_key
 from energy_assets.runner import (
     QUIET,
@@ -937,11 +941,11 @@ def _models_of_two_days(slice_run, tmp_path: Path, names: tuple[str, ...], **cad
 
 
 def test_the_load_lightgbm_learns_from_its_own_window_and_mlx_from_d56(slice_run, tmp_path):
-    """`load_training_days` sets the LightGBM's window (D-N..D-2, the days stored: a year by
+    """`load_training_days` sets the LightGBM's window (D-N..D-2, the days stored: two years by
     default, `LOAD_TRAINING_DAYS`), not the MLX model's (D-56..D-2): with 29 days, the LightGBM
     of the day after FIRST_FORECAST learns from D-29..D-2 while the MLX model learns from every
     stored day (START..D-2, one more)."""
-    assert ModelStoreResource().load_training_days == LOAD_TRAINING_DAYS == 365
+    assert ModelStoreResource().load_training_days == LOAD_TRAINING_DAYS == 730
     after = FIRST_FORECAST + dt.timedelta(days=1)
     assert after - dt.timedelta(days=29) > START
     copy, _, _ = _models_of_two_days(
@@ -955,6 +959,48 @@ def test_the_load_lightgbm_learns_from_its_own_window_and_mlx_from_d56(slice_run
     assert lightgbm["training_days"] == 28
     assert mlx["train_first_date"] == START
     assert mlx["training_days"] == 29
+
+
+@pytest.mark.parametrize("young_history_days", [0, 10_000])
+def test_the_load_lightgbm_keeps_its_own_cadence_and_the_models_every_day_while_young(
+    slice_run, tmp_path, young_history_days
+):
+    """The load LightGBM is trained every `load_lightgbm_refit_every_days` (here 2:
+    FIRST_FORECAST is a fit day, the day after reuses its model), the MLX model every
+    `refit_every_days` (1); while the fit day's window holds fewer stored days than
+    `load_lightgbm_young_history_days` (all of them, 10,000), the LightGBM is trained on the
+    MLX model's cadence instead: each day on its own window."""
+    assert ModelStoreResource().load_lightgbm_refit_every_days == LOAD_LIGHTGBM_REFIT_EVERY_DAYS
+    assert ModelStoreResource().load_lightgbm_young_history_days == LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS
+    assert fit_day(RegionDay("CAISO", FIRST_FORECAST), 2).market_date == FIRST_FORECAST
+    after = FIRST_FORECAST + dt.timedelta(days=1)
+    copy, _, _ = _models_of_two_days(
+        slice_run,
+        tmp_path,
+        ("load_lightgbm", "load_mlx"),
+        refit_every_days=1,
+        load_lightgbm_refit_every_days=2,
+        load_lightgbm_young_history_days=young_history_days,
+    )
+
+    def rows(table: str) -> list[dict]:
+        return _query(
+            copy,
+            f"select * from {table} where market_date between ? and ? order by market_date",
+            [FIRST_FORECAST, after],
+        ).to_dicts()
+
+    lightgbm, mlx = rows("models.load_lightgbm"), rows("models.load_mlx")
+    assert mlx[0]["artifact_sha256"] != mlx[1]["artifact_sha256"]
+    assert mlx[1]["train_last_date"] == after - dt.timedelta(days=2)
+    if young_history_days == 0:
+        assert lightgbm[1]["artifact_path"] == lightgbm[0]["artifact_path"]
+        assert lightgbm[1]["artifact_sha256"] == lightgbm[0]["artifact_sha256"]
+        assert lightgbm[1]["train_last_date"] == FIRST_FORECAST - dt.timedelta(days=2)
+    else:
+        assert lightgbm[1]["artifact_sha256"] != lightgbm[0]["artifact_sha256"]
+        assert lightgbm[1]["artifact_path"].endswith(f"{after.isoformat()}.json")
+        assert lightgbm[1]["train_last_date"] == after - dt.timedelta(days=2)
 
 
 def test_models_refit_every_n_days_reuse_the_fit_days_model(slice_run, tmp_path):

@@ -132,6 +132,43 @@ def test_training_windows_on_the_same_hours_with_mlx_on_d56():
         load_settings.compare_training_days(features, _grid(demand), [FIRST], windows=(56,))
 
 
+def test_lightgbm_variants_refit_on_the_graphs_grid_and_match_the_windows_comparison():
+    """A variant trained every day with `LOAD_PARAMS` is the window comparison's, to the digit;
+    one refit every 7 days forecasts each day with its fit day's model (`defs.models.fit_day`),
+    so on days that share a fit day it is that model's forecast; other parameters differ."""
+    from energy_assets.defs.models import fit_day
+    from energy_assets.partitions import RegionDay
+
+    _, demand, _, features = _noisy(13)
+    scored = [FIRST + dt.timedelta(days=d) for d in range(58, 70, 2)]
+    variants = {
+        "daily": load_settings.LightgbmVariant(56, LOAD_PARAMS),
+        "weekly": load_settings.LightgbmVariant(56, LOAD_PARAMS, refit_every=7),
+        "seven_leaves": load_settings.LightgbmVariant(56, {"max_bin": 63, "learning_rate": 0.1}),
+    }
+    scores = load_settings.compare_lightgbm_variants(features, _grid(demand), scored, variants)
+    assert list(scores) == [
+        "lightgbm_daily",
+        "lightgbm_weekly",
+        "lightgbm_seven_leaves",
+        "mlx_56_days",
+        "mean_daily",
+        "mean_weekly",
+        "mean_seven_leaves",
+    ]
+    windows = load_settings.compare_training_days(features, _grid(demand), scored, windows=(56,))
+    assert scores["lightgbm_daily"] == windows["lightgbm_56_days"]
+    assert scores["mlx_56_days"] == windows["mlx_56_days"]
+    assert len({scores["lightgbm_daily"], scores["lightgbm_weekly"]}) == 2
+    assert scores["lightgbm_seven_leaves"] != scores["lightgbm_daily"]
+    # the weekly variant on one day that is its own fit day is the daily variant's
+    fit = next(d for d in scored if fit_day(RegionDay("-", d), 7).market_date == d)
+    one_day = load_settings.compare_lightgbm_variants(
+        features, _grid(demand), [fit], {k: variants[k] for k in ("daily", "weekly")}
+    )
+    assert one_day["lightgbm_daily"] == one_day["lightgbm_weekly"]
+
+
 def test_fit_cost_settings_on_the_same_hours_as_the_feature_comparison():
     """LightGBM as the graph trains it (`LOAD_PARAMS`, `LOAD_NUM_BOOST_ROUND`) is the feature
     comparison's adopted set, fit for fit; every setting is scored on the same hours and costs
@@ -148,6 +185,7 @@ def test_fit_cost_settings_on_the_same_hours_as_the_feature_comparison():
             "lightgbm_max_bin_127",
             "lightgbm_max_bin_63",
             "lightgbm_max_bin_63_100_rounds",
+            "lightgbm_max_bin_63_100_rounds_15_leaves_bagging",
         ]
     )
     adopted = _adopted_lightgbm(features, demand, scored)

@@ -6,11 +6,12 @@ ensemble's validation window, on the graph's own tables of a load backfill of ea
     uv run energy-assets benchmark load-settings --work DIR [--start 2016-07-01] [--end 2017-06-30]
         [--region CAISO ...] [--every 3] [--models lightgbm,mlx] [--skip-features] [--skip-ensemble]
         [--refit-every 1,7,14,28] [--fit-cost] [--training-days 56,112,182,365]
+        [--lightgbm-variants]
 
 Five comparisons (the third only with `--refit-every`, the fourth only with `--fit-cost`, the
-fifth only with `--training-days`), per region and summed over the regions (P50 MAPE, %). The
-first four train LightGBM on D-56..D-2, the graph's window when they were made; the fifth
-compares that window:
+fifth only with `--training-days` or `--lightgbm-variants`), per region and summed over the
+regions (P50 MAPE, %). The first four train LightGBM on D-56..D-2, the graph's window when they
+were made; the fifth compares that window and how the LightGBM is trained on it:
 
 1. **Feature sets** (`FEATURE_SETS`): for every `--every`-th day D of the window, each model is
    trained on D-56..D-2 of `features/load_features` against `harmonized/grid_hourly` (as the
@@ -45,12 +46,16 @@ compares that window:
    LightGBM with the adopted setting (`quantile_lgbm.LOAD_PARAMS`, `LOAD_NUM_BOOST_ROUND`), as
    the graph does.
 
-5. **LightGBM's training window** (`--training-days`, `compare_training_days`): for every
-   `--every`-th day D, LightGBM trained on the days stored of D-N..D-2 for each N (P50 only,
-   the adopted features the warehouse has), MLX on D-56..D-2, and the two models' mean with each
-   N (`window_best` picks the mean's best N): what `quantile_lgbm.LOAD_TRAINING_DAYS` records.
-   The warehouse needs the longest window's days before the first scored day (`benchmark
-   regions --history-days`).
+5. **LightGBM's training window** (`--training-days`, `compare_training_days`; and
+   `--lightgbm-variants`, `compare_lightgbm_variants`, `LIGHTGBM_VARIANTS`): for every
+   `--every`-th day D, LightGBM trained on the days stored of F-N..F-2 (P50 only, the adopted
+   features the warehouse has) for its fit day F (D itself every day, or the latest fit day
+   of a weekly grid, as the graph refits), for each N with `LOAD_PARAMS` every day
+   (`--training-days`), and for each variant of window, cadence, leaves and bagging
+   (`--lightgbm-variants`); MLX on D-56..D-2, and the two models' mean with each
+   (`window_best` picks the mean's best): what `quantile_lgbm.LOAD_TRAINING_DAYS`,
+   `LOAD_PARAMS` and `LOAD_LIGHTGBM_REFIT_EVERY_DAYS` record. The warehouse needs the longest
+   window's days before the first scored day (`benchmark regions --history-days`).
 
 Each region's table lines are preceded by how many of the window's days each table read has
 (`benchmarks/settings_common.py`), naming the missing ones (not scored).
@@ -69,7 +74,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +108,9 @@ __all__ = [
     "compare_features",
     "compare_fit_cost",
     "compare_refit",
+    "LIGHTGBM_VARIANTS",
+    "LightgbmVariant",
+    "compare_lightgbm_variants",
     "compare_training_days",
     "compare_windows",
     "run",
@@ -136,6 +144,19 @@ FIT_COST_SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
     "lightgbm_max_bin_63_100_rounds": (
         "lightgbm",
         {"max_bin": 63, "learning_rate": 0.1, "num_boost_round": 100},
+    ),
+    # and 15 leaves with bagging, as the graph trains it since `--lightgbm-variants` (there
+    # chosen on two years' windows: what it costs and gives on D-56..D-2)
+    "lightgbm_max_bin_63_100_rounds_15_leaves_bagging": (
+        "lightgbm",
+        {
+            "max_bin": 63,
+            "learning_rate": 0.1,
+            "num_leaves": 15,
+            "bagging_fraction": 0.5,
+            "bagging_freq": 1,
+            "num_boost_round": 100,
+        },
     ),
     "mlx_epochs_30": ("mlx", {"epochs": 30}),
     "mlx_epochs_20": ("mlx", {"epochs": 20}),
@@ -289,6 +310,40 @@ def compare_refit(
     return {k: _mape(np.concatenate(v), actual) for k, v in forecasts.items()}
 
 
+@dataclass(frozen=True)
+class LightgbmVariant:
+    """How the load LightGBM is trained in `compare_lightgbm_variants`: on the days stored of
+    F-`days`..F-2 for its fit day F (D itself, or with `refit_every` > 1 the latest fit day
+    F <= D on the graph's grid, `defs.models.fit_day`, each fit day trained once), with
+    `params` over `quantile_lgbm.DEFAULT_PARAMS` and `num_boost_round` rounds."""
+
+    days: int
+    params: dict[str, Any]
+    refit_every: int = 1
+    num_boost_round: int = LOAD_NUM_BOOST_ROUND
+
+
+# `LOAD_PARAMS` before the variants' comparison chose 15 leaves and bagging (7 leaves, every row)
+_SEVEN_LEAVES: dict[str, Any] = {"max_bin": 63, "learning_rate": 0.1}
+_BAGGING: dict[str, Any] = {"bagging_fraction": 0.5, "bagging_freq": 1}
+# What `--lightgbm-variants` compares: the window, the cadence, the trees' size and bagging of
+# the load LightGBM (`quantile_lgbm.LOAD_PARAMS`, `LOAD_TRAINING_DAYS`,
+# `LOAD_LIGHTGBM_REFIT_EVERY_DAYS` record the choice)
+LIGHTGBM_VARIANTS: dict[str, LightgbmVariant] = {
+    "365_days_daily": LightgbmVariant(365, _SEVEN_LEAVES),
+    "730_days_daily": LightgbmVariant(730, _SEVEN_LEAVES),
+    "730_days_weekly": LightgbmVariant(730, _SEVEN_LEAVES, 7),
+    "730_days_bagging_weekly": LightgbmVariant(730, {**_SEVEN_LEAVES, **_BAGGING}, 7),
+    "730_days_15_leaves_weekly": LightgbmVariant(730, {**_SEVEN_LEAVES, "num_leaves": 15}, 7),
+    "730_days_15_leaves_bagging_daily": LightgbmVariant(
+        730, {**_SEVEN_LEAVES, "num_leaves": 15, **_BAGGING}
+    ),
+    "730_days_15_leaves_bagging_weekly": LightgbmVariant(
+        730, {**_SEVEN_LEAVES, "num_leaves": 15, **_BAGGING}, 7
+    ),
+}
+
+
 def compare_training_days(
     features: pl.DataFrame,
     grid: pl.DataFrame,
@@ -296,16 +351,50 @@ def compare_training_days(
     windows: tuple[int, ...] = TRAINING_WINDOWS,
     columns: list[str] = FEATURE_COLUMNS,
 ) -> dict[str, float]:
-    """P50 MAPE (%) of LightGBM trained on the days stored of D-N..D-2 for each N of `windows`
-    (`lightgbm_<N>_days`), of MLX on D-56..D-2 (`mlx_56_days`, its window in the graph), and of
-    the two models' mean with each LightGBM window (`mean_<N>_days`: the ensemble's weights are
-    near equal), over `days` (one region), with `columns`, P50 only, trained every day. A day is
-    scored when D-56..D-2 holds at least 28 days (every window is scored on the same hours)."""
+    """`compare_lightgbm_variants` of LightGBM as the graph trains it (`LOAD_PARAMS`), every
+    day, on each window of `windows` (`<N>_days`)."""
+    variants = {f"{n}_days": LightgbmVariant(n, LOAD_PARAMS) for n in windows}
+    return compare_lightgbm_variants(features, grid, days, variants, columns)
+
+
+def compare_lightgbm_variants(
+    features: pl.DataFrame,
+    grid: pl.DataFrame,
+    days: list[dt.date],
+    variants: dict[str, LightgbmVariant] = LIGHTGBM_VARIANTS,
+    columns: list[str] = FEATURE_COLUMNS,
+) -> dict[str, float]:
+    """P50 MAPE (%) of LightGBM trained as each of `variants` says (`lightgbm_<name>`), of MLX
+    on D-56..D-2 (`mlx_56_days`, its window in the graph), and of the two models' mean with each
+    variant (`mean_<name>`: the ensemble's weights are near equal), over `days` (one region),
+    with `columns`, P50 only. A day is scored when D-56..D-2 holds at least 28 days (every
+    variant is scored on the same hours)."""
+    from energy_assets.defs.models import fit_day
     from energy_assets.models.load_mlx import predict_load_mlx, train_load_mlx
 
     x_all, y_all = training_rows(features, grid)
-    names = [f"lightgbm_{n}_days" for n in windows] + ["mlx_56_days"]
-    names += [f"mean_{n}_days" for n in windows]
+    fitted: dict[tuple[str, dt.date], Any] = {}
+
+    def model(name: str, day: dt.date):
+        variant = variants[name]
+        fit = fit_day(RegionDay("-", day), variant.refit_every).market_date
+        if (name, fit) not in fitted:
+            train = x_all["market_date"].is_between(
+                fit - dt.timedelta(days=variant.days), fit - dt.timedelta(days=2)
+            )
+            fitted[name, fit] = train_quantile_forecaster(
+                x_all.filter(train),
+                y_all.filter(train),
+                columns,
+                variant.params,
+                variant.num_boost_round,
+                quantiles=(0.5,),
+                calibration_days=0,
+            )
+        return fitted[name, fit]
+
+    names = [f"lightgbm_{n}" for n in variants] + ["mlx_56_days"]
+    names += [f"mean_{n}" for n in variants]
     forecasts: dict[str, list[np.ndarray]] = {name: [] for name in names}
     truth = []
     for x, y, rows, actual in _scored_days(x_all, y_all, days):
@@ -313,22 +402,10 @@ def compare_training_days(
         mlx = predict_load_mlx(train_load_mlx(x, y, columns), rows)["p50"].to_numpy()
         forecasts["mlx_56_days"].append(mlx)
         day = rows["market_date"][0]
-        for n in windows:
-            train = x_all["market_date"].is_between(
-                day - dt.timedelta(days=n), day - dt.timedelta(days=2)
-            )
-            model = train_quantile_forecaster(
-                x_all.filter(train),
-                y_all.filter(train),
-                columns,
-                LOAD_PARAMS,
-                LOAD_NUM_BOOST_ROUND,
-                quantiles=(0.5,),
-                calibration_days=0,
-            )
-            p50 = predict_quantiles(model, rows)["p50"].to_numpy()
-            forecasts[f"lightgbm_{n}_days"].append(p50)
-            forecasts[f"mean_{n}_days"].append((p50 + mlx) / 2)
+        for name in variants:
+            p50 = predict_quantiles(model(name, day), rows)["p50"].to_numpy()
+            forecasts[f"lightgbm_{name}"].append(p50)
+            forecasts[f"mean_{name}"].append((p50 + mlx) / 2)
     if not truth:
         raise ValueError("no day of the window has features, demand and 28 training days")
     actual = np.concatenate(truth)
@@ -486,6 +563,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         f" day (e.g. {','.join(map(str, TRAINING_WINDOWS))}; default: not compared)",
     )
     parser.add_argument(
+        "--lightgbm-variants",
+        action="store_true",
+        help="compare the load LightGBM's windows, cadences and trees (LIGHTGBM_VARIANTS),"
+        " every --every-th day",
+    )
+    parser.add_argument(
         "--refit-every",
         default=None,
         help="comma-separated refit intervals in days to compare, every --every-th day"
@@ -517,7 +600,8 @@ def run(args: argparse.Namespace) -> int:
         grid = region_rows(warehouse, "harmonized/grid_hourly", region, command)
         parts = []
         features = pl.DataFrame()
-        if not args.skip_features or refit_every or args.fit_cost or windows:
+        trains = refit_every or args.fit_cost or windows or args.lightgbm_variants
+        if not args.skip_features or trains:
             features = region_rows(warehouse, "features/load_features", region, command)
             print(coverage_line(region, "features/load_features", features, every_day))
         if not args.skip_features:
@@ -531,7 +615,7 @@ def run(args: argparse.Namespace) -> int:
             scores = compare_features(features, grid, every_day[:: args.every], models, sets)
             parts.append(("features", scores))
         columns = [c for c in FEATURE_COLUMNS if c in features.columns]
-        if (refit_every or args.fit_cost or windows) and len(columns) < len(FEATURE_COLUMNS):
+        if trains and len(columns) < len(FEATURE_COLUMNS):
             print(
                 f"{region:<6} features/load_features has no column"
                 f" {', '.join(c for c in FEATURE_COLUMNS if c not in columns)} (built before"
@@ -542,9 +626,11 @@ def run(args: argparse.Namespace) -> int:
                 features, grid, every_day[:: args.every], refit_every, models, columns
             )
             parts.append(("refit", scores))
-        if windows:
-            scores = compare_training_days(
-                features, grid, every_day[:: args.every], windows, columns
+        if windows or args.lightgbm_variants:
+            variants = {f"{n}_days": LightgbmVariant(n, LOAD_PARAMS) for n in windows}
+            variants |= LIGHTGBM_VARIANTS if args.lightgbm_variants else {}
+            scores = compare_lightgbm_variants(
+                features, grid, every_day[:: args.every], variants, columns
             )
             parts.append(("window", scores))
         if args.fit_cost:

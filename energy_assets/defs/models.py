@@ -6,7 +6,9 @@ for D is issued at D-1 12:00 local), read from the warehouse; to Dagster each mo
 depends on the features of its own day (why not on a time-window mapping: `partitions.py`):
 
 - `models/load_lightgbm`: LightGBM quantile boosters (`energy_assets/models/quantile_lgbm.py`),
-  on the days stored of D-`load_training_days`..D-2 (365 by default, chosen there).
+  on the days stored of D-`load_training_days`..D-2 (730 by default), trained every
+  `load_lightgbm_refit_every_days` (7; every `refit_every_days` while the window holds fewer
+  than `load_lightgbm_young_history_days` stored days, 365; all three chosen there).
 - `models/load_mlx`: an MLX quantile MLP (`energy_assets/models/load_mlx.py`).
 - `models/carbon_lightgbm`, `models/carbon_direct_lightgbm`: LightGBM quantile boosters for
   the hourly lifecycle and direct carbon intensity, on `features/carbon_features` and
@@ -26,8 +28,10 @@ depends on the features of its own day (why not on a time-window mapping: `parti
 Artifacts are files under `data/models/<asset>/<region>/<date>.<ext>`, written atomically and
 referenced by path + sha256 in the `models.*` tables and the materialization metadata.
 
-Refit cadence (the load models' `ModelStoreResource.refit_every_days`,
-`ENERGY_ASSETS_REFIT_EVERY_DAYS`, default 1; the carbon models' `carbon_refit_every_days`,
+Refit cadence (the MLX load model's `ModelStoreResource.refit_every_days`,
+`ENERGY_ASSETS_REFIT_EVERY_DAYS`, default 1; the load LightGBM's
+`load_lightgbm_refit_every_days`, `ENERGY_ASSETS_LOAD_LIGHTGBM_REFIT_EVERY_DAYS`, default 7; the
+carbon models' `carbon_refit_every_days`,
 `ENERGY_ASSETS_CARBON_REFIT_EVERY_DAYS`, default 28): with N > 1 the models are trained on the fit
 days `REFIT_EPOCH` + kN only; the model of day D is the one trained for its latest fit day F <= D
 (on F-56..F-2, or the carbon window, known before D's forecast is issued), reused from its
@@ -37,7 +41,10 @@ first days of a region's history) gives way to the day's own window; so, for the
 models, does one whose window holds fewer stored days than `carbon_young_history_days`
 (`ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS`): while a region's history is young they are trained
 every `carbon_young_refit_every_days` days (`ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS`; both
-chosen in `energy_assets/models/carbon_lgbm.py`).
+chosen in `energy_assets/models/carbon_lgbm.py`); and for the load LightGBM, one whose window
+holds fewer than `load_lightgbm_young_history_days`
+(`ENERGY_ASSETS_LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS`): it is then trained every
+`refit_every_days`, as the MLX model (chosen in `energy_assets/models/quantile_lgbm.py`).
 """
 
 import datetime as dt
@@ -287,7 +294,9 @@ def load_lightgbm(
     warehouse: WarehouseResource,
 ):
     """LightGBM quantile load forecaster (P10/P50/P90, MW) for market day D, trained on the days
-    stored of D-`load_training_days`..D-2 (365 by default, chosen in `models/quantile_lgbm.py`).
+    stored of D-`load_training_days`..D-2 (730 by default), trained weekly once its window holds
+    a year (`load_lightgbm_refit_every_days`, `load_lightgbm_young_history_days`; chosen in
+    `models/quantile_lgbm.py`), the days between reusing the fit day's model.
     One booster per quantile on the ratio of load to the operator's day-ahead forecast, with the
     P10-P90 band calibrated on the last 7 training days. Artifact path + sha256 in the table and
     metadata."""
@@ -296,7 +305,9 @@ def load_lightgbm(
         warehouse,
         _LOAD_FEATURES,
         _GRID,
-        model_store.refit_every_days,
+        model_store.load_lightgbm_refit_every_days,
+        young_history_days=model_store.load_lightgbm_young_history_days,
+        young_refit_every_days=model_store.refit_every_days,
         window_length=model_store.load_training_days,
     )
     path = _artifact(model_store, "load_lightgbm", fit, ".json")

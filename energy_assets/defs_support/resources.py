@@ -24,7 +24,11 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_YOUNG_HISTORY_DAYS,
     CARBON_YOUNG_REFIT_EVERY_DAYS,
 )
-from energy_assets.models.quantile_lgbm import LOAD_TRAINING_DAYS
+from energy_assets.models.quantile_lgbm import (
+    LOAD_LIGHTGBM_REFIT_EVERY_DAYS,
+    LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS,
+    LOAD_TRAINING_DAYS,
+)
 from energy_assets.sources.http_client import HttpClient
 from energy_assets.warehouse import TableName, Warehouse
 
@@ -81,8 +85,10 @@ class ModelStoreResource(dg.ConfigurableResource):
     """Where model artifacts (default `data/models`) and schedule plots (`data/plots`) go, and
     how often the load models are trained: `refit_every_days` (1: every day; 7: on the days
     `REFIT_EPOCH` + 7k, each other day reusing the model of the latest such day); how many days
-    the load LightGBM learns from (`load_training_days`, chosen in `models/quantile_lgbm.py`;
-    the MLX model learns from D-56..D-2); how many days
+    the load LightGBM learns from (`load_training_days`; the MLX model learns from D-56..D-2)
+    and how often it is trained (`load_lightgbm_refit_every_days`; every `refit_every_days`
+    while the fit day's window holds fewer than `load_lightgbm_young_history_days` stored
+    days), chosen in `models/quantile_lgbm.py`; how many days
     the carbon models learn from (`carbon_training_days`, the window D-N..D-2) and how often
     they are trained (`carbon_refit_every_days`; every `carbon_young_refit_every_days` while
     the fit day's window holds fewer than `carbon_young_history_days` stored days), chosen in
@@ -91,6 +97,8 @@ class ModelStoreResource(dg.ConfigurableResource):
     root: str | None = None
     refit_every_days: int = 1
     load_training_days: int = LOAD_TRAINING_DAYS
+    load_lightgbm_refit_every_days: int = LOAD_LIGHTGBM_REFIT_EVERY_DAYS
+    load_lightgbm_young_history_days: int = LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS
     carbon_training_days: int = CARBON_TRAINING_DAYS
     carbon_refit_every_days: int = CARBON_REFIT_EVERY_DAYS
     carbon_young_history_days: int = CARBON_YOUNG_HISTORY_DAYS
@@ -165,6 +173,8 @@ def default_resources(
             root=str(data / "models"),
             refit_every_days=settings.refit_every_days(),
             load_training_days=settings.load_training_days(),
+            load_lightgbm_refit_every_days=settings.load_lightgbm_refit_every_days(),
+            load_lightgbm_young_history_days=settings.load_lightgbm_young_history_days(),
             carbon_training_days=settings.carbon_training_days(),
             carbon_refit_every_days=settings.carbon_refit_every_days(),
             carbon_young_history_days=settings.carbon_young_history_days(),

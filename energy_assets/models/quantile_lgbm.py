@@ -115,27 +115,49 @@ DEFAULT_PARAMS: dict[str, Any] = {
 # regions window: 2019-07..12 1.946 -> 1.934 %, 2020 2.195 -> 2.158 %. Then, the same way and
 # rule (the cheapest within 0.3 % of the lowest sum), half the rounds at twice the learning
 # rate: 63 bins at 200 rounds of 0.05 17.31, at 100 rounds of 0.1 17.33, for 0.082 -> 0.047 s
-# of CPU a P50 fit (`cost_best=lightgbm_max_bin_63_100_rounds`).
-LOAD_PARAMS: dict[str, Any] = {"max_bin": 63, "learning_rate": 0.1}
+# of CPU a P50 fit (`cost_best=lightgbm_max_bin_63_100_rounds`). Then 15 leaves instead of 7
+# and bagging, with the window and cadence below.
+LOAD_PARAMS: dict[str, Any] = {
+    "max_bin": 63,
+    "learning_rate": 0.1,
+    "num_leaves": 15,
+    "bagging_fraction": 0.5,
+    "bagging_freq": 1,
+}
 LOAD_NUM_BOOST_ROUND = 100
-# How many days the load LightGBM learns from (D-N..D-2, the days stored), in the graph
-# (`ENERGY_ASSETS_LOAD_TRAINING_DAYS`) and `benchmark regions` alike; the MLX model keeps
-# D-56..D-2. Chosen on 2016-07..2017-06 (`benchmark load-settings --skip-features
-# --skip-ensemble --training-days 56,112,182,365,730` on the warehouse of that year's load
-# ingest from 2015-07, every third day, P50 MAPE summed over the eight regions, trained daily):
-# LightGBM alone 56 / 112 / 182 / 365 / 730 days 17.34 / 17.01 / 16.86 / 16.18 / 16.03; its mean
-# with MLX on 56 days 16.54 / 16.38 / 16.32 / 15.94 / 15.85 (lowest: two years, every day since
-# 2015-07 in that year's windows). Against 56 days, a year's mean is better in seven regions of
-# eight (PJM 1.767 -> 1.605, NYISO 1.952 -> 1.798, BPA 2.167 -> 2.137; CAISO the exception,
-# 1.886 -> 1.912). Two years were 0.6 % better again, but the load half of `benchmark regions`
-# trains LightGBM every day of every region (about 5,700 fits over 2017-07..2019-06): with a
-# year it took 2,283 s (1ee6785, the README's Benchmarks); with two years (0a582f0) its first
-# four regions took 833-874 s each against 537-577, the LightGBM step 1.55 s a forecast day
-# against 0.64 (CAISO), on course for about 57 of its 60 minutes, and the run was stopped. A
-# fit of the five boosters costs 0.54 s of CPU on two years of rows, 0.37 on a year, 0.23 on
-# 56 days (PJM, 2017-03-01, best of 3): the fit explains 0.17 s of the step's 0.91 s more; the
-# rest (likely reading and joining two years of rows every day) was not profiled.
-LOAD_TRAINING_DAYS = 365
+# How many days the load LightGBM learns from (D-N..D-2, the days stored; in the graph
+# `ENERGY_ASSETS_LOAD_TRAINING_DAYS`, in `benchmark regions` the same default), how often it is
+# trained (`ENERGY_ASSETS_LOAD_LIGHTGBM_REFIT_EVERY_DAYS`: weekly, on the fit days of
+# `defs.models.fit_day`; the MLX model keeps D-56..D-2 every day) and its trees (15 leaves, each
+# tree on a random half of the rows: `LOAD_PARAMS` above). Chosen on 2016-07..2017-06, in two steps.
+#
+# 1. The window, trained daily with 7 leaves (`benchmark load-settings --skip-features
+#    --skip-ensemble --training-days 56,112,182,365,730`, at 1ee6785, on the warehouse of that
+#    year's load ingest from 2015-07, every third day, P50 MAPE summed over the eight regions):
+#    LightGBM alone 56 / 112 / 182 / 365 / 730 days 17.34 / 17.01 / 16.86 / 16.18 / 16.03; its
+#    mean with MLX on 56 days 16.54 / 16.38 / 16.32 / 15.94 / 15.85. A year was adopted first
+#    (better than 56 days in seven regions of eight): two years trained every day put the load
+#    half of `benchmark regions` on course for about 57 of its 60 minutes (0a582f0; a fit of
+#    the five boosters on two years' rows took 0.47 s of wall time on the 2-core machine, 0.25
+#    on a year, nearly all of it the boosters' rounds: 0.15 s a 100-round booster on two
+#    years, BPA 2017-06-01).
+# 2. Two years, made affordable by a weekly fit, and the trees for two years of rows
+#    (`benchmark load-settings --skip-features --skip-ensemble --lightgbm-variants`, the same
+#    year and warehouse; the mean with MLX on 56 days, summed): a year daily (before) 15.94; two
+#    years daily 15.85, weekly 15.85; weekly with bagging 15.81, with 15 leaves 15.86; 15 leaves
+#    and bagging daily 15.78, **weekly 15.73 (adopted: the lowest)**; LightGBM alone 16.18 ->
+#    16.08. Better than a year daily in seven regions of eight (BPA 2.137 -> 2.069, PJM 1.605
+#    -> 1.578, NYISO 1.798 -> 1.754; MISO the exception, 1.414 -> 1.449), for a seventh of the
+#    fits (each 2.3 times a year's 7-leaf fit: 0.59 s against 0.25, BPA and PJM 2017-06-01).
+#
+# While a fit day's window holds fewer than LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS stored days (a young
+# history: the first year of a region's backfill, or the main job's two months) the LightGBM is
+# trained every `ENERGY_ASSETS_REFIT_EVERY_DAYS` instead (every day, as the MLX model): on a
+# year's window a weekly fit was worse than a daily one (LightGBM alone 16.18 -> 16.32), and
+# on 56 days more so (17.36 -> 17.78, `--refit-every`, 7 leaves), while on two years it was level.
+LOAD_TRAINING_DAYS = 730
+LOAD_LIGHTGBM_REFIT_EVERY_DAYS = 7
+LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS = 365
 
 _FORMAT = "energy_assets.quantile_lgbm"
 _FORMAT_VERSION = 1
