@@ -545,8 +545,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         "--load-refit-every",
         type=int,
         default=None,
-        help="refit the load models every N days (default: the adopted LOAD_REFIT_EVERY_DAYS"
-        " of benchmarks/regions.py)",
+        help="refit the MLX load model every N days, and the LightGBM while its window is young"
+        " (default: the adopted LOAD_REFIT_EVERY_DAYS of benchmarks/regions.py; the LightGBM's"
+        " own cadence is ENERGY_ASSETS_LOAD_LIGHTGBM_REFIT_EVERY_DAYS)",
     )
     regions.add_argument(
         "--carbon-work",

@@ -40,6 +40,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_YOUNG_REFIT_EVERY_DAYS,
 )
 from energy_assets.models.quantile_lgbm import LOAD_TRAINING_DAYS
+from energy_assets.settings import load_lightgbm_refit_every_days, load_lightgbm_young_history_days
 from energy_assets.warehouse import TableName, Warehouse
 
 # EIA-930 day-ahead forecast MAPE, 2015-07..2019-09, Ruggles et al. 2020 (Sci. Data 7, 155),
@@ -484,7 +485,10 @@ def main(args) -> int:
         load_refit = args.load_refit_every or LOAD_REFIT_EVERY_DAYS
         print(
             f"benchmark regions {args.start}..{args.end} ({', '.join(regions)}), load slice,"
-            f" {args.history_days} days of history before, models refit every {load_refit}"
+            f" {args.history_days} days of history before, MLX refit every {load_refit},"
+            f" LightGBM every {load_lightgbm_refit_every_days()} (every {load_refit}"
+            f" while its window holds fewer than {load_lightgbm_young_history_days()}"
+            " stored days)"
         )
         scores, seconds = run_regions(
             args.start,
