@@ -9,12 +9,12 @@ One setting each, read from the environment:
   model artifacts and the raw-payload archive.
 - `ENERGY_ASSETS_WAREHOUSE` (default `<data>/warehouse`): where the warehouse's Parquet files go,
   a folder or an fsspec URL (`s3://bucket/prefix`, `gs://...`).
-- `ENERGY_ASSETS_REFIT_EVERY_DAYS` (default 1): how often the load models are trained (see
-  `defs/models.py`); the days between reuse the latest model trained.
-- `ENERGY_ASSETS_LOAD_TRAINING_DAYS` (default LOAD_TRAINING_DAYS): the days the load LightGBM learns
-  from (D-N..D-2, the days stored), `ENERGY_ASSETS_LOAD_LIGHTGBM_REFIT_EVERY_DAYS` (default
-  LOAD_LIGHTGBM_REFIT_EVERY_DAYS): how often it is trained, and
-  `ENERGY_ASSETS_LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS` (default LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS): it is
+- `ENERGY_ASSETS_REFIT_EVERY_DAYS` (default 1): how often the MLX load model is trained (and the
+  load LightGBM while its window is young; see `defs/models.py`); the days between reuse the
+  latest model trained.
+- `ENERGY_ASSETS_LOAD_TRAINING_DAYS` (default 730): the days the load LightGBM learns from
+  (D-N..D-2, the days stored), `ENERGY_ASSETS_LOAD_LIGHTGBM_REFIT_EVERY_DAYS` (default 7): how
+  often it is trained, and `ENERGY_ASSETS_LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS` (default 365): it is
   trained every `ENERGY_ASSETS_REFIT_EVERY_DAYS` instead while a fit day's window holds fewer
   stored days (`models/quantile_lgbm.py`, where all three are chosen).
 - `ENERGY_ASSETS_CARBON_TRAINING_DAYS` (default 730): the days the carbon models learn from
@@ -84,7 +84,8 @@ def _whole_days(name: str, default: int, least: int) -> int:
 
 
 def refit_every_days() -> int:
-    """`ENERGY_ASSETS_REFIT_EVERY_DAYS`: the load models', at least 1 (default 1: every day)."""
+    """`ENERGY_ASSETS_REFIT_EVERY_DAYS`: the MLX load model's (the LightGBM's while young), at least
+    1 (default 1: every day)."""
     return _whole_days("ENERGY_ASSETS_REFIT_EVERY_DAYS", 1, 1)
 
 

@@ -83,7 +83,7 @@ class ArchiveResource(dg.ConfigurableResource):
 
 class ModelStoreResource(dg.ConfigurableResource):
     """Where model artifacts (default `data/models`) and schedule plots (`data/plots`) go, and
-    how often the load models are trained: `refit_every_days` (1: every day; 7: on the days
+    how often the MLX load model is trained: `refit_every_days` (1: every day; 7: on the days
     `REFIT_EPOCH` + 7k, each other day reusing the model of the latest such day); how many days
     the load LightGBM learns from (`load_training_days`; the MLX model learns from D-56..D-2)
     and how often it is trained (`load_lightgbm_refit_every_days`; every `refit_every_days`
