@@ -105,7 +105,7 @@ def load_lightgbm_refit_every_days() -> int:
 def load_lightgbm_young_history_days() -> int:
     """`ENERGY_ASSETS_LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS`, at least 0 (default
     `LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS`): the load LightGBM is trained every `refit_every_days`
-    (the load models' cadence) while its fit day's window holds fewer stored days."""
+    (the MLX load model's cadence) while its fit day's window holds fewer stored days."""
     return _whole_days(
         "ENERGY_ASSETS_LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS", LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS, 0
     )

@@ -147,7 +147,7 @@ def _training_data(
     """Features and actuals of F-56..F-2 (F: the fit day, `fit_day`) from the warehouse, as
     training rows, and the `history` check naming any missing day; fewer than MIN_TRAINING_DAYS
     usable days is a failure naming the missing days. `window_length`: days in the window. A
-    window longer than 56 days (the carbon models', two years; the load LightGBM's, a year) is
+    window longer than 56 days (the carbon models' and the load LightGBM's, two years) is
     the days of it that are stored: only its last days F-56..F-2 are declared to the `history`
     check and named in the warning, as the MLX load model's window is; the older days are learnt
     from where stored (the row's `training_days` and `train_first_date` say how many), so that a

@@ -137,10 +137,10 @@ LOAD_NUM_BOOST_ROUND = 100
 #    LightGBM alone 56 / 112 / 182 / 365 / 730 days 17.34 / 17.01 / 16.86 / 16.18 / 16.03; its
 #    mean with MLX on 56 days 16.54 / 16.38 / 16.32 / 15.94 / 15.85. A year was adopted first
 #    (better than 56 days in seven regions of eight): two years trained every day put the load
-#    half of `benchmark regions` on course for about 57 of its 60 minutes (0a582f0; a fit of
-#    the five boosters on two years' rows took 0.47 s of wall time on the 2-core machine, 0.25
-#    on a year, nearly all of it the boosters' rounds: 0.15 s a 100-round booster on two
-#    years, BPA 2017-06-01).
+#    half of `benchmark regions` on course for about 57 of its 60 minutes (0a582f0). Measured
+#    after (at 798e946, BPA 2017-06-01): a fit of the five boosters on two years' rows takes
+#    0.47 s of wall time on the 2-core machine, 0.25 on a year, nearly all of it the boosters'
+#    rounds (0.15 s a 100-round booster on two years).
 # 2. Two years, made affordable by a weekly fit, and the trees for two years of rows
 #    (`benchmark load-settings --skip-features --skip-ensemble --lightgbm-variants`, the same
 #    year and warehouse; the mean with MLX on 56 days, summed): a year daily (before) 15.94; two
