@@ -9,7 +9,13 @@ import polars as pl
 import pytest
 
 from energy_assets.evaluation.carbon_protocols import protocol_mape
-from energy_assets.features.carbon import SHARE_COLUMNS, WEATHER_FEATURES, build_carbon_features
+from energy_assets.features.carbon import (
+    FEATURE_COLUMNS,
+    FUEL_MW_COLUMNS,
+    SHARE_COLUMNS,
+    WEATHER_FEATURES,
+    build_carbon_features,
+)
 from energy_assets.features.load import build_load_features, forecast_issue_time
 from energy_assets.harmonize import eia930 as harmonize_eia930
 from energy_assets.harmonize.carbon import carbon_intensity_from_mix
@@ -128,3 +134,68 @@ def test_protocol_mape_scores_each_protocols_days_and_refuses_late_forecasts():
     )
     with pytest.raises(ValueError, match="issued after 00:00 UTC"):
         protocol_mape(late, actuals, "f", "a", days[0], days[1], "utc_day")
+
+
+@pytest.mark.parametrize("code", ["CAISO", "ERCOT"])
+@pytest.mark.parametrize("protocol", ["market_day", "utc_day"])
+def test_each_fuels_output_features_are_what_was_known_at_the_issue(datasets, code, protocol):
+    reg = region(code)
+    days = [DAY + dt.timedelta(days=k) for k in range(-3, 2)]
+    grid, carbon, weather = _harmonized(datasets, code, days)
+    if protocol == "market_day":
+        tz, issued_at = reg.timezone, forecast_issue_time(DAY, reg.timezone)
+    else:
+        tz, issued_at = "UTC", dt.datetime.combine(DAY, dt.time(0), dt.UTC)
+    calendar = build_load_features(
+        DAY, code, tz, reg.holiday_country, reg.holiday_subdivision, grid, None, issued_at
+    )
+    rows = build_carbon_features(calendar, carbon, grid, tz, weather)
+    assert set(FUEL_MW_COLUMNS) <= set(rows.columns)
+    assert set(FUEL_MW_COLUMNS).isdisjoint(FEATURE_COLUMNS)  # the intensity models' own inputs
+    assert (rows["available_at_utc"] <= rows["issued_at_utc"]).all()
+    # D-1's same hour, where it had ended at the issue, is the grid's own reading of that hour
+    lag = rows.select("interval_start_utc", "natural_gas_lag_1d_mw").drop_nulls()
+    hours = 24 if protocol == "utc_day" else 12
+    assert abs(lag.height - hours) <= 1  # MISO-like fixed offsets aside, the clock change
+    readings = grid.select(
+        (pl.col("interval_start_utc") + dt.timedelta(days=1)).alias("interval_start_utc"),
+        "natural_gas_mw",
+    )
+    if protocol == "utc_day":
+        joined = lag.join(readings, on="interval_start_utc")
+        assert joined.height == lag.height
+        assert (joined["natural_gas_lag_1d_mw"] - joined["natural_gas_mw"]).abs().max() < 1e-6
+    # the latest hour known is the one that ended at the issue
+    last = grid.filter(pl.col("interval_start_utc") == issued_at - dt.timedelta(hours=1))
+    assert rows["wind_last_known_mw"].unique().to_list() == [max(float(last["wind_mw"][0]), 0.0)]
+    # D-1's mean is over its hours known at the issue only
+    known = grid.filter(
+        (pl.col("market_date") == DAY - dt.timedelta(days=1))
+        & (pl.col("interval_start_utc") < issued_at)
+    )
+    if protocol == "market_day":
+        assert rows["solar_mean_1d_known_mw"][0] == pytest.approx(
+            known["solar_mw"].clip(lower_bound=0.0).mean()
+        )
+    # a fuel the region does not report is null, never 0
+    absent = [c for c in ("geothermal_mw", "biomass_mw") if c not in grid.columns]
+    for fuel in absent:
+        assert rows[f"{fuel.removesuffix('_mw')}_lag_1d_mw"].null_count() == 24
+
+
+def test_fuel_output_features_are_null_without_a_grid(datasets):
+    reg = region("CAISO")
+    issued_at = forecast_issue_time(DAY, reg.timezone)
+    grid, carbon, weather = _harmonized(datasets, "CAISO", [DAY - dt.timedelta(days=1), DAY])
+    calendar = build_load_features(
+        DAY,
+        "CAISO",
+        reg.timezone,
+        reg.holiday_country,
+        reg.holiday_subdivision,
+        grid,
+        None,
+        issued_at,
+    )
+    rows = build_carbon_features(calendar, carbon, None, reg.timezone, weather)
+    assert rows.select(FUEL_MW_COLUMNS).null_count().row(0) == (24,) * len(FUEL_MW_COLUMNS)

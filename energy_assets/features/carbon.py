@@ -30,6 +30,12 @@ must not depend on the load slice.
   published actual of an hour counts as known at the end of the hour, as ours does (the API
   publishes it within the half-hour after). The API's stored `forecast` is never a feature: it
   is the API's latest forecast before the half-hour, issued after our issue time;
+- `<fuel>_lag_1d_mw`, `<fuel>_lag_2d_mw`, `<fuel>_mean_1d_known_mw`, `<fuel>_last_known_mw`
+  for every fuel of `GENERATION_COLUMNS` (`FUEL_MW_COLUMNS`): the fuel's output at the same local
+  hour of D-1 (where known at issue) and of D-2, its mean over D-1's hours known at issue, and
+  at the latest hour known; null where the grid or the fuel is absent. They are not among
+  `FEATURE_COLUMNS`: the fuel-mix member of the UTC-day direct model learns each fuel's output
+  from them (`models/fuel_mix_lgbm.py`), the intensity models do not;
 - the day-ahead weather forecast for the hour and its change from the forecast for the same
   hour of D-1 (`weather_*`, `features/weather.py`, where its issue-time assumption is stated),
   null where the region has no weather feed that day.
@@ -61,7 +67,14 @@ from energy_assets.features.load import (
 )
 from energy_assets.features.weather import WEATHER_CHANGES, WEATHER_FEATURES, with_weather
 
-__all__ = ["CARBON_COLUMNS", "FEATURE_COLUMNS", "IDENTIFIER_COLUMNS", "build_carbon_features"]
+__all__ = [
+    "CARBON_COLUMNS",
+    "FEATURE_COLUMNS",
+    "FUEL_MW_COLUMNS",
+    "IDENTIFIER_COLUMNS",
+    "build_carbon_features",
+    "fuel_mw_columns",
+]
 
 IDENTIFIER_COLUMNS: list[str] = [
     "region",
@@ -130,6 +143,17 @@ SHARE_COLUMNS: list[str] = [
     for fuel in SHARE_FUELS
     for name in (f"{fuel}_share_lag_1d_fraction", f"{fuel}_share_last_known_fraction")
 ]
+# Each fuel's own output features (`_fuel_mw_features`): `<fuel>_<what>_mw`.
+FUEL_MW_FEATURES: tuple[str, ...] = ("lag_1d", "lag_2d", "mean_1d_known", "last_known")
+
+
+def fuel_mw_columns(generation_column: str) -> list[str]:
+    """The output features of one `GENERATION_COLUMNS` fuel (`coal_mw` -> `coal_lag_1d_mw`, ...)."""
+    fuel = generation_column.removesuffix("_mw")
+    return [f"{fuel}_{what}_mw" for what in FUEL_MW_FEATURES]
+
+
+FUEL_MW_COLUMNS: list[str] = [name for c in GENERATION_COLUMNS for name in fuel_mw_columns(c)]
 # A last known value older than this at the issue time is not "the latest level" any more.
 _LAST_KNOWN_MAX_AGE = timedelta(hours=24)
 
@@ -246,11 +270,17 @@ def build_carbon_features(
         rows, grid_history, market_day, region, tz, issued_at, min_coverage
     )
     avail_cols += share_avail
+    rows, fuel_avail = _fuel_mw_features(
+        rows, grid_history, market_day, region, tz, issued_at, min_coverage
+    )
+    avail_cols += fuel_avail
     rows = with_weather(rows, weather)
 
     rows = stamp_availability(rows, avail_cols, f"carbon feature rows for {region} {market_day}")
     published = PUBLISHED_COLUMNS if PUBLISHED_INTENSITY in intensities else []
-    return rows.sort("interval_start_utc").select(*IDENTIFIER_COLUMNS, *FEATURE_COLUMNS, *published)
+    return rows.sort("interval_start_utc").select(
+        *IDENTIFIER_COLUMNS, *FEATURE_COLUMNS, *FUEL_MW_COLUMNS, *published
+    )
 
 
 def _intensity_features(
@@ -380,3 +410,85 @@ def _share_features(
         rows = _with_last_known(rows, share, last, issued_at)
         avail_cols += [*lag_avail, f"_avail_{last}"]
     return rows, avail_cols
+
+
+def _fuel_mw_features(
+    rows: pl.DataFrame,
+    grid_history: pl.DataFrame | None,
+    market_day: date,
+    region: str,
+    tz: str,
+    issued_at: datetime,
+    min_coverage: float,
+) -> tuple[pl.DataFrame, list[str]]:
+    """`FUEL_MW_COLUMNS` (negatives as 0): every fuel at once, by the rules of
+    `usable_history` (hours ended by the issue time, market days before D, `fuel_mix_coverage`
+    at least `min_coverage`); null where the grid or the fuel is absent."""
+    present = (
+        [c for c in GENERATION_COLUMNS if c in grid_history.columns]
+        if grid_history is not None and grid_history.height
+        else []
+    )
+    names = {"lag_1d": 1, "lag_2d": 2}
+    avail = [f"_avail_fuel_{what}" for what in FUEL_MW_FEATURES]
+    if not present or "fuel_mix_coverage" not in grid_history.columns:
+        return rows.with_columns(
+            *(pl.lit(None, dtype=pl.Float64).alias(c) for c in FUEL_MW_COLUMNS),
+            *(pl.lit(None, dtype=UTC_DTYPE).alias(a) for a in avail),
+        ), avail
+    h = grid_history
+    if "region" in h.columns:
+        h = h.filter(pl.col("region") == region)
+    if "market_date" in h.columns:
+        h = h.filter(pl.col("market_date") < market_day)
+    ts = pl.col("interval_start_utc").cast(UTC_DTYPE)
+    local = ts.dt.convert_time_zone(tz)
+    per_hour = (
+        h.filter(pl.col("fuel_mix_coverage").fill_null(0.0) >= min_coverage)
+        .select(
+            local.dt.date().alias("local_date"),
+            local.dt.hour().cast(pl.Int8).alias("hour_local"),
+            (ts + pl.duration(hours=1)).alias("avail"),
+            *(pl.col(c).cast(pl.Float64).clip(lower_bound=0.0) for c in present),
+        )
+        .filter((pl.col("avail") <= issued_at) & (pl.col("local_date") < market_day))
+        .group_by("local_date", "hour_local")
+        .agg(pl.col("avail").max(), *(pl.col(c).mean() for c in present))
+        .sort("local_date", "hour_local")
+    )
+
+    def renamed(what: str) -> list[pl.Expr]:
+        return [pl.col(c).alias(f"{c.removesuffix('_mw')}_{what}_mw") for c in present]
+
+    for what, days in names.items():
+        day = per_hour.filter(pl.col("local_date") == market_day - timedelta(days=days))
+        rows = rows.join(
+            day.select("hour_local", *renamed(what), pl.col("avail").alias(f"_avail_fuel_{what}")),
+            on="hour_local",
+            how="left",
+        )
+    known = per_hour.filter(pl.col("local_date") == market_day - timedelta(days=1))
+    recent = per_hour.filter(pl.col("avail") >= issued_at - _LAST_KNOWN_MAX_AGE)
+    latest = recent.sort("avail").tail(1)
+    rows = rows.with_columns(
+        *(
+            pl.lit(known[c].mean() if known.height else None, dtype=pl.Float64).alias(
+                f"{c.removesuffix('_mw')}_mean_1d_known_mw"
+            )
+            for c in present
+        ),
+        pl.lit(known["avail"].max() if known.height else None, dtype=UTC_DTYPE).alias(
+            "_avail_fuel_mean_1d_known"
+        ),
+        *(
+            pl.lit(latest[c][0] if latest.height else None, dtype=pl.Float64).alias(
+                f"{c.removesuffix('_mw')}_last_known_mw"
+            )
+            for c in present
+        ),
+        pl.lit(latest["avail"][0] if latest.height else None, dtype=UTC_DTYPE).alias(
+            "_avail_fuel_last_known"
+        ),
+    )
+    absent = [c for c in FUEL_MW_COLUMNS if c not in rows.columns]
+    return rows.with_columns(pl.lit(None, dtype=pl.Float64).alias(c) for c in absent), avail

@@ -10,6 +10,7 @@ from energy_assets.schemas.common import UtcTimestamp
 _CARBON = {"nullable": True, "ge": 0, "le": 1_500}
 _SHARE = {"nullable": True, "ge": 0, "le": 1}
 _RATIO = {"nullable": True, "ge": 0}
+_FUEL_MW = {"nullable": True, "ge": 0}
 
 
 class _DayAheadFeatures(pa.DataFrameModel):
@@ -103,6 +104,47 @@ class CarbonFeatures(_WithWeather):
     solar_share_last_known_fraction: pl.Float64 = pa.Field(**_SHARE)
     wind_share_lag_1d_fraction: pl.Float64 = pa.Field(**_SHARE)
     wind_share_last_known_fraction: pl.Float64 = pa.Field(**_SHARE)
+    # each fuel's output (`features.carbon.FUEL_MW_COLUMNS`): what the fuel-mix member learns from
+    solar_lag_1d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    solar_lag_2d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    solar_mean_1d_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    solar_last_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    wind_lag_1d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    wind_lag_2d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    wind_mean_1d_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    wind_last_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    hydro_lag_1d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    hydro_lag_2d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    hydro_mean_1d_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    hydro_last_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    nuclear_lag_1d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    nuclear_lag_2d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    nuclear_mean_1d_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    nuclear_last_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    natural_gas_lag_1d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    natural_gas_lag_2d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    natural_gas_mean_1d_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    natural_gas_last_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    coal_lag_1d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    coal_lag_2d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    coal_mean_1d_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    coal_last_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    oil_lag_1d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    oil_lag_2d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    oil_mean_1d_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    oil_last_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    geothermal_lag_1d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    geothermal_lag_2d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    geothermal_mean_1d_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    geothermal_last_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    biomass_lag_1d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    biomass_lag_2d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    biomass_mean_1d_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    biomass_last_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    other_lag_1d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    other_lag_2d_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    other_mean_1d_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
+    other_last_known_mw: pl.Float64 = pa.Field(**_FUEL_MW)
     # the operator's own published intensity (GB: the Carbon Intensity API's, its method), only
     # in the rows of a region whose carbon slice learns it (`Region.carbon_target`)
     published_lag_1d_gco2_per_kwh: pl.Float64 | None = pa.Field(**_CARBON)
