@@ -19,11 +19,12 @@ from polars.testing import assert_frame_equal
 from energy_assets.definitions import build_definitions
 from energy_assets.defs.models import fit_day
 from energy_assets.defs_support.resources import ModelStoreResource, default_resources
-from energy_assets.models.carbon_lgbm import CARBON_YOUNG_HISTORY_DAYS
+from energy_assets.models.carbon_lgbm import CARBON_YOUNG_HISTORY_DAYS, FUEL_MIX_WEIGHT
 from energy_assets.models.quantile_lgbm import (
     LOAD_LIGHTGBM_REFIT_EVERY_DAYS,
     LOAD_LIGHTGBM_YOUNG_HISTORY_DAYS,
     LOAD_TRAINING_DAYS,
+    load_model,
 )
 from energy_assets.partitions import MIN_TRAINING_DAYS, RegionDay, partition_key
 from energy_assets.runner import (
@@ -1129,6 +1130,62 @@ def test_carbon_models_are_trained_more_often_while_the_stored_window_is_young(
         assert second["artifact_path"] == first["artifact_path"]
         assert second["artifact_sha256"] == first["artifact_sha256"]
         assert second["train_last_date"] == FIRST_FORECAST - dt.timedelta(days=2)
+
+
+@pytest.mark.parametrize("young_history_days", [0, 10_000])
+def test_the_utc_day_direct_model_trains_its_fuel_mix_member_once_its_window_is_a_year(
+    slice_run, tmp_path, young_history_days
+):
+    """`models/carbon_direct_utc_lightgbm` trains the fuel-mix member (each fuel's output) with
+    a fit whose window holds `carbon_young_history_days` stored days (0: every fit), and says
+    so in its metadata; a young fit (10,000) has none. The UTC-day forecast reads either."""
+    after = FIRST_FORECAST + dt.timedelta(days=1)
+    copy, resources, result = _models_of_two_days(
+        slice_run,
+        tmp_path,
+        ("carbon_direct_utc_lightgbm", "carbon_direct_lightgbm"),
+        carbon_refit_every_days=2,
+        carbon_young_history_days=young_history_days,
+        carbon_young_refit_every_days=2,
+    )
+    key = dg.AssetKey(["models", "carbon_direct_utc_lightgbm"])
+    fits = [
+        m.metadata
+        for m in result.get_asset_materialization_events()
+        for m in [m.materialization]
+        if m.asset_key == key and "fuel_mix" in m.metadata
+    ]
+    assert len(fits) == 1  # the fit day; the day after reuses its model
+    fuel_mix = fits[0]["fuel_mix"].value
+    if young_history_days == 0:
+        assert fuel_mix["trained"] is True and fuel_mix["weight"] == FUEL_MIX_WEIGHT
+        # CAISO's Outlook fuel mix: its gas, solar, wind, hydro, nuclear...
+        assert {"natural_gas_mw", "solar_mw", "wind_mw"} <= set(fuel_mix["fuels"])
+    else:
+        assert fuel_mix["trained"] is False and "young window" in fuel_mix["why"]
+    row = _query(
+        copy, "select * from models.carbon_direct_utc_lightgbm where market_date = ?", [after]
+    ).row(0, named=True)
+    model = load_model(Path(row["artifact_path"]), row["artifact_sha256"])
+    assert (model.partner is not None) == (young_history_days == 0)
+    # the market-day direct model has no member
+    direct = [
+        m.materialization.metadata
+        for m in result.get_asset_materialization_events()
+        if m.materialization.asset_key == dg.AssetKey(["models", "carbon_direct_lightgbm"])
+    ]
+    assert direct and all("fuel_mix" not in m for m in direct)
+    forecast = (
+        build_definitions(resources)
+        .resolve_job_def("day_ahead_job")
+        .execute_in_process(
+            partition_key=partition_key("CAISO", after),
+            instance=dg.DagsterInstance.ephemeral(),
+            run_config=QUIET,
+            asset_selection=[dg.AssetKey(["forecasts", "carbon_direct_day_ahead_utc"])],
+        )
+    )
+    assert forecast.success
 
 
 def test_a_failed_range_runs_again_only_what_it_did_not_store(recordings, tmp_path):

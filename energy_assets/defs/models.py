@@ -81,8 +81,12 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_TRAINING_DAYS,
     CARBON_YOUNG_HISTORY_DAYS,
     CARBON_YOUNG_REFIT_EVERY_DAYS,
+    FUEL_MIX_NUM_BOOST_ROUND,
+    FUEL_MIX_PARAMS,
+    FUEL_MIX_WEIGHT,
     carbon_baseline_columns,
 )
+from energy_assets.models.fuel_mix_lgbm import train_fuel_mix_forecaster
 from energy_assets.models.load_mlx import save_load_mlx, train_load_mlx
 from energy_assets.models.quantile_lgbm import (
     LOAD_NUM_BOOST_ROUND,
@@ -389,11 +393,15 @@ def _carbon_model(
     what: str,
     features_key: dg.AssetKey = _CARBON_FEATURES,
     regions_target: bool = False,
+    fuel_mix: bool = False,
 ) -> dg.AssetsDefinition:
     """A LightGBM quantile forecaster of one intensity column of `harmonized/carbon_intensity`,
     trained per region-day on `features_key` (both intensities' features). `regions_target`:
     the column is the region's `carbon_target` (`target` for the US regions; GB's published
-    intensity, learnt with its own `published_*` features besides ours)."""
+    intensity, learnt with its own `published_*` features besides ours). `fuel_mix`: a fit
+    whose window holds at least `carbon_young_history_days` stored days also trains the
+    fuel-mix member (`models/fuel_mix_lgbm.py`, on `harmonized/grid_hourly`'s fuels; direct
+    intensity only)."""
     name = key.path[-1]
     target_text = (
         f"the region's `carbon_target` (`{target}`; GB: `{PUBLISHED_CARBON_TARGET}`, the"
@@ -410,7 +418,8 @@ def _carbon_model(
         metadata={
             "partition_expr": PARTITION_EXPR,
             "reads": f"{features_key.to_user_string()} and harmonized/carbon_intensity"
-            " D-<carbon_training_days>..D-2",
+            " D-<carbon_training_days>..D-2"
+            + (", harmonized/grid_hourly (the fuel-mix member)" if fuel_mix else ""),
             "target": target_text if regions_target else target,
         },
         check_specs=check_specs(key, history=True),
@@ -426,8 +435,16 @@ def _carbon_model(
         f" `{features_key.to_user_string()}` against {target_text}, hour by hour: the mean of"
         " two ratio models, one relative to its same hour of D-1, one relative to its latest"
         " hour known (`energy_assets/models/carbon_lgbm.py`), each"
-        " with its P10-P90 band calibrated on the last 7 training days. Artifact"
-        " path + sha256 in the table and metadata, gain importances in metadata.",
+        " with its P10-P90 band calibrated on the last 7 training days."
+        + (
+            f" Once its window holds {CARBON_YOUNG_HISTORY_DAYS} stored days, a fit also trains"
+            " a fuel-mix member (each fuel's output forecast, the intensity it implies:"
+            " `energy_assets/models/fuel_mix_lgbm.py`) and the forecast moves"
+            f" {FUEL_MIX_WEIGHT:g} of the way to it."
+            if fuel_mix
+            else ""
+        )
+        + " Artifact path + sha256 in the table and metadata, gain importances in metadata.",
     )
     @per_region_day()
     def _model(
@@ -467,10 +484,57 @@ def _carbon_model(
         )
         # the target is named where it is not the asset's own (GB's published intensity)
         named = {} if day_target == target else {"target": day_target}
+        if fuel_mix and model is not None:
+            named["fuel_mix"] = _with_fuel_mix(context, warehouse, model, fit, x, days, model_store)
         yield from _lightgbm_output(context, path, rd, fit, model, x, days, named)
         yield history
 
     return _model
+
+
+def _with_fuel_mix(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    model: QuantileForecaster,
+    fit: RegionDay,
+    x: pl.DataFrame,
+    days: int,
+    model_store: ModelStoreResource,
+) -> dg.MetadataValue:
+    """Train the fuel-mix member on the fit's training rows and `harmonized/grid_hourly` of the
+    same hours (the local days around the UTC days), and attach it to `model`, where the
+    window holds `carbon_young_history_days`; what was done, as metadata."""
+    young = model_store.carbon_young_history_days
+    if days < young:
+        return dg.MetadataValue.json(
+            {"trained": False, "why": f"young window: {days} stored days, under {young}"}
+        )
+    window = window_days(fit.market_date, -model_store.carbon_training_days - 1, -1)
+    grid, _ = read_days(context, warehouse, _GRID, fit.region, window)
+    try:
+        member = train_fuel_mix_forecaster(
+            x,
+            grid,
+            carbon_features.feature_columns_for(OUR_CARBON_TARGET),
+            FUEL_MIX_PARAMS,
+            FUEL_MIX_NUM_BOOST_ROUND,
+        )
+    except ValueError as error:
+        raise dg.Failure(
+            f"{context.asset_key.to_user_string()} partition {context.partition_key}: fuel-mix"
+            f" member for the fit of {fit.market_date}: {error}",
+            allow_retries=False,
+        ) from error
+    model.partner, model.partner_weight = member, FUEL_MIX_WEIGHT
+    return dg.MetadataValue.json(
+        {
+            "trained": True,
+            "weight": FUEL_MIX_WEIGHT,
+            "fuels": member.fuels,
+            "rows": member.trained_on["rows"],
+            "mean_output_mw": member.trained_on["mean_output_mw"],
+        }
+    )
 
 
 # the coverage column of a target other than ours (`harmonized/carbon_intensity`)
@@ -489,6 +553,7 @@ carbon_direct_utc_lightgbm = _carbon_model(
     "carbon_direct_gco2_per_kwh",
     "direct (combustion-only), UTC-day,",
     dg.AssetKey(["features", "carbon_features_utc"]),
+    fuel_mix=True,
 )
 
 

@@ -123,6 +123,9 @@ __all__ = [
     "CARBON_TRAINING_DAYS",
     "CARBON_YOUNG_HISTORY_DAYS",
     "CARBON_YOUNG_REFIT_EVERY_DAYS",
+    "FUEL_MIX_NUM_BOOST_ROUND",
+    "FUEL_MIX_PARAMS",
+    "FUEL_MIX_WEIGHT",
     "carbon_baseline_columns",
 ]
 
@@ -159,6 +162,23 @@ CARBON_REFIT_EVERY_DAYS = 28
 # divisor of the refit interval, so the young fit days hold the 28-day grid's.
 CARBON_YOUNG_HISTORY_DAYS = 365
 CARBON_YOUNG_REFIT_EVERY_DAYS = 4
+
+# The UTC-day direct model's fuel-mix member (`models/fuel_mix_lgbm.py`): its forecast moves the
+# pair's halfway to the intensity the fuel forecasts imply. Trained with the models fitted on the
+# 28-day grid once the window holds CARBON_YOUNG_HISTORY_DAYS stored days; a young fit has none
+# (see the module doc for the choice and the cost). The carbon trees', with an L1 objective.
+FUEL_MIX_WEIGHT = 0.5
+FUEL_MIX_PARAMS: dict[str, Any] = {
+    "objective": "l1",
+    "num_leaves": 15,
+    "min_data_in_leaf": 40,
+    "max_bin": 63,
+    "learning_rate": 0.15,
+    "feature_fraction": 0.9,
+    "lambda_l2": 1.0,
+    "force_col_wise": True,
+}
+FUEL_MIX_NUM_BOOST_ROUND = 100
 
 
 def carbon_baseline_columns(target: str) -> tuple[str, str]:

@@ -52,7 +52,7 @@ import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +64,8 @@ from energy_assets.atomic import write_atomic
 
 if TYPE_CHECKING:
     import lightgbm as lgb
+
+    from energy_assets.models.fuel_mix_lgbm import FuelMixForecaster
 
 __all__ = [
     "DEFAULT_BASELINE_COLUMNS",
@@ -188,6 +190,10 @@ class QuantileForecaster:
     extra: dict[str, Any] = field(default_factory=dict)
     # `baseline_rule="each"`: one forecaster per baseline column, averaged (no boosters here)
     members: list[QuantileForecaster] = field(default_factory=list)
+    # a second forecaster of the P50 (the carbon models' fuel mix, `models.fuel_mix_lgbm`):
+    # every quantile moves by `partner_weight` x (its P50 - ours) where it forecasts the hour
+    partner: FuelMixForecaster | None = None
+    partner_weight: float = 0.0
 
     @property
     def model_inputs(self) -> list[str]:
@@ -573,8 +579,17 @@ def predict_quantiles(model: QuantileForecaster, features: pl.DataFrame) -> pl.D
 
     Missing feature values are allowed (LightGBM's missing-value handling). Quantile crossing
     is removed by sorting each row's quantiles. A model with `members` (`baseline_rule="each"`)
-    forecasts the mean of its members' forecasts.
+    forecasts the mean of its members' forecasts; one with a `partner` moves every quantile by
+    `partner_weight` x (the partner's P50 - its own) where the partner forecasts the hour.
     """
+    if model.partner is not None:
+        from energy_assets.models.fuel_mix_lgbm import predict_intensity
+
+        own = predict_quantiles(replace(model, partner=None, partner_weight=0.0), features)
+        theirs = predict_intensity(model.partner, features)
+        p50 = own.get_column(quantile_column(0.5)).to_numpy()
+        shift = np.where(np.isfinite(theirs), model.partner_weight * (theirs - p50), 0.0)
+        return own.with_columns(pl.col(c) + shift for c in own.columns)
     if model.members:
         frames = [predict_quantiles(member, features) for member in model.members]
         return pl.DataFrame(
@@ -626,7 +641,22 @@ def _to_document(model: QuantileForecaster) -> dict[str, Any]:
         "boosters": [b.model_to_string() for b in model.boosters],
         # only where there are members: other artifacts keep their bytes (and sha256)
         **({"members": [_to_document(m) for m in model.members]} if model.members else {}),
+        **(_partner_document(model) if model.partner is not None else {}),
     }
+
+
+def _partner_document(model: QuantileForecaster) -> dict[str, Any]:
+    from energy_assets.models.fuel_mix_lgbm import to_document
+
+    return {"partner": to_document(model.partner), "partner_weight": model.partner_weight}
+
+
+def _partner_of(doc: dict[str, Any]) -> FuelMixForecaster | None:
+    if "partner" not in doc:  # artifacts without a fuel-mix member
+        return None
+    from energy_assets.models.fuel_mix_lgbm import from_document
+
+    return from_document(doc["partner"])
 
 
 def save_model_atomic(model: QuantileForecaster, path: Path) -> str:
@@ -672,4 +702,6 @@ def _from_document(doc: dict[str, Any]) -> QuantileForecaster:
         extra=dict(doc.get("extra", {})),
         # artifacts written before `baseline_rule="each"` have no members
         members=[_from_document(member) for member in doc.get("members", [])],
+        partner=_partner_of(doc),
+        partner_weight=float(doc.get("partner_weight", 0.0)),
     )
