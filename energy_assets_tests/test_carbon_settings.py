@@ -45,10 +45,19 @@ def _synthetic() -> tuple[pl.DataFrame, pl.DataFrame]:
 def test_compare_scores_every_candidate_on_the_window_only():
     features, actuals = _synthetic()
     start, end = FIRST + dt.timedelta(days=30), FIRST + dt.timedelta(days=39)
+    candidates = tuple(c for c in carbon_settings.CANDIDATES if c.fuel_mix_weight == 0)
     scores = carbon_settings.compare(
-        features, actuals, TARGET, start, end, training_days=28, refit_every=5, young_history_days=0
+        features,
+        actuals,
+        TARGET,
+        start,
+        end,
+        training_days=28,
+        refit_every=5,
+        young_history_days=0,
+        candidates=candidates,
     )
-    names = [c.name for c in carbon_settings.CANDIDATES]
+    names = [c.name for c in candidates]
     assert list(scores) == [*names, carbon_settings.PAIR_NAME]
     assert all(0 < v < 100 for v in scores.values())
     # a drifting level: scaling by the recent level beats learning the raw intensity
@@ -76,6 +85,7 @@ def test_compare_scores_every_candidate_on_the_window_only():
         training_days=28,
         refit_every=5,
         young_history_days=0,
+        candidates=candidates,
     )
     assert shorter != scores
     with pytest.raises(ValueError, match="no training rows"):
@@ -138,3 +148,61 @@ def test_run_names_an_unknown_candidate(tmp_path, monkeypatch):
     monkeypatch.setattr(carbon_settings, "open_warehouse", lambda *a: None)
     with pytest.raises(SystemExit, match="no candidate starts with"):
         carbon_settings.run(args)
+
+
+def _with_fuels() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The synthetic rows with a grid of gas and wind whose direct intensity is the target, and
+    each fuel's output features (D-1's same hour; the rest null)."""
+    features, actuals = _synthetic()
+    rng = np.random.default_rng(5)
+    n = features.height
+    wind = np.clip(3000 + 2000 * np.sin(np.arange(n) / 17) + rng.normal(0, 200, n), 0, None)
+    gas = 6000 - 0.5 * wind + rng.normal(0, 100, n)
+    grid = features.select("region", "market_date", "interval_start_utc").with_columns(
+        wind_mw=pl.Series(wind), natural_gas_mw=pl.Series(gas), fuel_mix_coverage=pl.lit(1.0)
+    )
+    lagged = {"wind_lag_1d_mw": wind, "natural_gas_lag_1d_mw": gas}
+    features = (
+        features.with_columns(
+            *(pl.lit(None, dtype=pl.Float64).alias(c) for c in carbon_features.FUEL_MW_COLUMNS)
+        )
+        .with_columns(
+            pl.Series(name, np.r_[np.full(24, np.nan), v[:-24]]) for name, v in lagged.items()
+        )
+        .with_columns(weather_wind_speed_m_per_s=pl.Series(wind / 300 + rng.normal(0, 0.3, n)))
+    )
+    actuals = actuals.with_columns(carbon_direct_gco2_per_kwh=pl.Series(370 * gas / (gas + wind)))
+    return features, actuals, grid
+
+
+def test_the_fuel_mix_candidate_trains_its_member_once_the_window_is_old_enough():
+    features, actuals, grid = _with_fuels()
+    day = [FIRST + dt.timedelta(days=k) for k in range(DAYS)]
+    pair = next(c for c in carbon_settings.CANDIDATES if c.name.endswith(carbon_settings.ADOPTED))
+    fuel_mix = next(c for c in carbon_settings.CANDIDATES if c.fuel_mix_weight > 0)
+    assert (fuel_mix.params, fuel_mix.rounds, fuel_mix.rule) == (
+        pair.params,
+        pair.rounds,
+        pair.rule,
+    )
+
+    def scores(young: int, with_grid=grid) -> dict[str, float]:
+        return carbon_settings.compare(
+            features,
+            actuals,
+            TARGET,
+            day[30],
+            day[39],
+            training_days=28,
+            refit_every=5,
+            young_history_days=young,
+            candidates=(pair, fuel_mix),
+            grid=with_grid,
+        )
+
+    old, young = scores(0), scores(10_000)
+    # a young window has no member: the pair's forecasts, to the bit
+    assert young[fuel_mix.name] == young[pair.name]
+    assert old[fuel_mix.name] != old[pair.name] and 0 < old[fuel_mix.name] < 100
+    with pytest.raises(ValueError, match="needs harmonized/grid_hourly"):
+        scores(0, None)

@@ -47,8 +47,12 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_TRAINING_DAYS,
     CARBON_YOUNG_HISTORY_DAYS,
     CARBON_YOUNG_REFIT_EVERY_DAYS,
+    FUEL_MIX_NUM_BOOST_ROUND,
+    FUEL_MIX_PARAMS,
+    FUEL_MIX_WEIGHT,
     carbon_baseline_columns,
 )
+from energy_assets.models.fuel_mix_lgbm import train_fuel_mix_forecaster
 from energy_assets.models.quantile_lgbm import predict_quantiles, train_quantile_forecaster
 from energy_assets.models.training_rows import training_rows
 
@@ -66,6 +70,9 @@ class Candidate:
     # which of the two baseline columns (same hour of D-1, latest hour known) the ratio uses
     baselines: tuple[int, ...] = ()
     rule: str = "first"
+    # > 0: with the fuel-mix member (`models/fuel_mix_lgbm.py`) at this weight, trained with
+    # the fits whose window holds `young_history_days` stored days (as the graph's)
+    fuel_mix_weight: float = 0.0
 
 
 ADOPTED = " (adopted)"
@@ -94,6 +101,17 @@ CANDIDATES: tuple[Candidate, ...] = (
             CARBON_BASELINE_RULE,
         )
         for rounds, rate in ((100, 0.15), (150, 0.1), (200, 0.075), (300, 0.05))
+    ),
+    # the adopted pair with the fuel-mix member: what `models/carbon_direct_utc_lightgbm`
+    # forecasts (UTC day, direct; `models/carbon_lgbm.py`)
+    Candidate(
+        "each_baseline_100_rounds_with_fuel_mix",
+        CARBON_PARAMS,
+        CARBON_NUM_BOOST_ROUND,
+        "ratio",
+        (0, 1),
+        CARBON_BASELINE_RULE,
+        FUEL_MIX_WEIGHT,
     ),
 )
 # the two single-baseline ratio models, averaged (two boosters per fit)
@@ -149,10 +167,13 @@ def compare(
     young_history_days: int = CARBON_YOUNG_HISTORY_DAYS,
     young_every: int = CARBON_YOUNG_REFIT_EVERY_DAYS,
     candidates: tuple[Candidate, ...] = CANDIDATES,
+    grid: pl.DataFrame | None = None,
 ) -> dict[str, float]:
     """MAPE (%) of each candidate's P50 over `start`..`end` for one region's feature rows and
     `harmonized/carbon_intensity` rows; also `PAIR_NAME` when both of `PAIR` are candidates.
-    Fits as `_fits` says (every `young_every` days while the stored window is young)."""
+    Fits as `_fits` says (every `young_every` days while the stored window is young). A
+    candidate with a fuel-mix member learns each fuel's output from `grid`
+    (`harmonized/grid_hourly` rows; a `ValueError` without them)."""
     x_all, y_all = training_rows(features, actuals, target=target, coverage="coverage")
     if x_all.is_empty():
         raise ValueError(f"no feature rows with a {target} target")
@@ -192,6 +213,18 @@ def compare(
                 baseline_rule=candidate.rule,
                 calibration_days=0,
             )
+            held = x_all.filter(train)["market_date"].n_unique()
+            if candidate.fuel_mix_weight > 0 and held >= young_history_days:
+                if grid is None:
+                    raise ValueError(f"{candidate.name} needs harmonized/grid_hourly rows")
+                model.partner = train_fuel_mix_forecaster(
+                    x_all.filter(train),
+                    grid,
+                    columns,
+                    FUEL_MIX_PARAMS,
+                    FUEL_MIX_NUM_BOOST_ROUND,
+                )
+                model.partner_weight = candidate.fuel_mix_weight
             pieces.append(predict_quantiles(model, x_all.filter(test))["p50"].to_numpy())
             truth.append(y_all.filter(test).to_numpy())
         if not pieces:
@@ -290,6 +323,8 @@ def run(args: argparse.Namespace) -> int:
         for c in CANDIDATES
         if not args.candidate or any(c.name.startswith(prefix) for prefix in args.candidate)
     )
+    if args.target != "direct":  # the fuel mix implies a direct intensity
+        candidates = tuple(c for c in candidates if c.fuel_mix_weight == 0)
     if not candidates:
         names = ", ".join(c.name.split(" ")[0] for c in CANDIDATES)
         raise SystemExit(f"{command}: no candidate starts with {args.candidate} ({names})")
@@ -306,6 +341,16 @@ def run(args: argparse.Namespace) -> int:
     for name in regions:
         features = region_rows(warehouse, f"features/{table}", name, command)
         actuals = region_rows(warehouse, "harmonized/carbon_intensity", name, command)
+        grid = (
+            region_rows(warehouse, "harmonized/grid_hourly", name, command)
+            if any(c.fuel_mix_weight > 0 for c in candidates)
+            else None
+        )
+        if grid is not None and not set(carbon_features.FUEL_MW_COLUMNS) <= set(features.columns):
+            raise SystemExit(
+                f"{command}: features/{table} of {name} has no fuel output columns (built before"
+                " them): rebuild the warehouse, or leave out the fuel-mix candidate"
+            )
         print(coverage_line(name, f"features/{table}", features, window), flush=True)
         for young in args.young_history_days:
             scores = compare(
@@ -319,6 +364,7 @@ def run(args: argparse.Namespace) -> int:
                 young_history_days=young,
                 young_every=args.young_refit_every,
                 candidates=candidates,
+                grid=grid,
             )
             for candidate, mape in scores.items():
                 label = _label(candidate, young, args.young_history_days)
