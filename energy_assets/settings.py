@@ -22,6 +22,8 @@ One setting each, read from the environment:
   often they are trained; `ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS` (default 365) and
   `ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS` (default 4): how often while a fit day's window
   holds fewer stored days than that (`models/carbon_lgbm.py`, where all four are chosen).
+- `ENERGY_ASSETS_CARBON_FUEL_MIX` (default 0, off): 1 gives the UTC-day direct carbon model its
+  fuel-mix member (`models/fuel_mix_lgbm.py`; why it is off, in `models/carbon_lgbm.py`).
 - `ENERGY_ASSETS_GRID_PROVIDERS` (default empty): `REGION=provider` pairs, comma-separated, that
   put a provider first for a region's harmonized grid tables (e.g. `CAISO=eia930`: CAISO's grid,
   carbon intensity and operator forecast from EIA-930 on the days CAISO's own feed also serves).
@@ -126,6 +128,15 @@ def carbon_young_history_days() -> int:
     the carbon models are trained every `carbon_young_refit_every_days` days while their fit
     day's window holds fewer days."""
     return _whole_days("ENERGY_ASSETS_CARBON_YOUNG_HISTORY_DAYS", CARBON_YOUNG_HISTORY_DAYS, 0)
+
+
+def carbon_fuel_mix() -> bool:
+    """`ENERGY_ASSETS_CARBON_FUEL_MIX`: 1 (on) or 0 (off, the default): whether the UTC-day direct
+    carbon model trains its fuel-mix member."""
+    value = os.environ.get("ENERGY_ASSETS_CARBON_FUEL_MIX", "0").strip()
+    if value not in ("0", "1"):
+        raise ValueError(f"ENERGY_ASSETS_CARBON_FUEL_MIX must be 0 or 1, not {value!r}")
+    return value == "1"
 
 
 def carbon_young_refit_every_days() -> int:

@@ -1136,14 +1136,16 @@ def test_carbon_models_are_trained_more_often_while_the_stored_window_is_young(
 def test_the_utc_day_direct_model_trains_its_fuel_mix_member_once_its_window_is_a_year(
     slice_run, tmp_path, young_history_days
 ):
-    """`models/carbon_direct_utc_lightgbm` trains the fuel-mix member (each fuel's output) with
-    a fit whose window holds `carbon_young_history_days` stored days (0: every fit), and says
+    """Switched on (`carbon_fuel_mix`, off by default), `models/carbon_direct_utc_lightgbm`
+    trains the fuel-mix member (each fuel's output) with a fit whose window holds `carbon_young_history_days` stored days (0: every fit), and says
     so in its metadata; a young fit (10,000) has none. The UTC-day forecast reads either."""
+    assert ModelStoreResource().carbon_fuel_mix is False  # off by default
     after = FIRST_FORECAST + dt.timedelta(days=1)
     copy, resources, result = _models_of_two_days(
         slice_run,
         tmp_path,
         ("carbon_direct_utc_lightgbm", "carbon_direct_lightgbm"),
+        carbon_fuel_mix=True,
         carbon_refit_every_days=2,
         carbon_young_history_days=young_history_days,
         carbon_young_refit_every_days=2,

@@ -145,3 +145,15 @@ def test_no_fuel_output_is_a_clear_error(ercot):
     empty = grid.with_columns(pl.lit(0.0).alias("fuel_mix_coverage"))
     with pytest.raises(ValueError, match="no fuel output to learn from"):
         train_fuel_mix_forecaster(features, empty, FEATURE_COLUMNS, FUEL_MIX_PARAMS, 10)
+
+
+def test_the_fuel_mix_switch_reads_0_or_1(monkeypatch):
+    from energy_assets import settings
+
+    monkeypatch.delenv("ENERGY_ASSETS_CARBON_FUEL_MIX", raising=False)
+    assert settings.carbon_fuel_mix() is False
+    monkeypatch.setenv("ENERGY_ASSETS_CARBON_FUEL_MIX", "1")
+    assert settings.carbon_fuel_mix() is True
+    monkeypatch.setenv("ENERGY_ASSETS_CARBON_FUEL_MIX", "yes")
+    with pytest.raises(ValueError, match="must be 0 or 1"):
+        settings.carbon_fuel_mix()

@@ -437,7 +437,8 @@ def _carbon_model(
         " hour known (`energy_assets/models/carbon_lgbm.py`), each"
         " with its P10-P90 band calibrated on the last 7 training days."
         + (
-            f" Once its window holds {CARBON_YOUNG_HISTORY_DAYS} stored days, a fit also trains"
+            " With `ENERGY_ASSETS_CARBON_FUEL_MIX=1` (off by default), once its window holds"
+            f" {CARBON_YOUNG_HISTORY_DAYS} stored days, a fit also trains"
             " a fuel-mix member (each fuel's output forecast, the intensity it implies:"
             " `energy_assets/models/fuel_mix_lgbm.py`) and the forecast moves"
             f" {FUEL_MIX_WEIGHT:g} of the way to it."
@@ -502,8 +503,13 @@ def _with_fuel_mix(
     model_store: ModelStoreResource,
 ) -> dg.MetadataValue:
     """Train the fuel-mix member on the fit's training rows and `harmonized/grid_hourly` of the
-    same hours (the local days around the UTC days), and attach it to `model`, where the
-    window holds `carbon_young_history_days`; what was done, as metadata."""
+    same hours (the local days around the UTC days), and attach it to `model`, where it is on
+    (`carbon_fuel_mix`) and the window holds `carbon_young_history_days`; what was done, as
+    metadata."""
+    if not model_store.carbon_fuel_mix:
+        return dg.MetadataValue.json(
+            {"trained": False, "why": "off (ENERGY_ASSETS_CARBON_FUEL_MIX=0, the default)"}
+        )
     young = model_store.carbon_young_history_days
     if days < young:
         return dg.MetadataValue.json(

@@ -103,6 +103,8 @@ class ModelStoreResource(dg.ConfigurableResource):
     carbon_refit_every_days: int = CARBON_REFIT_EVERY_DAYS
     carbon_young_history_days: int = CARBON_YOUNG_HISTORY_DAYS
     carbon_young_refit_every_days: int = CARBON_YOUNG_REFIT_EVERY_DAYS
+    # the UTC-day direct model's fuel-mix member (`models/fuel_mix_lgbm.py`): off by default
+    carbon_fuel_mix: bool = False
 
     def path(self) -> Path:
         return Path(self.root) if self.root else settings.data_dir() / "models"
@@ -179,5 +181,6 @@ def default_resources(
             carbon_refit_every_days=settings.carbon_refit_every_days(),
             carbon_young_history_days=settings.carbon_young_history_days(),
             carbon_young_refit_every_days=settings.carbon_young_refit_every_days(),
+            carbon_fuel_mix=settings.carbon_fuel_mix(),
         ),
     }

@@ -12,9 +12,9 @@ forecasts implies a direct intensity, sum(factor x MW) / sum(MW) over the fuels
 `carbon_direct_gco2_per_kwh` is computed), and the member's forecast is the mean of the two.
 
 It is the fuel-mix member of the UTC-day direct model (`models/carbon_direct_utc_lightgbm`,
-`quantile_lgbm.QuantileForecaster.partner`): the forecast is the intensity model's P50 moved
-halfway to this one, and its P10/P90 by as much. Chosen, and its costs, in
-`models/carbon_lgbm.py`.
+`quantile_lgbm.QuantileForecaster.partner`), off by default (`ENERGY_ASSETS_CARBON_FUEL_MIX=1`):
+the forecast is the intensity model's P50 moved halfway to this one, and its P10/P90 by as
+much. Measured, and why it is off (the carbon slice's 60 minutes), in `models/carbon_lgbm.py`.
 
 Artifacts are part of the intensity model's JSON document (`to_document`, `from_document`).
 Pure module: no Dagster, no I/O.
