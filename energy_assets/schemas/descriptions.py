@@ -187,6 +187,29 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
         " latest hour known at issue, fraction."
         for fuel, label in _SHARE_LABELS.items()
     },
+    # each fuel's output (features.carbon.FUEL_MW_COLUMNS), what the fuel-mix member learns from
+    **{
+        f"{fuel}_{what}_mw": f"{fuel.replace('_', ' ').capitalize()} output {text} (null where"
+        " the region reports none or it was not yet known at issue), MW."
+        for fuel in (
+            "solar",
+            "wind",
+            "hydro",
+            "nuclear",
+            "natural_gas",
+            "coal",
+            "oil",
+            "geothermal",
+            "biomass",
+            "other",
+        )
+        for what, text in (
+            ("lag_1d", "in the same hour one day before"),
+            ("lag_2d", "in the same hour two days before"),
+            ("mean_1d_known", "averaged over the hours of the day before known at issue"),
+            ("last_known", "in the latest hour known at issue (at most 24 h old)"),
+        )
+    },
     "weather_temperature_change_1d_c": "Forecast 2 m temperature of the hour minus that of the"
     " same hour one day before, C.",
     "weather_dewpoint_change_1d_c": "Forecast 2 m dew point of the hour minus that of the same"
