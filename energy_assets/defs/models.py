@@ -398,8 +398,8 @@ def _carbon_model(
     """A LightGBM quantile forecaster of one intensity column of `harmonized/carbon_intensity`,
     trained per region-day on `features_key` (both intensities' features). `regions_target`:
     the column is the region's `carbon_target` (`target` for the US regions; GB's published
-    intensity, learnt with its own `published_*` features besides ours). `fuel_mix`: a fit
-    whose window holds at least `carbon_young_history_days` stored days also trains the
+    intensity, learnt with its own `published_*` features besides ours). `fuel_mix`: where
+    `ModelStoreResource.carbon_fuel_mix` is on (off by default), a fit whose window holds at least `carbon_young_history_days` stored days also trains the
     fuel-mix member (`models/fuel_mix_lgbm.py`, on `harmonized/grid_hourly`'s fuels; direct
     intensity only)."""
     name = key.path[-1]
