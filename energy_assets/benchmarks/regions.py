@@ -40,7 +40,11 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_YOUNG_REFIT_EVERY_DAYS,
 )
 from energy_assets.models.quantile_lgbm import LOAD_TRAINING_DAYS
-from energy_assets.settings import load_lightgbm_refit_every_days, load_lightgbm_young_history_days
+from energy_assets.settings import (
+    carbon_fuel_mix,
+    load_lightgbm_refit_every_days,
+    load_lightgbm_young_history_days,
+)
 from energy_assets.warehouse import TableName, Warehouse
 
 # EIA-930 day-ahead forecast MAPE, 2015-07..2019-09, Ruggles et al. 2020 (Sci. Data 7, 155),
@@ -519,7 +523,9 @@ def main(args) -> int:
             f"benchmark regions, carbon slice {args.carbon_start}..{args.carbon_end}"
             f" ({', '.join(regions)}), scored {args.carbon_score_from}..{args.carbon_end},"
             f" models on {training_days} days refit every {refit_every}"
-            f" (every {young_every} while the window holds under {young} days)"
+            f" (every {young_every} while the window holds under {young} days), the UTC-day"
+            f" model's fuel-mix member {'on' if carbon_fuel_mix() else 'off'}"
+            " (ENERGY_ASSETS_CARBON_FUEL_MIX)"
         )
         tables, seconds = run_carbon(
             args.carbon_start,
