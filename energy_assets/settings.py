@@ -23,7 +23,9 @@ One setting each, read from the environment:
   `ENERGY_ASSETS_CARBON_YOUNG_REFIT_EVERY_DAYS` (default 4): how often while a fit day's window
   holds fewer stored days than that (`models/carbon_lgbm.py`, where all four are chosen).
 - `ENERGY_ASSETS_CARBON_FUEL_MIX` (default 0, off): 1 gives the UTC-day direct carbon model its
-  fuel-mix member (`models/fuel_mix_lgbm.py`; why it is off, in `models/carbon_lgbm.py`).
+  fuel-mix member (`models/fuel_mix_lgbm.py`; why it is off, in `models/carbon_lgbm.py`), and
+  `ENERGY_ASSETS_CARBON_FUEL_MIX_REFIT_EVERY_DAYS` (default 56): how often the member is trained
+  (the fits between keep the latest member).
 - `ENERGY_ASSETS_GRID_PROVIDERS` (default empty): `REGION=provider` pairs, comma-separated, that
   put a provider first for a region's harmonized grid tables (e.g. `CAISO=eia930`: CAISO's grid,
   carbon intensity and operator forecast from EIA-930 on the days CAISO's own feed also serves).
@@ -39,6 +41,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_TRAINING_DAYS,
     CARBON_YOUNG_HISTORY_DAYS,
     CARBON_YOUNG_REFIT_EVERY_DAYS,
+    FUEL_MIX_REFIT_EVERY_DAYS,
 )
 from energy_assets.models.quantile_lgbm import (
     LOAD_LIGHTGBM_REFIT_EVERY_DAYS,
@@ -137,6 +140,15 @@ def carbon_fuel_mix() -> bool:
     if value not in ("0", "1"):
         raise ValueError(f"ENERGY_ASSETS_CARBON_FUEL_MIX must be 0 or 1, not {value!r}")
     return value == "1"
+
+
+def carbon_fuel_mix_refit_every_days() -> int:
+    """`ENERGY_ASSETS_CARBON_FUEL_MIX_REFIT_EVERY_DAYS`, at least 1 (default
+    `FUEL_MIX_REFIT_EVERY_DAYS`): how often the fuel-mix member is trained; the carbon fits
+    between keep the member of the latest member fit."""
+    return _whole_days(
+        "ENERGY_ASSETS_CARBON_FUEL_MIX_REFIT_EVERY_DAYS", FUEL_MIX_REFIT_EVERY_DAYS, 1
+    )
 
 
 def carbon_young_refit_every_days() -> int:

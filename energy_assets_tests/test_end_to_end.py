@@ -1132,23 +1132,32 @@ def test_carbon_models_are_trained_more_often_while_the_stored_window_is_young(
         assert second["train_last_date"] == FIRST_FORECAST - dt.timedelta(days=2)
 
 
-@pytest.mark.parametrize("young_history_days", [0, 10_000])
+@pytest.mark.parametrize(
+    ("young_history_days", "refit_every", "member_every"),
+    [(0, 2, 2), (10_000, 2, 2), (0, 1, 10)],
+)
 def test_the_utc_day_direct_model_trains_its_fuel_mix_member_once_its_window_is_a_year(
-    slice_run, tmp_path, young_history_days
+    slice_run, tmp_path, young_history_days, refit_every, member_every
 ):
     """Switched on (`carbon_fuel_mix`, off by default), `models/carbon_direct_utc_lightgbm`
-    trains the fuel-mix member (each fuel's output) with a fit whose window holds `carbon_young_history_days` stored days (0: every fit), and says
-    so in its metadata; a young fit (10,000) has none. The UTC-day forecast reads either."""
+    trains the fuel-mix member (each fuel's output) with a fit whose window holds
+    `carbon_young_history_days` stored days (0: every fit), and says so in its metadata; a young
+    fit (10,000) has none. On its own grid of fit days (`carbon_fuel_mix_refit_every_days`): a
+    fit between keeps the member of that grid's latest fit (refit daily, the member every 10
+    days: FIRST_FORECAST is on the 7-day grid, the day after keeps its member). The UTC-day
+    forecast reads either."""
     assert ModelStoreResource().carbon_fuel_mix is False  # off by default
     after = FIRST_FORECAST + dt.timedelta(days=1)
+    assert fit_day(RegionDay("CAISO", after), 10).market_date == FIRST_FORECAST
     copy, resources, result = _models_of_two_days(
         slice_run,
         tmp_path,
         ("carbon_direct_utc_lightgbm", "carbon_direct_lightgbm"),
         carbon_fuel_mix=True,
-        carbon_refit_every_days=2,
+        carbon_fuel_mix_refit_every_days=member_every,
+        carbon_refit_every_days=refit_every,
         carbon_young_history_days=young_history_days,
-        carbon_young_refit_every_days=2,
+        carbon_young_refit_every_days=refit_every,
     )
     key = dg.AssetKey(["models", "carbon_direct_utc_lightgbm"])
     fits = [
@@ -1157,7 +1166,14 @@ def test_the_utc_day_direct_model_trains_its_fuel_mix_member_once_its_window_is_
         for m in [m.materialization]
         if m.asset_key == key and "fuel_mix" in m.metadata
     ]
-    assert len(fits) == 1  # the fit day; the day after reuses its model
+    if refit_every == 1:  # both days are fits: the first trains the member, the second keeps it
+        assert [f["fuel_mix"].value["trained"] for f in fits] == [True, False]
+        kept = fits[1]["fuel_mix"].value
+        assert kept["keeps_member_of"] == FIRST_FORECAST.isoformat()
+        assert kept["fuels"] == fits[0]["fuel_mix"].value["fuels"]
+        assert kept["rows"] == fits[0]["fuel_mix"].value["rows"]
+    else:
+        assert len(fits) == 1  # the fit day; the day after reuses its model
     fuel_mix = fits[0]["fuel_mix"].value
     if young_history_days == 0:
         assert fuel_mix["trained"] is True and fuel_mix["weight"] == FUEL_MIX_WEIGHT

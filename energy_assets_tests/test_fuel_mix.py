@@ -157,3 +157,19 @@ def test_the_fuel_mix_switch_reads_0_or_1(monkeypatch):
     monkeypatch.setenv("ENERGY_ASSETS_CARBON_FUEL_MIX", "yes")
     with pytest.raises(ValueError, match="must be 0 or 1"):
         settings.carbon_fuel_mix()
+
+
+def test_the_members_cadence_is_a_multiple_of_the_pairs(monkeypatch):
+    """The member's fit days (every `FUEL_MIX_REFIT_EVERY_DAYS`) are fit days of the pair's
+    mature grid, so a member is always trained with a pair; the setting reads whole days."""
+    from energy_assets import settings
+    from energy_assets.models.carbon_lgbm import CARBON_REFIT_EVERY_DAYS, FUEL_MIX_REFIT_EVERY_DAYS
+
+    assert FUEL_MIX_REFIT_EVERY_DAYS % CARBON_REFIT_EVERY_DAYS == 0
+    monkeypatch.delenv("ENERGY_ASSETS_CARBON_FUEL_MIX_REFIT_EVERY_DAYS", raising=False)
+    assert settings.carbon_fuel_mix_refit_every_days() == FUEL_MIX_REFIT_EVERY_DAYS
+    monkeypatch.setenv("ENERGY_ASSETS_CARBON_FUEL_MIX_REFIT_EVERY_DAYS", "28")
+    assert settings.carbon_fuel_mix_refit_every_days() == 28
+    monkeypatch.setenv("ENERGY_ASSETS_CARBON_FUEL_MIX_REFIT_EVERY_DAYS", "0")
+    with pytest.raises(ValueError):
+        settings.carbon_fuel_mix_refit_every_days()

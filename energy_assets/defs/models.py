@@ -92,6 +92,7 @@ from energy_assets.models.quantile_lgbm import (
     LOAD_NUM_BOOST_ROUND,
     LOAD_PARAMS,
     QuantileForecaster,
+    load_model,
     save_model_atomic,
     train_quantile_forecaster,
 )
@@ -486,7 +487,9 @@ def _carbon_model(
         # the target is named where it is not the asset's own (GB's published intensity)
         named = {} if day_target == target else {"target": day_target}
         if fuel_mix and model is not None:
-            named["fuel_mix"] = _with_fuel_mix(context, warehouse, model, fit, x, days, model_store)
+            named["fuel_mix"] = _with_fuel_mix(
+                context, warehouse, model, name, fit, x, days, model_store
+            )
         yield from _lightgbm_output(context, path, rd, fit, model, x, days, named)
         yield history
 
@@ -497,15 +500,18 @@ def _with_fuel_mix(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     model: QuantileForecaster,
+    name: str,
     fit: RegionDay,
     x: pl.DataFrame,
     days: int,
     model_store: ModelStoreResource,
 ) -> dg.MetadataValue:
-    """Train the fuel-mix member on the fit's training rows and `harmonized/grid_hourly` of the
-    same hours (the local days around the UTC days), and attach it to `model`, where it is on
-    (`carbon_fuel_mix`) and the window holds `carbon_young_history_days`; what was done, as
-    metadata."""
+    """Attach the fuel-mix member to `model` where it is on (`carbon_fuel_mix`) and the window
+    holds `carbon_young_history_days`; what was done, as metadata. The member is trained on the
+    fit's training rows and `harmonized/grid_hourly` of the same hours (the local days around the
+    UTC days) on its own grid of fit days (`carbon_fuel_mix_refit_every_days`); a fit between
+    keeps the member of that grid's latest fit day (its artifact `name`), trained now where that
+    artifact is absent or has none (its window was young)."""
     if not model_store.carbon_fuel_mix:
         return dg.MetadataValue.json(
             {"trained": False, "why": "off (ENERGY_ASSETS_CARBON_FUEL_MIX=0, the default)"}
@@ -515,6 +521,21 @@ def _with_fuel_mix(
         return dg.MetadataValue.json(
             {"trained": False, "why": f"young window: {days} stored days, under {young}"}
         )
+    member_fit = fit_day(fit, model_store.carbon_fuel_mix_refit_every_days)
+    earlier = _artifact(model_store, name, member_fit, ".json")
+    if member_fit != fit and earlier.exists():
+        kept = load_model(earlier).partner
+        if kept is not None:
+            model.partner, model.partner_weight = kept, FUEL_MIX_WEIGHT
+            return dg.MetadataValue.json(
+                {
+                    "trained": False,
+                    "keeps_member_of": member_fit.market_date.isoformat(),
+                    "weight": FUEL_MIX_WEIGHT,
+                    "fuels": kept.fuels,
+                    "rows": kept.trained_on["rows"],
+                }
+            )
     window = window_days(fit.market_date, -model_store.carbon_training_days - 1, -1)
     grid, _ = read_days(context, warehouse, _GRID, fit.region, window)
     try:

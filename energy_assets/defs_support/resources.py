@@ -23,6 +23,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_TRAINING_DAYS,
     CARBON_YOUNG_HISTORY_DAYS,
     CARBON_YOUNG_REFIT_EVERY_DAYS,
+    FUEL_MIX_REFIT_EVERY_DAYS,
 )
 from energy_assets.models.quantile_lgbm import (
     LOAD_LIGHTGBM_REFIT_EVERY_DAYS,
@@ -105,6 +106,7 @@ class ModelStoreResource(dg.ConfigurableResource):
     carbon_young_refit_every_days: int = CARBON_YOUNG_REFIT_EVERY_DAYS
     # the UTC-day direct model's fuel-mix member (`models/fuel_mix_lgbm.py`): off by default
     carbon_fuel_mix: bool = False
+    carbon_fuel_mix_refit_every_days: int = FUEL_MIX_REFIT_EVERY_DAYS
 
     def path(self) -> Path:
         return Path(self.root) if self.root else settings.data_dir() / "models"
@@ -182,5 +184,6 @@ def default_resources(
             carbon_young_history_days=settings.carbon_young_history_days(),
             carbon_young_refit_every_days=settings.carbon_young_refit_every_days(),
             carbon_fuel_mix=settings.carbon_fuel_mix(),
+            carbon_fuel_mix_refit_every_days=settings.carbon_fuel_mix_refit_every_days(),
         ),
     }

@@ -176,6 +176,7 @@ __all__ = [
     "CARBON_YOUNG_REFIT_EVERY_DAYS",
     "FUEL_MIX_NUM_BOOST_ROUND",
     "FUEL_MIX_PARAMS",
+    "FUEL_MIX_REFIT_EVERY_DAYS",
     "FUEL_MIX_WEIGHT",
     "carbon_baseline_columns",
 ]
@@ -231,6 +232,11 @@ FUEL_MIX_PARAMS: dict[str, Any] = {
     "force_col_wise": True,
 }
 FUEL_MIX_NUM_BOOST_ROUND = 100
+# The member is trained on its own, sparser grid of fit days (REFIT_EPOCH + k x this, which
+# holds the pair's 28-day grid's every other day): the pair's fits in between keep the member of
+# the latest member fit (`ENERGY_ASSETS_CARBON_FUEL_MIX_REFIT_EVERY_DAYS`). A multiple of
+# CARBON_REFIT_EVERY_DAYS.
+FUEL_MIX_REFIT_EVERY_DAYS = 56
 
 
 def carbon_baseline_columns(target: str) -> tuple[str, str]:
