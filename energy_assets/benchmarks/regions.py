@@ -42,6 +42,7 @@ from energy_assets.models.carbon_lgbm import (
 from energy_assets.models.quantile_lgbm import LOAD_TRAINING_DAYS
 from energy_assets.settings import (
     carbon_fuel_mix,
+    carbon_fuel_mix_refit_every_days,
     load_lightgbm_refit_every_days,
     load_lightgbm_young_history_days,
 )
@@ -519,13 +520,17 @@ def main(args) -> int:
             else args.carbon_young_history_days
         )
         young_every = args.carbon_young_refit_every or CARBON_YOUNG_REFIT_EVERY_DAYS
+        member = (
+            f"on, trained every {carbon_fuel_mix_refit_every_days()} days"
+            if carbon_fuel_mix()
+            else "off"
+        ) + " (ENERGY_ASSETS_CARBON_FUEL_MIX)"
         print(
             f"benchmark regions, carbon slice {args.carbon_start}..{args.carbon_end}"
             f" ({', '.join(regions)}), scored {args.carbon_score_from}..{args.carbon_end},"
             f" models on {training_days} days refit every {refit_every}"
             f" (every {young_every} while the window holds under {young} days), the UTC-day"
-            f" model's fuel-mix member {'on' if carbon_fuel_mix() else 'off'}"
-            " (ENERGY_ASSETS_CARBON_FUEL_MIX)"
+            f" model's fuel-mix member {member}"
         )
         tables, seconds = run_carbon(
             args.carbon_start,
