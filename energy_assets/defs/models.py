@@ -83,6 +83,7 @@ from energy_assets.models.carbon_lgbm import (
     CARBON_YOUNG_REFIT_EVERY_DAYS,
     FUEL_MIX_NUM_BOOST_ROUND,
     FUEL_MIX_PARAMS,
+    FUEL_MIX_REFIT_EVERY_DAYS,
     FUEL_MIX_WEIGHT,
     carbon_baseline_columns,
 )
@@ -439,10 +440,11 @@ def _carbon_model(
         " with its P10-P90 band calibrated on the last 7 training days."
         + (
             " With `ENERGY_ASSETS_CARBON_FUEL_MIX=1` (off by default), once its window holds"
-            f" {CARBON_YOUNG_HISTORY_DAYS} stored days, a fit also trains"
+            f" {CARBON_YOUNG_HISTORY_DAYS} stored days, a fit every"
+            f" {FUEL_MIX_REFIT_EVERY_DAYS} days (`carbon_fuel_mix_refit_every_days`) also trains"
             " a fuel-mix member (each fuel's output forecast, the intensity it implies:"
-            " `energy_assets/models/fuel_mix_lgbm.py`) and the forecast moves"
-            f" {FUEL_MIX_WEIGHT:g} of the way to it."
+            " `energy_assets/models/fuel_mix_lgbm.py`), the fits between keep the latest, and"
+            f" the forecast moves {FUEL_MIX_WEIGHT:g} of the way to it."
             if fuel_mix
             else ""
         )

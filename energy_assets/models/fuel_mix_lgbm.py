@@ -14,7 +14,8 @@ forecasts implies a direct intensity, sum(factor x MW) / sum(MW) over the fuels
 It is the fuel-mix member of the UTC-day direct model (`models/carbon_direct_utc_lightgbm`,
 `quantile_lgbm.QuantileForecaster.partner`), off by default (`ENERGY_ASSETS_CARBON_FUEL_MIX=1`):
 the forecast is the intensity model's P50 moved halfway to this one, and its P10/P90 by as
-much. Measured, and why it is off (the carbon slice's 60 minutes), in `models/carbon_lgbm.py`.
+much; trained every `carbon_lgbm.FUEL_MIX_REFIT_EVERY_DAYS` (every other fit of the intensity
+model, the fits between keep it). Measured, and why it is off (the carbon slice's 60 minutes), in `models/carbon_lgbm.py`.
 
 Artifacts are part of the intensity model's JSON document (`to_document`, `from_document`).
 Pure module: no Dagster, no I/O.
