@@ -15,7 +15,8 @@ It is the fuel-mix member of the UTC-day direct model (`models/carbon_direct_utc
 `quantile_lgbm.QuantileForecaster.partner`), off by default (`ENERGY_ASSETS_CARBON_FUEL_MIX=1`):
 the forecast is the intensity model's P50 moved halfway to this one, and its P10/P90 by as
 much; trained every `carbon_lgbm.FUEL_MIX_REFIT_EVERY_DAYS` (every other fit of the intensity
-model, the fits between keep it). Measured, and why it is off (the carbon slice's 60 minutes), in `models/carbon_lgbm.py`.
+model, the fits between keep it). Measured, and why it is off (the carbon slice's 60
+minutes), in `models/carbon_lgbm.py`.
 
 Artifacts are part of the intensity model's JSON document (`to_document`, `from_document`).
 Pure module: no Dagster, no I/O.
@@ -126,7 +127,7 @@ def train_fuel_mix_forecaster(
     def train(fuel: str) -> tuple[lgb.Booster, lgb.Booster]:
         # the level and the delta booster of a fuel share its inputs' histogram bins (the
         # delta's dataset takes the level's as its reference): binning is about a third of a
-        # booster's training time on a year of hourly rows
+        # booster's training time on two years of hourly rows
         inputs = _inputs(feature_columns, fuel)
         x = _matrix(rows, inputs)
         y = _column(rows, f"_y_{fuel}")
