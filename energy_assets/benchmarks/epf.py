@@ -34,7 +34,7 @@ Models (each recalibrated every day; names as in the outputs):
   w = 364 and 1092 days (1456 cannot be validated - only ~1090 days precede the validation
   year - and costs a third more; LightGBM is most of the run time). `lgbm` = mean.
 - `mlp_<w>`: `energy_assets.models.mlx_forecaster.MLXForecaster`, day vector -> 24 transformed
-  prices, hidden layers (64, 32) ReLU, L1 loss, Adam, 8 networks (4 plain MLPs, 4 with a
+  prices, hidden layers (64, 32) SiLU, L1 loss, Adam, 8 networks (4 plain MLPs, 4 with a
   linear input->output skip; their mean). Fitted once on the w = 364, 728, 1092, 1456 days
   before the first forecast day (40 epochs, lr 1e-3), then each day warm-started for one epoch
   (lr 3e-4) on the latest 364 days. `mlp` = the mean over the windows.
@@ -132,7 +132,13 @@ first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validat
   2.1157); the MLP's networks in four groups each leaving out some feature blocks (the random
   subspaces that make the published DNNs differ from each other, their errors correlated only
   0.49-0.73): the family 2.2575 alone (2.2902), the ensemble 2.1091 (another grouping
-  2.1123), at 1.2 times its cost.
+  2.1123), at 1.2 times its cost. With L2 boosters: 100 rounds at 0.1 2.1041 / 2.820 at 1.38
+  times LightGBM's CPU (130 rounds 2.1041; 20 rows a leaf 2.1131; a third booster on the change
+  from D-7 2.1131, the D-7 one instead of the level one 2.1160): not worth the time. The MLPs'
+  activation (ReLU until now): SiLU 2.1045 / 2.809 (the MLP alone worse, 2.3627 against
+  2.2902 and 3.011 against 3.000, its errors further from the other families'), GELU 2.1118,
+  tanh 2.1291, SiLU for the plain networks only 2.1084, for the skip ones only 2.1052, SiLU
+  without skip networks 2.1096, input noise 0.1 (ReLU) 2.1144. Adopted: SiLU, at no cost.
 
 Outputs (`--out`, default `data/benchmarks/epf/<file stem>/`): `forecasts.csv` (ts, actual,
 every model, the family means, ensemble) and `metrics.json` (scores, published scores, config,
@@ -445,6 +451,7 @@ def tuning_candidates() -> dict[str, BenchmarkConfig]:
         "mlp default": net(),
         "mlp 16 networks": net(members=16, skip_members=8),
         "mlp 1456 days, 4 networks": net(windows=(1456,), members=4, skip_members=2),
+        "mlp ReLU": net(activation="relu"),
         "mlp no skip": net(skip_members=0),
         "mlp hidden 128,64": net(hidden=(128, 64)),
     }
