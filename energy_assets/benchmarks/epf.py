@@ -146,8 +146,9 @@ seconds, load average); the last line printed is
 `ensemble MAE=<x> sMAPE=<x>% rMAE=<x> hours=<n> seconds=<s>`.
 
 Result on PJM (728 test days, 17,472 hours; 2-core machine, `--threads 2`): ensemble MAE
-2.835 $/MWh, sMAPE 11.32%, rMAE 0.448 in 731 s at 1cb21c8; `lear` 2.979, `lgbm` 2.981, `mlp`
-3.000. With the members of 2b65fc3 (150 LightGBM rounds, 16 networks): 2.819, sMAPE 11.28%,
+2.809 $/MWh, sMAPE 11.29%, rMAE 0.444 in 340 s at 8f995e3 (2026-12-03's machine, where
+1cb21c8 took 409 s); `lear` 2.979, `lgbm` 2.945, `mlp` 3.011. At 1cb21c8 (L1 boosters, ReLU
+networks): 2.835, sMAPE 11.32%, in 731 s on 2026-11-30's machine; `lgbm` 2.981, `mlp` 3.000. With the members of 2b65fc3 (150 LightGBM rounds, 16 networks): 2.819, sMAPE 11.28%,
 in 526 s on 2026-11-29's machine and 1,229 s on 2026-11-30's; with the members before
 2026-11-29: the same 2.819 (sMAPE 11.34%, RMSE 4.774 against 4.862) in 189 s. Neither the
 validation year's 1.3 % then nor its 0.1 % now carried over to the test period. Published (same hours): DNN ensemble 2.862 / 11.33% / 0.452, LEAR ensemble 3.013 /
