@@ -140,7 +140,8 @@ first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validat
   tanh 2.1291, SiLU for the plain networks only 2.1084, for the skip ones only 2.1052, SiLU
   without skip networks 2.1096, input noise 0.1 (ReLU) 2.1144. Adopted: SiLU, at no cost.
   Then, on SiLU and L2 (2.1045): SiLU networks of (96, 48) 2.1178, their daily learning rate
-  1e-3 2.1121, LightGBM's extremely randomised trees 2.1282; the ensemble's window and
+  1e-3 2.1121, 60 initial epochs 2.1068, daily updates on 182 days 2.1080, LightGBM's
+  extremely randomised trees 2.1282; the ensemble's window and
   shrinkage still best at 56 days and 0.5 (28: 2.1051, 91: 2.1086; shrink 0.25 / 0.75:
   2.1063 / 2.1057; equal weights 2.1096).
 
