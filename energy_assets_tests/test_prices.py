@@ -300,6 +300,31 @@ def test_models_forecast_as_the_benchmark_code_does(built, pjm_body: bytes) -> N
     assert set(members["member"]) == {"lear_28", "lear_42", "lgbm_28", "mlp_28", "mlp_42"}
 
 
+def test_networks_stored_under_other_settings_are_fitted_anew(pjm_body: bytes) -> None:
+    """A day's MLP artifact from other settings (ReLU, the default before SiLU) is not
+    warm-started as if it were the spec's: the next day fits new networks of the spec."""
+    frame = epftoolbox.parse_market_file(pjm_body, "datasets:epftoolbox/PJM.csv", n_exog=2)
+    market = price_features.market_from_frame(frame, "PJM")
+    raw = price_features.padded_day_features(market)
+    small = dict(windows=(56,), hidden=(4,), members=2, skip_members=1, init_epochs=2)
+    small["daily_days"] = 7
+    relu = price_mlx.MLPTask(price_mlx.MLPSpec(**small, activation="relu"), 56)
+    before = relu.fit(market, raw, 100)
+    assert {m.config.activation for m in before.models} == {"relu"}
+
+    same = price_mlx.MLPTask(price_mlx.MLPSpec(**small, activation="relu"), 56)
+    same.resume(before.models, 100)
+    warm = same.fit(market, raw, 101)
+    assert [m.epochs_trained for m in warm.models] == [3, 3]  # 2 initial + 1 daily
+
+    silu = price_mlx.MLPTask(price_mlx.MLPSpec(**small, activation="silu"), 56)
+    relu_again = relu.fit(market, raw, 100).models  # fresh ReLU networks of day 100
+    silu.resume(relu_again, 100)
+    fresh = silu.fit(market, raw, 101)
+    assert {m.config.activation for m in fresh.models} == {"silu"}
+    assert [m.epochs_trained for m in fresh.models] == [2, 2]
+
+
 def test_model_pages_show_what_the_models_were_trained_with(built) -> None:
     """Each model family's materialization carries its spec as `training` metadata: the run
     config's sizes, and the defaults (the benchmark's) for what the config does not set."""

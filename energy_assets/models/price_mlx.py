@@ -93,6 +93,17 @@ class MLPTask:
         """Continue from the members fitted for day `last_day` (warm start on `last_day` + 1)."""
         self.models, self.last_day = list(models), last_day
 
+    def _resumable(self) -> bool:
+        """Whether the networks held are of the spec's shape and activation: a day's networks
+        stored under other settings (e.g. ReLU before the SiLU default, another `hidden`) are
+        fitted anew, never warm-started under the new settings' name."""
+        s = self.spec
+        return all(
+            tuple(model.config.hidden) == tuple(s.hidden)
+            and model.config.activation == s.activation
+            for model in self.models
+        )
+
     def _xy(self, m: Market, raw: np.ndarray, sc: Scaler, days: np.ndarray):
         X = np.concatenate([sc.day_rows(raw[days], m.n_exog), dummies(m.dow[days])], axis=1)
         return X, sc.price(m.prices[days])
@@ -103,7 +114,12 @@ class MLPTask:
         s = self.spec
         days = np.arange(max(MAX_LAG, D - self.window), D)
         sc = Scaler.fit(m.prices[days], m.exog[days])
-        if not self.models or self.last_day is None or self.last_day + 1 != D:
+        if (
+            not self.models
+            or self.last_day is None
+            or self.last_day + 1 != D
+            or not self._resumable()
+        ):
             X, Y = self._xy(m, raw, sc, days)
             groups = [(s.members - s.skip_members, False), (s.skip_members, True)]
             self.models = [
