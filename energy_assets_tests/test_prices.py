@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -325,6 +326,49 @@ def test_networks_stored_under_other_settings_are_fitted_anew(pjm_body: bytes) -
     assert [m.epochs_trained for m in fresh.models] == [2, 2]
 
 
+def test_the_exogenous_forecasts_can_be_standardised_without_the_asinh() -> None:
+    """ "linear" leaves the load forecasts' scale (x - median) / (1.4826 MAD); prices keep the
+    asinh; a Scaler pickled before the field existed reads as the asinh it was fitted with."""
+    rng = np.random.default_rng(0)
+    prices, exog = rng.gamma(4, 8, (60, 24)), rng.normal(9e4, 1e4, (60, 24, 2))
+    asinh = price_features.Scaler.fit(prices, exog)
+    linear = price_features.Scaler.fit(prices, exog, "linear")
+    load = np.array([6e4, 9e4, 1.3e5])
+    z = (load - linear.e_med[0]) / linear.e_mad[0]
+    np.testing.assert_allclose(linear.exog(load, 0), z)
+    np.testing.assert_allclose(asinh.exog(load, 0), np.arcsinh(z))
+    np.testing.assert_allclose(linear.price(prices[:2]), asinh.price(prices[:2]))
+    old = object.__new__(price_features.Scaler)  # what unpickling a pre-field Scaler builds
+    old.__dict__.update({k: v for k, v in vars(asinh).items() if k != "exog_transform"})
+    np.testing.assert_allclose(old.exog(load, 0), np.arcsinh(z))
+    with pytest.raises(ValueError, match="unknown exogenous transform 'log'"):
+        price_features.Scaler.fit(prices, exog, "log")
+
+
+def test_lasso_stored_on_other_features_is_not_warm_started(pjm_body: bytes) -> None:
+    """The day before's LASSO is the next day's start only if it was fitted on the same
+    features: a fit on asinh-transformed load forecasts does not start one on standardised
+    ones (its coefficients belong to other inputs)."""
+    frame = epftoolbox.parse_market_file(pjm_body, "datasets:epftoolbox/PJM.csv", n_exog=2)
+    market = price_features.market_from_frame(frame, "PJM")
+    raw = price_features.padded_day_features(market)
+    spec = price_linear.LinearSpec(windows=(56,), methods=("lasso",), max_iter=5)
+    asinh_fit = price_linear.LinearTask(replace(spec, exog_transform="asinh"), 56).fit(
+        market, raw, 100
+    )
+    assert asinh_fit.scaler.exog_transform == "asinh"
+    same = price_linear.LinearTask(replace(spec, exog_transform="asinh"), 56)
+    same.resume(asinh_fit)
+    assert same.coef is asinh_fit.coefs["lasso"]
+    other = price_linear.LinearTask(spec, 56)
+    other.resume(asinh_fit)
+    assert other.coef is None
+    np.testing.assert_array_equal(
+        other.forecast(market, raw, 101),
+        price_linear.LinearTask(spec, 56).forecast(market, raw, 101),
+    )
+
+
 def test_model_pages_show_what_the_models_were_trained_with(built) -> None:
     """Each model family's materialization carries its spec as `training` metadata: the run
     config's sizes, and the defaults (the benchmark's) for what the config does not set."""
@@ -336,6 +380,7 @@ def test_model_pages_show_what_the_models_were_trained_with(built) -> None:
         for key in (prices.LEAR, prices.LIGHTGBM, prices.MLX)
     }
     assert training[prices.LEAR]["windows"] == [28, 42]
+    assert training[prices.LEAR]["exog_transform"] == "linear"
     lgbm = training[prices.LIGHTGBM]
     assert lgbm["rounds"] == 10 and lgbm["windows"] == [28]
     assert lgbm["params"]["learning_rate"] == price_lgbm.LGBMSpec().params["learning_rate"]

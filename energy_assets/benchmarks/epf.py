@@ -448,12 +448,16 @@ def tuning_candidates() -> dict[str, BenchmarkConfig]:
         "lear lasso only": linear(methods=("lasso",)),
         "lear ridge_days=4": linear(ridge_days=4.0),
         "lear ridge_days=64": linear(ridge_days=64.0),
+        "lear asinh exogenous": linear(exog_transform="asinh"),
         "lgbm default": boost(),
         "lgbm L1 objective": boost(params={**lgbm.params, "objective": "l1"}),
         "lgbm delta only": boost(targets=("delta",)),
         "lgbm level only": boost(targets=("level",)),
         "lgbm 150 rounds at 0.1": boost(rounds=150, params={**lgbm.params, "learning_rate": 0.1}),
         "lgbm 100 rounds at 0.1": boost(rounds=100, params={**lgbm.params, "learning_rate": 0.1}),
+        "lgbm linear trees": boost(
+            params={**lgbm.params, "linear_tree": True, "linear_lambda": 0.1}
+        ),
         "mlp default": net(),
         "mlp 16 networks": net(members=16, skip_members=8),
         "mlp 1456 days, 4 networks": net(windows=(1456,), members=4, skip_members=2),

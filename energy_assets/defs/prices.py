@@ -153,6 +153,8 @@ class PriceModelsConfig(dg.Config):
     lear_windows: list[int] = list(LinearSpec().windows)
     lear_methods: list[str] = list(LinearSpec().methods)
     ridge_days: float = LinearSpec().ridge_days
+    # "linear" (standardised load forecasts) or "asinh" (transformed as the prices)
+    lear_exog_transform: str = LinearSpec().exog_transform
     lgbm_windows: list[int] = list(LGBMSpec().windows)
     lgbm_targets: list[str] = list(LGBMSpec().targets)
     lgbm_rounds: int = LGBMSpec().rounds
@@ -545,6 +547,7 @@ def _lear_spec(config: PriceModelsConfig) -> LinearSpec:
         windows=tuple(config.lear_windows),
         methods=tuple(config.lear_methods),
         ridge_days=config.ridge_days,
+        exog_transform=config.lear_exog_transform,
     )
 
 

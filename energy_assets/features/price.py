@@ -6,7 +6,9 @@ One implementation for the benchmark (`energy_assets/benchmarks/epf.py`) and the
 Day-level (LEAR-style) feature vector of day D (`day_features`): prices of D-1, D-2, D-3, D-7
 (4 x 24), each exogenous forecast for D, D-1, D-7 (3 x 24 per series); the models add
 day-of-week dummies (7). `long_features`: per (day, hour) rows for gradient boosting. `Scaler`:
-the variance-stabilising transform asinh((x - median) / (1.4826 MAD)) (Uniejewski et al. 2018).
+the variance-stabilising transform asinh((x - median) / (1.4826 MAD)) (Uniejewski et al. 2018)
+for prices, and for the exogenous forecasts either the same or, `exog_transform="linear"`, the
+robust standardisation (x - median) / (1.4826 MAD) alone.
 `day_feature_frame` lays the day vector out as the 24 rows of a table (`features/price_features`):
 column by column, its 24 values are the vector's blocks, so `day_vector_from_frame` gives back
 `day_features` exactly.
@@ -25,6 +27,7 @@ MAX_LAG = 7  # the oldest lag used by the features (D-7)
 
 __all__ = [
     "EXOG_LAGS",
+    "EXOG_TRANSFORMS",
     "HOURS",
     "MAX_LAG",
     "PRICE_LAGS",
@@ -103,20 +106,33 @@ def dummies(dow: np.ndarray) -> np.ndarray:
     return np.eye(7)[dow]
 
 
+EXOG_TRANSFORMS = ("asinh", "linear")
+
+
 @dataclass(frozen=True)
 class Scaler:
     """Variance-stabilising transform asinh((x - median) / (1.4826 MAD)) (Uniejewski et al. 2018).
 
     One (median, MAD) for prices and one per exogenous series, from the training window.
+    Prices always go through the asinh. The exogenous forecasts (load, generation) go through it
+    too with `exog_transform="asinh"`; with "linear" they are only standardised, so a linear
+    model on them makes the transformed price, about the log of a high price, linear in the
+    load: a price that grows exponentially with the load, as the supply stack's does
+    (`models/price_linear.py`). A fit stored before this field existed reads as "asinh".
     """
 
     p_med: float
     p_mad: float
     e_med: np.ndarray
     e_mad: np.ndarray
+    exog_transform: str = "asinh"
 
     @staticmethod
-    def fit(prices: np.ndarray, exog: np.ndarray) -> Scaler:
+    def fit(prices: np.ndarray, exog: np.ndarray, exog_transform: str = "asinh") -> Scaler:
+        if exog_transform not in EXOG_TRANSFORMS:
+            raise ValueError(
+                f"unknown exogenous transform {exog_transform!r}; one of {EXOG_TRANSFORMS}"
+            )
         p = prices.ravel()
         p_med = float(np.median(p))
         p_mad = float(np.median(np.abs(p - p_med)) * 1.4826)
@@ -129,6 +145,7 @@ class Scaler:
             max(p_mad, 1e-3 * scale),
             e_med,
             np.maximum(e_mad, 1e-3 * np.maximum(np.abs(e_med), 1.0)),
+            exog_transform,
         )
 
     def price(self, x: np.ndarray) -> np.ndarray:
@@ -138,7 +155,8 @@ class Scaler:
         return self.p_med + self.p_mad * np.sinh(y)
 
     def exog(self, x: np.ndarray, j: int) -> np.ndarray:
-        return np.arcsinh((x - self.e_med[j]) / self.e_mad[j])
+        z = (x - self.e_med[j]) / self.e_mad[j]
+        return z if self.exog_transform == "linear" else np.arcsinh(z)
 
     def day_rows(self, raw: np.ndarray, n_exog: int) -> np.ndarray:
         """Transform raw `day_features` rows (price block then one block per exog series)."""

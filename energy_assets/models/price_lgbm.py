@@ -82,6 +82,15 @@ def _base(X: np.ndarray, target: str) -> np.ndarray | float:
     return X[:, 0] if target == "delta" else 0.0
 
 
+def _dataset_params(params: dict[str, Any]) -> dict[str, Any]:
+    """What a Dataset must be built with: its bins, and linear trees if the booster fits them
+    (LightGBM cannot add them to a Dataset built without; the process aborts)."""
+    out = {"max_bin": params.get("max_bin", 255), "verbosity": -1}
+    if params.get("linear_tree"):
+        out["linear_tree"] = True
+    return out
+
+
 @dataclass
 class LGBMFit:
     """The trained boosters (one per target), and the transform their rows were built with."""
@@ -141,9 +150,7 @@ class LGBMTask:
         params = self._params()
         boosters = {}
         for target in self.spec.targets:
-            ds = lgb.Dataset(
-                X, y - _base(X, target), params={"max_bin": params.get("max_bin", 255)}
-            )
+            ds = lgb.Dataset(X, y - _base(X, target), params=_dataset_params(params))
             boosters[target] = lgb.train(params, ds, num_boost_round=self.spec.rounds)
         return LGBMFit(sc, boosters, len(days))
 
@@ -159,7 +166,7 @@ class LGBMTask:
             days = np.arange(MAX_LAG, m.n_days)
             X, _ = long_features(pt, et, m.dow, days)
             params = self._params()
-            dp = {"max_bin": params.get("max_bin", 255), "verbosity": -1}
+            dp = _dataset_params(params)
             n_hist = (first - MAX_LAG) * HOURS  # rows of days before the first forecast day
             full = {}
             for target in self.spec.targets:
