@@ -345,6 +345,13 @@ def test_the_exogenous_forecasts_can_be_standardised_without_the_asinh() -> None
         price_features.Scaler.fit(prices, exog, "log")
 
 
+def test_the_lear_load_transform_is_run_config() -> None:
+    """The launchpad's `lear_exog_transform` reaches the LEAR models (default: the spec's)."""
+    assert prices._lear_spec(prices.PriceModelsConfig()).exog_transform == "linear"
+    config = prices.PriceModelsConfig(lear_exog_transform="asinh")
+    assert prices._lear_spec(config).exog_transform == "asinh"
+
+
 def test_lasso_stored_on_other_features_is_not_warm_started(pjm_body: bytes) -> None:
     """The day before's LASSO is the next day's start only if it was fitted on the same
     features: a fit on asinh-transformed load forecasts does not start one on standardised

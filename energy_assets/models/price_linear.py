@@ -14,8 +14,8 @@ Prices enter and leave through the asinh transform; the exogenous forecasts (loa
 standardised (`spec.exog_transform = "linear"`, `features.price.Scaler`): the transformed
 price, about the log of a high price, is then linear in the load, and a forecast can climb as
 steeply as prices do when the load nears the top of the supply stack. On the validation year
-the linear family went from 2.221 to 2.171 $/MWh and the ensemble from 2.1045 to 2.0843
-(`benchmarks/epf.py`).
+the linear family went from 2.221 to 2.171 $/MWh and the ensemble from 2.1045 to 2.0843, on
+the year before it from 3.480 to 3.376 and 3.389 to 3.359 (`benchmarks/epf.py`).
 
 The linear algebra runs with BLAS on one thread (`threadpoolctl`): with two, OpenBLAS sums in
 another order, and the LASSO, warm-started day after day, carried the difference to 7e-4 of a
