@@ -165,7 +165,10 @@ first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validat
   price lags standardised too 2.1190; a hockey-stick term max(z, 0)^2 of D's load 2.0950; the
   LASSO penalty chosen per hour and day by AIC / BIC from 0.0005..0.016 2.0835 / 2.0906 at 7
   times its cost; the asinh on the 56- and 84-day windows only 2.0949 / 2.804; the MLPs on
-  standardised loads 2.0934 / 2.815 (on both 2.0899). LightGBM with linear trees (a ridge in
+  standardised loads 2.0934 / 2.815 (on both 2.0899; on them in the skip networks only, whose
+  linear path is a LEAR's, 2.0889); the LEAR family without its 56-day window 2.0877 / 2.800
+  (the year before 3.357 against 3.359), without 56 and 84 2.1006 / 2.803; samples weighted
+  by recency (exp(-age / 364 or 728 days)) 2.0849 / 2.0841. LightGBM with linear trees (a ridge in
   each leaf, `linear_lambda` 0.1; 1.25 times its CPU): 2.0801 / 2.812 (the year before: 3.362
   against 3.359; with the asinh LEAR
   2.0949 / 2.813, as a fourth family 2.0949 / 2.807; `linear_lambda` 1 / 10 / 0.01 2.1016 /
