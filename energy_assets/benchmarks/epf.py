@@ -168,7 +168,7 @@ first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validat
   standardised loads 2.0934 / 2.815 (on both 2.0899; on them in the skip networks only, whose
   linear path is a LEAR's, 2.0889); the LEAR family without its 56-day window 2.0877 / 2.800
   (the year before 3.357 against 3.359), without 56 and 84 2.1006 / 2.803; samples weighted
-  by recency (exp(-age / 364 or 728 days)) 2.0849 / 2.0841. LightGBM with linear trees (a ridge in
+  by recency, exp(-age / 364 days) 2.0849, / 728 days 2.0841. LightGBM with linear trees (a ridge in
   each leaf, `linear_lambda` 0.1; 1.25 times its CPU): 2.0801 / 2.812 (the year before: 3.362
   against 3.359; with the asinh LEAR
   2.0949 / 2.813, as a fourth family 2.0949 / 2.807; `linear_lambda` 1 / 10 / 0.01 2.1016 /
