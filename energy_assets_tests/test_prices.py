@@ -350,6 +350,12 @@ def test_the_lear_load_transform_is_run_config() -> None:
     assert prices._lear_spec(prices.PriceModelsConfig()).exog_transform == "linear"
     config = prices.PriceModelsConfig(lear_exog_transform="asinh")
     assert prices._lear_spec(config).exog_transform == "asinh"
+    job = build_definitions().resolve_job_def("price_job")  # what the launchpad validates
+    ops = {"ops": {"models__price_lear": {"config": {"lear_exog_transform": "asinh"}}}}
+    dg.validate_run_config(job, ops)
+    ops["ops"]["models__price_lear"]["config"]["lear_exog_transform"] = "log"
+    with pytest.raises(dg.DagsterInvalidConfigError, match="lear_exog_transform"):
+        dg.validate_run_config(job, ops)
 
 
 def test_lasso_stored_on_other_features_is_not_warm_started(pjm_body: bytes) -> None:

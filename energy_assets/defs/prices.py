@@ -52,7 +52,7 @@ import pickle
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 import duckdb
@@ -153,8 +153,9 @@ class PriceModelsConfig(dg.Config):
     lear_windows: list[int] = list(LinearSpec().windows)
     lear_methods: list[str] = list(LinearSpec().methods)
     ridge_days: float = LinearSpec().ridge_days
-    # "linear" (standardised load forecasts) or "asinh" (transformed as the prices)
-    lear_exog_transform: str = LinearSpec().exog_transform
+    # "linear" (standardised load forecasts) or "asinh" (transformed as the prices); another
+    # value is refused at launch, before any step runs
+    lear_exog_transform: Literal["linear", "asinh"] = LinearSpec().exog_transform
     lgbm_windows: list[int] = list(LGBMSpec().windows)
     lgbm_targets: list[str] = list(LGBMSpec().targets)
     lgbm_rounds: int = LGBMSpec().rounds
