@@ -20,7 +20,10 @@ Prices and exogenous series go through the variance-stabilising transform
 asinh((x - median) / (1.4826 MAD)) of Uniejewski et al. (2018), fitted on the training window
 (per day for the linear models and the MLP, once before the first forecast day for LightGBM),
 except the linear models' exogenous series, which are only standardised ((x - median) /
-(1.4826 MAD), `LinearSpec.exog_transform = "linear"`).
+(1.4826 MAD), `LinearSpec.exog_transform = "linear"`). An exogenous series whose MAD is
+degenerate (under half its mean absolute deviation's scale, e.g. a solar forecast at zero all
+night) is scaled by 1.2533 x its mean absolute deviation instead (`features.price.exog_scale`);
+on PJM's load forecasts the MAD is kept on every window, so PJM's figures are unchanged.
 
 Models (each recalibrated every day; names as in the outputs):
 
