@@ -384,6 +384,35 @@ def test_the_linear_lear_is_not_wrecked_by_a_solar_forecast(pjm_body: bytes) -> 
     assert mae["linear"] < 1.1 * mae["asinh"], mae
 
 
+def test_a_glitch_in_a_load_forecast_does_not_send_the_linear_lear_to_thousands(
+    pjm_body: bytes,
+) -> None:
+    """One hour of PJM's load forecast ten times too high (z ~ 55): standardised values grow
+    only as the asinh beyond 8 robust standard deviations, so the LEAR's forecast of that day
+    stays near the day's (it was 689 $/MWh for an actual 37 without the bound); within the
+    bound the values are the plain standardisation."""
+    frame = epftoolbox.parse_market_file(pjm_body, "datasets:epftoolbox/PJM.csv", n_exog=2)
+    pjm = price_features.market_from_frame(frame, "PJM")
+    day = 1800
+    exog = pjm.exog.copy()
+    exog[day, 12, 0] *= 10
+    glitched = replace(pjm, exog=exog)
+    spec = price_linear.LinearSpec(windows=(364,))
+    clean = price_linear.LinearTask(spec, 364).forecast(
+        pjm, price_features.padded_day_features(pjm), day
+    )
+    forecast = price_linear.LinearTask(spec, 364).forecast(
+        glitched, price_features.padded_day_features(glitched), day
+    )
+    assert forecast.max() < 1.5 * clean.max(), (forecast.max(), clean.max())
+    z = np.array([-20.0, -8.0, 3.0, 8.0, 9.0, 55.0])
+    bounded = price_features.bounded_linear(z)
+    np.testing.assert_array_equal(bounded[1:4], z[1:4])
+    np.testing.assert_allclose(
+        bounded[[0, 4, 5]], [-8 - np.arcsinh(12), 8 + np.arcsinh(1), 8 + np.arcsinh(47)]
+    )
+
+
 def test_the_lear_load_transform_is_run_config() -> None:
     """The launchpad's `lear_exog_transform` reaches the LEAR models (default: the spec's)."""
     assert prices._lear_spec(prices.PriceModelsConfig()).exog_transform == "linear"

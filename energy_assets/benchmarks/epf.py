@@ -22,8 +22,11 @@ asinh((x - median) / (1.4826 MAD)) of Uniejewski et al. (2018), fitted on the tr
 except the linear models' exogenous series, which are only standardised ((x - median) /
 (1.4826 MAD), `LinearSpec.exog_transform = "linear"`). An exogenous series whose MAD is
 degenerate (under half its mean absolute deviation's scale, e.g. a solar forecast at zero all
-night) is scaled by 1.2533 x its mean absolute deviation instead (`features.price.exog_scale`);
-on PJM's load forecasts the MAD is kept on every window, so PJM's figures are unchanged.
+night) is scaled by 1.2533 x its mean absolute deviation instead (`features.price.exog_scale`),
+and the standardised values grow only as the asinh beyond 8 robust standard deviations
+(`bounded_linear`: one hour of a load forecast ten times too high sent a LEAR forecast to 689
+$/MWh). On PJM's load forecasts the MAD is kept and the values stay under 7.1 on every window,
+so PJM's figures are unchanged.
 
 Models (each recalibrated every day; names as in the outputs):
 

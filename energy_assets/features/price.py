@@ -10,7 +10,9 @@ the variance-stabilising transform asinh((x - median) / (1.4826 MAD)) (Uniejewsk
 for prices, and for the exogenous forecasts either the same or, `exog_transform="linear"`, the
 robust standardisation (x - median) / (1.4826 MAD) alone (for a series whose MAD is degenerate,
 such as a solar forecast at zero all night, the mean absolute deviation is its scale:
-`exog_scale`).
+`exog_scale`), linear up to 8 robust standard deviations and compressed beyond
+(`bounded_linear`), so that a glitch in a forecast cannot send a linear model's price to
+thousands.
 `day_feature_frame` lays the day vector out as the 24 rows of a table (`features/price_features`):
 column by column, its 24 values are the vector's blocks, so `day_vector_from_frame` gives back
 `day_features` exactly.
@@ -31,10 +33,12 @@ __all__ = [
     "EXOG_LAGS",
     "EXOG_TRANSFORMS",
     "HOURS",
+    "LINEAR_EXOG_BOUND",
     "MAX_LAG",
     "PRICE_LAGS",
     "Market",
     "Scaler",
+    "bounded_linear",
     "day_feature_frame",
     "day_features",
     "day_vector_from_frame",
@@ -126,6 +130,20 @@ def exog_scale(e: np.ndarray, median: np.ndarray) -> np.ndarray:
     return np.where(mad >= 0.5 * mean_ad, mad, mean_ad)
 
 
+# Standardised exogenous values stay linear up to this many robust standard deviations from the
+# median and grow as the asinh of the excess beyond (`bounded_linear`). PJM's reach 7.1 at most
+# (every window of every model, training rows included), so they are linear there; a glitch such
+# as one hour of a load forecast ten times too high (z ~ 55) made the linear LEAR forecast 689
+# $/MWh for an actual 37, and 38 with the bound.
+LINEAR_EXOG_BOUND = 8.0
+
+
+def bounded_linear(z: np.ndarray, bound: float = LINEAR_EXOG_BOUND) -> np.ndarray:
+    """z where |z| <= bound; sign(z) (bound + asinh(|z| - bound)) beyond (continuous, monotone)."""
+    a = np.abs(z)
+    return np.where(a <= bound, z, np.sign(z) * (bound + np.arcsinh(np.maximum(a - bound, 0.0))))
+
+
 @dataclass(frozen=True)
 class Scaler:
     """Variance-stabilising transform asinh((x - median) / (1.4826 MAD)) (Uniejewski et al. 2018).
@@ -133,10 +151,11 @@ class Scaler:
     One (median, MAD) for prices and one per exogenous series, from the training window (the
     exogenous series' scale by `exog_scale`: the MAD unless it is degenerate).
     Prices always go through the asinh. The exogenous forecasts (load, generation) go through it
-    too with `exog_transform="asinh"`; with "linear" they are only standardised, so a linear
-    model on them makes the transformed price, about the log of a high price, linear in the
-    load: a price that grows exponentially with the load, as the supply stack's does
-    (`models/price_linear.py`). A fit stored before this field existed reads as "asinh".
+    too with `exog_transform="asinh"`; with "linear" they are only standardised (and bounded
+    beyond `LINEAR_EXOG_BOUND`), so a linear model on them makes the transformed price, about
+    the log of a high price, linear in the load: a price that grows exponentially with the load,
+    as the supply stack's does (`models/price_linear.py`). A fit stored before this field
+    existed reads as "asinh".
     """
 
     p_med: float
@@ -174,7 +193,9 @@ class Scaler:
 
     def exog(self, x: np.ndarray, j: int) -> np.ndarray:
         z = (x - self.e_med[j]) / self.e_mad[j]
-        return z if self.exog_transform == "linear" else np.arcsinh(z)
+        if self.exog_transform == "linear":
+            return bounded_linear(z)
+        return np.arcsinh(z)
 
     def day_rows(self, raw: np.ndarray, n_exog: int) -> np.ndarray:
         """Transform raw `day_features` rows (price block then one block per exog series)."""
