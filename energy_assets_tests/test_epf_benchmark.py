@@ -142,6 +142,32 @@ def test_parallel_chunked_run_equals_sequential(pjm: pl.DataFrame) -> None:
         np.testing.assert_allclose(one[name], two[name], rtol=1e-6, atol=1e-6, err_msg=name)
 
 
+def test_the_lear_transform_is_chosen_per_file_before_the_test_period(pjm: pl.DataFrame) -> None:
+    """Each file chooses the LEAR family's exogenous transform on its own validation year: the
+    lower MAE there wins; the test period's prices play no part;
+    a file too short for a validation year keeps the spec's transform and says why."""
+    market = epf.market_from_frame(pjm.head(24 * 420), "PJM-head")
+    config = replace(epf.smoke_config(), linear=epf.LinearSpec(windows=(56,), methods=("ridge",)))
+    chosen, why = epf.choose_lear_exog_transform(market, 20, config, validation_days=28)
+    maes = why["lear_family_mae"]
+    assert set(maes) == {"linear", "asinh"} and chosen == min(maes, key=maes.get)
+    assert why["validation_period"] == [str(market.dates[372]), str(market.dates[399])]
+    prices = market.prices.copy()
+    prices[400:] *= 5  # the test period: never seen by the choice
+    again = epf.choose_lear_exog_transform(
+        epf.Market(market.name, market.dates, prices, market.exog), 20, config, validation_days=28
+    )
+    assert again == (chosen, why)
+    prices[372:400] = np.where(np.arange(24) < 12, 20.0, 80.0)  # another validation year...
+    other = epf.choose_lear_exog_transform(
+        epf.Market(market.name, market.dates, prices, market.exog), 20, config, validation_days=28
+    )
+    assert other[1]["lear_family_mae"] != maes  # ...is what decides
+    short = epf.market_from_frame(pjm.head(24 * 60), "PJM-short")
+    kept, reason = epf.choose_lear_exog_transform(short, 20, config, validation_days=28)
+    assert kept == "linear" and "no validation year" in reason["reason"]
+
+
 def test_tune_scores_candidates_before_the_test_period(pjm: pl.DataFrame) -> None:
     market = epf.market_from_frame(pjm.head(24 * 400), "PJM-head")
     smoke = epf.smoke_config()
@@ -205,6 +231,10 @@ def test_short_run_end_to_end(pjm_path: Path, tmp_path: Path, datasets: Path, ca
     assert q["hours"] == 72 and q["below_p10"] <= q["below_p50"] <= q["below_p90"]
     assert 0 < q["pinball"] < 30
     assert any(line.startswith("ensemble P10/P50/P90") for line in lines)
+    choice = metrics["lear_exog_transform"]
+    assert choice["chosen"] == metrics["config"]["linear"]["exog_transform"]
+    assert set(choice["lear_family_mae"]) == {"linear", "asinh"}
+    assert choice["validation_period"][1] == "2018-12-21"  # the day before the test period
     if published.is_file():
         assert metrics["published_info"]["hours_matched"] == 72
         assert metrics["published_info"]["max_abs_diff_real_price"] < 1e-6

@@ -1,7 +1,8 @@
 """Day-ahead electricity price forecasting benchmark (Lago et al. 2021, epftoolbox protocol).
 
     uv run python -m energy_assets.benchmarks.epf --data PJM.csv [--published FORECASTS.csv]
-        [--out DIR] [--test-days 728] [--threads 2] [--tune] [--smoke]
+        [--out DIR] [--test-days 728] [--threads 2] [--lear-exog auto|linear|asinh] [--tune]
+        [--smoke]
 
 Data: an epftoolbox market CSV read by position (col 0 timestamp, col 1 price, cols 2..
 exogenous day-ahead forecasts, any names), hourly, 24 values a day, no gaps (`load_epf_csv`).
@@ -10,6 +11,13 @@ Protocol: the last `--test-days` days (728 = the 2 years of the paper) are the t
 each test day D every model is recalibrated on prices up to D-1 and exogenous forecasts up to D,
 then forecasts D's 24 hours. Nothing is fitted on D or later; `test_no_look_ahead` perturbs the
 prices of D onwards and checks that every forecast for D, the ensemble included, is unchanged.
+One choice is made per file before the test period (`--lear-exog auto`, the default): the LEAR
+family's exogenous transform ("linear" or "asinh", below), the one with the lower MAE of the
+family over the file's validation year (the 364 days before the test period, forecast as the
+test days are; `choose_lear_exog_transform`). PJM chooses "linear" (validation-year MAE 2.171
+against 2.221); other files carry other series (wind, solar, generation forecasts). The choice
+and its figures are printed and kept in `metrics.json`; it costs two runs of the LEAR family
+over a year (about a fifth of the run).
 
 Features (`day_features`, `long_features`): prices of D-1, D-2, D-3, D-7; each exogenous
 forecast for D, D-1, D-7; day of week. The linear models and the MLP take the whole day vector
@@ -252,6 +260,7 @@ from energy_assets.evaluation.metrics import mae
 from energy_assets.evaluation.price_score import quantile_scores, score, weekly_naive_mae
 from energy_assets.features.price import (
     EXOG_LAGS,
+    EXOG_TRANSFORMS,
     HOURS,
     MAX_LAG,
     PRICE_LAGS,
@@ -286,6 +295,7 @@ __all__ = [
     "Scaler",
     "configure_parser",
     "day_features",
+    "choose_lear_exog_transform",
     "ensemble_forecasts",
     "ensemble_inputs",
     "family_means",
@@ -575,6 +585,46 @@ def tune(
     return results
 
 
+def choose_lear_exog_transform(
+    market: Market,
+    test_days: int,
+    config: BenchmarkConfig,
+    workers: int = 0,
+    validation_days: int = VALIDATION_DAYS,
+) -> tuple[str, dict[str, Any]]:
+    """The LEAR family's exogenous transform for this file, chosen on its own validation year.
+
+    Standardised load forecasts ("linear") beat the asinh on PJM (validation year, the year
+    before it and the test period alike), but other files carry other series (wind, solar,
+    generation forecasts), so each file chooses: the LEAR family forecasts the `validation_days`
+    days before the test period (cut off first, data up to each day before) with each transform,
+    and the lower MAE wins (a tie keeps the spec's). Returns (transform, what decided it); where
+    the file is too short for a validation year, the spec's transform and the reason.
+    """
+    if config.linear is None:
+        return "", {"reason": "no linear models"}
+    default = config.linear.exog_transform
+    pre = validation_market(market, test_days)
+    try:
+        days, first = _forecast_days(pre, validation_days, 0)
+    except ValueError as error:
+        return default, {"chosen": default, "reason": f"no validation year: {error}"}
+    actual = pre.prices[days]
+    order = [default] + [t for t in EXOG_TRANSFORMS if t != default]
+    maes: dict[str, float] = {}
+    for transform in order:
+        linear = replace(config.linear, exog_transform=transform)
+        only = replace(config, linear=linear, lgbm=None, mlp=None)
+        base, _ = rolling_forecasts(pre, days, only, workers)
+        maes[transform] = mae(actual, np.mean(list(base.values()), axis=0))
+    chosen = min(order, key=lambda t: maes[t])
+    return chosen, {
+        "chosen": chosen,
+        "validation_period": [str(pre.dates[days[0]]), str(pre.dates[days[-1]])],
+        "lear_family_mae": {t: round(v, 4) for t, v in maes.items()},
+    }
+
+
 # ============================================================================ run
 def smoke_config() -> BenchmarkConfig:
     """Tiny models: the full pipeline in seconds (tests, CI)."""
@@ -676,6 +726,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument(
         "--smoke", action="store_true", help="tiny models (pipeline check in seconds)"
     )
+    parser.add_argument(
+        "--lear-exog",
+        choices=("auto", *EXOG_TRANSFORMS),
+        default="auto",
+        help="the LEAR family's exogenous transform; auto: chosen on the file's validation year",
+    )
     parser.add_argument("--quiet", action="store_true", help="no per-model progress lines")
     return parser
 
@@ -709,7 +765,25 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "tune", False):
         tune(market, args.test_days, workers=args.threads, log=print)
         return 0
+    lear_exog = getattr(args, "lear_exog", "auto")
+    if lear_exog == "auto":
+        smoke = getattr(args, "smoke", False)
+        lear_exog, exog_choice = choose_lear_exog_transform(
+            market, args.test_days, config, args.threads, 28 if smoke else VALIDATION_DAYS
+        )
+    else:
+        exog_choice = {"chosen": lear_exog, "reason": "--lear-exog"}
+    if config.linear is not None:
+        config = replace(config, linear=replace(config.linear, exog_transform=lear_exog))
     if log:
+        maes = exog_choice.get("lear_family_mae")
+        why = (
+            f"validation {' .. '.join(exog_choice['validation_period'])}, LEAR family MAE "
+            + ", ".join(f"{t} {v:.3f}" for t, v in maes.items())
+            if maes
+            else exog_choice.get("reason", "")
+        )
+        log(f"LEAR exogenous transform: {lear_exog} ({why})")
         log(
             f"{market.name}: {market.n_days} days, {market.n_exog} exogenous series; test = last"
             f" {args.test_days} days; models {task_names(config)}; {args.threads} processes"
@@ -760,6 +834,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             ),
         },
+        "lear_exog_transform": exog_choice,
         "config": asdict(config),
         "model_seconds": result["seconds"],
         "seconds": seconds,
