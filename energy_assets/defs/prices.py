@@ -154,7 +154,8 @@ class PriceModelsConfig(dg.Config):
     lear_methods: list[str] = list(LinearSpec().methods)
     ridge_days: float = LinearSpec().ridge_days
     # "linear" (standardised load forecasts) or "asinh" (transformed as the prices); another
-    # value is refused at launch, before any step runs
+    # value is refused at launch, before any step runs. `benchmark epf` chooses it per market
+    # file on the year before its test period (PJM: "linear", the default)
     lear_exog_transform: Literal["linear", "asinh"] = LinearSpec().exog_transform
     lgbm_windows: list[int] = list(LGBMSpec().windows)
     lgbm_targets: list[str] = list(LGBMSpec().targets)
