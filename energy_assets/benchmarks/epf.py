@@ -607,7 +607,7 @@ def choose_lear_exog_transform(
     default = config.linear.exog_transform
     pre = validation_market(market, test_days)
     try:
-        days, first = _forecast_days(pre, validation_days, 0)
+        days, _ = _forecast_days(pre, validation_days, 0)
     except ValueError as error:
         return default, {"chosen": default, "reason": f"no validation year: {error}"}
     actual = pre.prices[days]
@@ -769,6 +769,8 @@ def run(args: argparse.Namespace) -> int:
     lear_exog = getattr(args, "lear_exog", "auto")
     if lear_exog == "auto":
         smoke = getattr(args, "smoke", False)
+        if log:
+            log("choosing the LEAR exogenous transform on the year before the test period...")
         lear_exog, exog_choice = choose_lear_exog_transform(
             market, args.test_days, config, args.threads, 28 if smoke else VALIDATION_DAYS
         )
