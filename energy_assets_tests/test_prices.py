@@ -413,6 +413,36 @@ def test_a_glitch_in_a_load_forecast_does_not_send_the_linear_lear_to_thousands(
     )
 
 
+def test_a_glitched_load_hour_is_named_on_the_lear_page(pjm_body: bytes) -> None:
+    """The LEAR asset names D's exogenous values beyond the bound, the largest over its windows,
+    in a warning (series, hour, day, value, robust standard deviations) and in its metadata;
+    an ordinary PJM day has none."""
+    from types import SimpleNamespace
+
+    frame = epftoolbox.parse_market_file(pjm_body, "datasets:epftoolbox/PJM.csv", n_exog=2)
+    pjm = price_features.market_from_frame(frame, "PJM")
+    day = 1800
+    assert price_features.exogenous_beyond_bound(pjm, day, 56) == []
+    exog = pjm.exog.copy()
+    exog[day, 12, 0] *= 10
+    glitched = replace(pjm, exog=exog)
+    [item] = price_features.exogenous_beyond_bound(glitched, day, 364)
+    assert (item["series"], item["hour"], item["value"]) == (1, 12, exog[day, 12, 0])
+    assert item["z"] > price_features.LINEAR_EXOG_BOUND
+    warnings: list[str] = []
+    rd = RegionDay("PJM", dt.date.fromisoformat(str(pjm.dates[day])))
+    context = SimpleNamespace(
+        asset_key=prices.LEAR, partition_key=str(rd), log=SimpleNamespace(warning=warnings.append)
+    )
+    found = prices._exogenous_beyond_bound(context, rd, glitched, day, (56, 364))
+    assert [(f["series"], f["hour"]) for f in found] == [(1, 12)]
+    assert found[0]["window_days"] == 56  # the window where it stands out most
+    [message] = warnings
+    assert f"models/price_lear partition {rd}" in message
+    assert f"system_load_forecast_mw at hour 12 of {rd.market_date}" in message
+    assert "Check the market file" in message
+
+
 def test_the_lear_load_transform_is_run_config() -> None:
     """The launchpad's `lear_exog_transform` reaches the LEAR models (default: the spec's)."""
     assert prices._lear_spec(prices.PriceModelsConfig()).exog_transform == "linear"
@@ -462,6 +492,8 @@ def test_model_pages_show_what_the_models_were_trained_with(built) -> None:
     }
     assert training[prices.LEAR]["windows"] == [28, 42]
     assert training[prices.LEAR]["exog_transform"] == "linear"
+    lear = instance.get_latest_materialization_event(prices.LEAR).asset_materialization
+    assert "exogenous_beyond_bound" not in lear.metadata  # ordinary days: nothing to name
     lgbm = training[prices.LIGHTGBM]
     assert lgbm["rounds"] == 10 and lgbm["windows"] == [28]
     assert lgbm["params"]["learning_rate"] == price_lgbm.LGBMSpec().params["learning_rate"]

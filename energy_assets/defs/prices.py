@@ -80,10 +80,12 @@ from energy_assets.evaluation import price_dispatch
 from energy_assets.evaluation.price_score import day_scores, report_rows
 from energy_assets.features.price import (
     HOURS,
+    LINEAR_EXOG_BOUND,
     MAX_LAG,
     Market,
     day_feature_frame,
     day_vector_from_frame,
+    exogenous_beyond_bound,
     market_from_days,
     padded_day_features,
 )
@@ -526,16 +528,40 @@ def _train(context, spec, warehouse, model_store, key: dg.AssetKey, history_days
     raw = padded_day_features(market)
     members = fit(context, spec, model_store, rd, market, raw, idx)
     frame = _model_rows(rd, members)
-    yield from validated_output(
-        context,
-        frame,
-        schemas.PriceModel,
-        {
-            "members": ", ".join(frame["member"]),
-            "history_days": idx,
-            "training": dg.MetadataValue.json(asdict(spec)),
-        },
-    )
+    metadata = {
+        "members": ", ".join(frame["member"]),
+        "history_days": idx,
+        "training": dg.MetadataValue.json(asdict(spec)),
+    }
+    if isinstance(spec, LinearSpec) and spec.exog_transform == "linear":
+        beyond = _exogenous_beyond_bound(context, rd, market, idx, spec.windows)
+        if beyond:
+            metadata["exogenous_beyond_bound"] = dg.MetadataValue.json(beyond)
+    yield from validated_output(context, frame, schemas.PriceModel, metadata)
+
+
+def _exogenous_beyond_bound(context, rd: RegionDay, market: Market, idx: int, windows) -> list:
+    """D's exogenous forecasts beyond `LINEAR_EXOG_BOUND` robust standard deviations of some
+    window's days (`features.price.exogenous_beyond_bound`), the largest per series and hour,
+    each named in a warning: the linear models compress them, and they are more often a glitch
+    in the market file than a forecast."""
+    worst: dict[tuple[int, int], dict] = {}
+    for window in windows:
+        for item in exogenous_beyond_bound(market, idx, window):
+            key = (int(item["series"]), int(item["hour"]))
+            if key not in worst or abs(item["z"]) > abs(worst[key]["z"]):
+                worst[key] = {**item, "window_days": window}
+    names = _market(rd).exogenous
+    for item in worst.values():
+        j = int(item["series"])
+        name = names[j - 1] if j <= len(names) else f"exogenous series {j}"
+        context.log.warning(
+            f"{_what(context)}: {name} at hour {item['hour']} of {rd.market_date} is"
+            f" {item['value']:,.0f}, {item['z']:+.1f} robust standard deviations from the median"
+            f" of the {item['window_days']} days before (bound {LINEAR_EXOG_BOUND:g}); the linear"
+            " models compress it (features/price.py bounded_linear). Check the market file."
+        )
+    return sorted(worst.values(), key=lambda item: (item["series"], item["hour"]))
 
 
 def _previous(model_store: ModelStoreResource, asset: str, rd: RegionDay, member: str) -> Path:
@@ -619,8 +645,10 @@ def price_lear(
     model_store: ModelStoreResource,
 ):
     """LEAR-style linear price models for day D, one per window (`lear_windows`): 24 per-hour
-    regressions on the asinh-transformed day vector, a ridge and a LASSO whose prices are
-    averaged (`lear_methods`; `models/price_linear.py`), trained on the days before D."""
+    regressions on the day vector (prices asinh-transformed; the exogenous forecasts
+    standardised, or asinh-transformed with `lear_exog_transform: asinh`), a ridge and a LASSO
+    whose prices are averaged (`lear_methods`; `models/price_linear.py`), trained on the days
+    before D."""
     spec = _lear_spec(config)
     yield from _train(context, spec, warehouse, model_store, LEAR, max(spec.windows), _fit_lear)
 

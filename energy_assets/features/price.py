@@ -44,6 +44,7 @@ __all__ = [
     "day_vector_from_frame",
     "dummies",
     "exog_scale",
+    "exogenous_beyond_bound",
     "long_features",
     "market_from_frame",
 ]
@@ -142,6 +143,31 @@ def bounded_linear(z: np.ndarray, bound: float = LINEAR_EXOG_BOUND) -> np.ndarra
     """z where |z| <= bound; sign(z) (bound + asinh(|z| - bound)) beyond (continuous, monotone)."""
     a = np.abs(z)
     return np.where(a <= bound, z, np.sign(z) * (bound + np.arcsinh(np.maximum(a - bound, 0.0))))
+
+
+def exogenous_beyond_bound(
+    market: Market, day: int, window: int, bound: float = LINEAR_EXOG_BOUND
+) -> list[dict[str, float | int]]:
+    """Day `day`'s exogenous forecasts that lie beyond `bound` robust standard deviations from
+    the median of the `window` days before it (standardised as the linear models standardise
+    them, `Scaler` with "linear"): one {"series", "hour", "value", "z"} per such hour (series
+    counted from 1), none on an ordinary day. Such a value is compressed (`bounded_linear`),
+    and is more often a glitch in the file than a forecast."""
+    days = np.arange(max(MAX_LAG, day - window), day)
+    scaler = Scaler.fit(market.prices[days], market.exog[days], "linear")
+    out: list[dict[str, float | int]] = []
+    for j in range(market.n_exog):
+        z = (market.exog[day, :, j] - scaler.e_med[j]) / scaler.e_mad[j]
+        for hour in np.flatnonzero(np.abs(z) > bound):
+            out.append(
+                {
+                    "series": j + 1,
+                    "hour": int(hour),
+                    "value": float(market.exog[day, hour, j]),
+                    "z": round(float(z[hour]), 2),
+                }
+            )
+    return out
 
 
 @dataclass(frozen=True)
