@@ -231,6 +231,7 @@ def test_short_run_end_to_end(pjm_path: Path, tmp_path: Path, datasets: Path, ca
     assert q["hours"] == 72 and q["below_p10"] <= q["below_p50"] <= q["below_p90"]
     assert 0 < q["pinball"] < 30
     assert any(line.startswith("ensemble P10/P50/P90") for line in lines)
+    assert metrics["exogenous_beyond_bound"] == []  # PJM's forecasts: nothing compressed
     choice = metrics["lear_exog_transform"]
     assert choice["chosen"] == metrics["config"]["linear"]["exog_transform"]
     assert set(choice["lear_family_mae"]) == {"linear", "asinh"}
@@ -239,6 +240,27 @@ def test_short_run_end_to_end(pjm_path: Path, tmp_path: Path, datasets: Path, ca
         assert metrics["published_info"]["hours_matched"] == 72
         assert metrics["published_info"]["max_abs_diff_real_price"] < 1e-6
         assert "DNN Ensemble" in metrics["published"]
+
+
+def test_a_glitch_in_the_test_period_is_named(pjm_path: Path, tmp_path: Path, capsys) -> None:
+    """An hour of the system load forecast ten times too high on a test day: the run names it
+    (printed and in metrics.json) as compressed in the linear models."""
+    lines = pjm_path.read_text().splitlines()[: 1 + 24 * 420]
+    row = 1 + 24 * 418 + 12  # day 418 (a test day of 3), hour 12
+    fields = lines[row].split(",")
+    fields[2] = str(float(fields[2]) * 10)
+    lines[row] = ",".join(fields)
+    glitched = tmp_path / "PJM-glitch.csv"
+    glitched.write_text("\n".join(lines) + "\n")
+    argv = ["--data", str(glitched), "--out", str(tmp_path / "out"), "--test-days", "3"]
+    argv += ["--threads", "1", "--smoke", "--quiet", "--lear-exog", "linear"]
+    assert epf.main(argv) == 0
+    out = capsys.readouterr().out
+    day = fields[0][:10]
+    assert f"series 1 at {day} hour 12, {float(fields[2]):,.0f}" in out, out
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    [item] = metrics["exogenous_beyond_bound"]
+    assert (item["date"], item["series"], item["hour"]) == (day, 1, 12) and item["z"] > 8
 
 
 def test_cli_errors_are_clear(tmp_path: Path, capsys) -> None:

@@ -214,8 +214,10 @@ first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validat
   published versions of the same DNN ensemble differ by 0.083.
 
 Outputs (`--out`, default `data/benchmarks/epf/<file stem>/`): `forecasts.csv` (ts, actual,
-every model, the family means, ensemble) and `metrics.json` (scores, published scores, config,
-seconds, load average); the last line printed is
+every model, the family means, ensemble) and `metrics.json` (scores, published scores, the
+LEAR transform's choice, the test period's exogenous values beyond the bound of the linear
+models (`exogenous_outliers`, also printed when there are any: on PJM none), config, seconds,
+load average); the last line printed is
 `ensemble MAE=<x> sMAPE=<x>% rMAE=<x> hours=<n> seconds=<s>`.
 
 Result on PJM (728 test days, 17,472 hours; 2-core machine, `--threads 2`): ensemble MAE
@@ -263,11 +265,13 @@ from energy_assets.features.price import (
     EXOG_LAGS,
     EXOG_TRANSFORMS,
     HOURS,
+    LINEAR_EXOG_BOUND,
     MAX_LAG,
     PRICE_LAGS,
     Market,
     Scaler,
     day_features,
+    exogenous_beyond_bound,
     long_features,
     market_from_frame,
     padded_day_features,
@@ -702,6 +706,17 @@ def evaluate_market(
     }
 
 
+def exogenous_outliers(market: Market, days: Sequence[int], window: int) -> list[dict[str, Any]]:
+    """The exogenous values of `days` beyond `LINEAR_EXOG_BOUND` robust standard deviations of
+    the `window` days before each (`features.price.exogenous_beyond_bound`), with their date:
+    what the linear models compressed, more often a glitch in the file than a forecast."""
+    return [
+        {"date": str(market.dates[d]), **item}
+        for d in days
+        for item in exogenous_beyond_bound(market, int(d), window)
+    ]
+
+
 def _default_out(data: Path) -> Path:
     from energy_assets import settings
 
@@ -809,6 +824,9 @@ def run(args: argparse.Namespace) -> int:
     pl.DataFrame(columns).with_columns(pl.col("ts").cast(pl.Datetime("us"))).write_csv(
         out / "forecasts.csv", datetime_format="%Y-%m-%d %H:%M:%S"
     )
+    outliers: list[dict[str, Any]] = []
+    if config.linear is not None and config.linear.exog_transform == "linear":
+        outliers = exogenous_outliers(market, test, min(config.linear.windows))
     published: dict[str, dict[str, float]] = {}
     published_info: dict[str, Any] = {}
     if getattr(args, "published", None):
@@ -838,6 +856,7 @@ def run(args: argparse.Namespace) -> int:
             ),
         },
         "lear_exog_transform": exog_choice,
+        "exogenous_beyond_bound": outliers,
         "config": asdict(config),
         "model_seconds": result["seconds"],
         "seconds": seconds,
@@ -861,6 +880,15 @@ def run(args: argparse.Namespace) -> int:
         f" / {100 * q['below_p90']:.1f}% of hours (ideal 10/50/90), P10-P90 coverage"
         f" {100 * q['p10_p90_coverage']:.1f}%, pinball {q['pinball']:.3f}"
     )
+    if outliers:
+        top = max(outliers, key=lambda item: abs(item["z"]))
+        print(
+            f"{len(outliers)} exogenous values of the test period lie beyond"
+            f" {LINEAR_EXOG_BOUND:g} robust standard deviations of the"
+            f" {min(config.linear.windows)} days before (compressed in the linear models; listed"
+            f" in metrics.json); the largest: series {top['series']} at {top['date']} hour"
+            f" {top['hour']}, {top['value']:,.0f} ({top['z']:+.1f})"
+        )
     print(f"outputs in {out}")
     e = result["scores"]["ensemble"]
     print(
