@@ -17,7 +17,7 @@ family over the file's validation year (the 364 days before the test period, for
 test days are; `choose_lear_exog_transform`). PJM chooses "linear" (validation-year MAE 2.171
 against 2.221); other files carry other series (wind, solar, generation forecasts). The choice
 and its figures are printed and kept in `metrics.json`; it costs two runs of the LEAR family
-over a year (on PJM the run took 369 s with it, 307 s without).
+over a year (on PJM the run took 369-387 s with it, 307 s without).
 
 Features (`day_features`, `long_features`): prices of D-1, D-2, D-3, D-7; each exogenous
 forecast for D, D-1, D-7; day of week. The linear models and the MLP take the whole day vector
@@ -221,8 +221,9 @@ load average); the last line printed is
 `ensemble MAE=<x> sMAPE=<x>% rMAE=<x> hours=<n> seconds=<s>`.
 
 Result on PJM (728 test days, 17,472 hours; 2-core machine, `--threads 2`): ensemble MAE
-2.805 $/MWh, sMAPE 11.26%, rMAE 0.443 in 369 s at e8d0847 (user 661 s, 224 MiB; the LEAR's
-transform chosen on the validation year first: "linear"), in 307 s at 45d6aef without that
+2.805 $/MWh, sMAPE 11.26%, rMAE 0.443 in 387 s at 8cc5fb3 (user 694 s, 222 MiB; 369 s at
+e8d0847; the LEAR's transform chosen on the validation year first: "linear"; no exogenous value
+beyond the bound), in 307 s at 45d6aef without that
 step (2026-12-03's machine, where 1cb21c8 took 409 s); `lear` 2.970, `lgbm` 2.945, `mlp` 3.011. At 8f995e3 (the load through
 the asinh in the linear models): 2.809, sMAPE 11.29%, in 340 s; `lear` 2.979. At 1cb21c8 (L1 boosters, ReLU
 networks): 2.835, sMAPE 11.32%, in 731 s on 2026-11-30's machine; `lgbm` 2.981, `mlp` 3.000. With the members of 2b65fc3 (150 LightGBM rounds, 16 networks): 2.819, sMAPE 11.28%,
