@@ -422,13 +422,13 @@ def test_a_glitched_load_hour_is_named_on_the_lear_page(pjm_body: bytes) -> None
     frame = epftoolbox.parse_market_file(pjm_body, "datasets:epftoolbox/PJM.csv", n_exog=2)
     pjm = price_features.market_from_frame(frame, "PJM")
     day = 1800
-    assert price_features.exogenous_beyond_bound(pjm, day, 56) == []
+    assert price_features.exogenous_beyond_bound(pjm, day, (56, 364)) == []
     exog = pjm.exog.copy()
     exog[day, 12, 0] *= 10
     glitched = replace(pjm, exog=exog)
-    [item] = price_features.exogenous_beyond_bound(glitched, day, 364)
+    [item] = price_features.exogenous_beyond_bound(glitched, day, (364,))
     assert (item["series"], item["hour"], item["value"]) == (1, 12, exog[day, 12, 0])
-    assert item["z"] > price_features.LINEAR_EXOG_BOUND
+    assert item["z"] > price_features.LINEAR_EXOG_BOUND and item["window_days"] == 364
     warnings: list[str] = []
     rd = RegionDay("PJM", dt.date.fromisoformat(str(pjm.dates[day])))
     context = SimpleNamespace(

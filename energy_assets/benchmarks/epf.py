@@ -707,14 +707,17 @@ def evaluate_market(
     }
 
 
-def exogenous_outliers(market: Market, days: Sequence[int], window: int) -> list[dict[str, Any]]:
+def exogenous_outliers(
+    market: Market, days: Sequence[int], windows: Sequence[int]
+) -> list[dict[str, Any]]:
     """The exogenous values of `days` beyond `LINEAR_EXOG_BOUND` robust standard deviations of
-    the `window` days before each (`features.price.exogenous_beyond_bound`), with their date:
-    what the linear models compressed, more often a glitch in the file than a forecast."""
+    some window's days before each (`features.price.exogenous_beyond_bound`, as the LEAR asset
+    names them), with their date: what the linear models compressed, more often a glitch in the
+    file than a forecast."""
     return [
         {"date": str(market.dates[d]), **item}
         for d in days
-        for item in exogenous_beyond_bound(market, int(d), window)
+        for item in exogenous_beyond_bound(market, int(d), windows)
     ]
 
 
@@ -827,7 +830,7 @@ def run(args: argparse.Namespace) -> int:
     )
     outliers: list[dict[str, Any]] = []
     if config.linear is not None and config.linear.exog_transform == "linear":
-        outliers = exogenous_outliers(market, test, min(config.linear.windows))
+        outliers = exogenous_outliers(market, test, config.linear.windows)
     published: dict[str, dict[str, float]] = {}
     published_info: dict[str, Any] = {}
     if getattr(args, "published", None):
@@ -885,10 +888,10 @@ def run(args: argparse.Namespace) -> int:
         top = max(outliers, key=lambda item: abs(item["z"]))
         print(
             f"{len(outliers)} exogenous values of the test period lie beyond"
-            f" {LINEAR_EXOG_BOUND:g} robust standard deviations of the"
-            f" {min(config.linear.windows)} days before (compressed in the linear models; listed"
-            f" in metrics.json); the largest: series {top['series']} at {top['date']} hour"
-            f" {top['hour']}, {top['value']:,.0f} ({top['z']:+.1f})"
+            f" {LINEAR_EXOG_BOUND:g} robust standard deviations of a LEAR window's days before"
+            " (compressed in the linear models; listed in metrics.json); the largest: series"
+            f" {top['series']} at {top['date']} hour {top['hour']}, {top['value']:,.0f}"
+            f" ({top['z']:+.1f} on {top['window_days']} days)"
         )
     print(f"outputs in {out}")
     e = result["scores"]["ensemble"]

@@ -542,17 +542,12 @@ def _train(context, spec, warehouse, model_store, key: dg.AssetKey, history_days
 
 def _exogenous_beyond_bound(context, rd: RegionDay, market: Market, idx: int, windows) -> list:
     """D's exogenous forecasts beyond `LINEAR_EXOG_BOUND` robust standard deviations of some
-    window's days (`features.price.exogenous_beyond_bound`), the largest per series and hour,
-    each named in a warning: the linear models compress them, and they are more often a glitch
-    in the market file than a forecast."""
-    worst: dict[tuple[int, int], dict] = {}
-    for window in windows:
-        for item in exogenous_beyond_bound(market, idx, window):
-            key = (int(item["series"]), int(item["hour"]))
-            if key not in worst or abs(item["z"]) > abs(worst[key]["z"]):
-                worst[key] = {**item, "window_days": window}
+    window's days (`features.price.exogenous_beyond_bound`), each named in a warning: the
+    linear models compress them, and they are more often a glitch in the market file than a
+    forecast."""
+    beyond = exogenous_beyond_bound(market, idx, windows)
     names = _market(rd).exogenous
-    for item in worst.values():
+    for item in beyond:
         j = int(item["series"])
         name = names[j - 1] if j <= len(names) else f"exogenous series {j}"
         context.log.warning(
@@ -561,7 +556,7 @@ def _exogenous_beyond_bound(context, rd: RegionDay, market: Market, idx: int, wi
             f" of the {item['window_days']} days before (bound {LINEAR_EXOG_BOUND:g}); the linear"
             " models compress it (features/price.py bounded_linear). Check the market file."
         )
-    return sorted(worst.values(), key=lambda item: (item["series"], item["hour"]))
+    return beyond
 
 
 def _previous(model_store: ModelStoreResource, asset: str, rd: RegionDay, member: str) -> Path:

@@ -21,6 +21,7 @@ column by column, its 24 values are the vector's blocks, so `day_vector_from_fra
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,11 +125,12 @@ def exog_scale(e: np.ndarray, median: np.ndarray) -> np.ndarray:
     at night, has a MAD of 0), and the mean absolute deviation is the scale. Standardised by a
     MAD of ~0, such a series reaches millions, and a linear model on it (`exog_transform=
     "linear"`) is wrecked. On PJM's load forecasts the two scales differ by at most 20 % on every
-    window, so the MAD is kept there."""
+    window, so the MAD is kept there. Never under 1e-3 of the median's size (a constant series)."""
     dev = np.abs(e - median)
     mad = np.median(dev, axis=0) * 1.4826
     mean_ad = dev.mean(axis=0) * 1.2533
-    return np.where(mad >= 0.5 * mean_ad, mad, mean_ad)
+    scale = np.where(mad >= 0.5 * mean_ad, mad, mean_ad)
+    return np.maximum(scale, 1e-3 * np.maximum(np.abs(median), 1.0))
 
 
 # Standardised exogenous values stay linear up to this many robust standard deviations from the
@@ -146,28 +148,31 @@ def bounded_linear(z: np.ndarray, bound: float = LINEAR_EXOG_BOUND) -> np.ndarra
 
 
 def exogenous_beyond_bound(
-    market: Market, day: int, window: int, bound: float = LINEAR_EXOG_BOUND
+    market: Market, day: int, windows: Sequence[int], bound: float = LINEAR_EXOG_BOUND
 ) -> list[dict[str, float | int]]:
     """Day `day`'s exogenous forecasts that lie beyond `bound` robust standard deviations from
-    the median of the `window` days before it (standardised as the linear models standardise
-    them, `Scaler` with "linear"): one {"series", "hour", "value", "z"} per such hour (series
-    counted from 1), none on an ordinary day. Such a value is compressed (`bounded_linear`),
-    and is more often a glitch in the file than a forecast."""
-    days = np.arange(max(MAX_LAG, day - window), day)
-    scaler = Scaler.fit(market.prices[days], market.exog[days], "linear")
-    out: list[dict[str, float | int]] = []
-    for j in range(market.n_exog):
-        z = (market.exog[day, :, j] - scaler.e_med[j]) / scaler.e_mad[j]
-        for hour in np.flatnonzero(np.abs(z) > bound):
-            out.append(
-                {
-                    "series": j + 1,
-                    "hour": int(hour),
+    the median of some window's days before it (standardised as the linear models standardise
+    them on each of `windows`): one {"series", "hour", "value", "z", "window_days"} per such
+    hour, from the window where it stands out most (series counted from 1, sorted by series
+    and hour), none on an ordinary day. Such a value is compressed (`bounded_linear`) and is
+    more often a glitch in the file than a forecast."""
+    worst: dict[tuple[int, int], dict[str, float | int]] = {}
+    for window in windows:
+        e = market.exog[np.arange(max(MAX_LAG, day - window), day)].reshape(-1, market.n_exog)
+        median = np.median(e, axis=0)
+        z_day = (market.exog[day] - median) / exog_scale(e, median)  # (24, series)
+        for hour, j in zip(*np.nonzero(np.abs(z_day) > bound), strict=True):
+            z = round(float(z_day[hour, j]), 2)
+            key = (int(j) + 1, int(hour))
+            if key not in worst or abs(z) > abs(float(worst[key]["z"])):
+                worst[key] = {
+                    "series": key[0],
+                    "hour": key[1],
                     "value": float(market.exog[day, hour, j]),
-                    "z": round(float(z[hour]), 2),
+                    "z": z,
+                    "window_days": int(window),
                 }
-            )
-    return out
+    return [worst[key] for key in sorted(worst)]
 
 
 @dataclass(frozen=True)
@@ -201,15 +206,8 @@ class Scaler:
         p_mad = float(np.median(np.abs(p - p_med)) * 1.4826)
         e = exog.reshape(-1, exog.shape[-1])
         e_med = np.median(e, axis=0)
-        e_mad = exog_scale(e, e_med)
         scale = max(abs(p_med), 1.0)
-        return Scaler(
-            p_med,
-            max(p_mad, 1e-3 * scale),
-            e_med,
-            np.maximum(e_mad, 1e-3 * np.maximum(np.abs(e_med), 1.0)),
-            exog_transform,
-        )
+        return Scaler(p_med, max(p_mad, 1e-3 * scale), e_med, exog_scale(e, e_med), exog_transform)
 
     def price(self, x: np.ndarray) -> np.ndarray:
         return np.arcsinh((x - self.p_med) / self.p_mad)
