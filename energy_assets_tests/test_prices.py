@@ -436,6 +436,7 @@ def test_a_glitched_load_hour_is_named_on_the_lear_page(pjm_body: bytes) -> None
     )
     found = prices._exogenous_beyond_bound(context, rd, glitched, day, (56, 364))
     assert [(f["series"], f["hour"]) for f in found] == [(1, 12)]
+    assert found[0]["column"] == "system_load_forecast_mw"  # as the Events tab shows it
     assert found[0]["window_days"] == 56  # the window where it stands out most
     [message] = warnings
     assert f"models/price_lear partition {rd}" in message

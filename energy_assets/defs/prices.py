@@ -542,14 +542,15 @@ def _train(context, spec, warehouse, model_store, key: dg.AssetKey, history_days
 
 def _exogenous_beyond_bound(context, rd: RegionDay, market: Market, idx: int, windows) -> list:
     """D's exogenous forecasts beyond `LINEAR_EXOG_BOUND` robust standard deviations of some
-    window's days (`features.price.exogenous_beyond_bound`), each named in a warning: the
-    linear models compress them, and they are more often a glitch in the market file than a
-    forecast."""
-    beyond = exogenous_beyond_bound(market, idx, windows)
+    window's days (`features.price.exogenous_beyond_bound`, each with its column's name, as the
+    metadata shows them), each named in a warning: the linear models compress them, and they are
+    more often a glitch in the market file than a forecast."""
     names = _market(rd).exogenous
-    for item in beyond:
+    beyond = []
+    for item in exogenous_beyond_bound(market, idx, windows):
         j = int(item["series"])
         name = names[j - 1] if j <= len(names) else f"exogenous series {j}"
+        beyond.append({"column": name, **item})
         context.log.warning(
             f"{_what(context)}: {name} at hour {item['hour']} of {rd.market_date} is"
             f" {item['value']:,.0f}, {item['z']:+.1f} robust standard deviations from the median"
