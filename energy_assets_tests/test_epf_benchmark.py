@@ -258,7 +258,8 @@ def test_a_glitch_in_the_test_period_is_named(pjm_path: Path, tmp_path: Path, ca
     out = capsys.readouterr().out
     day = fields[0][:10]
     # the third field of the row, the file's column 3
-    assert f"series 1 (column 3 of the file) at {day} hour 12, {float(fields[2]):,.0f}" in out
+    named = f"series 1 (column 3 of the file) at {day} hour 12, {float(fields[2]):,.0f}"
+    assert named in out, out
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     [item] = metrics["exogenous_beyond_bound"]
     assert (item["date"], item["series"], item["hour"]) == (day, 1, 12) and item["z"] > 8
