@@ -216,6 +216,16 @@ first) - `--tune` re-runs that comparison (`tune`, `tuning_candidates`). Validat
   in-sample residuals per hour (the transformed price's conditional median, which the MAE
   asks for, instead of its mean): the family 2.1680 against 2.1712, the ensemble 2.0833
   against 2.0843 (half the shift 2.0838); under the 0.3 % that has not carried over, not taken.
+  The LEAR on locally normalised prices (each row's price lags and target scaled by the median
+  and MAD of the REF days before its day, forecast back through that day's own: a causal
+  long-term component, as in the SCAR models of Nowotarski and Weron; the load as before):
+  REF 56 days in place of the family 2.0713 on the validation year and 3.3032 on the year
+  before (against 2.0843 and 3.359), as a fourth family 2.0737 / 3.2973 (REF 7 / 14 / 28 / 91 /
+  182: 2.0850 / 2.0879 / 2.0837 / 2.0707 / 2.0716 on the validation year); better on the long
+  windows (1456 days: 2.243 against 2.308, 3.308 against 3.505), where the price level had
+  drifted. On the test period it was worse on every window (1456 days 2.989 against 2.921), the
+  ensemble 2.810 in place of the family, 2.812 as a fourth, against 2.805: not taken, since two
+  years that agree and a third that does not are no basis for a change of the family.
 
 Outputs (`--out`, default `data/benchmarks/epf/<file stem>/`): `forecasts.csv` (ts, actual,
 every model, the family means, ensemble) and `metrics.json` (scores, published scores, the
