@@ -257,8 +257,9 @@ def test_a_glitch_in_the_test_period_is_named(pjm_path: Path, tmp_path: Path, ca
     assert epf.main(argv) == 0
     out = capsys.readouterr().out
     day = fields[0][:10]
-    # the third field of the row, the file's column 3
-    named = f"series 1 (column 3 of the file) at {day} hour 12, {float(fields[2]):,.0f}"
+    # fields[2]: the file's column 2 counted from 0, as the parser's errors count
+    named = f"series 1 (the file's column 2, counted from 0 as in its errors) at {day} hour 12"
+    named += f", {float(fields[2]):,.0f}"
     assert named in out, out
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     [item] = metrics["exogenous_beyond_bound"]

@@ -906,7 +906,8 @@ def run(args: argparse.Namespace) -> int:
             f"{len(outliers)} exogenous values of the test period lie beyond"
             f" {LINEAR_EXOG_BOUND:g} robust standard deviations of a LEAR window's days before"
             " (compressed in the linear models; listed in metrics.json); the largest: series"
-            f" {top['series']} (column {top['series'] + 2} of the file) at {top['date']} hour"
+            f" {top['series']} (the file's column {top['series'] + 1}, counted from 0 as in its"
+            f" errors) at {top['date']} hour"
             f" {top['hour']}, {top['value']:,.0f}"
             f" ({top['z']:+.1f} on {top['window_days']} days)"
         )
